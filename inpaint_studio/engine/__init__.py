@@ -1,0 +1,1 @@
+"""Headless engine: methods behind one interface, checkpoint loading, devices. No Qt."""

@@ -1,0 +1,151 @@
+"""The one interface that the UI, the CLI and the trainer's evaluation call, and the registry of methods.
+
+Array convention at this boundary (and every other): images are RGB uint8 H×W×3, masks uint8 H×W with
+255 = hole, edge maps uint8 H×W (255 = edge). A method converts only inside its own pre/post-processing.
+
+Each method takes its own options as constructor keyword arguments (Telea's radius, a network's
+checkpoint), never a shared request object carrying every model's options.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from inpaint_studio.core.errors import Cancelled, UnknownModelError
+
+# progress(fraction in [0, 1], short message); cancel() -> True once the user asked to stop.
+ProgressFn = Callable[[float, str], None]
+CancelFn = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    needs_mask: bool = True  # inpaint() requires a user mask
+    predicts_mask: bool = False  # predict_mask() is implemented
+    accepts_edges: bool = False  # inpaint() honours caller-supplied edges
+    predicts_edges: bool = False  # predict_edges() is implemented
+    blind: bool = False  # can restore an image with no mask at all (predicts its own)
+    learned: bool = False  # needs network weights
+
+
+@dataclass(frozen=True)
+class MaskPrediction:
+    probability: np.ndarray  # float32 H×W in [0, 1]
+    mask: np.ndarray  # uint8 H×W, 255 where probability >= threshold
+    threshold: float = 0.5
+
+
+class InpaintMethod(ABC):
+    """A way to fill holes. Subclasses set the class attributes and implement inpaint()."""
+
+    name: str = ""
+    description: str = ""
+    capabilities: Capabilities = Capabilities()
+
+    # --- weights / lifecycle (classical methods keep these defaults) ---------------------------
+    def is_available(self) -> bool:
+        """True when the method can run here (weights found, dependencies present)."""
+        return True
+
+    def weights_info(self) -> str:
+        """Where the weights come from, for `inpaint-studio models` and the model picker."""
+        return "no weights needed"
+
+    def load(self) -> None:
+        """Load weights (lazily called before first use). Raise CheckpointError on failure."""
+
+    def unload(self) -> None:
+        """Free weights and device memory."""
+
+    @property
+    def loaded(self) -> bool:
+        return True
+
+    # --- work ------------------------------------------------------------------------------------
+    @abstractmethod
+    def inpaint(
+        self,
+        image: np.ndarray,
+        mask: np.ndarray | None,
+        edges: np.ndarray | None = None,
+        progress: ProgressFn | None = None,
+        cancel: CancelFn | None = None,
+    ) -> np.ndarray:
+        """Return a new RGB uint8 image, bit-identical to `image` wherever mask == 0."""
+
+    def predict_mask(
+        self, image: np.ndarray, progress: ProgressFn | None = None, cancel: CancelFn | None = None
+    ) -> MaskPrediction:
+        raise NotImplementedError(f"{self.name} does not predict masks")
+
+    def predict_edges(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{self.name} does not predict edges")
+
+
+def check_cancel(cancel: CancelFn | None) -> None:
+    """Raise Cancelled if the caller asked to stop; methods call this between expensive steps."""
+    if cancel is not None and cancel():
+        raise Cancelled("cancelled")
+
+
+def report(progress: ProgressFn | None, fraction: float, message: str = "") -> None:
+    if progress is not None:
+        progress(min(max(fraction, 0.0), 1.0), message)
+
+
+# --- registry ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    name: str
+    description: str
+    capabilities: Capabilities
+    factory: Callable[..., InpaintMethod]
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+
+_REGISTRY: dict[str, MethodSpec] = {}
+
+
+def register_method(cls: type[InpaintMethod], **defaults: Any) -> type[InpaintMethod]:
+    """Register a method class under its `name`. Usable as a decorator or called with defaults."""
+    if not cls.name:
+        raise ValueError(f"{cls.__qualname__} has no name")
+    _REGISTRY[cls.name] = MethodSpec(cls.name, cls.description, cls.capabilities, cls, dict(defaults))
+    return cls
+
+
+def _ensure_builtin_methods() -> None:
+    # Importing the modules registers their methods; kept lazy so that importing the engine is cheap
+    # and torch is only imported when a learned method is actually listed or used.
+    from inpaint_studio.engine import methods  # noqa: F401
+
+
+def method_names() -> list[str]:
+    _ensure_builtin_methods()
+    return list(_REGISTRY)
+
+
+def method_specs() -> list[MethodSpec]:
+    _ensure_builtin_methods()
+    return list(_REGISTRY.values())
+
+
+def get_spec(name: str) -> MethodSpec:
+    _ensure_builtin_methods()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY))
+        raise UnknownModelError(f"unknown model '{name}' (known: {known})") from None
+
+
+def create_method(name: str, **options: Any) -> InpaintMethod:
+    spec = get_spec(name)
+    return spec.factory(**{**spec.defaults, **options})

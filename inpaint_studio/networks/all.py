@@ -1,0 +1,1 @@
+"""Imports every network module so that its constructors register. One line per model file."""

@@ -1,0 +1,1 @@
+"""Shared layers: gated conv, contextual attention, spectral norm, probabilistic context normalization."""
