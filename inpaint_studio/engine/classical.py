@@ -1,0 +1,144 @@
+"""Classical (non-learned) fills from OpenCV: diffusion (Telea, Navier-Stokes), frequency-selective
+reconstruction (FSR, fast and best) and exemplar-based ShiftMap.
+
+All of them take and return RGB uint8; each converts to what its OpenCV routine expects (BGR for FSR,
+Lab for ShiftMap) and composites explicitly, because xphoto also touches pixels outside the hole.
+Measured on photos at 256² with 20-30 % holes: FSR-fast hole L1 21.1 vs Telea 22.1, but ~2-3 s per image;
+ShiftMap copies texture yet scores far worse on L1.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from inpaint_studio.core.errors import MaskError
+from inpaint_studio.engine.base import (
+    CancelFn,
+    Capabilities,
+    InpaintMethod,
+    ProgressFn,
+    check_cancel,
+    register_method,
+    report,
+)
+
+
+def keep_known(image: np.ndarray, filled: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """`filled` inside the hole (mask > 0), `image` bit-for-bit everywhere else."""
+    out = image.copy()
+    hole = mask > 0
+    out[hole] = filled[hole]
+    return out
+
+
+def _require_mask(name: str, image: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    if mask is None:
+        raise MaskError(f"{name} needs a mask: paint the area to fill")
+    if mask.shape != image.shape[:2]:
+        raise MaskError(f"mask is {mask.shape[1]}×{mask.shape[0]} but the image is {image.shape[1]}×{image.shape[0]}")
+    return mask
+
+
+class _ClassicalMethod(InpaintMethod):
+    """Shared flow: validate, skip empty masks, run `_fill`, composite."""
+
+    capabilities = Capabilities()
+
+    def inpaint(
+        self,
+        image: np.ndarray,
+        mask: np.ndarray | None,
+        edges: np.ndarray | None = None,
+        progress: ProgressFn | None = None,
+        cancel: CancelFn | None = None,
+    ) -> np.ndarray:
+        mask = _require_mask(self.name, image, mask)
+        check_cancel(cancel)
+        report(progress, 0.0, self.name)
+        if not mask.any():
+            report(progress, 1.0, "nothing to fill")
+            return image.copy()
+        hole = np.where(mask > 0, 255, 0).astype(np.uint8)
+        filled = self._fill(np.ascontiguousarray(image), hole)
+        check_cancel(cancel)
+        report(progress, 1.0, "done")
+        return keep_known(image, filled, hole)
+
+    def _fill(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class _DiffusionMethod(_ClassicalMethod):
+    flag: int = cv2.INPAINT_TELEA
+
+    def __init__(self, radius: int = 5) -> None:
+        if int(radius) < 1:
+            raise ValueError(f"radius must be at least 1, got {radius}")
+        self.radius = int(radius)
+
+    def _fill(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        # cv2.inpaint treats the three channels independently, so RGB order needs no conversion.
+        return cv2.inpaint(image, hole, self.radius, self.flag)
+
+
+@register_method
+class TeleaMethod(_DiffusionMethod):
+    name = "telea"
+    description = "Fast marching diffusion (Telea 2004): quick, smooth fills for scratches and small holes"
+    flag = cv2.INPAINT_TELEA
+
+
+@register_method
+class NavierStokesMethod(_DiffusionMethod):
+    name = "navier_stokes"
+    description = "Navier-Stokes diffusion (Bertalmio 2001): continues isophotes into thin holes"
+    flag = cv2.INPAINT_NS
+
+
+class _XPhotoMethod(_ClassicalMethod):
+    algorithm: int = 0
+
+    def __init__(self) -> None:
+        pass
+
+    def _fill(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        src = self._to_native(image)
+        valid = cv2.bitwise_not(hole)  # xphoto: nonzero = valid, 0 = missing
+        dst = np.zeros_like(src)
+        cv2.xphoto.inpaint(src, valid, dst, self.algorithm)
+        return self._from_native(dst)
+
+    def _to_native(self, image: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+
+    def _from_native(self, image: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+@register_method
+class FSRFastMethod(_XPhotoMethod):
+    name = "fsr_fast"
+    description = "Frequency-selective reconstruction, fast mode: sharper than diffusion on textures, a few seconds"
+    algorithm = cv2.xphoto.INPAINT_FSR_FAST
+
+
+@register_method
+class FSRBestMethod(_XPhotoMethod):
+    name = "fsr_best"
+    description = "Frequency-selective reconstruction, best mode: highest classical quality, slow (many seconds)"
+    algorithm = cv2.xphoto.INPAINT_FSR_BEST
+
+
+@register_method
+class ShiftMapMethod(_XPhotoMethod):
+    name = "shiftmap"
+    description = "ShiftMap (He & Sun 2012): copies whole patches of texture from elsewhere in the image"
+    algorithm = cv2.xphoto.INPAINT_SHIFTMAP
+
+    # ShiftMap wants intensity first, then two colour components.
+    def _to_native(self, image: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(image, cv2.COLOR_RGB2Lab)
+
+    def _from_native(self, image: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(image, cv2.COLOR_Lab2RGB)
