@@ -1,0 +1,145 @@
+"""Rasterising brush dabs, capsules (a dab dragged along a segment), rectangles and lassos into a layer.
+
+Geometry convention shared with the tests: pixel (x, y) covers [x, x+1) × [y, y+1) in scene coordinates and
+is inside a brush of radius r centred on the segment p0→p1 when its centre (x+0.5, y+0.5) lies within r of
+the segment. Hardness < 1 adds a linear fall-off from r·hardness to r (a soft brush)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Box(NamedTuple):
+    """Pixel rectangle, x1/y1 exclusive (same convention as core.masks.Box)."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    @property
+    def empty(self) -> bool:
+        return self.x1 <= self.x0 or self.y1 <= self.y0
+
+    def union(self, other: Box | None) -> Box:
+        if other is None or other.empty:
+            return self
+        if self.empty:
+            return other
+        return Box(min(self.x0, other.x0), min(self.y0, other.y0), max(self.x1, other.x1), max(self.y1, other.y1))
+
+    def slices(self) -> tuple[slice, slice]:
+        return slice(self.y0, self.y1), slice(self.x0, self.x1)
+
+
+EMPTY = Box(0, 0, 0, 0)
+
+
+def clip_box(box: Box, shape: tuple[int, ...]) -> Box:
+    h, w = shape[:2]
+    return Box(max(box.x0, 0), max(box.y0, 0), min(box.x1, w), min(box.y1, h))
+
+
+def segment_box(p0: tuple[float, float], p1: tuple[float, float], radius: float, shape: tuple[int, ...]) -> Box:
+    x0 = int(np.floor(min(p0[0], p1[0]) - radius - 1))
+    y0 = int(np.floor(min(p0[1], p1[1]) - radius - 1))
+    x1 = int(np.ceil(max(p0[0], p1[0]) + radius + 1))
+    y1 = int(np.ceil(max(p0[1], p1[1]) + radius + 1))
+    return clip_box(Box(x0, y0, x1, y1), shape)
+
+
+def capsule_coverage(
+    p0: tuple[float, float], p1: tuple[float, float], radius: float, hardness: float, box: Box
+) -> np.ndarray:
+    """uint8 coverage (0–255) of the capsule over `box`; only the box is computed, so a dab costs its size."""
+    ys = np.arange(box.y0, box.y1, dtype=np.float64)[:, None] + 0.5
+    xs = np.arange(box.x0, box.x1, dtype=np.float64)[None, :] + 0.5
+    ax, ay = p0
+    dx, dy = p1[0] - ax, p1[1] - ay
+    length2 = dx * dx + dy * dy
+    t = np.clip(((xs - ax) * dx + (ys - ay) * dy) / length2, 0.0, 1.0) if length2 > 0 else np.zeros((1, 1))
+    dist = np.hypot(xs - (ax + t * dx), ys - (ay + t * dy))
+    hardness = float(np.clip(hardness, 0.0, 1.0))
+    if hardness >= 1.0:
+        return np.where(dist <= radius, 255, 0).astype(np.uint8)
+    inner = radius * hardness
+    ramp = np.clip((radius - dist) / max(radius - inner, 1e-6), 0.0, 1.0)
+    return np.round(ramp * 255).astype(np.uint8)
+
+
+def stamp_segment(
+    layer: np.ndarray,
+    p0: tuple[float, float],
+    p1: tuple[float, float],
+    radius: float,
+    *,
+    hardness: float = 1.0,
+    erase: bool = False,
+) -> Box:
+    """Paint (or erase) a capsule into `layer` in place; returns the rectangle that may have changed."""
+    box = segment_box(p0, p1, radius, layer.shape)
+    if box.empty:
+        return EMPTY
+    cover = capsule_coverage(p0, p1, radius, hardness, box)
+    region = layer[box.slices()]
+    if erase:
+        np.minimum(region, 255 - cover, out=region)
+    else:
+        np.maximum(region, cover, out=region)
+    return box
+
+
+def fill_rect(layer: np.ndarray, corner0: tuple[float, float], corner1: tuple[float, float], *, erase: bool = False) -> Box:
+    """Fill the pixels whose centres lie inside the rectangle spanned by two scene points."""
+    xa, xb = sorted((corner0[0], corner1[0]))
+    ya, yb = sorted((corner0[1], corner1[1]))
+    # pixel x is inside when xa <= x + 0.5 <= xb
+    box = clip_box(
+        Box(int(np.ceil(xa - 0.5)), int(np.ceil(ya - 0.5)), int(np.floor(xb - 0.5)) + 1, int(np.floor(yb - 0.5)) + 1),
+        layer.shape,
+    )
+    if box.empty:
+        return EMPTY
+    layer[box.slices()] = 0 if erase else 255
+    return box
+
+
+def fill_polygon(layer: np.ndarray, points: list[tuple[float, float]], *, erase: bool = False) -> Box:
+    """Fill a lasso polygon (scene coordinates) into `layer` in place."""
+    if len(points) < 3:
+        return EMPTY
+    import cv2  # lazy: keeps cv2 off the start-up path
+
+    pts = np.asarray(points, dtype=np.float64)
+    box = clip_box(
+        Box(int(np.floor(pts[:, 0].min())), int(np.floor(pts[:, 1].min())), int(np.ceil(pts[:, 0].max())) + 1,
+            int(np.ceil(pts[:, 1].max())) + 1),
+        layer.shape,
+    )
+    if box.empty:
+        return EMPTY
+    patch = np.zeros((box.y1 - box.y0, box.x1 - box.x0), np.uint8)
+    # Pixel centres sit at +0.5, so shift the polygon by −0.5 into index space; fixed point for sub-pixel accuracy.
+    shift = 4
+    local = np.round((pts - [box.x0 + 0.5, box.y0 + 0.5]) * (1 << shift)).astype(np.int32)
+    cv2.fillPoly(patch, [local], 255, lineType=cv2.LINE_8, shift=shift)
+    region = layer[box.slices()]
+    if erase:
+        region[patch > 0] = 0
+    else:
+        region[patch > 0] = 255
+    return box
+
+
+def changed_box(before: np.ndarray, after: np.ndarray) -> Box:
+    """Bounding box of the pixels that differ (EMPTY when identical)."""
+    diff = before != after
+    if diff.ndim == 3:
+        diff = diff.any(axis=2)
+    rows = np.flatnonzero(diff.any(axis=1))
+    if rows.size == 0:
+        return EMPTY
+    cols = np.flatnonzero(diff.any(axis=0))
+    return Box(int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
