@@ -1,0 +1,412 @@
+"""Reading and writing image files as RGB uint8 arrays, keeping alpha, EXIF and the ICC profile.
+
+Loading policy (every failure is one `ImageLoadError` naming the file):
+- The format is identified by content, never by extension (a PNG named `.jpg` loads).
+- EXIF orientation is applied, so `rgb` is upright; the returned EXIF has its orientation reset to 1.
+- Grey, palette, CMYK, YCbCr/LAB/HSV, 16-bit and float images become RGB uint8. 16-bit data is scaled
+  (v / 257), not clipped. Alpha (RGBA, LA, PA, palette transparency) is returned separately.
+- Animated GIF/WebP/APNG: the first frame.
+- Truncated files are refused rather than loaded with grey filler: a silently half-grey photo would be
+  inpainted and saved as if it were whole. Pillow's global LOAD_TRUNCATED_IMAGES is left untouched.
+- Images over `MAX_PIXELS` are refused from their header, before any pixel is decoded.
+
+Saving is atomic: a temporary file in the target directory is written, fsynced and renamed over the
+target, so a failed save leaves neither a partial file nor a damaged original. An existing file is
+only replaced with `overwrite=True`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import secrets
+import struct
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from inpaint_studio.core.errors import ImageLoadError, ImageSaveError
+
+# Project limit on decoded size. Above Pillow's own warning level (89 MP) because camera panoramas
+# and scans legitimately reach 100+ MP; 200 MP of RGB is 600 MB, about the most a desktop can fill.
+MAX_PIXELS = 200_000_000
+
+# Extension → Pillow format name, for saving (and for file dialogs).
+SAVE_FORMATS: dict[str, str] = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".webp": "WEBP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".bmp": "BMP",
+}
+ALPHA_FORMATS = frozenset({"PNG", "WEBP", "TIFF"})
+EXIF_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "TIFF"})
+ICC_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "TIFF"})
+
+_ORIENTATION_TAG = 0x0112
+_HAS_ALPHA = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
+
+
+@dataclass
+class LoadedImage:
+    rgb: np.ndarray  # H×W×3 uint8, C-contiguous, upright
+    alpha: np.ndarray | None = None  # H×W uint8 (255 = opaque) or None when the file has no alpha
+    exif: bytes | None = None  # orientation already reset to 1
+    icc_profile: bytes | None = None  # only an RGB profile (others no longer describe `rgb`)
+    format: str | None = None  # Pillow's name: "PNG", "JPEG", ...
+    path: Path | None = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height)."""
+        return self.rgb.shape[1], self.rgb.shape[0]
+
+
+# --- loading ---------------------------------------------------------------------------------------
+
+
+def load_image(path: str | os.PathLike[str]) -> LoadedImage:
+    """Read an image file; raises ImageLoadError with a one-line reason naming the file."""
+    path = Path(path)
+    name = str(path)
+    if not path.exists():
+        raise ImageLoadError(f"cannot open '{name}': no such file")
+    if path.is_dir():
+        raise ImageLoadError(f"cannot open '{name}': it is a directory, not an image")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImageLoadError(f"cannot read '{name}': {exc.strerror or exc}") from None
+    loaded = decode_image(data, name)
+    loaded.path = path
+    return loaded
+
+
+def load_rgb(path: str | os.PathLike[str]) -> np.ndarray:
+    """The upright RGB uint8 pixels of an image file (alpha dropped)."""
+    return load_image(path).rgb
+
+
+def decode_image(data: bytes, name: str = "<bytes>") -> LoadedImage:
+    """Decode an encoded image held in memory (clipboard, drag and drop)."""
+    if not data:
+        raise ImageLoadError(f"cannot open '{name}': the file is empty (0 bytes)")
+    try:
+        return _decode(data, name)
+    except ImageLoadError:
+        raise
+    except MemoryError:
+        raise ImageLoadError(f"cannot open '{name}': not enough memory to decode it") from None
+    except Exception as exc:  # noqa: BLE001 - corrupt data makes Pillow plugins raise anything
+        raise ImageLoadError(f"cannot open '{name}': {_describe(exc)}") from None
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "truncated" in text.lower():
+        return "the file is truncated (incomplete download or copy?)"
+    return f"the file is corrupt or not a supported image ({text})"
+
+
+def _decode(data: bytes, name: str) -> LoadedImage:
+    im = _open_checked(data, name)
+    with im:
+        fmt = im.format
+        exif = _read_exif(im)
+        icc = im.info.get("icc_profile") or None
+        if getattr(im, "n_frames", 1) > 1:
+            im.seek(0)  # animated: first frame (the default, but be explicit)
+        try:
+            im.load()
+        except OSError as exc:
+            if "truncated" in str(exc).lower() or "broken data stream" in str(exc).lower():
+                raise ImageLoadError(
+                    f"cannot open '{name}': the file is truncated (incomplete download or copy?)"
+                ) from None
+            raise
+        im = _upright(im)
+        rgb, alpha, icc = _to_rgb(im, icc)
+    return LoadedImage(rgb=rgb, alpha=alpha, exif=exif, icc_profile=icc, format=fmt)
+
+
+def _open_checked(data: bytes, name: str) -> Image.Image:
+    """Identify the file, refusing it from its header when it is over MAX_PIXELS."""
+    with warnings.catch_warnings():
+        # Pillow warns from 89 MP; our own limit (checked below) is what applies.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(io.BytesIO(data))
+        except Image.DecompressionBombError:
+            # Pillow refuses from 179 MP before we see the size; identify again without its check so
+            # the message states the dimensions (and a 179–200 MP image still opens).
+            im = _open_without_bomb_check(data)
+            if im is None:
+                raise ImageLoadError(f"cannot open '{name}': its dimensions are too large") from None
+        except Image.UnidentifiedImageError:
+            raise ImageLoadError(f"cannot open '{name}': not an image file, or a format not supported") from None
+    width, height = im.size
+    if width * height > MAX_PIXELS:
+        im.close()
+        raise ImageLoadError(
+            f"cannot open '{name}': it is {width}×{height} pixels, over the "
+            f"{MAX_PIXELS // 1_000_000}-megapixel limit"
+        )
+    if width < 1 or height < 1:
+        im.close()
+        raise ImageLoadError(f"cannot open '{name}': it has no pixels ({width}×{height})")
+    return im
+
+
+def _open_without_bomb_check(data: bytes) -> Image.Image | None:
+    # Same identification loop as Image.open, through the public plugin registry, minus the size check.
+    Image.init()
+    prefix = data[:16]
+    for fmt in Image.ID:
+        factory, accept = Image.OPEN[fmt]
+        accepted = True if accept is None else accept(prefix)
+        if not accepted or isinstance(accepted, str):
+            continue
+        try:
+            return factory(io.BytesIO(data), "")
+        except (SyntaxError, IndexError, TypeError, struct.error, OSError, ValueError):
+            continue
+    return None
+
+
+def _read_exif(im: Image.Image) -> bytes | None:
+    """EXIF bytes with orientation reset to 1 (the pixels we return are already upright)."""
+    if "exif" not in im.info:
+        return None
+    try:
+        exif = im.getexif()
+        if _ORIENTATION_TAG in exif:
+            exif[_ORIENTATION_TAG] = 1
+        return exif.tobytes()
+    except Exception:  # noqa: BLE001 - a corrupt EXIF block must not cost the user the picture
+        return None
+
+
+def _upright(im: Image.Image) -> Image.Image:
+    try:
+        return ImageOps.exif_transpose(im)
+    except Exception:  # noqa: BLE001 - unreadable orientation: keep the stored layout
+        return im
+
+
+def _icc_colour_space(icc: bytes) -> bytes:
+    return icc[16:20] if len(icc) >= 20 else b""
+
+
+def _to_rgb(im: Image.Image, icc: bytes | None) -> tuple[np.ndarray, np.ndarray | None, bytes | None]:
+    """Pixels as RGB uint8 plus alpha; the ICC profile is kept only where it still describes RGB."""
+    mode = im.mode
+    alpha: np.ndarray | None = None
+
+    if mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+        mode = im.mode
+    elif mode == "L" and "transparency" in im.info:
+        im = im.convert("LA")
+        mode = im.mode
+    elif mode == "RGB" and "transparency" in im.info:
+        im = im.convert("RGBA")
+        mode = im.mode
+
+    if mode in _HAS_ALPHA:
+        if mode in ("RGBa", "La"):  # premultiplied → straight alpha
+            im = im.convert("RGBA" if mode == "RGBa" else "LA")
+            mode = im.mode
+        alpha = np.array(im.getchannel("A"), dtype=np.uint8)
+        im = im.convert("RGB") if mode in ("RGBA", "PA") else im.getchannel("L")
+        mode = im.mode
+
+    if mode == "CMYK":
+        rgb = _cmyk_to_rgb(im, icc)
+        icc = None  # a CMYK profile would mislabel RGB data; the result is sRGB
+    elif mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        rgb = _grey_to_rgb8(_scale_high_depth(np.array(im), mode))
+    elif mode == "L":
+        rgb = _grey_to_rgb8(np.array(im, dtype=np.uint8))
+    elif mode == "1":
+        rgb = _grey_to_rgb8(np.array(im.convert("L"), dtype=np.uint8))
+    elif mode == "RGB":
+        rgb = np.array(im, dtype=np.uint8)
+    else:  # YCbCr, LAB, HSV, RGBX
+        rgb = np.array(im.convert("RGB"), dtype=np.uint8)
+
+    if icc is not None and _icc_colour_space(icc) != b"RGB ":
+        icc = None  # e.g. a GRAY profile on a grey image we expanded to RGB
+    return np.ascontiguousarray(rgb), alpha, icc
+
+
+def _cmyk_to_rgb(im: Image.Image, icc: bytes | None) -> np.ndarray:
+    if icc and _icc_colour_space(icc) == b"CMYK":
+        try:
+            from PIL import ImageCms
+
+            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            dst = ImageCms.createProfile("sRGB")
+            converted = ImageCms.profileToProfile(im, src, dst, outputMode="RGB")
+            if converted is not None:
+                return np.array(converted, dtype=np.uint8)
+        except Exception:  # noqa: BLE001 - broken profile: fall back to the naive conversion
+            pass
+    return np.array(im.convert("RGB"), dtype=np.uint8)
+
+
+def _scale_high_depth(values: np.ndarray, mode: str) -> np.ndarray:
+    """16-bit, 32-bit integer and float grey → uint8 by the data's nominal range, not by clipping.
+
+    I;16: 0–65535. I (32-bit int): treated as 16-bit when it fits 0–65535 (what 16-bit PNG/TIFF
+    decode to), else stretched min–max. F: 0–1 if it fits, else 0–255 if it fits, else min–max.
+    """
+    v = values.astype(np.float64)
+    v[~np.isfinite(v)] = 0.0
+    lo, hi = (float(v.min()), float(v.max())) if v.size else (0.0, 0.0)
+    if mode.startswith("I;16") or (mode == "I" and lo >= 0 and hi <= 65535):
+        scaled = v / 257.0
+    elif mode == "F" and lo >= 0 and hi <= 1.0:
+        scaled = v * 255.0
+    elif mode == "F" and lo >= 0 and hi <= 255.0:
+        scaled = v
+    else:
+        scaled = (v - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(v)
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+
+def _grey_to_rgb8(grey: np.ndarray) -> np.ndarray:
+    return np.repeat(grey[:, :, None], 3, axis=2)
+
+
+# --- saving ----------------------------------------------------------------------------------------
+
+
+def save_image(
+    path: str | os.PathLike[str],
+    rgb: np.ndarray,
+    *,
+    alpha: np.ndarray | None = None,
+    exif: bytes | None = None,
+    icc_profile: bytes | None = None,
+    quality: int = 95,
+    overwrite: bool = False,
+) -> Path:
+    """Write `rgb` (+ alpha where the format has it) atomically; returns the written path.
+
+    The format comes from the extension (.png .jpg .jpeg .webp .tif .tiff .bmp). JPEG and BMP drop
+    alpha. `quality` (1–100) applies to JPEG and WebP. Raises ImageSaveError, leaving any existing file
+    untouched, when the file exists and `overwrite` is False, or on any write failure.
+    """
+    path = Path(path)
+    fmt = SAVE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        known = " ".join(sorted(SAVE_FORMATS))
+        raise ImageSaveError(f"cannot save '{path}': unknown extension '{path.suffix}' (use one of: {known})")
+    if path.exists() and not overwrite:
+        raise ImageSaveError(f"not saving '{path}': the file already exists (choose another name or allow overwriting)")
+    if path.is_dir():
+        raise ImageSaveError(f"cannot save '{path}': it is a directory")
+    if not path.parent.is_dir():
+        raise ImageSaveError(f"cannot save '{path}': the folder '{path.parent}' does not exist")
+    image = _to_pil(path, rgb, alpha if fmt in ALPHA_FORMATS else None)
+    options = _save_options(fmt, exif, icc_profile, quality)
+
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    try:
+        # os.open honours the umask (mkstemp would make the user's image 0600).
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        with os.fdopen(fd, "wb") as f:
+            image.save(f, format=fmt, **options)
+            f.flush()
+            os.fsync(f.fileno())
+        _commit(tmp, path, overwrite)
+    except ImageSaveError:
+        _remove_quietly(tmp)
+        raise
+    except Exception as exc:  # noqa: BLE001 - OSError (disk full, permissions) or an encoder error
+        _remove_quietly(tmp)
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise ImageSaveError(f"cannot save '{path}': {reason}") from None
+    _fsync_dir(path.parent)
+    return path
+
+
+def _to_pil(path: Path, rgb: np.ndarray, alpha: np.ndarray | None) -> Image.Image:
+    if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        got = f"{getattr(rgb, 'dtype', type(rgb).__name__)} {getattr(rgb, 'shape', '')}"
+        raise ImageSaveError(f"cannot save '{path}': expected an RGB uint8 H×W×3 array, got {got}")
+    if alpha is None:
+        return Image.fromarray(np.ascontiguousarray(rgb), "RGB")
+    if alpha.dtype != np.uint8 or alpha.shape != rgb.shape[:2]:
+        raise ImageSaveError(
+            f"cannot save '{path}': alpha must be uint8 {rgb.shape[1]}×{rgb.shape[0]} like the image, "
+            f"got {alpha.dtype} {alpha.shape}"
+        )
+    return Image.fromarray(np.ascontiguousarray(np.dstack([rgb, alpha])), "RGBA")
+
+
+def _save_options(fmt: str, exif: bytes | None, icc: bytes | None, quality: int) -> dict:
+    options: dict = {}
+    if exif and fmt in EXIF_FORMATS:
+        options["exif"] = exif
+    if icc and fmt in ICC_FORMATS:
+        options["icc_profile"] = icc
+    quality = int(min(max(quality, 1), 100))
+    if fmt == "JPEG":
+        # At high quality keep full-resolution colour (4:4:4): chroma subsampling smears the colour of
+        # thin repaired strokes, which is exactly where a user looks.
+        options.update(quality=quality, subsampling=0 if quality >= 90 else 2, optimize=True)
+    elif fmt == "WEBP":
+        options.update(quality=quality, method=4)
+    elif fmt == "PNG":
+        options.update(compress_level=6)
+    elif fmt == "TIFF":
+        options.update(compression="tiff_lzw")
+    return options
+
+
+def _commit(tmp: Path, path: Path, overwrite: bool) -> None:
+    if overwrite:
+        os.replace(tmp, path)
+        return
+    # A hard link fails if the target appeared meanwhile, so we never clobber a file created by someone
+    # else between our check and the rename.
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise ImageSaveError(
+            f"not saving '{path}': the file already exists (choose another name or allow overwriting)"
+        ) from None
+    except OSError:  # filesystems without hard links (FAT, some network shares)
+        if path.exists():
+            raise ImageSaveError(
+                f"not saving '{path}': the file already exists (choose another name or allow overwriting)"
+            ) from None
+        os.replace(tmp, path)
+        return
+    _remove_quietly(tmp)
+
+
+def _remove_quietly(tmp: Path) -> None:
+    with contextlib.suppress(OSError):
+        tmp.unlink()
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the rename itself durable on POSIX; not possible (nor needed) on Windows.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
