@@ -19,15 +19,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from inpaint_studio.core.errors import Cancelled, MaskError
-
-if TYPE_CHECKING:
-    from inpaint_studio.core.masks import Box
+from inpaint_studio.core.masks import Box, region_boxes
 
 # (image, mask, edges or None) -> filled image of the same shape; the array conventions of the engine.
 FillFn = Callable[[np.ndarray, np.ndarray, np.ndarray | None], np.ndarray]
@@ -96,8 +93,6 @@ def _overlap_or_touch(a: Box, b: Box) -> bool:
 
 def merge_boxes(boxes: list[Box]) -> list[Box]:
     """Replace overlapping or touching boxes by their bounding box, repeatedly, until no two do."""
-    from inpaint_studio.core.masks import Box
-
     merged = list(boxes)
     changed = True
     while changed:
@@ -116,9 +111,9 @@ def merge_boxes(boxes: list[Box]) -> list[Box]:
 
 
 def plan_crops(mask: np.ndarray, margin: int) -> list[Box]:
-    """One crop per hole region (bounding box + `margin`, clipped to the image), merged so none overlap."""
-    from inpaint_studio.core.masks import Box, region_boxes
+    """One crop per hole region (bounding box + `margin`, clipped to the image), merged so none overlap.
 
+    Regions follow masks.py's rule (> 127 is hole); apply_hd_strategy binarises its mask first."""
     h, w = mask.shape[:2]
     grown = [
         Box(max(b.x0 - margin, 0), max(b.y0 - margin, 0), min(b.x1 + margin, w), min(b.y1 + margin, h))
