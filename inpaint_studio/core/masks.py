@@ -1,0 +1,210 @@
+"""Hole masks: uint8 H×W, 255 = hole (to fill), 0 = known. Reading them from any image, and editing them.
+
+Binarisation rule used everywhere here: a pixel is a hole when its value is > 127 (so a soft or
+anti-aliased mask is read as its 50 % contour).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import NamedTuple
+
+import cv2
+import numpy as np
+
+from inpaint_studio.core.errors import ImageLoadError, MaskError
+from inpaint_studio.core.imageio import load_image
+
+HOLE = 255
+KNOWN = 0
+
+
+class Box(NamedTuple):
+    """A pixel rectangle; x1 and y1 are exclusive, so `arr[y0:y1, x0:x1]` is the region."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+
+def _size(shape: tuple[int, ...]) -> str:
+    return f"{shape[1]}×{shape[0]}"
+
+
+def binary(mask: np.ndarray) -> np.ndarray:
+    """A copy of `mask` as a strict 0/255 uint8 mask (> 127 is hole)."""
+    return np.where(np.asarray(mask) > 127, np.uint8(HOLE), np.uint8(KNOWN))
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+def _as_uint8_scale(arr: np.ndarray) -> np.ndarray:
+    """Any numeric/boolean array → float64 in the 0–255 range (bool: 0/255, float 0–1: ×255, uint16: /257)."""
+    if arr.dtype == np.bool_:
+        return arr.astype(np.float64) * 255.0
+    values = arr.astype(np.float64)
+    if np.issubdtype(arr.dtype, np.floating):
+        finite = values[np.isfinite(values)]
+        if finite.size and finite.min() >= 0 and finite.max() <= 1.0:
+            values = values * 255.0
+        values[~np.isfinite(values)] = 0.0
+    elif arr.dtype == np.uint16:
+        values = values / 257.0
+    return values
+
+
+def mask_from_array(arr: np.ndarray, threshold: int = 127) -> np.ndarray:
+    """Make a hole mask from a grey, grey+alpha, RGB or RGBA array; hole where the value is > threshold.
+
+    - grey (H×W or H×W×1): the grey level.
+    - RGB: the brightest channel, so a mask painted in any bright colour on black works.
+    - with alpha (H×W×2 / H×W×4): if the colour is the same everywhere (white strokes on a transparent
+      layer, or black ones) the alpha alone; otherwise the colour weighted by alpha, so transparent
+      pixels are never holes whatever colour they hide.
+    """
+    arr = np.asarray(arr)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[:, :, 0]
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (2, 3, 4)) or arr.size == 0:
+        raise MaskError(f"cannot use an array of shape {arr.shape} as a mask (need H×W grey, RGB or RGBA)")
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+        raise MaskError(f"cannot use an array of type {arr.dtype} as a mask")
+    values = _as_uint8_scale(arr)
+    if values.ndim == 2:
+        level = values
+    else:
+        channels = values.shape[2]
+        colour = values[:, :, : (1 if channels == 2 else 3)]
+        if channels in (2, 4):
+            alpha = values[:, :, -1]
+            constant = bool(np.all(colour == colour.reshape(-1, colour.shape[2])[0]))
+            level = alpha if constant else colour.max(axis=2) * (alpha / 255.0)
+        else:
+            level = colour.max(axis=2)
+    return np.where(level > threshold, np.uint8(HOLE), np.uint8(KNOWN))
+
+
+def load_mask(
+    path: str | os.PathLike[str],
+    shape: tuple[int, ...] | None = None,
+    *,
+    resize: bool = False,
+    threshold: int = 127,
+) -> np.ndarray:
+    """Read any image file as a mask (see mask_from_array). `shape` is the image's (H, W[, C]).
+
+    A different size raises MaskError unless `resize=True`, which scales the mask with
+    nearest-neighbour (so it stays binary).
+    """
+    try:
+        loaded = load_image(path)
+    except ImageLoadError as exc:
+        raise MaskError(f"mask: {exc}") from None
+    pixels = loaded.rgb if loaded.alpha is None else np.dstack([loaded.rgb, loaded.alpha])
+    mask = mask_from_array(pixels, threshold)
+    if shape is None or tuple(shape[:2]) == mask.shape:
+        return mask
+    height, width = int(shape[0]), int(shape[1])
+    if not resize:
+        raise MaskError(
+            f"mask is {_size(mask.shape)} but the image is {width}×{height}; pass resize to scale it"
+        )
+    return cv2.resize(mask, (width, height), interpolation=cv2.INTER_NEAREST)
+
+
+def check_mask(image: np.ndarray, mask: np.ndarray) -> None:
+    """Raise MaskError unless `mask` is a uint8 H×W array matching the image's height and width."""
+    if not isinstance(mask, np.ndarray) or mask.ndim != 2:
+        raise MaskError(f"a mask must be a single-channel H×W array, got shape {getattr(mask, 'shape', None)}")
+    if mask.dtype != np.uint8:
+        raise MaskError(f"a mask must be uint8 (0 = known, 255 = hole), got {mask.dtype}")
+    if mask.shape != tuple(image.shape[:2]):
+        raise MaskError(f"mask is {_size(mask.shape)} but the image is {_size(image.shape)}")
+
+
+# --- editing ---------------------------------------------------------------------------------------
+
+
+def _distance_to_zero(nonzero: np.ndarray) -> np.ndarray:
+    """Exact Euclidean distance from each nonzero pixel to the nearest zero pixel of the image."""
+    return cv2.distanceTransform(nonzero.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+
+
+def grow_mask(mask: np.ndarray, px: int) -> np.ndarray:
+    """Dilate the hole by a disk of radius `px` (a pixel joins the hole if within `px` of one).
+
+    A disk, the round (elliptical) structuring element, rather than a square so that grown corners
+    stay round. Computed with an exact distance transform: cost independent of `px`.
+    Negative `px` shrinks.
+    """
+    if px < 0:
+        return shrink_mask(mask, -px)
+    hole = np.asarray(mask) > 127
+    if px == 0 or not hole.any():
+        return binary(mask)
+    near = _distance_to_zero(~hole) <= px
+    return np.where(near, np.uint8(HOLE), np.uint8(KNOWN))
+
+
+def shrink_mask(mask: np.ndarray, px: int) -> np.ndarray:
+    """Erode the hole by a disk of radius `px` (a hole pixel stays only if every known pixel is > `px` away).
+
+    The image border does not count as known, so a hole touching the edge keeps touching it.
+    Negative `px` grows.
+    """
+    if px < 0:
+        return grow_mask(mask, -px)
+    hole = np.asarray(mask) > 127
+    if px == 0 or hole.all() or not hole.any():
+        return binary(mask)
+    keep = _distance_to_zero(hole) > px
+    return np.where(keep, np.uint8(HOLE), np.uint8(KNOWN))
+
+
+def invert_mask(mask: np.ndarray) -> np.ndarray:
+    """Holes become known and known becomes hole."""
+    return np.where(np.asarray(mask) > 127, np.uint8(KNOWN), np.uint8(HOLE))
+
+
+def feather_mask(mask: np.ndarray, px: int) -> np.ndarray:
+    """A soft uint8 mask: 255 on the whole binary hole, fading to 0 over about `px` pixels outside it.
+
+    Gaussian falloff (sigma = px / 2) applied outward only: the hole itself is never weakened, so a
+    feathered composite still replaces every masked pixel.
+    """
+    hole = binary(mask)
+    if px <= 0:
+        return hole
+    sigma = px / 2.0
+    ksize = 2 * int(np.ceil(3 * sigma)) + 1
+    soft = cv2.GaussianBlur(hole, (ksize, ksize), sigma, borderType=cv2.BORDER_REFLECT)
+    return np.maximum(soft, hole)
+
+
+def region_boxes(mask: np.ndarray, min_area: int = 1) -> list[Box]:
+    """Bounding boxes of the hole's 8-connected regions with at least `min_area` pixels, sorted top to
+    bottom, then left to right (by y0, x0)."""
+    hole = (np.asarray(mask) > 127).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(hole, connectivity=8)
+    boxes = []
+    for label in range(1, count):  # 0 is the known background
+        x, y, w, h, area = (int(v) for v in stats[label])
+        if area >= min_area:
+            boxes.append(Box(x, y, x + w, y + h))
+    return sorted(boxes, key=lambda b: (b.y0, b.x0, b.y1, b.x1))
+
+
+def hole_ratio(mask: np.ndarray) -> float:
+    """Fraction of pixels that are holes (0.0 for an empty array)."""
+    mask = np.asarray(mask)
+    return float(np.count_nonzero(mask > 127)) / mask.size if mask.size else 0.0
