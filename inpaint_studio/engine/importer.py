@@ -1,0 +1,233 @@
+"""Import published PyTorch checkpoints (`.pth`) into our format, safely.
+
+`import_checkpoint(path)` loads with `torch.load(..., weights_only=True)` ONLY (a file that needs code to
+unpickle is refused, never run), recognises which published layout it is from its keys, remaps the keys
+(pure renaming, no arithmetic), checks every key and shape against our network built from the layout's
+config, and writes `NAME.safetensors` + `NAME.json` to `user_models_dir()`.
+
+How a network module registers a published layout (engineer D2: EdgeConnect, VCNet)::
+
+    from inpaint_studio.engine.importer import PublishedLayout, register_layout
+
+    register_layout(PublishedLayout(
+        name="edgeconnect_edge_gen",              # also written to the JSON as source.layout
+        method="edgeconnect",                     # the engine method that will use it
+        # detect: keys of the loaded top-level object flattened to "<top key>/<state key>"
+        # (see flatten_keys); every required key present => this layout. Or pass detect=callable(obj).
+        required_keys=frozenset({"generator/encoder.1.weight_orig", "generator/middle.0.conv_block.1.weight_orig"}),
+        convert=lambda obj: {"edge_generator": my_filter(obj["generator"])},   # -> {component: state_dict}
+        components={"edge_generator": {"network": "edgeconnect_edge_generator", "config": {}}},
+        channel_order="RGB",
+        merge=True,                               # add to an existing checkpoint of the same name
+        default_name=lambda path: f"edgeconnect-{path.parent.name}",   # EdgeModel_gen.pth in places2/
+    ))
+
+`convert` may return a subset of `components` (e.g. a generator-only file); only those are validated and
+written. With `merge=True` the components of an existing checkpoint of the same name and method are kept,
+so `EdgeModel_gen.pth` then `InpaintingModel_gen.pth` build one `edgeconnect-places2` checkpoint. Put the
+registration next to the network's checkpoint filter, but import this module lazily or from an engine
+module (networks/ must not import the engine): the engine method module is the usual place.
+
+Layouts for DeepFill v2 (official converted TF weights and the PyTorch fine-tuned weights) are registered
+by `engine/deepfill_v2_method.py`. `ensure_layouts()` imports `engine.methods` so all are registered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from inpaint_studio.core import paths
+from inpaint_studio.core.errors import CheckpointError
+from inpaint_studio.engine.checkpoints import (
+    CHANNEL_ORDERS,
+    checkpoint_files,
+    describe_mismatch,
+    load_checkpoint,
+    save_checkpoint,
+)
+
+if TYPE_CHECKING:
+    import torch
+
+ConvertFn = Callable[[Any], "dict[str, dict[str, torch.Tensor]]"]
+
+
+@dataclass(frozen=True)
+class PublishedLayout:
+    """One published file layout and how to turn it into our components."""
+
+    name: str
+    method: str
+    convert: ConvertFn  # loaded top-level object -> {component: state_dict in our module's key names}
+    components: Mapping[str, Mapping[str, Any]]  # component -> {"network": name, "config": {...}}
+    required_keys: frozenset[str] = frozenset()  # flattened keys (see flatten_keys) that identify it
+    detect: Callable[[Any], bool] | None = None  # alternative to required_keys
+    channel_order: str = "RGB"
+    merge: bool = False  # merge into an existing checkpoint of the same name/method
+    default_name: Callable[[Path], str] | None = None  # checkpoint name when the caller gives none
+    description: str = ""
+    extra_meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def matches(self, obj: Any, keys: set[str]) -> bool:
+        if self.detect is not None:
+            try:
+                return bool(self.detect(obj))
+            except Exception:  # a detector must never turn a foreign file into a crash
+                return False
+        return bool(self.required_keys) and self.required_keys <= keys
+
+
+_LAYOUTS: dict[str, PublishedLayout] = {}
+
+
+def register_layout(layout: PublishedLayout) -> PublishedLayout:
+    if layout.channel_order not in CHANNEL_ORDERS:
+        raise ValueError(f"layout {layout.name}: channel_order must be RGB or BGR")
+    _LAYOUTS[layout.name] = layout
+    return layout
+
+
+def ensure_layouts() -> None:
+    """Importing the engine's method modules registers every published layout."""
+    from inpaint_studio.engine import methods  # noqa: F401
+
+
+def list_layouts() -> list[PublishedLayout]:
+    ensure_layouts()
+    return list(_LAYOUTS.values())
+
+
+def flatten_keys(obj: Any) -> set[str]:
+    """Tensor keys of a loaded file: a plain state dict gives its keys; a dict of state dicts gives
+    "<top key>/<state key>" (the notation of the reference manifests)."""
+    import torch
+
+    keys: set[str] = set()
+    if not isinstance(obj, Mapping):
+        return keys
+    for k, v in obj.items():
+        if isinstance(v, torch.Tensor):
+            keys.add(str(k))
+        elif isinstance(v, Mapping):
+            keys.update(f"{k}/{sk}" for sk, sv in v.items() if isinstance(sv, torch.Tensor))
+    return keys
+
+
+def detect_layout(obj: Any) -> PublishedLayout:
+    """The registered layout this loaded object matches (the most specific one if several do)."""
+    ensure_layouts()
+    keys = flatten_keys(obj)
+    hits = [lay for lay in _LAYOUTS.values() if lay.matches(obj, keys)]
+    if not hits:
+        sample = ", ".join(sorted(keys)[:4]) or "no tensors"
+        known = ", ".join(sorted(_LAYOUTS)) or "none"
+        raise CheckpointError(f"unrecognised checkpoint layout (keys like {sample}); known layouts: {known}")
+    return max(hits, key=lambda lay: len(lay.required_keys))
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def load_published(path: str | os.PathLike[str]) -> Any:
+    """torch.load with weights_only=True; every failure becomes one clear CheckpointError line."""
+    import torch
+
+    p = Path(path)
+    if not p.is_file():
+        raise CheckpointError(f"checkpoint file not found: {p}")
+    try:
+        return torch.load(p, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        msg = str(exc)
+        if "Weights only load failed" in msg or "Unsupported global" in msg or "not an allowed global" in msg:
+            raise CheckpointError(
+                f"refused {p.name}: the file contains code/objects that a weights-only load does not allow"
+            ) from None
+        raise CheckpointError(f"{p.name} is truncated or corrupt (unpickling failed)") from None
+    except Exception as exc:  # zip reader errors, EOFError, ...
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{p.name} is truncated or corrupt ({first[:120]})") from None
+
+
+def _safe_name(name: str) -> str:
+    clean = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-")
+    if not clean:
+        raise CheckpointError(f"invalid checkpoint name {name!r}")
+    return clean
+
+
+def validate_components(
+    layout: PublishedLayout, states: Mapping[str, Mapping[str, torch.Tensor]], source: str
+) -> None:
+    """Every converted state dict must match our network (built from the layout's config) key by key."""
+    from inpaint_studio.networks.registry import create_network
+
+    for comp, state in states.items():
+        if comp not in layout.components:
+            raise CheckpointError(f"layout {layout.name} produced an undeclared component '{comp}'")
+        spec = layout.components[comp]
+        net = create_network(spec["network"], **dict(spec.get("config") or {}))
+        problem = describe_mismatch(net.state_dict(), state)
+        if problem:
+            raise CheckpointError(
+                f"{source} ({layout.name}, {comp}) does not fit {spec['network']}: {problem}"
+            )
+
+
+def import_checkpoint(
+    path: str | os.PathLike[str], name: str | None = None, *, dest_dir: str | os.PathLike[str] | None = None
+) -> Path:
+    """Import a published `.pth`; returns the written `.safetensors` path (in user_models_dir())."""
+    import torch
+
+    src = Path(path)
+    obj = load_published(src)
+    layout = detect_layout(obj)
+    try:
+        states = layout.convert(obj)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise CheckpointError(
+            f"{src.name} looks like {layout.name} but could not be converted: {exc}"
+        ) from None
+    if not states:
+        raise CheckpointError(f"{src.name} ({layout.name}) holds no usable weights")
+    states = {
+        c: {k: (v.to(torch.float32) if v.is_floating_point() else v) for k, v in s.items()}
+        for c, s in states.items()
+    }
+    validate_components(layout, states, src.name)
+
+    if name is None:
+        name = layout.default_name(src) if layout.default_name else f"{layout.method}-{src.stem}"
+    stem = Path(dest_dir or paths.user_models_dir()) / _safe_name(name)
+    components = {c: dict(layout.components[c]) for c in states}
+    source = {"file": src.name, "sha256": _sha256(src), "layout": layout.name}
+    meta: dict[str, Any] = {"channel_order": layout.channel_order, "source": source, **layout.extra_meta}
+
+    # Per-component provenance, so a merged checkpoint remembers which file each part came from.
+    meta["sources"] = {c: source for c in states}
+    st_path, _ = checkpoint_files(stem)
+    if layout.merge and st_path.exists():
+        try:
+            old = load_checkpoint(st_path)
+        except CheckpointError:
+            old = None  # a broken earlier import: replace it
+        if old is not None and old.method == layout.method:
+            for comp, spec in old.components.items():
+                if comp not in states:
+                    states[comp] = old.state_dict(comp)
+                    components[comp] = spec
+            meta["sources"] = {**(old.meta.get("sources") or {}), **meta["sources"]}
+    return save_checkpoint(stem, layout.method, states, components, meta)
