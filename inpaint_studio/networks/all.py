@@ -1,1 +1,4 @@
 """Imports every network module so that its constructors register. One line per model file."""
+
+import inpaint_studio.networks.edgeconnect  # noqa: F401
+import inpaint_studio.networks.vcnet  # noqa: F401

@@ -1,0 +1,262 @@
+"""EdgeConnect (Nazeri et al. 2019): an edge generator that completes the edge map inside the hole and an
+inpainting generator that fills the hole guided by those edges, each with a 70×70-style patch
+discriminator.
+
+Module and key names follow the published checkpoints (`EdgeModel_gen.pth`, `InpaintingModel_gen.pth`,
+`*_dis.pth`; every key and shape in `reference/checkpoints/edgeconnect.json`). Spectral norm uses the
+legacy hook (`weight_orig`, `weight_u`, `weight_v`) because that is what the published files store.
+
+Conventions (see `engine/edgeconnect_method.py`): images in [0, 1], mask 1 = hole; edge generator input
+`[grey·(1−m)+m, edges·(1−m), m]` → sigmoid edge probability; inpaint generator input `[img·(1−m)+m, edges]`
+→ (tanh + 1) / 2. Sizes must be multiples of 4 (`EDGECONNECT_MULTIPLE`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from inpaint_studio.networks.registry import register_network
+
+EDGECONNECT_MULTIPLE = 4  # two stride-2 convolutions
+
+
+# --- blocks ------------------------------------------------------------------------------------------
+
+
+def _sn(module: nn.Module, enabled: bool) -> nn.Module:
+    return nn.utils.spectral_norm(module) if enabled else module
+
+
+class ResnetBlock(nn.Module):
+    """Reflection-padded dilated 3×3 conv → IN → ReLU → 3×3 conv → IN, added to the input (no final ReLU).
+
+    `conv_block` indices 1 and 5 are the convolutions, as in the published keys."""
+
+    def __init__(self, channels: int, dilation: int = 2, use_spectral_norm: bool = False) -> None:
+        super().__init__()
+        bias = not use_spectral_norm  # the published SN blocks have no bias
+        self.conv_block = nn.Sequential(
+            nn.ReflectionPad2d(dilation),
+            _sn(nn.Conv2d(channels, channels, 3, dilation=dilation, bias=bias), use_spectral_norm),
+            nn.InstanceNorm2d(channels, track_running_stats=False),
+            nn.ReLU(True),
+            nn.ReflectionPad2d(1),
+            _sn(nn.Conv2d(channels, channels, 3, bias=bias), use_spectral_norm),
+            nn.InstanceNorm2d(channels, track_running_stats=False),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv_block(x)
+
+
+# --- networks ----------------------------------------------------------------------------------------
+
+
+class EdgeConnectGenerator(nn.Module):
+    """7×7 conv → two 4×4 stride-2 convs → residual blocks → two 4×4 stride-2 transposed convs → 7×7 conv.
+
+    `base_channels` (64) and `num_blocks` (8) are the width/depth knobs; the published sizes are the
+    defaults. The final 7×7 conv never has spectral norm."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        base_channels: int = 64,
+        num_blocks: int = 8,
+        use_spectral_norm: bool = False,
+        dilation: int = 2,
+    ) -> None:
+        super().__init__()
+        c1, c2, c4 = base_channels, base_channels * 2, base_channels * 4
+        sn = use_spectral_norm
+
+        def norm(c: int) -> nn.Module:
+            return nn.InstanceNorm2d(c, track_running_stats=False)
+
+        self.encoder = nn.Sequential(
+            nn.ReflectionPad2d(3),
+            _sn(nn.Conv2d(in_channels, c1, 7), sn),
+            norm(c1),
+            nn.ReLU(True),
+            _sn(nn.Conv2d(c1, c2, 4, stride=2, padding=1), sn),
+            norm(c2),
+            nn.ReLU(True),
+            _sn(nn.Conv2d(c2, c4, 4, stride=2, padding=1), sn),
+            norm(c4),
+            nn.ReLU(True),
+        )
+        self.middle = nn.Sequential(*(ResnetBlock(c4, dilation, sn) for _ in range(num_blocks)))
+        self.decoder = nn.Sequential(
+            _sn(nn.ConvTranspose2d(c4, c2, 4, stride=2, padding=1), sn),
+            norm(c2),
+            nn.ReLU(True),
+            _sn(nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), sn),
+            norm(c1),
+            nn.ReLU(True),
+            nn.ReflectionPad2d(3),
+            nn.Conv2d(c1, out_channels, 7),
+        )
+        self._init_weights()
+
+    def _init_weights(self, gain: float = 0.02) -> None:
+        # The published training initialises convs with N(0, 0.02); it also keeps random init sane here.
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+                weight = m.weight_orig if hasattr(m, "weight_orig") else m.weight
+                nn.init.normal_(weight, 0.0, gain)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.middle(self.encoder(x)))
+
+
+class EdgeGenerator(EdgeConnectGenerator):
+    """Input `[grey·(1−m)+m, edges·(1−m), m]` (N×3×H×W) → edge probability (N×1×H×W, sigmoid)."""
+
+    def __init__(self, base_channels: int = 64, num_blocks: int = 8, use_spectral_norm: bool = True) -> None:
+        super().__init__(3, 1, base_channels, num_blocks, use_spectral_norm)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.logits(x))
+
+
+class InpaintGenerator(EdgeConnectGenerator):
+    """Input `[img·(1−m)+m, edges]` (N×4×H×W, RGB in [0, 1]) → RGB in [0, 1] ((tanh + 1) / 2)."""
+
+    def __init__(self, base_channels: int = 64, num_blocks: int = 8) -> None:
+        super().__init__(4, 3, base_channels, num_blocks, use_spectral_norm=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (torch.tanh(self.logits(x)) + 1.0) / 2.0
+
+
+class Discriminator(nn.Module):
+    """70×70-style patch discriminator: 4×4 convs (stride 2, 2, 2, 1, 1), LeakyReLU 0.2, spectral norm.
+
+    Returns (patch map, [conv1..conv5 activations]) — the activations feed the feature-matching loss.
+    Edge D sees `[grey, edges]` (2 channels); inpaint D sees RGB (3). The published module also registers
+    `conv1` under the alias `features`; here that alias exists only in the published key layout
+    (`discriminator_to_published` / `discriminator_from_published`), so state dicts share no storage."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        base_channels: int = 64,
+        use_sigmoid: bool = True,
+        use_spectral_norm: bool = True,
+    ) -> None:
+        super().__init__()
+        self.use_sigmoid = use_sigmoid
+        c, sn, bias = base_channels, use_spectral_norm, not use_spectral_norm
+
+        def block(cin: int, cout: int, stride: int, act: bool = True) -> nn.Sequential:
+            layers: list[nn.Module] = [_sn(nn.Conv2d(cin, cout, 4, stride=stride, padding=1, bias=bias), sn)]
+            if act:
+                layers.append(nn.LeakyReLU(0.2, inplace=True))
+            return nn.Sequential(*layers)
+
+        self.conv1 = block(in_channels, c, 2)
+        self.conv2 = block(c, c * 2, 2)
+        self.conv3 = block(c * 2, c * 4, 2)
+        self.conv4 = block(c * 4, c * 8, 1)
+        self.conv5 = block(c * 8, 1, 1, act=False)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        features = []
+        for conv in (self.conv1, self.conv2, self.conv3, self.conv4, self.conv5):
+            x = conv(x)
+            features.append(x)
+        out = torch.sigmoid(x) if self.use_sigmoid else x
+        return out, features
+
+
+# --- checkpoint filters (pure key remapping) ---------------------------------------------------------
+
+_ALIAS = "features."  # published discriminators store conv1 a second time under this name
+
+
+def discriminator_from_published(state: Mapping[str, Any]) -> dict[str, Any]:
+    """Published discriminator state dict → ours: drop the `features.*` duplicate of `conv1.*`."""
+    return {k: v for k, v in state.items() if not k.startswith(_ALIAS)}
+
+
+def discriminator_to_published(state: Mapping[str, Any]) -> dict[str, Any]:
+    """Ours → the published layout (adds the `features.*` alias of `conv1.*`, in the published order)."""
+    conv1 = {k: v for k, v in state.items() if k.startswith("conv1.")}
+    rest = {k: v for k, v in state.items() if not k.startswith("conv1.")}
+    out = dict(conv1)
+    out.update({_ALIAS + k[len("conv1.") :]: v for k, v in conv1.items()})
+    out.update(rest)
+    return out
+
+
+def generator_from_published(state: Mapping[str, Any]) -> dict[str, Any]:
+    """Published generator state dicts already use our keys; kept for symmetry with the discriminators."""
+    return dict(state)
+
+
+def looks_like_edge_generator(state: Mapping[str, Any]) -> bool:
+    """EdgeModel_gen: spectral-norm keys and a 3-channel first conv (grey, edges, mask)."""
+    w = state.get("encoder.1.weight_orig")
+    return w is not None and tuple(w.shape[1:2]) == (3,) and "decoder.7.weight" in state
+
+
+def looks_like_inpaint_generator(state: Mapping[str, Any]) -> bool:
+    """InpaintingModel_gen: plain keys and a 4-channel first conv (RGB, edges)."""
+    w = state.get("encoder.1.weight")
+    return w is not None and tuple(w.shape[1:2]) == (4,) and "decoder.7.weight" in state
+
+
+def discriminator_in_channels(state: Mapping[str, Any]) -> int | None:
+    """2 for the edge discriminator, 3 for the inpainting one, None if `state` is neither."""
+    w = state.get("conv1.0.weight_orig")
+    if w is None or "conv5.0.weight_orig" not in state:
+        return None
+    return int(w.shape[1])
+
+
+# --- configs -----------------------------------------------------------------------------------------
+
+EDGE_GENERATOR_CONFIG: dict[str, Any] = {"base_channels": 64, "num_blocks": 8, "use_spectral_norm": True}
+INPAINT_GENERATOR_CONFIG: dict[str, Any] = {"base_channels": 64, "num_blocks": 8}
+DISCRIMINATOR_CONFIG: dict[str, Any] = {"base_channels": 64, "use_sigmoid": True, "use_spectral_norm": True}
+
+
+def example_inputs(name: str, size: int = 64, batch: int = 1) -> tuple[torch.Tensor, ...]:
+    """Valid inputs for a registered EdgeConnect network (used by the every-network test)."""
+    channels = {
+        "edgeconnect_edge_generator": 3,
+        "edgeconnect_inpaint_generator": 4,
+        "edgeconnect_edge_discriminator": 2,
+        "edgeconnect_inpaint_discriminator": 3,
+    }[name]
+    return (torch.rand(batch, channels, size, size),)
+
+
+# --- registered constructors -------------------------------------------------------------------------
+
+
+@register_network
+def edgeconnect_edge_generator(**kw: Any) -> EdgeGenerator:
+    return EdgeGenerator(**{**EDGE_GENERATOR_CONFIG, **kw})
+
+
+@register_network
+def edgeconnect_inpaint_generator(**kw: Any) -> InpaintGenerator:
+    return InpaintGenerator(**{**INPAINT_GENERATOR_CONFIG, **kw})
+
+
+@register_network
+def edgeconnect_edge_discriminator(**kw: Any) -> Discriminator:
+    return Discriminator(in_channels=2, **{**DISCRIMINATOR_CONFIG, **kw})
+
+
+@register_network
+def edgeconnect_inpaint_discriminator(**kw: Any) -> Discriminator:
+    return Discriminator(in_channels=3, **{**DISCRIMINATOR_CONFIG, **kw})
