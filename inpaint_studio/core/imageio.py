@@ -181,10 +181,13 @@ def _open_without_bomb_check(data: bytes) -> Image.Image | None:
 
 def _read_exif(im: Image.Image) -> bytes | None:
     """EXIF bytes with orientation reset to 1 (the pixels we return are already upright)."""
-    if "exif" not in im.info:
+    raw = im.info.get("exif")
+    if not raw:
         return None
     try:
-        exif = im.getexif()
+        # A fresh Exif, not im.getexif(): that one is cached on the image and exif_transpose reads it.
+        exif = Image.Exif()
+        exif.load(raw)
         if _ORIENTATION_TAG in exif:
             exif[_ORIENTATION_TAG] = 1
         return exif.tobytes()
