@@ -87,7 +87,7 @@ class ModelManager:
             options["device"] = self.device
         try:
             method = create_method(name, **options)
-        except TypeError as exc:  # an option the method does not take
+        except (TypeError, ValueError) as exc:  # an option the method does not take, or a bad value
             raise InpaintStudioError(f"model '{name}' rejected its options: {exc}") from None
         with self._lock:
             if load:

@@ -1,0 +1,400 @@
+"""`inpaint-studio`: open the desktop app, or inpaint / batch / evaluate / manage models headless.
+
+Every user error ends as one line `error: ...` on stderr (exit 2 for usage errors, 1 at run time), never a
+traceback. Nothing heavy (torch, Qt) is imported at module import time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from inpaint_studio.core.errors import (
+    Cancelled,
+    ImageSaveError,
+    InpaintStudioError,
+    UnknownModelError,
+)
+
+SUBCOMMANDS = ("inpaint", "batch", "evaluate", "models")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
+IMPORT_HINT = "no weights found — import with `inpaint-studio models import FILE`"
+
+
+class UsageError(InpaintStudioError):
+    """A bad command line (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    # argparse prints the whole usage block; we promise one line.
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+# --- parser ----------------------------------------------------------------------------------------
+
+
+def _add_engine_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default="telea", help="method name (see `inpaint-studio models`); default telea")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    p.add_argument("--hd-strategy", default="auto", choices=("auto", "original", "resize", "crop"))
+    p.add_argument(
+        "--option", action="append", default=[], metavar="KEY=VALUE", help="method option, e.g. radius=3"
+    )
+    p.add_argument("--resize-mask", action="store_true", help="scale a mask of another size to the image")
+    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="inpaint-studio", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    p = sub.add_parser("inpaint", help="fill the masked area of one image")
+    p.add_argument("image", type=Path)
+    p.add_argument("--mask", type=Path, help="white = fill; optional for blind models")
+    p.add_argument("--edges", type=Path, help="edge map guiding edge-aware models (white = edge)")
+    p.add_argument("-o", "--output", type=Path, required=True)
+    _add_engine_options(p)
+
+    p = sub.add_parser("batch", help="inpaint every image in a folder")
+    p.add_argument("--images", type=Path, required=True, help="folder of images")
+    p.add_argument("--masks", type=Path, help="folder of masks matched by stem (or STEM_mask), or one mask file")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output folder")
+    _add_engine_options(p)
+
+    p = sub.add_parser("evaluate", help="score methods on images with known ground truth")
+    p.add_argument("--images", type=Path, required=True)
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--masks", type=Path, help="folder of masks matched by image stem")
+    group.add_argument("--generate-masks", action="store_true", help="generate masks per ratio bucket")
+    p.add_argument("--ratios", default="0.1-0.2,0.2-0.3,0.3-0.4", help="hole-ratio buckets, plus 'centre'")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--models", required=True, help="comma-separated method names")
+    p.add_argument("--size", type=int, default=256, help="images are resized and centre-cropped to SIZE²")
+    p.add_argument("--contaminate", action="store_true", help="also score blind restoration of damaged images")
+    p.add_argument("--limit", type=int, help="use at most N images")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    p.add_argument("-o", "--output", type=Path, default=Path("evaluation"), help="folder for JSON + Markdown")
+
+    p = sub.add_parser("models", help="list models and where their weights are; import checkpoints")
+    models_sub = p.add_subparsers(dest="models_command", parser_class=_Parser)
+    imp = models_sub.add_parser("import", help="convert a published checkpoint (.pth) into ours")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--name", help="name of the imported checkpoint")
+    return parser
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def _parse_options(pairs: Sequence[str]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--option expects KEY=VALUE, got '{pair}'")
+        value: Any = raw
+        for cast in (int, float):
+            try:
+                value = cast(raw)
+                break
+            except ValueError:
+                pass
+        if raw.lower() in ("true", "false"):
+            value = raw.lower() == "true"
+        options[key.replace("-", "_")] = value
+    return options
+
+
+def _manager(args: argparse.Namespace):
+    from inpaint_studio.core.hd import HDConfig, HDStrategy
+    from inpaint_studio.engine.manager import ModelManager
+
+    manager = ModelManager(device=args.device, hd_config=HDConfig(strategy=HDStrategy(args.hd_strategy)))
+    try:
+        manager.activate(args.model, load=True, **_parse_options(args.option))
+    except UnknownModelError as exc:
+        raise UsageError(str(exc)) from None
+    return manager
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
+
+
+def _check_output(out: Path, source: Path, overwrite: bool) -> None:
+    if out.exists() and not overwrite:
+        which = "the input image" if _same_file(out, source) else f"'{out}'"
+        raise ImageSaveError(f"not writing over {which}: it already exists (pass --overwrite to replace it)")
+
+
+def _inpaint_file(manager, image_path: Path, mask, out: Path, args: argparse.Namespace, edges_path=None) -> Path:
+    """Load, fill and save one image; `mask` is a path, an array (shared mask) or None (blind)."""
+    import numpy as np
+
+    from inpaint_studio.core.imageio import load_image, save_image
+    from inpaint_studio.core.masks import load_mask
+
+    _check_output(out, image_path, args.overwrite)
+    loaded = load_image(image_path)
+    shape = loaded.rgb.shape
+    if isinstance(mask, Path):
+        mask = load_mask(mask)
+    if isinstance(mask, np.ndarray) and mask.shape != shape[:2]:
+        import cv2
+
+        from inpaint_studio.core.errors import MaskError
+
+        if not args.resize_mask:
+            raise MaskError(
+                f"mask is {mask.shape[1]}×{mask.shape[0]} but the image is {shape[1]}×{shape[0]}; "
+                "pass --resize-mask to scale it"
+            )
+        mask = cv2.resize(mask, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
+    edges = load_mask(edges_path, shape, resize=args.resize_mask) if edges_path is not None else None
+    result = manager.run(loaded.rgb, mask, edges)
+    return save_image(
+        out, result, alpha=loaded.alpha, exif=loaded.exif, icc_profile=loaded.icc_profile, overwrite=args.overwrite
+    )
+
+
+# --- commands --------------------------------------------------------------------------------------
+
+
+def cmd_inpaint(args: argparse.Namespace) -> int:
+    if args.mask is None:
+        from inpaint_studio.engine.base import get_spec
+
+        try:
+            spec = get_spec(args.model)
+        except UnknownModelError as exc:
+            raise UsageError(str(exc)) from None
+        if not spec.capabilities.blind:
+            raise UsageError(f"model '{args.model}' needs --mask (only blind models run without one)")
+    _check_output(args.output, args.image, args.overwrite)
+    manager = _manager(args)
+    written = _inpaint_file(manager, args.image, args.mask, args.output, args, edges_path=args.edges)
+    print(f"wrote {written}")
+    return 0
+
+
+def _find_mask(masks_dir: Path, stem: str) -> Path | None:
+    for name in (stem, f"{stem}_mask"):
+        for suffix in IMAGE_SUFFIXES:
+            candidate = masks_dir / f"{name}{suffix}"
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _list_images(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        raise UsageError(f"'{folder}' is not a folder")
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from inpaint_studio.core.masks import load_mask
+
+    images = _list_images(args.images)
+    if not images:
+        raise UsageError(f"no images ({' '.join(IMAGE_SUFFIXES)}) in '{args.images}'")
+    if args.masks is not None and not args.masks.exists():
+        raise UsageError(f"mask path '{args.masks}' does not exist")
+    if not args.output.is_dir():
+        args.output.mkdir(parents=True, exist_ok=True)
+    manager = _manager(args)
+    blind = manager.capabilities is not None and manager.capabilities.blind
+    shared_mask = load_mask(args.masks) if args.masks is not None and args.masks.is_file() else None
+    if args.masks is None and not blind:
+        raise UsageError(f"model '{args.model}' needs --masks (only blind models run without masks)")
+
+    failed: list[tuple[str, str]] = []
+    written = 0
+    for image_path in tqdm(images, desc="inpainting", unit="image", file=sys.stderr):
+        try:
+            if shared_mask is not None:
+                mask: Any = shared_mask
+            elif args.masks is not None:
+                mask = _find_mask(args.masks, image_path.stem)
+                if mask is None and not blind:
+                    raise InpaintStudioError(f"no mask named {image_path.stem}.* or {image_path.stem}_mask.*")
+            else:
+                mask = None
+            _inpaint_file(manager, image_path, mask, args.output / image_path.name, args)
+            written += 1
+        except Cancelled:
+            raise
+        except InpaintStudioError as exc:
+            failed.append((image_path.name, str(exc)))
+    print(f"wrote {written} of {len(images)} images to {args.output}")
+    if failed:
+        print(f"skipped {len(failed)}:", file=sys.stderr)
+        for name, reason in failed:
+            print(f"  {name}: {reason}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _parse_ratios(text: str) -> list[Any]:
+    buckets: list[Any] = []
+    for part in filter(None, (s.strip() for s in text.split(","))):
+        if part.lower() in ("centre", "center"):
+            buckets.append("centre")
+            continue
+        lo, sep, hi = part.partition("-")
+        try:
+            low, high = float(lo), float(hi)
+        except ValueError:
+            raise UsageError(f"--ratios: '{part}' is not LOW-HIGH (e.g. 0.1-0.2) or 'centre'") from None
+        if not sep or not 0 <= low < high <= 1:
+            raise UsageError(f"--ratios: '{part}' must be LOW-HIGH with 0 <= LOW < HIGH <= 1")
+        buckets.append((low, high))
+    if not buckets:
+        raise UsageError("--ratios lists no bucket")
+    return buckets
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from inpaint_studio.engine.base import get_spec
+    from inpaint_studio.engine.evaluate import evaluate, format_table, write_report
+
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    if not models:
+        raise UsageError("--models lists no model")
+    for name in models:
+        try:
+            get_spec(name)
+        except UnknownModelError as exc:
+            raise UsageError(str(exc)) from None
+    if args.size < 16:
+        raise UsageError("--size must be at least 16")
+    images = _list_images(args.images)
+    if args.limit is not None:
+        images = images[: max(args.limit, 0)]
+    if not images:
+        raise UsageError(f"no images in '{args.images}'")
+    if args.masks is not None and not args.masks.is_dir():
+        raise UsageError(f"--masks '{args.masks}' is not a folder")
+    result = evaluate(
+        images,
+        models,
+        masks_dir=args.masks,
+        generate=_parse_ratios(args.ratios) if args.generate_masks else None,
+        seed=args.seed,
+        size=args.size,
+        contaminate=args.contaminate,
+        device=args.device,
+    )
+    print(format_table(result))
+    json_path, md_path = write_report(result, args.output)
+    print(f"wrote {json_path} and {md_path}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    if args.models_command == "import":
+        return cmd_models_import(args)
+    from inpaint_studio.engine.base import create_method, method_specs
+
+    specs = method_specs()
+    width = max(len(s.name) for s in specs)
+    for spec in specs:
+        caps = spec.capabilities
+        tags = [t for t, on in (
+            ("mask", caps.needs_mask),
+            ("blind", caps.blind),
+            ("edges", caps.accepts_edges),
+            ("predicts-mask", caps.predicts_mask),
+            ("predicts-edges", caps.predicts_edges),
+            ("learned", caps.learned),
+        ) if on]
+        try:
+            method = create_method(spec.name)
+            where = method.weights_info() if method.is_available() else IMPORT_HINT
+        except InpaintStudioError as exc:
+            where = str(exc)
+        print(f"{spec.name:<{width}}  [{', '.join(tags) or 'mask'}]  {where}")
+        if spec.description:
+            print(f"{'':<{width}}  {spec.description}")
+    return 0
+
+
+def cmd_models_import(args: argparse.Namespace) -> int:
+    try:
+        from inpaint_studio.engine.importer import import_checkpoint
+    except ImportError as exc:
+        raise InpaintStudioError(f"checkpoint import is not available: {exc}") from None
+    if not args.file.is_file():
+        raise UsageError(f"'{args.file}' is not a file")
+    path = import_checkpoint(args.file, name=args.name)
+    print(f"imported {args.file} as {path}")
+    return 0
+
+
+def open_app(image: Path | None) -> int:
+    try:
+        from inpaint_studio.ui.app import main as ui_main
+    except ImportError as exc:
+        raise InpaintStudioError(f"the desktop app cannot start: {exc}") from None
+    code = ui_main(str(image) if image is not None else None)
+    return int(code or 0)
+
+
+COMMANDS = {"inpaint": cmd_inpaint, "batch": cmd_batch, "evaluate": cmd_evaluate, "models": cmd_models}
+
+
+def _dispatch(argv: list[str]) -> int:
+    if not argv:
+        return open_app(None)
+    first = argv[0]
+    if first not in SUBCOMMANDS and not first.startswith("-"):
+        if len(argv) > 1:
+            raise UsageError(f"unknown command '{first}' (commands: {', '.join(SUBCOMMANDS)})")
+        image = Path(first)
+        if not image.is_file():
+            raise UsageError(f"'{first}' is neither a command ({', '.join(SUBCOMMANDS)}) nor an image file")
+        return open_app(image)
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        return open_app(None)
+    return COMMANDS[args.command](args)
+
+
+def _fail(message: str, code: int) -> int:
+    # One line, whatever the exception text contains.
+    line = " ".join(str(message).split())
+    print(f"error: {line}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _dispatch(argv)
+    except (KeyboardInterrupt, Cancelled):
+        print("cancelled", file=sys.stderr)
+        return 130
+    except (UsageError, UnknownModelError) as exc:
+        return _fail(str(exc), 2)
+    except InpaintStudioError as exc:
+        return _fail(str(exc), 1)
+    except OSError as exc:  # a file system problem outside our own checks (permissions, disk full)
+        return _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 1)
+    except Exception as exc:  # a bug, not a user error: still one line unless debugging
+        if os.environ.get("INPAINT_STUDIO_DEBUG"):
+            raise
+        return _fail(f"internal error ({type(exc).__name__}: {exc}); set INPAINT_STUDIO_DEBUG=1 for details", 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
