@@ -1,4 +1,6 @@
 """Imports every module that registers engine methods. Each helper module keeps torch imports lazy
 (inside load()/inpaint()), so listing methods never imports torch."""
 
-from inpaint_studio.engine import classical  # noqa: F401
+import inpaint_studio.engine.classical  # noqa: F401
+import inpaint_studio.engine.edgeconnect_method  # noqa: F401
+import inpaint_studio.engine.vcnet_method  # noqa: F401

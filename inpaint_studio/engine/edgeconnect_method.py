@@ -1,0 +1,242 @@
+"""The `edgeconnect` method: complete the edge map in the hole, then fill the hole guided by those edges.
+
+A caller's edge map (the user's drawn edges) replaces the predicted edges inside the hole exactly, which is
+how drawing steers the fill. Published convention (reference MODELS.md): RGB in [0, 1]; mask 1 = hole;
+grey = luminance; edges = Canny(grey, σ = 2) on the known region only; edge net input
+`[grey·(1−m)+m, edges·(1−m), m]` → sigmoid; inpaint net input `[img·(1−m)+m, edges]` with hole edges
+from the edge net (or the caller) and known edges outside; output composited `out·m + img·(1−m)`.
+
+Also registers the published layouts (`EdgeModel_gen.pth`, `InpaintingModel_gen.pth`, `*_dis.pth`):
+files from one directory merge into one `edgeconnect-<dir>` checkpoint, in any order.
+
+torch is imported inside methods only (listing methods must not import it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from inpaint_studio.core.edges import canny_edges
+from inpaint_studio.core.errors import MaskError
+from inpaint_studio.engine.base import (
+    CancelFn,
+    Capabilities,
+    ProgressFn,
+    check_cancel,
+    register_method,
+    report,
+)
+from inpaint_studio.engine.importer import PublishedLayout, register_layout
+from inpaint_studio.engine.learned import LearnedMethod
+
+if TYPE_CHECKING:
+    import torch
+
+# skimage.color.rgb2gray weights (ITU-R 709), the luminance the published code and core.edges use.
+LUMA = (0.2125, 0.7154, 0.0721)
+
+
+@register_method
+class EdgeConnectMethod(LearnedMethod):
+    name = "edgeconnect"
+    description = "EdgeConnect: completes edges, then colours (follows edges you draw)"
+    capabilities = Capabilities(needs_mask=True, accepts_edges=True, predicts_edges=True, learned=True)
+    required_components = ("edge_generator", "inpaint_generator")
+    pad_multiple = 4  # EDGECONNECT_MULTIPLE: two stride-2 convolutions
+
+    def __init__(self, *args: Any, sigma: float = 2.0, edge_threshold: float = 0.5, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.sigma = float(sigma)
+        self.edge_threshold = float(edge_threshold)
+
+    # --- tensor steps (padded 1×C×H×W tensors on self.device) -----------------------------------
+    def edge_probability(self, image: torch.Tensor, mask: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+        """Edge net: RGB [0, 1], hole mask, known-region edges {0, 1} → edge probability 1×1×H×W."""
+        import torch
+
+        luma = torch.tensor(LUMA, device=image.device, dtype=image.dtype).view(1, 3, 1, 1)
+        grey = (image * luma).sum(dim=1, keepdim=True)
+        x = torch.cat([grey * (1 - mask) + mask, known * (1 - mask), mask], dim=1)
+        return self.modules["edge_generator"](x)
+
+    def fill(self, image: torch.Tensor, mask: torch.Tensor, edges: torch.Tensor) -> torch.Tensor:
+        """Inpaint net: RGB [0, 1], hole mask, full edge map → RGB [0, 1] (not yet composited)."""
+        import torch
+
+        x = torch.cat([image * (1 - mask) + mask, edges], dim=1)
+        return self.modules["inpaint_generator"](x)
+
+    # --- array API -------------------------------------------------------------------------------
+    def _prepare(self, image: np.ndarray, mask: np.ndarray) -> dict[str, Any]:
+        known = canny_edges(image, mask, self.sigma)
+        img_p, hw = self.pad(image)
+        return {"image": img_p, "mask": self.pad(mask)[0], "known": self.pad(known)[0], "hw": hw}
+
+    def inpaint(
+        self,
+        image: np.ndarray,
+        mask: np.ndarray | None,
+        edges: np.ndarray | None = None,
+        progress: ProgressFn | None = None,
+        cancel: CancelFn | None = None,
+    ) -> np.ndarray:
+        mask = self.check_inputs(image, mask, edges)
+        if edges is not None and (edges.dtype != np.uint8 or edges.ndim != 2):
+            raise MaskError("the edge map must be uint8 H×W (255 = edge)")
+        if not mask.any():
+            return image.copy()
+        report(progress, 0.0, f"loading {self.name}")
+        self.ensure_loaded()
+        check_cancel(cancel)
+        p = self._prepare(image, mask)
+        with self.running():
+            img_t, m = self.to_tensor(p["image"]), self.mask_to_tensor(p["mask"])
+            known = self.mask_to_tensor(p["known"])
+            if edges is None:
+                report(progress, 0.1, "completing edges")
+                hole_edges = self.edge_probability(img_t, m, known)
+            else:
+                hole_edges = self.mask_to_tensor(self.pad(edges)[0])
+            check_cancel(cancel)
+            report(progress, 0.5, "filling")
+            out = self.fill(img_t, m, hole_edges * m + known * (1 - m))
+            filled = self.to_uint8(out)
+        check_cancel(cancel)
+        report(progress, 1.0, "done")
+        return self.composite(self.crop(filled, p["hw"]), image, mask)
+
+    def predict_edges(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """uint8 edge map: the edge net's prediction (≥ threshold) in the hole, Canny outside."""
+        mask = self.check_inputs(image, mask)
+        if not mask.any():
+            return canny_edges(image, None, self.sigma)
+        self.ensure_loaded()
+        p = self._prepare(image, mask)
+        with self.running():
+            prob = self.edge_probability(
+                self.to_tensor(p["image"]), self.mask_to_tensor(p["mask"]), self.mask_to_tensor(p["known"])
+            )
+            predicted = (prob[0, 0].float().cpu().numpy() >= self.edge_threshold).astype(np.uint8) * 255
+        predicted = self.crop(predicted, p["hw"])
+        known = self.crop(p["known"], p["hw"])
+        return np.where(mask > 0, predicted, known).astype(np.uint8)
+
+
+# --- published layouts ---------------------------------------------------------------------------
+
+_GENERATOR_CONFIG: dict[str, Any] = {"base_channels": 64, "num_blocks": 8}
+_DISCRIMINATOR_CONFIG: dict[str, Any] = {"base_channels": 64, "use_sigmoid": True, "use_spectral_norm": True}
+
+
+def _dataset_name(path: Path) -> str:
+    # The published files sit in checkpoints/<places2|celeba|psv>/: one checkpoint per directory.
+    return f"edgeconnect-{path.resolve().parent.name or 'imported'}"
+
+
+def _state(obj: Any, key: str) -> Any:
+    return obj[key] if isinstance(obj, dict) and isinstance(obj.get(key), dict) else None
+
+
+def _is_edge_gen(obj: Any) -> bool:
+    from inpaint_studio.networks.edgeconnect import looks_like_edge_generator
+
+    state = _state(obj, "generator")
+    return state is not None and looks_like_edge_generator(state)
+
+
+def _is_inpaint_gen(obj: Any) -> bool:
+    from inpaint_studio.networks.edgeconnect import looks_like_inpaint_generator
+
+    state = _state(obj, "generator")
+    return state is not None and looks_like_inpaint_generator(state)
+
+
+def _dis_channels(obj: Any) -> int | None:
+    from inpaint_studio.networks.edgeconnect import discriminator_in_channels
+
+    state = _state(obj, "discriminator")
+    return None if state is None else discriminator_in_channels(state)
+
+
+def _convert_generator(component: str) -> Any:
+    def convert(obj: Any) -> dict[str, Any]:
+        from inpaint_studio.networks.edgeconnect import generator_from_published
+
+        return {component: generator_from_published(obj["generator"])}
+
+    return convert
+
+
+def _convert_discriminator(component: str) -> Any:
+    def convert(obj: Any) -> dict[str, Any]:
+        from inpaint_studio.networks.edgeconnect import discriminator_from_published
+
+        return {component: discriminator_from_published(obj["discriminator"])}
+
+    return convert
+
+
+_LAYOUTS = (
+    PublishedLayout(
+        name="edgeconnect_edge_generator",
+        method="edgeconnect",
+        description="EdgeConnect EdgeModel_gen.pth",
+        required_keys=frozenset({"generator/encoder.1.weight_orig", "generator/decoder.7.weight"}),
+        detect=_is_edge_gen,
+        convert=_convert_generator("edge_generator"),
+        components={
+            "edge_generator": {
+                "network": "edgeconnect_edge_generator",
+                "config": {**_GENERATOR_CONFIG, "use_spectral_norm": True},
+            }
+        },
+        merge=True,
+        default_name=_dataset_name,
+    ),
+    PublishedLayout(
+        name="edgeconnect_inpaint_generator",
+        method="edgeconnect",
+        description="EdgeConnect InpaintingModel_gen.pth",
+        required_keys=frozenset({"generator/encoder.1.weight", "generator/decoder.7.weight"}),
+        detect=_is_inpaint_gen,
+        convert=_convert_generator("inpaint_generator"),
+        components={"inpaint_generator": {"network": "edgeconnect_inpaint_generator", "config": _GENERATOR_CONFIG}},
+        merge=True,
+        default_name=_dataset_name,
+    ),
+    PublishedLayout(
+        name="edgeconnect_edge_discriminator",
+        method="edgeconnect",
+        description="EdgeConnect EdgeModel_dis.pth",
+        required_keys=frozenset({"discriminator/conv1.0.weight_orig", "discriminator/conv5.0.weight_orig"}),
+        detect=lambda obj: _dis_channels(obj) == 2,
+        convert=_convert_discriminator("edge_discriminator"),
+        components={
+            "edge_discriminator": {"network": "edgeconnect_edge_discriminator", "config": _DISCRIMINATOR_CONFIG}
+        },
+        merge=True,
+        default_name=_dataset_name,
+    ),
+    PublishedLayout(
+        name="edgeconnect_inpaint_discriminator",
+        method="edgeconnect",
+        description="EdgeConnect InpaintingModel_dis.pth",
+        required_keys=frozenset({"discriminator/conv1.0.weight_orig", "discriminator/conv5.0.weight_orig"}),
+        detect=lambda obj: _dis_channels(obj) == 3,
+        convert=_convert_discriminator("inpaint_discriminator"),
+        components={
+            "inpaint_discriminator": {
+                "network": "edgeconnect_inpaint_discriminator",
+                "config": _DISCRIMINATOR_CONFIG,
+            }
+        },
+        merge=True,
+        default_name=_dataset_name,
+    ),
+)
+
+for _layout in _LAYOUTS:
+    register_layout(_layout)

@@ -1,0 +1,174 @@
+"""The `vcnet` method: blind restoration. The MPN predicts which pixels are contaminated (scratches, stains,
+graffiti), the RIN repaints them; with a mask given, that mask is used instead of the prediction.
+
+Value convention: MPN and RIN take RGB in [−1, 1]; the RIN's tanh output is read through
+`RIN.to_unit_range` (the reproduction's weights were trained against [0, 1] targets, ours against
+[−1, 1]; each checkpoint's RIN config says which). Only the pixels of the mask used (the given one, or the
+prediction thresholded at 0.5) change.
+
+Also registers the published layout of the PyTorch reproduction's `VCNet_*.pth` training checkpoint
+(`{num_step, mpn, rin, D, patch_D, optimizer_*}`: mpn, rin, D, patch_D are taken, optimizers dropped).
+
+torch is imported inside methods only (listing methods must not import it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from inpaint_studio.core.errors import MaskError
+from inpaint_studio.engine.base import (
+    CancelFn,
+    Capabilities,
+    MaskPrediction,
+    ProgressFn,
+    check_cancel,
+    register_method,
+    report,
+)
+from inpaint_studio.engine.importer import PublishedLayout, register_layout
+from inpaint_studio.engine.learned import LearnedMethod
+
+if TYPE_CHECKING:
+    import torch
+
+
+@register_method
+class VCNetMethod(LearnedMethod):
+    name = "vcnet"
+    description = "VCNet: finds and repairs scratches, stains and graffiti by itself (blind); or fills a mask"
+    capabilities = Capabilities(needs_mask=False, predicts_mask=True, blind=True, learned=True)
+    required_components = ("mpn", "rin")
+    pad_multiple = 4  # VCNET_MULTIPLE: two stride-2 stages
+
+    def __init__(self, *args: Any, threshold: float = 0.5, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.threshold = float(threshold)
+
+    # --- tensor steps ----------------------------------------------------------------------------
+    def predict_hole(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """MPN: padded RGB in [−1, 1] → (hole probability 1×1×H×W, bottleneck feature)."""
+        return self.modules["mpn"](x)
+
+    def restore(self, x: torch.Tensor, hole: torch.Tensor, neck: torch.Tensor) -> torch.Tensor:
+        """RIN: RGB in [−1, 1], hole map (soft or binary, 1 = hole), MPN feature → RGB in [0, 1]."""
+        rin = self.modules["rin"]
+        return rin.to_unit_range(rin(x * (1 - hole), hole, neck))
+
+    # --- array API -------------------------------------------------------------------------------
+    def _check_image(self, image: np.ndarray) -> None:
+        if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3):
+            raise MaskError(f"{self.name} needs an RGB uint8 H×W×3 image")
+
+    def predict_mask(
+        self, image: np.ndarray, progress: ProgressFn | None = None, cancel: CancelFn | None = None
+    ) -> MaskPrediction:
+        self._check_image(image)
+        report(progress, 0.0, f"loading {self.name}")
+        self.ensure_loaded()
+        check_cancel(cancel)
+        img_p, hw = self.pad(image)
+        report(progress, 0.2, "finding damage")
+        with self.running():
+            prob, _ = self.predict_hole(self.to_tensor(img_p) * 2 - 1)
+            prob_np = prob[0, 0].float().cpu().numpy()
+        prob_np = np.ascontiguousarray(self.crop(prob_np, hw), dtype=np.float32)
+        report(progress, 1.0, "done")
+        return MaskPrediction(prob_np, self._binary(prob_np), self.threshold)
+
+    def _binary(self, probability: np.ndarray) -> np.ndarray:
+        return np.where(probability >= self.threshold, np.uint8(255), np.uint8(0))
+
+    def inpaint(
+        self,
+        image: np.ndarray,
+        mask: np.ndarray | None = None,
+        edges: np.ndarray | None = None,
+        progress: ProgressFn | None = None,
+        cancel: CancelFn | None = None,
+    ) -> np.ndarray:
+        """mask None → blind (the MPN's mask); otherwise fill exactly `mask`. `edges` are ignored."""
+        self._check_image(image)
+        if mask is not None:
+            mask = self.check_inputs(image, mask)
+            if not mask.any():
+                return image.copy()
+        report(progress, 0.0, f"loading {self.name}")
+        self.ensure_loaded()
+        check_cancel(cancel)
+        img_p, hw = self.pad(image)
+        with self.running():
+            x = self.to_tensor(img_p) * 2 - 1
+            report(progress, 0.1, "finding damage")
+            prob, neck = self.predict_hole(x)
+            if mask is None:
+                # The RIN was trained on the MPN's soft probabilities; compositing uses the binary mask.
+                hole = prob
+                used = self._binary(self.crop(prob[0, 0].float().cpu().numpy(), hw))
+            else:
+                hole = self.mask_to_tensor(self.pad(mask)[0])
+                used = mask
+            if not used.any():
+                return image.copy()
+            check_cancel(cancel)
+            report(progress, 0.5, "repairing")
+            filled = self.to_uint8(self.restore(x, hole, neck))
+        check_cancel(cancel)
+        report(progress, 1.0, "done")
+        return self.composite(self.crop(filled, hw), image, used)
+
+
+# --- published layout ----------------------------------------------------------------------------
+
+# How the reproduction's weights must run (see networks/vcnet.py RIN_PUBLISHED_CONFIG); the rest of
+# each config is the network's published default.
+_PUBLISHED_COMPONENTS: dict[str, dict[str, Any]] = {
+    "mpn": {"network": "vcnet_mpn", "config": {"base_channels": 64, "bottleneck_dilations": [2, 4]}},
+    "rin": {
+        "network": "vcnet_rin",
+        "config": {
+            "base_channels": 32,
+            "neck_channels": 128,
+            "middle_dilations": [1, 2, 2, 4, 4, 1],
+            "pcn_mode": "reproduction",
+            "output_range": "zero_one",
+        },
+    },
+    "discriminator": {"network": "vcnet_discriminator", "config": {"base_channels": 64}},
+    "patch_discriminator": {"network": "vcnet_patch_discriminator", "config": {"base_channels": 64}},
+}
+
+
+def _is_vcnet_file(obj: Any) -> bool:
+    from inpaint_studio.networks.vcnet import looks_like_vcnet_file
+
+    return isinstance(obj, dict) and looks_like_vcnet_file(obj)
+
+
+def _convert(obj: Any) -> dict[str, Any]:
+    from inpaint_studio.networks.vcnet import split_published
+
+    return split_published(obj)
+
+
+def _default_name(path: Path) -> str:
+    # VCNet_FFHQ_200000step_… / VCNet_Places_300000step_… → vcnet-ffhq / vcnet-places
+    parts = path.stem.split("_")
+    return f"vcnet-{parts[1].lower()}" if len(parts) > 1 and parts[0].lower() == "vcnet" else f"vcnet-{path.stem}"
+
+
+register_layout(
+    PublishedLayout(
+        name="vcnet_reproduction",
+        method="vcnet",
+        description="VCNet PyTorch reproduction training checkpoint (VCNet_*.pth)",
+        required_keys=frozenset({"mpn/rb1.conv1.weight", "rin/pc1.pcn.sqex.linear1.weight"}),
+        detect=_is_vcnet_file,
+        convert=_convert,
+        components=_PUBLISHED_COMPONENTS,
+        default_name=_default_name,
+    )
+)
