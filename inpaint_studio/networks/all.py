@@ -1,4 +1,5 @@
 """Imports every network module so that its constructors register. One line per model file."""
 
+import inpaint_studio.networks.deepfill_v2  # noqa: F401
 import inpaint_studio.networks.edgeconnect  # noqa: F401
 import inpaint_studio.networks.vcnet  # noqa: F401

@@ -1,0 +1,94 @@
+"""Contextual attention (Yu et al. 2018, as used in DeepFill v1/v2).
+
+For every position of the foreground feature map, compare its 3×3 neighbourhood (at 1/rate resolution)
+with every 3×3 background patch that lies entirely in the known region (cosine similarity), optionally
+"fuse" the scores so that neighbouring matches reinforce each other (coherent copies), take a softmax
+with a large scale (≈ hard assignment) and paste the matching full-resolution 2·rate × 2·rate background
+patches back with a transposed convolution.
+
+Defaults follow the published DeepFill v2: patch 3, stride 1, rate 2, fuse kernel 3, softmax scale 10.
+The fuse kernel is an identity matrix; the PyTorch fine-tuned layout stores it as the buffer
+`fuse_weight` [1, 1, k, k] (`persistent_fuse_weight=True`), the converted TF layout does not.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from inpaint_studio.networks.layers.gated import tf_same_pad
+
+
+def extract_patches(x: torch.Tensor, kernel: int, stride: int) -> torch.Tensor:
+    """B×C×H×W → B×L×C×k×k patches with TF 'SAME' padding (L = ceil(H/s)·ceil(W/s), row-major)."""
+    b, c = x.shape[:2]
+    x = tf_same_pad(x, kernel, stride)
+    p = F.unfold(x, kernel, stride=stride)  # B × (C·k·k) × L
+    return p.transpose(1, 2).reshape(b, -1, c, kernel, kernel)
+
+
+class ContextualAttention(nn.Module):
+    def __init__(
+        self,
+        ksize: int = 3,
+        stride: int = 1,
+        rate: int = 2,
+        fuse_k: int = 3,
+        softmax_scale: float = 10.0,
+        fuse: bool = True,
+        persistent_fuse_weight: bool = True,
+    ) -> None:
+        super().__init__()
+        if rate < 1 or (rate > 1 and rate % 2):
+            raise ValueError("rate must be 1 or even")  # the transposed-conv padding below needs it
+        self.ksize, self.stride, self.rate = ksize, stride, rate
+        self.fuse_k, self.softmax_scale, self.fuse = fuse_k, softmax_scale, fuse
+        self.register_buffer(
+            "fuse_weight", torch.eye(fuse_k).view(1, 1, fuse_k, fuse_k), persistent=persistent_fuse_weight
+        )
+
+    def _fuse(self, y: torch.Tensor, h: int, w: int) -> torch.Tensor:
+        """y: 1×L×h×w scores (L = h·w background patches). Sum scores along the diagonal of the
+        (background index, foreground index) matrix, first in row-major then in column-major order, so a
+        match is supported by the matches of its horizontal and vertical neighbours."""
+        n = h * w
+        p = self.fuse_k // 2
+        k = self.fuse_weight.to(y.dtype)
+        y = F.conv2d(y.reshape(1, 1, n, n), k, padding=p)
+        y = y.reshape(1, h, w, h, w).permute(0, 2, 1, 4, 3).reshape(1, 1, n, n)
+        y = F.conv2d(y, k, padding=p)
+        return y.reshape(1, w, h, w, h).permute(0, 2, 1, 4, 3).reshape(1, n, h, w)
+
+    def forward(self, f: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """f: foreground (queries) and b: background (sources), both B×C×H×W; mask: B×1×H×W with 1 = hole
+        (patches touching it are never copied), None = everything known. Returns B×C×H×W."""
+        if f.shape != b.shape:
+            raise ValueError(f"foreground {tuple(f.shape)} and background {tuple(b.shape)} must match")
+        bsz, c, h, w = b.shape
+        r = self.rate
+        raw = extract_patches(b, 2 * r, r * self.stride)  # B×L×C×2r×2r: what gets pasted
+        f_s, b_s = f[:, :, ::r, ::r], b[:, :, ::r, ::r]  # nearest ÷rate (ceil size, matches `raw`)
+        hs, ws = b_s.shape[-2:]
+        if mask is None:
+            mask = b.new_zeros(bsz, 1, h, w)
+        # Max-pool, not nearest sampling: a cell with any hole pixel counts as hole, so thin strokes
+        # cannot slip between the samples and let hole content be copied.
+        m_s = F.max_pool2d(mask.to(b.dtype), r, r, ceil_mode=True) if r > 1 else mask.to(b.dtype)
+        valid = extract_patches(m_s, self.ksize, self.stride).flatten(2).amax(dim=2) == 0  # B×L
+        patches = extract_patches(b_s, self.ksize, self.stride)  # B×L×C×k×k
+        pad = self.ksize // 2
+
+        outs = []
+        for i in range(bsz):
+            wi = patches[i]
+            norms = wi.flatten(1).norm(dim=1).clamp_min(1e-4).view(-1, 1, 1, 1)
+            yi = F.conv2d(f_s[i : i + 1], wi / norms, padding=pad)  # 1×L×hs×ws cosine-like scores
+            if self.fuse:
+                yi = self._fuse(yi, hs, ws)
+            mm = valid[i].to(yi.dtype).view(1, -1, 1, 1)
+            yi = F.softmax(yi * mm * self.softmax_scale, dim=1) * mm
+            # Each output pixel receives (2r/r)² = 4 overlapping pasted patches: average them.
+            out = F.conv_transpose2d(yi, raw[i], stride=r, padding=r // 2) / 4.0
+            outs.append(out[:, :, :h, :w])
+        return torch.cat(outs, dim=0)
