@@ -285,17 +285,32 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise UsageError(f"no images in '{args.images}'")
     if args.masks is not None and not args.masks.is_dir():
         raise UsageError(f"--masks '{args.masks}' is not a folder")
-    result = evaluate(
-        images,
-        models,
-        masks_dir=args.masks,
-        generate=_parse_ratios(args.ratios) if args.generate_masks else None,
-        seed=args.seed,
-        size=args.size,
-        contaminate=args.contaminate,
-        device=args.device,
-    )
+    generate = _parse_ratios(args.ratios) if args.generate_masks else None
+    from tqdm import tqdm
+
+    bar = tqdm(total=1000, desc="evaluating", file=sys.stderr, bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}")
+
+    def progress(fraction: float, message: str) -> None:
+        bar.n = round(fraction * 1000)
+        bar.set_postfix_str(message, refresh=True)
+
+    try:
+        result = evaluate(
+            images,
+            models,
+            masks_dir=args.masks,
+            generate=generate,
+            seed=args.seed,
+            size=args.size,
+            contaminate=args.contaminate,
+            device=args.device,
+            progress=progress,
+        )
+    finally:
+        bar.close()
     print(format_table(result))
+    for line in result.skipped:
+        print(f"skipped {line}", file=sys.stderr)
     json_path, md_path = write_report(result, args.output)
     print(f"wrote {json_path} and {md_path}")
     return 0

@@ -114,10 +114,9 @@ class ModelManager:
 
     def _load(self, name: str, method: InpaintMethod) -> None:
         if not method.is_available():
-            raise ModelUnavailableError(
-                f"model '{name}' cannot run: {method.weights_info()} "
-                f"(import weights with `inpaint-studio models import FILE`)"
-            )
+            info = method.weights_info()
+            hint = "" if "import" in info else " (import weights with `inpaint-studio models import FILE`)"
+            raise ModelUnavailableError(f"model '{name}' cannot run: {info}{hint}")
         try:
             method.load()
         except BaseException:
