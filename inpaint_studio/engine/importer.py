@@ -187,9 +187,15 @@ def validate_components(
 
 
 def import_checkpoint(
-    path: str | os.PathLike[str], name: str | None = None, *, dest_dir: str | os.PathLike[str] | None = None
+    path: str | os.PathLike[str],
+    name: str | None = None,
+    *,
+    dest_dir: str | os.PathLike[str] | None = None,
+    channel_order: str | None = None,
 ) -> Path:
-    """Import a published `.pth`; returns the written `.safetensors` path (in user_models_dir())."""
+    """Import a published `.pth`; returns the written `.safetensors` path (in user_models_dir()).
+
+    channel_order overrides the layout's default ("RGB"/"BGR") where a layout's order is uncertain."""
     import torch
 
     src = Path(path)
@@ -214,7 +220,10 @@ def import_checkpoint(
     stem = Path(dest_dir or paths.user_models_dir()) / _safe_name(name)
     components = {c: dict(layout.components[c]) for c in states}
     source = {"file": src.name, "sha256": _sha256(src), "layout": layout.name}
-    meta: dict[str, Any] = {"channel_order": layout.channel_order, "source": source, **layout.extra_meta}
+    order = (channel_order or layout.channel_order).upper()
+    if order not in CHANNEL_ORDERS:
+        raise CheckpointError(f"channel order must be RGB or BGR, not {channel_order!r}")
+    meta: dict[str, Any] = {"channel_order": order, "source": source, **layout.extra_meta}
 
     # Per-component provenance, so a merged checkpoint remembers which file each part came from.
     meta["sources"] = {c: source for c in states}
