@@ -1,0 +1,375 @@
+"""The canvas: photo, result preview, translucent mask layer and edge layer in a QGraphicsView.
+
+It renders the Document and turns pointer input into document edits; it owns no editing state itself.
+Zoom follows the wheel, pinch and trackpad around the cursor; pan with Space+drag, the middle button or
+the pan tool. A brush stroke repaints only the boxes it touched (see RasterItem)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QKeyEvent,
+    QMouseEvent,
+    QNativeGestureEvent,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import (
+    QGraphicsEllipseItem,
+    QGraphicsPathItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QWidget,
+)
+
+from inpaint_studio.ui.model.document import Document
+from inpaint_studio.ui.model.raster import Box
+from inpaint_studio.ui.raster_item import RasterItem, overlay_lut, rgb_to_argb
+from inpaint_studio.ui.tools import TOOL_SPECS, Tool
+
+MASK_LUT = overlay_lut(255, 40, 90, 150)  # translucent magenta-red: the photo stays readable beneath
+EDGE_LUT = overlay_lut(80, 255, 120, 255)  # opaque green: guide edges must stand out on any photo
+MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
+
+
+class CanvasView(QGraphicsView):
+    strokeFinished = Signal(object)  # Patch
+    zoomChanged = Signal(float)
+    cursorMoved = Signal(int, int)  # image pixel under the pointer, (-1, -1) outside
+    brushSizeChanged = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
+        self.setBackgroundBrush(QBrush(QColor("#1e2127")))
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.viewport().grabGesture(Qt.GestureType.PinchGesture)
+        self.document: Document | None = None
+        self.tool = Tool.BRUSH
+        self.brush_size = 40
+        self.hardness = 1.0
+        self.edge_width = 1
+        self.comparing = False
+        self._photo: RasterItem | None = None
+        self._result: RasterItem | None = None
+        self._mask: RasterItem | None = None
+        self._edges: RasterItem | None = None
+        self._outline: list[QGraphicsEllipseItem] = []
+        self._shape_item: QGraphicsRectItem | QGraphicsPathItem | None = None
+        self._stroking = False
+        self._last: tuple[float, float] | None = None
+        self._start: tuple[float, float] | None = None
+        self._lasso: list[tuple[float, float]] = []
+        self._erase_shape = False
+        self._panning = False
+        self._pan_from = QPoint()
+        self._space = False
+
+    # --- document --------------------------------------------------------------------------------
+    def set_document(self, document: Document) -> None:
+        self.scene().clear()
+        self.document = document
+        h, w = document.shape
+        self._photo = RasterItem(w, h, rgb_to_argb)
+        self._photo.smooth = True
+        self._result = RasterItem(w, h, rgb_to_argb)
+        self._result.smooth = True
+        self._result.setVisible(False)
+        self._mask = RasterItem(w, h, lambda a: MASK_LUT[a])
+        self._edges = RasterItem(w, h, lambda a: EDGE_LUT[a])
+        for z, item in enumerate((self._photo, self._result, self._mask, self._edges)):
+            item.setZValue(z)
+            self.scene().addItem(item)
+        self._photo.refresh(document.image)
+        self._mask.refresh(document.mask)
+        self._edges.refresh(document.edges)
+        self._outline = []
+        for color, style in (("#000000", Qt.PenStyle.SolidLine), ("#ffffff", Qt.PenStyle.DashLine)):
+            pen = QPen(QColor(color), 0, style)  # width 0 = cosmetic: one screen pixel at any zoom
+            ring = QGraphicsEllipseItem()
+            ring.setPen(pen)
+            ring.setZValue(10)
+            ring.setVisible(False)
+            self.scene().addItem(ring)
+            self._outline.append(ring)
+        self.scene().setSceneRect(QRectF(0, 0, w, h))
+        document.subscribe(self._on_document_change)
+        self.fit_to_window()
+
+    def _on_document_change(self, layer: str, box: Box) -> None:
+        if self.document is None:
+            return
+        item = {"image": self._photo, "mask": self._mask, "edges": self._edges}.get(layer)
+        if item is not None:
+            item.refresh(self.document.layer(layer), box)
+
+    def show_result(self, image: np.ndarray | None) -> None:
+        """Preview a candidate over the photo (None hides it); the mask stays visible and editable."""
+        if self._result is None:
+            return
+        if image is not None:
+            self._result.refresh(image)
+        self._result.setVisible(image is not None and not self.comparing)
+        self._result.setData(0, image is not None)
+
+    def set_comparing(self, on: bool) -> None:
+        """Before/after: while on, the preview is hidden so the photo underneath shows."""
+        self.comparing = on
+        if self._result is not None:
+            self._result.setVisible(bool(self._result.data(0)) and not on)
+
+    @property
+    def result_visible(self) -> bool:
+        return self._result is not None and self._result.isVisible()
+
+    # --- zoom ------------------------------------------------------------------------------------
+    @property
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def set_zoom(self, zoom: float, anchor: QPoint | None = None) -> None:
+        zoom = min(max(zoom, MIN_ZOOM), MAX_ZOOM)
+        anchor = anchor if anchor is not None else self.viewport().rect().center()
+        before = self.mapToScene(anchor)
+        self.resetTransform()
+        self.scale(zoom, zoom)
+        # Keep the scene point under the anchor where it was (zoom around the cursor).
+        after = self.mapFromScene(before)
+        delta = after - anchor
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + delta.x())
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + delta.y())
+        self.zoomChanged.emit(zoom)
+        self._update_outline()
+
+    def zoom_by(self, factor: float, anchor: QPoint | None = None) -> None:
+        self.set_zoom(self.zoom * factor, anchor)
+
+    def fit_to_window(self) -> None:
+        if self.document is None:
+            return
+        h, w = self.document.shape
+        vp = self.viewport().rect()
+        zoom = min((vp.width() - 8) / w, (vp.height() - 8) / h) if vp.width() > 8 and vp.height() > 8 else 1.0
+        self.resetTransform()
+        self.set_zoom(max(zoom, MIN_ZOOM))
+        self.centerOn(w / 2, h / 2)
+
+    def actual_size(self) -> None:
+        self.set_zoom(1.0)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        pixel = event.pixelDelta()
+        anchor = event.position().toPoint()
+        if not pixel.isNull() and not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            # Two-finger trackpad scroll pans; pinch arrives as a native gesture below.
+            self._scroll_by(-pixel.x(), -pixel.y())
+            return
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.zoom_by(1.25**steps, anchor)
+        event.accept()
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if (
+            isinstance(event, QNativeGestureEvent)
+            and event.gestureType() == Qt.NativeGestureType.ZoomNativeGesture
+        ):
+            self.zoom_by(1.0 + event.value(), event.position().toPoint())
+            return True
+        if event.type() == QEvent.Type.Gesture:
+            pinch = event.gesture(Qt.GestureType.PinchGesture)
+            if pinch is not None:
+                anchor = self.viewport().mapFromGlobal(pinch.centerPoint().toPoint())
+                self.zoom_by(pinch.scaleFactor(), anchor)
+                return True
+        return super().viewportEvent(event)
+
+    def _scroll_by(self, dx: float, dy: float) -> None:
+        self.horizontalScrollBar().setValue(int(self.horizontalScrollBar().value() + dx))
+        self.verticalScrollBar().setValue(int(self.verticalScrollBar().value() + dy))
+
+    # --- tools -----------------------------------------------------------------------------------
+    def set_tool(self, tool: Tool) -> None:
+        self.tool = tool
+        self._update_cursor()
+        self._update_outline()
+
+    def set_brush_size(self, size: int) -> None:
+        self.brush_size = int(min(max(size, 1), 1000))
+        self.brushSizeChanged.emit(self.brush_size)
+        self._update_outline()
+
+    def _radius(self) -> float:
+        if self.tool in (Tool.EDGE_PEN, Tool.EDGE_ERASER):
+            return self.edge_width / 2
+        return self.brush_size / 2
+
+    def _update_cursor(self) -> None:
+        if self._panning or self._space or self.tool == Tool.PAN:
+            shape = Qt.CursorShape.ClosedHandCursor if self._panning else Qt.CursorShape.OpenHandCursor
+        else:
+            shape = Qt.CursorShape.CrossCursor
+        self.viewport().setCursor(shape)
+
+    def _update_outline(self, scene_pos: QPointF | None = None) -> None:
+        if not self._outline:
+            return
+        if scene_pos is None:
+            scene_pos = self.mapToScene(self.viewport().mapFromGlobal(self.cursor().pos()))
+        spec = TOOL_SPECS[self.tool]
+        show = spec.freehand and not self._space and not self._panning and self.underMouse()
+        r = self._radius()
+        for ring in self._outline:
+            ring.setRect(QRectF(scene_pos.x() - r, scene_pos.y() - r, 2 * r, 2 * r))
+            ring.setVisible(show)
+
+    def _scene_point(self, event: QMouseEvent) -> tuple[float, float]:
+        p = self.mapToScene(event.position().toPoint())
+        if self.tool in (Tool.EDGE_PEN, Tool.EDGE_ERASER):
+            # Edges are thin: snap to pixel centres so a 1 px pen draws a clean, gap-free line.
+            return math.floor(p.x()) + 0.5, math.floor(p.y()) + 0.5
+        return p.x(), p.y()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        button = event.button()
+        if button == Qt.MouseButton.MiddleButton or (
+            button == Qt.MouseButton.LeftButton and (self._space or self.tool == Tool.PAN)
+        ):
+            self._panning = True
+            self._pan_from = event.position().toPoint()
+            self._update_cursor()
+            return
+        if button != Qt.MouseButton.LeftButton or self.document is None:
+            return super().mousePressEvent(event)
+        spec = TOOL_SPECS[self.tool]
+        p = self._scene_point(event)
+        if spec.layer is None:
+            return
+        self._stroking = True
+        self._erase_shape = spec.erase or bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
+        if spec.freehand:
+            self.document.begin_stroke(spec.layer)
+            self.document.stroke_segment(p, p, self._radius(), hardness=self._hardness(), erase=spec.erase)
+            self._last = p
+        elif self.tool == Tool.RECTANGLE:
+            self._start = p
+            self._shape_item = self.scene().addRect(QRectF(p[0], p[1], 0, 0), self._shape_pen())
+            self._shape_item.setZValue(11)
+        elif self.tool == Tool.LASSO:
+            self._lasso = [p]
+            self._shape_item = self.scene().addPath(QPainterPath(QPointF(*p)), self._shape_pen())
+            self._shape_item.setZValue(11)
+
+    def _hardness(self) -> float:
+        return 1.0 if self.tool in (Tool.EDGE_PEN, Tool.EDGE_ERASER) else self.hardness
+
+    @staticmethod
+    def _shape_pen() -> QPen:
+        return QPen(QColor("#ffffff"), 0, Qt.PenStyle.DashLine)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position().toPoint()
+        scene = self.mapToScene(pos)
+        if self.document is not None:
+            h, w = self.document.shape
+            x, y = math.floor(scene.x()), math.floor(scene.y())
+            self.cursorMoved.emit(*((x, y) if 0 <= x < w and 0 <= y < h else (-1, -1)))
+        if self._panning:
+            delta = pos - self._pan_from
+            self._pan_from = pos
+            self._scroll_by(-delta.x(), -delta.y())
+            return
+        self._update_outline(scene)
+        if not self._stroking or self.document is None:
+            return super().mouseMoveEvent(event)
+        p = self._scene_point(event)
+        spec = TOOL_SPECS[self.tool]
+        if spec.freehand and self._last is not None:
+            if p != self._last:
+                self.document.stroke_segment(self._last, p, self._radius(), hardness=self._hardness(), erase=spec.erase)
+                self._last = p
+        elif self.tool == Tool.RECTANGLE and self._start is not None and isinstance(self._shape_item, QGraphicsRectItem):
+            x0, y0 = self._start
+            self._shape_item.setRect(QRectF(QPointF(x0, y0), QPointF(*p)).normalized())
+        elif self.tool == Tool.LASSO and isinstance(self._shape_item, QGraphicsPathItem):
+            self._lasso.append(p)
+            path = self._shape_item.path()
+            path.lineTo(QPointF(*p))
+            self._shape_item.setPath(path)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._panning and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
+            self._panning = False
+            self._update_cursor()
+            return
+        if not self._stroking or event.button() != Qt.MouseButton.LeftButton or self.document is None:
+            return super().mouseReleaseEvent(event)
+        self._stroking = False
+        spec = TOOL_SPECS[self.tool]
+        p = self._scene_point(event)
+        if spec.freehand:
+            if self._last is not None and p != self._last:
+                self.document.stroke_segment(self._last, p, self._radius(), hardness=self._hardness(), erase=spec.erase)
+            label = spec.label
+        else:
+            if self._shape_item is not None:
+                self.scene().removeItem(self._shape_item)
+                self._shape_item = None
+            self.document.begin_stroke(spec.layer or "mask")
+            if self.tool == Tool.RECTANGLE and self._start is not None:
+                self.document.stroke_rect(self._start, p, erase=self._erase_shape)
+            elif self.tool == Tool.LASSO:
+                self.document.stroke_polygon([*self._lasso, p], erase=self._erase_shape)
+            label = ("Subtract " if self._erase_shape else "") + spec.label.split(" (")[0]
+        self._last = self._start = None
+        self._lasso = []
+        patch = self.document.end_stroke(label)
+        if patch is not None:
+            self.strokeFinished.emit(patch)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self._update_cursor()
+            self._update_outline()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self._update_cursor()
+            self._update_outline()
+            return
+        super().keyReleaseEvent(event)
+
+    def enterEvent(self, event: QEvent) -> None:
+        super().enterEvent(event)
+        self._update_cursor()
+
+    def leaveEvent(self, event: QEvent) -> None:
+        super().leaveEvent(event)
+        for ring in self._outline:
+            ring.setVisible(False)
+        self.cursorMoved.emit(-1, -1)
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        super().drawBackground(painter, rect)
+        if self.document is not None:
+            # A thin frame shows where the photo ends on a dark background.
+            h, w = self.document.shape
+            painter.setPen(QPen(QColor("#3b4048"), 0))
+            painter.drawRect(QRectF(-0.5, -0.5, w + 1, h + 1))

@@ -1,0 +1,897 @@
+"""The main window: wires the document, canvas, model panel, engine worker, undo stack and autosave.
+
+Only light modules are imported here; the engine (and torch) load on the worker thread after the window
+is shown. Every result carries its request id and is applied only if it answers the newest request."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QIcon,
+    QImage,
+    QKeyEvent,
+    QKeySequence,
+    QShortcut,
+    QUndoStack,
+)
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSpinBox,
+    QToolBar,
+)
+
+from inpaint_studio.ui.canvas import CanvasView
+from inpaint_studio.ui.icons import icon
+from inpaint_studio.ui.model import autosave
+from inpaint_studio.ui.model.document import Candidate, Document
+from inpaint_studio.ui.model.raster import Box
+from inpaint_studio.ui.model.requests import RequestTracker
+from inpaint_studio.ui.model_panel import ModelPanel
+from inpaint_studio.ui.settings import Settings
+from inpaint_studio.ui.tools import TOOL_SPECS, Tool
+from inpaint_studio.ui.undo import PatchCommand
+from inpaint_studio.ui.worker import EngineThread, Job, ModelInfo
+
+APP_TITLE = "Inpaint Studio"
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp);;All files (*)"
+SAVE_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp);;TIFF (*.tif *.tiff);;BMP (*.bmp)"
+AUTOSAVE_DELAY_MS = 1500
+MASK_STEP_PX = 8
+
+
+def qimage_to_rgb(qimg: QImage) -> np.ndarray:
+    qimg = qimg.convertToFormat(QImage.Format.Format_RGB888)
+    h, w = qimg.height(), qimg.width()
+    arr = np.frombuffer(qimg.constBits(), np.uint8).reshape(h, qimg.bytesPerLine())[:, : w * 3]
+    return np.ascontiguousarray(arr.reshape(h, w, 3))
+
+
+class MainWindow(QMainWindow):
+    shown = Signal()
+    jobFinished = Signal(int, str)  # rid, outcome ("applied", "discarded", "failed", "cancelled")
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or Settings()
+        self.document: Document | None = None
+        self.undo_stack = QUndoStack(self)
+        self.requests = RequestTracker()
+        self.models: dict[str, ModelInfo] = {}
+        self.last_error = ""
+        self._job_slots: dict[int, str] = {}
+        self._job_started: dict[int, float] = {}
+        self._shown_once = False
+        self._autosave_writer: autosave.BackgroundWriter | None = None
+        self.setWindowTitle(APP_TITLE)
+        self.setAcceptDrops(True)
+        self.resize(1280, 800)
+
+        self.canvas = CanvasView(self)
+        self.setCentralWidget(self.canvas)
+        self.panel = ModelPanel(self)
+        from PySide6.QtWidgets import QDockWidget
+
+        dock = QDockWidget("Models and results", self)
+        dock.setObjectName("rightPanel")
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        dock.setWidget(self.panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+
+        self.engine = EngineThread(self)
+        self.engine.set_device(self.settings.get("device"))
+        self.engine.set_hd(self.settings.get("hd_strategy"), self.settings.get("hd_resize_limit"))
+        w = self.engine.worker
+        w.progress.connect(self._on_progress)
+        w.finished.connect(self._on_finished)
+        w.failed.connect(self._on_failed)
+        w.cancelled.connect(self._on_cancelled)
+        w.modelsListed.connect(self._on_models)
+        w.deviceResolved.connect(lambda d: self.device_label.setText(f"device: {d}"))
+
+        self._autosave_timer = QTimer(self)
+        self._autosave_timer.setSingleShot(True)
+        self._autosave_timer.setInterval(AUTOSAVE_DELAY_MS)
+        self._autosave_timer.timeout.connect(self.autosave_now)
+
+        self._build_tools()
+        self._build_menus()
+        self._build_status()
+        self._connect_panel()
+        self.canvas.strokeFinished.connect(self._push_patch)
+        self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+        self.canvas.cursorMoved.connect(self._on_cursor)
+        self.undo_stack.cleanChanged.connect(lambda _c: self._update_title())
+        self.undo_stack.indexChanged.connect(lambda _i: self._update_title())
+        self._update_enabled()
+
+    # --- construction ----------------------------------------------------------------------------
+    def _build_tools(self) -> None:
+        bar = QToolBar("Tools", self)
+        bar.setObjectName("tools")
+        bar.setMovable(False)
+        self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, bar)
+        group = QActionGroup(self)
+        group.setExclusive(True)
+        self.tool_actions: dict[Tool, QAction] = {}
+        for tool, spec in TOOL_SPECS.items():
+            act = QAction(icon(tool.value), spec.label, self)
+            act.setCheckable(True)
+            act.setShortcut(QKeySequence(spec.shortcut))
+            act.setToolTip(spec.tooltip)
+            act.triggered.connect(lambda _=False, t=tool: self.set_tool(t))
+            group.addAction(act)
+            bar.addAction(act)
+            self.tool_actions[tool] = act
+        self.tool_actions[Tool.BRUSH].setChecked(True)
+
+        opts = QToolBar("Brush", self)
+        opts.setObjectName("brush")
+        opts.setMovable(False)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, opts)
+        opts.addWidget(QLabel(" Size "))
+        self.size_spin = QSpinBox()
+        self.size_spin.setRange(1, 1000)
+        self.size_spin.setSuffix(" px")
+        self.size_spin.setToolTip("Brush size ([ and ])")
+        self.size_spin.setValue(self.settings.get("brush_size"))
+        self.size_spin.valueChanged.connect(self.canvas.set_brush_size)
+        self.canvas.brushSizeChanged.connect(self.size_spin.setValue)
+        self.canvas.set_brush_size(self.size_spin.value())
+        opts.addWidget(self.size_spin)
+        opts.addWidget(QLabel("  Hardness "))
+        self.hardness_spin = QDoubleSpinBox()
+        self.hardness_spin.setRange(0.0, 1.0)
+        self.hardness_spin.setSingleStep(0.1)
+        self.hardness_spin.setValue(self.settings.get("brush_hardness"))
+        self.hardness_spin.valueChanged.connect(lambda v: setattr(self.canvas, "hardness", float(v)))
+        self.canvas.hardness = self.hardness_spin.value()
+        opts.addWidget(self.hardness_spin)
+        opts.addWidget(QLabel("  Edge pen "))
+        self.edge_spin = QSpinBox()
+        self.edge_spin.setRange(1, 3)
+        self.edge_spin.setSuffix(" px")
+        self.edge_spin.setValue(self.settings.get("edge_width"))
+        self.edge_spin.valueChanged.connect(lambda v: setattr(self.canvas, "edge_width", int(v)))
+        self.canvas.edge_width = self.edge_spin.value()
+        opts.addWidget(self.edge_spin)
+        opts.addSeparator()
+        for role, text, slot in (
+            ("clear", "Clear mask", self.clear_mask),
+            ("invert", "Invert mask", self.invert_mask),
+            ("grow", f"Grow mask {MASK_STEP_PX} px", self.grow_mask),
+            ("shrink", f"Shrink mask {MASK_STEP_PX} px", self.shrink_mask),
+        ):
+            act = QAction(icon(role), text, self)
+            act.triggered.connect(slot)
+            opts.addAction(act)
+        opts.addSeparator()
+        undo = self.undo_stack.createUndoAction(self, "Undo")
+        undo.setIcon(icon("undo"))
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.undo_stack.createRedoAction(self, "Redo")
+        redo.setIcon(icon("redo"))
+        redo.setShortcuts([QKeySequence.StandardKey.Redo, QKeySequence("Ctrl+Shift+Z")])
+        opts.addAction(undo)
+        opts.addAction(redo)
+        self.undo_action, self.redo_action = undo, redo
+        QShortcut(QKeySequence("["), self, lambda: self.canvas.set_brush_size(round(self.canvas.brush_size / 1.2)))
+        QShortcut(QKeySequence("]"), self, lambda: self.canvas.set_brush_size(round(self.canvas.brush_size * 1.2) + 1))
+
+    def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None, role: str | None = None) -> QAction:
+        act = QAction(icon(role) if role else QIcon(), text, self)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        act.triggered.connect(lambda _=False: slot())
+        menu.addAction(act)
+        return act
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        f = mb.addMenu("&File")
+        self._action(f, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open, "open")
+        self.recent_menu = f.addMenu("Open &Recent")
+        self._action(f, "&Paste image", self.paste, QKeySequence.StandardKey.Paste)
+        f.addSeparator()
+        self.save_action = self._action(f, "&Save", self.save, QKeySequence.StandardKey.Save, "save")
+        self._action(f, "Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
+        f.addSeparator()
+        self._action(f, "Export mask…", lambda: self.export_layer("mask"))
+        self._action(f, "Import mask…", lambda: self.import_layer("mask"))
+        self._action(f, "Export edge map…", lambda: self.export_layer("edges"))
+        self._action(f, "Import edge map…", lambda: self.import_layer("edges"))
+        f.addSeparator()
+        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        e = mb.addMenu("&Edit")
+        e.addAction(self.undo_action)
+        e.addAction(self.redo_action)
+        e.addSeparator()
+        self._action(e, "Clear mask", self.clear_mask, "Ctrl+Shift+X", "clear")
+        self._action(e, "Invert mask", self.invert_mask, "Ctrl+I", "invert")
+        self._action(e, f"Grow mask {MASK_STEP_PX} px", self.grow_mask, "Ctrl+=", "grow")
+        self._action(e, f"Shrink mask {MASK_STEP_PX} px", self.shrink_mask, "Ctrl+-", "shrink")
+        self._action(e, "Clear edges", self.clear_edges, "Ctrl+Shift+E")
+        e.addSeparator()
+        self._action(e, "Preferences…", self.preferences, QKeySequence.StandardKey.Preferences, "settings")
+        v = mb.addMenu("&View")
+        self._action(v, "Fit to window", self.canvas.fit_to_window, "Ctrl+0", "fit")
+        self._action(v, "Actual size (100 %)", self.canvas.actual_size, "Ctrl+1", "actual")
+        self._action(v, "Zoom in", lambda: self.canvas.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn)
+        self._action(v, "Zoom out", lambda: self.canvas.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut)
+        m = mb.addMenu("&Models")
+        self._action(m, "Import…", self.import_weights, None, "models")
+        self._action(m, "Refresh list", self.list_models)
+        r = mb.addMenu("&Run")
+        self._action(r, "Inpaint", self.inpaint, "Ctrl+Return", "inpaint")
+        self._action(r, "Compare ticked models", self.compare_models, "Ctrl+Shift+Return", "compare")
+        self._action(r, "Auto mask", self.auto_mask, "Ctrl+M", "auto_mask")
+        self._action(r, "Restore", self.restore, "Ctrl+R", "restore")
+        self._action(r, "Predict edges", self.predict_edges, "Ctrl+E", "edges")
+        self._action(r, "Cancel", self.cancel, "Esc", "cancel")
+        r.addSeparator()
+        self._action(r, "Accept result", self.accept_result, "Ctrl+Shift+A", "accept")
+        self._action(r, "Discard results", self.discard_results, "Ctrl+Shift+D", "discard")
+        self._refresh_recent()
+
+    def _build_status(self) -> None:
+        sb = self.statusBar()
+        self.size_label = QLabel("no image")
+        self.zoom_label = QLabel("100 %")
+        self.cursor_label = QLabel("")
+        self.device_label = QLabel(f"device: {self.settings.get('device')}")
+        self.time_label = QLabel("last run: –")
+        for w in (self.size_label, self.zoom_label, self.cursor_label, self.device_label, self.time_label):
+            sb.addPermanentWidget(w)
+
+    def _connect_panel(self) -> None:
+        p = self.panel
+        p.inpaintRequested.connect(self.inpaint)
+        p.compareRequested.connect(self.compare_models)
+        p.autoMaskRequested.connect(self.auto_mask)
+        p.restoreRequested.connect(self.restore)
+        p.predictEdgesRequested.connect(self.predict_edges)
+        p.cancelRequested.connect(self.cancel)
+        p.acceptRequested.connect(self.accept_result)
+        p.discardRequested.connect(self.discard_results)
+        p.candidateSelected.connect(self.select_candidate)
+        p.importRequested.connect(self.import_weights)
+        p.modelChanged.connect(lambda name: self.settings.set("model", name))
+
+    # --- start-up --------------------------------------------------------------------------------
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            self.shown.emit()
+
+    def start_background(self) -> None:
+        """After the window is on screen: list models (imports the engine on the worker thread)."""
+        self.list_models()
+        self._submit(Job(0, "device", "resolve_device"))
+
+    def list_models(self) -> None:
+        self._submit(Job(0, "models", "list_models"))
+
+    def _on_models(self, infos: list[ModelInfo]) -> None:
+        self.models = {i.name: i for i in infos}
+        self.panel.set_models(infos, self.settings.get("model"))
+
+    # --- documents -------------------------------------------------------------------------------
+    def open_path(self, path: str | os.PathLike[str]) -> bool:
+        from inpaint_studio.core.errors import InpaintStudioError
+        from inpaint_studio.core.imageio import load_image
+
+        try:
+            loaded = load_image(path)
+        except InpaintStudioError as exc:
+            self.show_error(str(exc))
+            return False
+        if not self.maybe_keep_changes():
+            return False
+        self.set_document(
+            Document(loaded.rgb, path=Path(path), alpha=loaded.alpha, exif=loaded.exif, icc_profile=loaded.icc_profile)
+        )
+        self.settings.add_recent(str(Path(path).resolve()))
+        self._refresh_recent()
+        return True
+
+    def open_bytes(self, data: bytes, name: str) -> bool:
+        from inpaint_studio.core.errors import InpaintStudioError
+        from inpaint_studio.core.imageio import decode_image
+
+        try:
+            loaded = decode_image(data, name)
+        except InpaintStudioError as exc:
+            self.show_error(str(exc))
+            return False
+        return self.open_array(loaded.rgb, alpha=loaded.alpha, exif=loaded.exif, icc=loaded.icc_profile)
+
+    def open_array(self, rgb: np.ndarray, *, alpha: Any = None, exif: Any = None, icc: Any = None) -> bool:
+        """An image without a file (pasted): Save asks for a name."""
+        if not self.maybe_keep_changes():
+            return False
+        doc = Document(rgb, alpha=alpha, exif=exif, icc_profile=icc)
+        doc.saved_token = -1  # pasted pixels are unsaved until written somewhere
+        self.set_document(doc)
+        return True
+
+    def set_document(self, document: Document) -> None:
+        self.requests.cancel_all()
+        self.document = document
+        self.undo_stack.clear()
+        self.canvas.set_document(document)
+        document.subscribe(self._on_document_change)
+        h, w = document.shape
+        self.size_label.setText(f"{w} × {h}")
+        self.panel.set_candidates([])
+        self._update_title()
+        self._update_enabled()
+        self.schedule_autosave()
+
+    def _on_document_change(self, layer: str, box: Box) -> None:
+        self.schedule_autosave()
+
+    def _push_patch(self, patch: Any) -> None:
+        if patch is not None and self.document is not None:
+            self.undo_stack.push(PatchCommand(self.document, patch))
+
+    def _replace(self, layer: str, new: np.ndarray, label: str) -> None:
+        if self.document is None:
+            return
+        self._push_patch(self.document.replace_layer(layer, new, label))
+
+    # --- mask operations -------------------------------------------------------------------------
+    def clear_mask(self) -> None:
+        if self.document is not None:
+            self._replace("mask", np.zeros_like(self.document.mask), "Clear mask")
+
+    def clear_edges(self) -> None:
+        if self.document is not None:
+            self._replace("edges", np.zeros_like(self.document.edges), "Clear edges")
+
+    def invert_mask(self) -> None:
+        if self.document is not None:
+            from inpaint_studio.core.masks import invert_mask
+
+            self._replace("mask", invert_mask(self.document.binary_mask()), "Invert mask")
+
+    def grow_mask(self, px: int = MASK_STEP_PX) -> None:
+        if self.document is not None:
+            from inpaint_studio.core.masks import grow_mask
+
+            self._replace("mask", grow_mask(self.document.binary_mask(), px), f"Grow mask {px} px")
+
+    def shrink_mask(self, px: int = MASK_STEP_PX) -> None:
+        if self.document is not None:
+            from inpaint_studio.core.masks import shrink_mask
+
+            self._replace("mask", shrink_mask(self.document.binary_mask(), px), f"Shrink mask {px} px")
+
+    def set_tool(self, tool: Tool) -> None:
+        self.canvas.set_tool(tool)
+        self.tool_actions[tool].setChecked(True)
+
+    # --- running models --------------------------------------------------------------------------
+    def _submit(self, job: Job) -> int:
+        if job.rid == 0:
+            job.rid, job.cancel_event = self.requests.new(job.slot)
+        self._job_slots[job.rid] = job.slot
+        self._job_started[job.rid] = time.perf_counter()
+        if job.slot not in ("models", "device"):
+            self.panel.set_busy(True, f"{job.method or job.kind}…")
+        self.engine.submit(job)
+        return job.rid
+
+    def _needs_document(self) -> bool:
+        if self.document is None:
+            self.show_error("open an image first (File ▸ Open, drag and drop, or paste)")
+            return False
+        return True
+
+    def _pick(self, want: str, preferred: tuple[str, ...]) -> str | None:
+        """The current model if it can do `want`, else the first available one that can."""
+        def can(info: ModelInfo) -> bool:
+            return bool(getattr(info.capabilities, want))
+
+        current = self.models.get(self.panel.current_model)
+        if current is not None and can(current) and current.available:
+            return current.name
+        ranked = sorted(self.models.values(), key=lambda i: (i.name not in preferred, not i.available))
+        for info in ranked:
+            if can(info) and info.available:
+                return info.name
+        names = [i.name for i in self.models.values() if can(i)]
+        if names:
+            self.show_error(f"{names[0]}: {self.models[names[0]].weights} — import weights with Models ▸ Import…")
+        else:
+            self.show_error("no installed model can do that")
+        return None
+
+    def inpaint_job(self, method: str, slot: str) -> Job | None:
+        if not self._needs_document() or self.document is None:
+            return None
+        doc = self.document
+        mask = doc.binary_mask()
+        if not mask.any():
+            self.show_error("the mask is empty: paint over what to remove first")
+            return None
+        info = self.models.get(method)
+        from_result = self.panel.source_combo.currentIndex() == 1
+        edges = None
+        if info is not None and info.capabilities.accepts_edges and self.panel.use_edges.isChecked() and doc.edges.any():
+            edges = doc.edges.copy()  # exactly what the user drew (a snapshot: later edits don't leak in)
+        options = self.panel.options() if method == self.panel.current_model else {}
+        return Job(0, slot, "inpaint", method, doc.working_image(from_result).copy(), mask, edges, options)
+
+    def inpaint(self) -> int | None:
+        method = self.panel.current_model or self.settings.get("model")
+        info = self.models.get(method)
+        if info is not None and not info.available:
+            self.show_error(f"{method}: weights missing — import them with Models ▸ Import…")
+            return None
+        job = self.inpaint_job(method, "inpaint")
+        return self._submit(job) if job else None
+
+    def compare_models(self) -> list[int]:
+        names = self.panel.ticked_models() or [self.panel.current_model]
+        rids = []
+        for name in names:
+            info = self.models.get(name)
+            if info is not None and not info.available:
+                continue
+            job = self.inpaint_job(name, f"compare:{name}")
+            if job is None:
+                break
+            rids.append(self._submit(job))
+        return rids
+
+    def restore(self) -> int | None:
+        if not self._needs_document() or self.document is None:
+            return None
+        method = self._pick("blind", ("vcnet", "classical_restore"))
+        if method is None:
+            return None
+        image = self.document.working_image(self.panel.source_combo.currentIndex() == 1).copy()
+        return self._submit(Job(0, "restore", "restore", method, image))
+
+    def auto_mask(self) -> int | None:
+        if not self._needs_document() or self.document is None:
+            return None
+        method = self._pick("predicts_mask", ("vcnet", "classical_restore"))
+        if method is None:
+            return None
+        return self._submit(Job(0, "mask", "predict_mask", method, self.document.image.copy()))
+
+    def predict_edges(self) -> int | None:
+        if not self._needs_document() or self.document is None:
+            return None
+        method = self._pick("predicts_edges", ("edgeconnect",))
+        if method is None:
+            return None
+        mask = self.document.binary_mask()
+        if not mask.any():
+            self.show_error("the mask is empty: paint the hole first, then predict its edges")
+            return None
+        return self._submit(Job(0, "edges", "predict_edges", method, self.document.image.copy(), mask))
+
+    def cancel(self) -> None:
+        """Stop everything in flight; whatever comes back from those jobs is discarded."""
+        for rid, slot in list(self._job_slots.items()):
+            if slot not in ("models", "device"):
+                self.requests.cancel(rid)
+        self.panel.set_busy(False, "cancelled")
+
+    def _on_progress(self, rid: int, fraction: float, message: str) -> None:
+        if rid in self._job_slots and self.requests.is_current(self._job_slots[rid], rid):
+            self.panel.set_progress(fraction, message)
+
+    def _end_job(self, rid: int) -> tuple[str, bool, float]:
+        slot = self._job_slots.pop(rid, "")
+        wanted = self.requests.finish(slot, rid)
+        seconds = time.perf_counter() - self._job_started.pop(rid, time.perf_counter())
+        if not any(s not in ("models", "device") for s in self._job_slots.values()):
+            self.panel.set_busy(False)
+        return slot, wanted, seconds
+
+    def _on_finished(self, rid: int, slot: str, result: Any, seconds: float) -> None:
+        slot, wanted, _ = self._end_job(rid)
+        if not wanted or self.document is None:
+            self.jobFinished.emit(rid, "discarded")
+            return
+        doc = self.document
+        if slot in ("models", "device"):
+            self.jobFinished.emit(rid, "applied")
+            return
+        self.time_label.setText(f"last run: {seconds:.2f} s")
+        if slot == "mask":
+            self._replace("mask", np.asarray(result, np.uint8), "Auto mask")
+        elif slot == "import":
+            self.statusBar().showMessage(f"imported weights to {result}", 6000)
+            self.list_models()
+        elif slot == "edges":
+            # The guess fills the edge layer only inside the hole; the user's edges outside stay.
+            hole = doc.binary_mask() > 0
+            edges = doc.edges.copy()
+            edges[hole] = np.asarray(result, np.uint8)[hole]
+            self._replace("edges", edges, "Predict edges")
+        else:
+            if result.shape != doc.image.shape:  # the document changed under the job
+                self.jobFinished.emit(rid, "discarded")
+                return
+            method = slot.split(":", 1)[1] if ":" in slot else self._method_of(slot)
+            index = doc.add_candidate(Candidate(method, result, seconds, rid, f"{method} {seconds:.1f}s"))
+            self._show_candidates(index)
+        self.panel.set_busy(False, f"done in {seconds:.2f} s")
+        self.jobFinished.emit(rid, "applied")
+
+    def _method_of(self, slot: str) -> str:
+        return self.panel.current_model if slot == "inpaint" else slot
+
+    def _on_failed(self, rid: int, slot: str, message: str) -> None:
+        slot, wanted, _ = self._end_job(rid)
+        if wanted:
+            self.panel.set_busy(False, "failed")
+            self.show_error(message)
+        self.jobFinished.emit(rid, "failed")
+
+    def _on_cancelled(self, rid: int, slot: str) -> None:
+        self._end_job(rid)
+        self.jobFinished.emit(rid, "cancelled")
+
+    # --- results ---------------------------------------------------------------------------------
+    def _show_candidates(self, selected: int | None) -> None:
+        doc = self.document
+        if doc is None:
+            return
+        self.panel.set_candidates([(c.label, c.image) for c in doc.candidates], selected)
+        cand = doc.current_candidate
+        self.canvas.show_result(cand.image if cand is not None else None)
+        self._update_enabled()
+
+    def select_candidate(self, index: int) -> None:
+        if self.document is not None and 0 <= index < len(self.document.candidates):
+            self.document.select(index)
+            self.canvas.show_result(self.document.candidates[index].image)
+
+    def accept_result(self) -> None:
+        if self.document is None or self.document.current_candidate is None:
+            return
+        patch = self.document.accept()
+        self._push_patch(patch)
+        self._show_candidates(None)
+        self._update_title()
+
+    def discard_results(self) -> None:
+        if self.document is not None:
+            self.document.clear_candidates()
+            self._show_candidates(None)
+
+    # --- keys ------------------------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Backslash and not event.isAutoRepeat():
+            self.canvas.set_comparing(True)
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Backslash and not event.isAutoRepeat():
+            self.canvas.set_comparing(False)
+            return
+        super().keyReleaseEvent(event)
+
+    # --- files -----------------------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", self._dialog_dir(), IMAGE_FILTER)
+        if path:
+            self.open_path(path)
+
+    def _dialog_dir(self) -> str:
+        recent = self.settings.recent_files()
+        return str(Path(recent[0]).parent) if recent else str(Path.home())
+
+    def _refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        files = self.settings.recent_files()
+        for path in files:
+            act = self.recent_menu.addAction(path)
+            act.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        self.recent_menu.setEnabled(bool(files))
+
+    def paste(self) -> None:
+        self.open_mime(QGuiApplication.clipboard().mimeData())
+
+    def open_mime(self, mime: QMimeData | None) -> bool:
+        if mime is None:
+            return False
+        if mime.hasUrls():
+            for url in mime.urls():
+                if url.isLocalFile():
+                    return self.open_path(url.toLocalFile())
+        if mime.hasImage():
+            img = mime.imageData()
+            if isinstance(img, QImage) and not img.isNull():
+                return self.open_array(qimage_to_rgb(img))
+        for fmt in ("image/png", "image/jpeg", "image/webp"):
+            if mime.hasFormat(fmt):
+                return self.open_bytes(bytes(mime.data(fmt).data()), "clipboard")
+        self.show_error("the clipboard holds no image")
+        return False
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if self.open_mime(event.mimeData()):
+            event.acceptProposedAction()
+
+    def save(self) -> bool:
+        doc = self.document
+        if doc is None:
+            return False
+        if doc.path is None:
+            return self.save_as()
+        answer = QMessageBox.question(
+            self, "Overwrite original?",
+            f"Replace the original file?\n{doc.path}\n\nChoose No to save under a new name.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.No,
+        )
+        if answer == QMessageBox.StandardButton.Cancel:
+            return False
+        if answer == QMessageBox.StandardButton.No:
+            return self.save_as()
+        return self.write_image(doc.path, overwrite=True)
+
+    def save_as(self) -> bool:
+        doc = self.document
+        if doc is None:
+            return False
+        start = str(doc.path.with_name(doc.path.stem + "-inpainted.png")) if doc.path else str(Path.home() / "inpainted.png")
+        path, _ = QFileDialog.getSaveFileName(self, "Save image as", start, SAVE_FILTER)
+        if not path:
+            return False
+        quality = self.settings.get("jpeg_quality")
+        if Path(path).suffix.lower() in (".jpg", ".jpeg", ".webp"):
+            quality, ok = QInputDialog.getInt(self, "Quality", "JPEG/WebP quality (1–100)", quality, 1, 100)
+            if not ok:
+                return False
+            self.settings.set("jpeg_quality", quality)
+        # The file dialog already asked before replacing an existing file.
+        return self.write_image(Path(path), overwrite=True, quality=quality)
+
+    def write_image(self, path: Path, *, overwrite: bool, quality: int | None = None) -> bool:
+        from inpaint_studio.core.errors import InpaintStudioError
+        from inpaint_studio.core.imageio import save_image
+
+        doc = self.document
+        if doc is None:
+            return False
+        try:
+            written = save_image(
+                path, doc.image, alpha=doc.alpha, exif=doc.exif, icc_profile=doc.icc_profile,
+                quality=quality or self.settings.get("jpeg_quality"), overwrite=overwrite,
+            )
+        except InpaintStudioError as exc:
+            self.show_error(str(exc))
+            return False
+        doc.mark_saved(written)
+        self.settings.add_recent(str(written.resolve()))
+        self._refresh_recent()
+        self._update_title()
+        self.statusBar().showMessage(f"saved {written}", 4000)
+        return True
+
+    def export_layer(self, layer: str, path: str | None = None) -> bool:
+        from inpaint_studio.core.errors import InpaintStudioError
+        from inpaint_studio.core.imageio import save_image
+
+        doc = self.document
+        if doc is None:
+            return False
+        if path is None:
+            stem = doc.path.stem if doc.path else "image"
+            start = str((doc.path.parent if doc.path else Path.home()) / f"{stem}-{layer}.png")
+            path, _ = QFileDialog.getSaveFileName(self, f"Export {layer}", start, "PNG (*.png)")
+            if not path:
+                return False
+        arr = doc.binary_mask() if layer == "mask" else doc.edges
+        try:
+            save_image(path, np.dstack([arr] * 3), overwrite=True)
+        except InpaintStudioError as exc:
+            self.show_error(str(exc))
+            return False
+        return True
+
+    def import_layer(self, layer: str, path: str | None = None) -> bool:
+        from inpaint_studio.core.errors import InpaintStudioError
+        from inpaint_studio.core.masks import load_mask
+
+        doc = self.document
+        if doc is None:
+            return False
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, f"Import {layer}", self._dialog_dir(), IMAGE_FILTER)
+            if not path:
+                return False
+        try:
+            arr = load_mask(path, doc.shape)
+        except InpaintStudioError as exc:
+            self.show_error(str(exc))
+            return False
+        self._replace(layer, arr, f"Import {layer}")
+        return True
+
+    def import_weights(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import model weights", str(Path.home()), "Checkpoints (*.pth *.pt *.ckpt *.safetensors);;All files (*)"
+        )
+        if path:
+            self._submit(Job(0, "import", "import_checkpoint", options={"path": path}))
+
+    def preferences(self) -> None:
+        from inpaint_studio.ui.preferences import PreferencesDialog
+
+        dlg = PreferencesDialog(self.settings, self)
+        if dlg.exec():
+            dlg.store()
+            self.engine.set_device(self.settings.get("device"))
+            self.engine.set_hd(self.settings.get("hd_strategy"), self.settings.get("hd_resize_limit"))
+            self.device_label.setText(f"device: {self.settings.get('device')}")
+            self._submit(Job(0, "device", "resolve_device"))
+
+    # --- autosave --------------------------------------------------------------------------------
+    def schedule_autosave(self) -> None:
+        # Throttled, not debounced: continuous painting still saves every AUTOSAVE_DELAY_MS.
+        if not self._autosave_timer.isActive():
+            self._autosave_timer.start()
+
+    def snapshot(self) -> autosave.Snapshot | None:
+        doc = self.document
+        if doc is None:
+            return None
+        changed = doc.image_token != 0 or doc.path is None
+        return autosave.Snapshot(
+            image_path=str(doc.path.resolve()) if doc.path else None,
+            mask=doc.mask.copy(),
+            edges=doc.edges.copy(),
+            image=doc.image.copy() if changed else None,
+            original_shape=doc.shape,
+        )
+
+    def autosave_now(self) -> None:
+        snap = self.snapshot()
+        if snap is None:
+            return
+        if self._autosave_writer is None:
+            self._autosave_writer = autosave.BackgroundWriter()
+        self._autosave_writer.submit(snap)
+
+    def flush_autosave(self, timeout: float = 10.0) -> bool:
+        if self._autosave_timer.isActive():
+            self._autosave_timer.stop()
+            self.autosave_now()
+        return self._autosave_writer.flush(timeout) if self._autosave_writer else True
+
+    def offer_restore(self) -> bool:
+        """If the last session died, offer its autosave; True if it was restored."""
+        if not autosave.has_autosave():
+            return False
+        if not self.ask_restore():
+            autosave.clear()
+            return False
+        return self.restore_autosave()
+
+    def ask_restore(self) -> bool:
+        answer = QMessageBox.question(
+            self, "Restore unsaved work?",
+            "Inpaint Studio did not close properly last time.\nRestore the mask, edges and results you were working on?",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def restore_autosave(self) -> bool:
+        snap = autosave.read_snapshot()
+        if snap is None:
+            self.show_error("the autosaved state could not be read")
+            return False
+        doc: Document | None = None
+        if snap.image is not None:
+            doc = Document(snap.image, path=Path(snap.image_path) if snap.image_path else None)
+            doc.saved_token = -1
+        elif snap.image_path:
+            from inpaint_studio.core.errors import InpaintStudioError
+            from inpaint_studio.core.imageio import load_image
+
+            try:
+                loaded = load_image(snap.image_path)
+            except InpaintStudioError as exc:
+                self.show_error(f"cannot restore: {exc}")
+                return False
+            doc = Document(loaded.rgb, path=Path(snap.image_path), alpha=loaded.alpha, exif=loaded.exif,
+                           icc_profile=loaded.icc_profile)
+        if doc is None or snap.mask.shape != doc.shape:
+            self.show_error("cannot restore: the autosaved layers do not match the image")
+            return False
+        doc.mask[...] = snap.mask
+        doc.edges[...] = snap.edges
+        self.set_document(doc)
+        self.statusBar().showMessage("restored the autosaved session", 5000)
+        return True
+
+    # --- misc ------------------------------------------------------------------------------------
+    def show_error(self, message: str) -> None:
+        """One line for the user, never a traceback. Tests read `last_error`."""
+        self.last_error = message
+        self.statusBar().showMessage(message, 8000)
+        if os.environ.get("INPAINT_STUDIO_NO_DIALOGS"):
+            return
+        QMessageBox.warning(self, APP_TITLE, message)
+
+    def _on_cursor(self, x: int, y: int) -> None:
+        self.cursor_label.setText(f"x {x}, y {y}" if x >= 0 else "")
+
+    def _update_title(self) -> None:
+        doc = self.document
+        name = (doc.path.name if doc.path else "pasted image") if doc else ""
+        star = "*" if doc is not None and doc.modified else ""
+        self.setWindowTitle(f"{name}{star} — {APP_TITLE}" if doc else APP_TITLE)
+
+    def _update_enabled(self) -> None:
+        has = self.document is not None
+        for b in (self.panel.inpaint_button, self.panel.compare_button, self.panel.auto_mask_button,
+                  self.panel.restore_button, self.panel.edges_button):
+            b.setEnabled(has)
+
+    def maybe_keep_changes(self) -> bool:
+        """Ask before dropping an unsaved image; False means the user chose to stay."""
+        doc = self.document
+        if doc is None or not doc.modified:
+            return True
+        answer = self.ask_unsaved()
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save_as()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def ask_unsaved(self) -> QMessageBox.StandardButton:
+        return QMessageBox.question(
+            self, "Unsaved changes", "The image has changes that are not saved. Save them?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.maybe_keep_changes():
+            event.ignore()
+            return
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Clean exit: stop work, persist settings, remove the autosave (nothing to recover)."""
+        self._autosave_timer.stop()
+        self.requests.cancel_all()
+        self.settings.set("brush_size", self.canvas.brush_size)
+        self.settings.set("brush_hardness", self.canvas.hardness)
+        self.settings.set("edge_width", self.canvas.edge_width)
+        self.settings.sync()
+        if self._autosave_writer is not None:
+            self._autosave_writer.close()
+            self._autosave_writer = None
+        autosave.clear()
+        self.engine.stop()

@@ -1,0 +1,222 @@
+"""Engine work off the GUI thread: a QObject living in a QThread, reporting only by signals.
+
+Each job carries a request id and a cancel event. The worker never raises across the thread: a user error
+becomes `failed(id, message)`, a cancellation `cancelled(id)`, anything unexpected a one-line "internal
+error" (the traceback goes to stderr). The engine (and torch, for learned models) is imported here, on the
+worker thread, the first time a job needs it — never before the window is shown."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+
+@dataclass
+class Job:
+    rid: int
+    slot: str  # "inpaint", "compare:<method>", "mask", "edges", "restore", "models"
+    kind: str  # "inpaint" | "restore" | "predict_mask" | "predict_edges" | "list_models"
+    method: str = ""
+    image: np.ndarray | None = None
+    mask: np.ndarray | None = None
+    edges: np.ndarray | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the model picker shows about one registered method."""
+
+    name: str
+    description: str
+    capabilities: Any  # engine.base.Capabilities
+    status: str  # "builtin" | "shipped" | "imported" | "missing"
+    weights: str
+    options: dict[str, Any]  # constructor options with their defaults (for the options form)
+
+    @property
+    def available(self) -> bool:
+        return self.status != "missing"
+
+
+def _option_defaults(factory: Any, defaults: dict[str, Any]) -> dict[str, Any]:
+    """Simple constructor options (numbers, flags, text) a user may set; device/checkpoint come from settings."""
+    out: dict[str, Any] = {}
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        params = []
+    for p in params:
+        if p.name in ("self", "device", "checkpoint", "checkpoint_path", "weights"):
+            continue
+        value = defaults.get(p.name, p.default)
+        if isinstance(value, bool | int | float | str) and value is not inspect.Parameter.empty:
+            out[p.name] = value
+    return out
+
+
+def describe_models() -> list[ModelInfo]:
+    """Every registered method with its weights status; creating a method must not load weights."""
+    from inpaint_studio.core.paths import user_models_dir
+    from inpaint_studio.engine.base import create_method, method_specs
+
+    infos = []
+    for spec in method_specs():
+        try:
+            method = create_method(spec.name)
+            available = method.is_available()
+            weights = method.weights_info()
+        except Exception as exc:  # noqa: BLE001 - one broken model must not hide the others
+            available, weights = False, f"cannot be created: {exc}"
+        if not spec.capabilities.learned:
+            status = "builtin" if available else "missing"
+        elif not available:
+            status = "missing"
+        else:
+            status = "imported" if str(user_models_dir()) in weights else "shipped"
+        infos.append(
+            ModelInfo(spec.name, spec.description, spec.capabilities, status, weights,
+                      _option_defaults(spec.factory, spec.defaults))
+        )
+    return infos
+
+
+class EngineWorker(QObject):
+    progress = Signal(int, float, str)  # rid, fraction, message
+    finished = Signal(int, str, object, float)  # rid, slot, result, seconds
+    failed = Signal(int, str, str)  # rid, slot, one-line message
+    cancelled = Signal(int, str)  # rid, slot
+    modelsListed = Signal(object)  # list[ModelInfo]
+    deviceResolved = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._manager: Any = None
+        self._active: tuple[str, tuple] | None = None
+        self.device = "auto"
+        self.hd_strategy = "auto"
+        self.hd_resize_limit = 1024
+
+    # Settings arrive as queued calls too, so they apply between jobs, never in the middle of one.
+    @Slot(str)
+    def set_device(self, device: str) -> None:
+        if device != self.device:
+            self.device = device
+            if self._manager is not None:
+                self._manager.unload()
+            self._manager, self._active = None, None
+
+    @Slot(str, int)
+    def set_hd(self, strategy: str, resize_limit: int) -> None:
+        self.hd_strategy, self.hd_resize_limit = strategy, resize_limit
+
+    def _hd_config(self) -> Any:
+        from inpaint_studio.core.hd import HDConfig, HDStrategy
+
+        return HDConfig(strategy=HDStrategy(self.hd_strategy), resize_limit=self.hd_resize_limit)
+
+    def _manager_for(self, method: str, options: dict[str, Any]) -> Any:
+        from inpaint_studio.engine.manager import ModelManager
+
+        if self._manager is None:
+            self._manager = ModelManager(device=self.device)
+        key = (method, tuple(sorted(options.items())))
+        if self._active != key or self._manager.active_name != method:
+            self._manager.activate(method, **options)
+            self._active = key
+        return self._manager
+
+    @Slot(object)
+    def run_job(self, job: Job) -> None:
+        cancel = job.cancel_event.is_set
+        if cancel():  # cancelled while queued
+            self.cancelled.emit(job.rid, job.slot)
+            return
+        start = time.perf_counter()
+        try:
+            result = self._execute(job, cancel)
+        except Exception as exc:  # noqa: BLE001 - nothing may cross the thread boundary
+            from inpaint_studio.core.errors import Cancelled, InpaintStudioError
+
+            if isinstance(exc, Cancelled) or cancel():
+                self.cancelled.emit(job.rid, job.slot)
+            elif isinstance(exc, InpaintStudioError):
+                self.failed.emit(job.rid, job.slot, str(exc))
+            else:
+                traceback.print_exc(file=sys.stderr)
+                self.failed.emit(job.rid, job.slot, f"internal error in {job.method or job.kind}: {exc}")
+            return
+        if cancel():
+            self.cancelled.emit(job.rid, job.slot)
+            return
+        self.finished.emit(job.rid, job.slot, result, time.perf_counter() - start)
+
+    def _execute(self, job: Job, cancel: Any) -> Any:
+        def progress(fraction: float, message: str) -> None:
+            self.progress.emit(job.rid, float(fraction), message)
+
+        if job.kind == "list_models":
+            infos = describe_models()
+            self.modelsListed.emit(infos)
+            return infos
+        if job.kind == "resolve_device":
+            from inpaint_studio.engine.device import resolve_device
+
+            device = resolve_device(self.device)
+            self.deviceResolved.emit(device)
+            return device
+        if job.kind == "import_checkpoint":
+            from inpaint_studio.engine.importer import import_checkpoint
+
+            return import_checkpoint(job.options["path"])
+        manager = self._manager_for(job.method, job.options)
+        if job.kind == "inpaint":
+            return manager.run(job.image, job.mask, job.edges, progress, cancel, hd_config=self._hd_config())
+        if job.kind == "restore":
+            return manager.run(job.image, None, None, progress, cancel)
+        if job.kind == "predict_mask":
+            return manager.predict_mask(job.image, progress, cancel).mask
+        if job.kind == "predict_edges":
+            return manager.predict_edges(job.image, job.mask)
+        raise ValueError(f"unknown job kind {job.kind!r}")
+
+
+class EngineThread(QObject):
+    """Owns the worker's QThread; `submit()` is safe from the GUI thread (a queued signal)."""
+
+    _submit = Signal(object)
+    _device = Signal(str)
+    _hd = Signal(str, int)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thread = QThread()
+        self.thread.setObjectName("engine")
+        self.worker = EngineWorker()
+        self.worker.moveToThread(self.thread)
+        self._submit.connect(self.worker.run_job)
+        self._device.connect(self.worker.set_device)
+        self._hd.connect(self.worker.set_hd)
+        self.thread.start()
+
+    def submit(self, job: Job) -> None:
+        self._submit.emit(job)
+
+    def set_device(self, device: str) -> None:
+        self._device.emit(device)
+
+    def set_hd(self, strategy: str, resize_limit: int) -> None:
+        self._hd.emit(strategy, resize_limit)
+
+    def stop(self, timeout_ms: int = 3000) -> None:
+        self.thread.quit()
+        self.thread.wait(timeout_ms)
