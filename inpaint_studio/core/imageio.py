@@ -50,6 +50,12 @@ EXIF_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "TIFF"})
 ICC_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "TIFF"})
 
 _ORIENTATION_TAG = 0x0112
+
+# Pillow warns from 89 MP, below our own limit, and about damaged EXIF blocks that we drop anyway: neither
+# is news to the user. Filters rather than warnings.catch_warnings(), which is not thread-safe and images
+# load in worker threads.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+warnings.filterwarnings("ignore", message="(Possibly )?[Cc]orrupt EXIF", category=UserWarning)
 _HAS_ALPHA = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
 
 
@@ -137,19 +143,16 @@ def _decode(data: bytes, name: str) -> LoadedImage:
 
 def _open_checked(data: bytes, name: str) -> Image.Image:
     """Identify the file, refusing it from its header when it is over MAX_PIXELS."""
-    with warnings.catch_warnings():
-        # Pillow warns from 89 MP; our own limit (checked below) is what applies.
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        try:
-            im = Image.open(io.BytesIO(data))
-        except Image.DecompressionBombError:
-            # Pillow refuses from 179 MP before we see the size; identify again without its check so
-            # the message states the dimensions (and a 179–200 MP image still opens).
-            im = _open_without_bomb_check(data)
-            if im is None:
-                raise ImageLoadError(f"cannot open '{name}': its dimensions are too large") from None
-        except Image.UnidentifiedImageError:
-            raise ImageLoadError(f"cannot open '{name}': not an image file, or a format not supported") from None
+    try:
+        im = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        # Pillow refuses from 179 MP before we see the size; identify again without its check so
+        # the message states the dimensions (and a 179–200 MP image still opens).
+        im = _open_without_bomb_check(data)
+        if im is None:
+            raise ImageLoadError(f"cannot open '{name}': its dimensions are too large") from None
+    except Image.UnidentifiedImageError:
+        raise ImageLoadError(f"cannot open '{name}': not an image file, or a format not supported") from None
     width, height = im.size
     if width * height > MAX_PIXELS:
         im.close()
