@@ -1,0 +1,121 @@
+"""DeepFill v2 networks: every published key and shape reproduced (through the filters), the published
+input convention, the width knob, and the `deepfill_v2` engine method run on in-memory networks."""
+
+from __future__ import annotations
+
+import imagegen as gen
+import numpy as np
+import pytest
+import torch
+from fake_checkpoints import load_manifest, manifest_shapes
+
+from inpaint_studio.engine.base import create_method
+from inpaint_studio.engine.deepfill_v2_method import DeepFillV2Method
+from inpaint_studio.networks import deepfill_v2 as df
+from inpaint_studio.networks.registry import create_network
+
+torch.manual_seed(0)
+
+
+def _shape_diff(expected: dict[str, list[int]], ours: dict[str, torch.Tensor]) -> str:
+    lines = []
+    for k, shape in expected.items():
+        if k not in ours:
+            lines.append(f"  missing in ours: {k} {shape}")
+        elif list(ours[k].shape) != shape:
+            lines.append(f"  shape {k}: ours {list(ours[k].shape)} published {shape}")
+    lines += [f"  not published: {k} {list(v.shape)}" for k, v in ours.items() if k not in expected]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    ("manifest", "layout", "filt"),
+    [
+        ("deepfill_v2_pytorch_finetuned", "pytorch", lambda s: s),
+        ("deepfill_v2_official_converted", "tf", df.to_tf_layout),
+    ],
+)
+def test_generator_reproduces_every_published_key_and_shape(manifest, layout, filt):
+    expected = manifest_shapes(load_manifest(manifest))["G"]
+    ours = filt(create_network("deepfill_v2_generator", layout=layout).state_dict())
+    diff = _shape_diff(expected, ours)
+    assert not diff, f"{manifest} generator differs key by key:\n{diff}"
+    params = sum(p.numel() for p in create_network("deepfill_v2_generator", layout=layout).parameters())
+    assert params == load_manifest(manifest)["per_part"][next(iter(load_manifest(manifest)["per_part"]))]["trainable_params"]
+
+
+@pytest.mark.parametrize("manifest", ["deepfill_v2_pytorch_finetuned", "deepfill_v2_official_converted"])
+def test_discriminator_reproduces_published_keys(manifest):
+    expected = manifest_shapes(load_manifest(manifest), "training_checkpoint")["D"]
+    ours = df.discriminator_filter(create_network("deepfill_v2_discriminator").state_dict())
+    diff = _shape_diff(expected, ours)
+    assert not diff, f"{manifest} discriminator differs key by key:\n{diff}"
+
+
+def test_tf_filter_is_a_pure_renaming_roundtrip():
+    g = create_network("deepfill_v2_generator", layout="tf")
+    sd = g.state_dict()
+    back = df.from_tf_layout(df.to_tf_layout(sd))
+    assert back.keys() == sd.keys()
+    assert all(back[k] is sd[k] for k in sd)  # same tensors: renaming only, no arithmetic
+    with pytest.raises(KeyError, match="no mapping"):
+        df.from_tf_layout({"conv99.conv.weight": torch.zeros(1)})
+
+
+def test_generator_ignores_hole_content_and_keeps_range():
+    """Published convention: the network sees img·(1−m); whatever is under the hole cannot matter."""
+    g = create_network("deepfill_v2_generator", cnum=8).eval()
+    image, mask = g.example_inputs(64, 64)
+    other = torch.where(mask.bool(), torch.rand_like(image) * 2 - 1, image)
+    with torch.no_grad():
+        a1, a2 = g(image, mask)
+        b1, b2 = g(other, mask)
+    torch.testing.assert_close(a2, b2)
+    torch.testing.assert_close(a1, b1)
+    assert a2.abs().max() <= 1.0
+
+
+def test_width_knob_builds_small_variants():
+    small = create_network("deepfill_v2_generator", cnum=8)
+    full = create_network("deepfill_v2_generator")
+    n_small = sum(p.numel() for p in small.parameters())
+    n_full = sum(p.numel() for p in full.parameters())
+    assert n_small < n_full / 20
+    with pytest.raises(ValueError):
+        create_network("deepfill_v2_generator", cnum=10)
+
+
+def test_discriminator_output_is_one_score_per_patch():
+    d = create_network("deepfill_v2_discriminator", cnum=8)
+    (x,) = d.example_inputs(128, 96)
+    assert d(x).shape == (1, 32 * 2 * 2)
+
+
+def test_method_on_in_memory_network_keeps_known_pixels():
+    image = gen.textured(72, 90, seed=3)
+    mask = gen.box_mask(72, 90, 20, 30, 45, 60)
+    g = create_network("deepfill_v2_generator", cnum=8)
+    method = DeepFillV2Method.from_modules({"generator": g})
+    out = method.inpaint(image, mask)
+    assert out.shape == image.shape and out.dtype == np.uint8
+    assert np.array_equal(out[mask == 0], image[mask == 0])  # bit-identical outside the hole
+    assert (out[mask > 0] != image[mask > 0]).any()
+    assert g.training  # the caller's mode is restored after the run
+
+
+def test_method_bgr_checkpoint_flips_channels():
+    """A BGR checkpoint must see BGR: with the channel order swapped, the fill is the channel-swapped
+    fill of the channel-swapped image."""
+    image = gen.textured(64, 64, seed=5)
+    mask = gen.box_mask(64, 64, 16, 16, 40, 40)
+    g = create_network("deepfill_v2_generator", cnum=8).eval()
+    rgb = DeepFillV2Method.from_modules({"generator": g}, channel_order="RGB").inpaint(image[..., ::-1].copy(), mask)
+    bgr = DeepFillV2Method.from_modules({"generator": g}, channel_order="BGR").inpaint(image, mask)
+    assert np.array_equal(bgr, rgb[..., ::-1])
+
+
+def test_method_is_registered_and_unavailable_without_weights():
+    m = create_method("deepfill_v2")
+    assert m.capabilities.learned and m.capabilities.needs_mask
+    assert not m.is_available()
+    assert "import" in m.weights_info()
