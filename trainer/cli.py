@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from inpaint_studio.core.errors import InpaintStudioError
 
@@ -37,10 +38,146 @@ def _run_fetch(args: argparse.Namespace) -> int:
     return 1 if report.mismatched or report.missing else 0
 
 
+# Presets: scale knobs applied before the config file and the command line.
+PRESETS = {
+    "paper": {},
+    "small": {"width": 0.25, "image_size": 128, "batch_size": 4},  # trains on a laptop CPU
+    "tiny": {"width": 0.125, "image_size": 64, "batch_size": 2, "val_images": 4},  # smoke tests
+}
+
+# (flag, TrainConfig field, type, help)
+_TRAIN_OPTIONS: list[tuple[str, str, type, str]] = [
+    ("--data", "data", str, "folder of training images, searched recursively (default: fetched photo set)"),
+    ("--val-data", "val_data", str, "folder of validation images (default: the photo set's val split)"),
+    ("--mask-dir", "mask_dir", str, "folder of irregular masks (white = hole) instead of synthetic masks"),
+    ("--mask-kind", "mask_kind", str, "synthetic masks: deepfill | free_form | box | vcnet | bucket"),
+    ("--hole-ratio", "hole_ratio", str, "LO,HI hole-ratio bucket for --mask-kind bucket, e.g. 0.2,0.3"),
+    ("--damage", "damage", str, "VCNet damage kinds, comma-separated: contamination,scratch,stain,ink,graffiti,mixed"),
+    ("--image-size", "image_size", int, "training crop size in px"),
+    ("--batch-size", "batch_size", int, "batch per process"),
+    ("--width", "width", float, "channel-width multiplier of every network (1 = paper)"),
+    ("--steps", "steps", int, "total optimisation steps"),
+    ("--lr", "lr", float, "generator / first network learning rate"),
+    ("--d-lr", "d_lr", float, "discriminator learning rate"),
+    ("--seed", "seed", int, "random seed (data order, masks, init)"),
+    ("--device", "device", str, "auto | cpu | cuda | mps"),
+    ("--workers", "workers", int, "data-loading worker processes"),
+    ("--run-dir", "run_dir", str, "where logs, samples and checkpoints go (default: user data dir/runs/...)"),
+    ("--init-from", "init_from", str, "run dir or checkpoint whose networks seed this stage (later stages)"),
+    ("--vgg-weights", "vgg_weights", str, "torchvision vgg19 .pth (perceptual/style/ID-MRF terms need it)"),
+    ("--log-every", "log_every", int, "CSV/TensorBoard logging interval (steps)"),
+    ("--val-every", "val_every", int, "validation interval (steps)"),
+    ("--sample-every", "sample_every", int, "sample-grid interval (steps)"),
+    ("--checkpoint-every", "checkpoint_every", int, "checkpoint interval (steps)"),
+    ("--val-images", "val_images", int, "number of validation images"),
+]
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train a recipe (deepfill_v2, edgeconnect, vcnet) or resume a run",
+        description="Settings: the paper's defaults for the recipe, then --preset, then --config TOML, then "
+        "the options below and --set KEY=VALUE. Runs under `torchrun --nproc_per_node N` with DDP. "
+        "Ctrl+C saves a checkpoint; --resume RUN_DIR continues exactly where it stopped.",
+    )
+    p.add_argument("recipe", nargs="?", help="deepfill_v2 | edgeconnect | vcnet (omit with --resume)")
+    p.add_argument("--stage", default="", help="edgeconnect: edge|inpaint|joint; vcnet: mpn|rin|joint")
+    p.add_argument("--config", type=Path, help="TOML file of TrainConfig fields ([weights], [network] tables)")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="paper", help="scale preset (default: paper)")
+    p.add_argument("--resume", type=Path, help="continue the run in this directory (its saved settings)")
+    p.add_argument("--no-amp", action="store_true", help="disable mixed precision on CUDA")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="any TrainConfig field, e.g. --set weights.l1=2 --set network.num_blocks=4")
+    for flag, _, kind, help_text in _TRAIN_OPTIONS:
+        p.add_argument(flag, type=kind, default=None, help=help_text)
+    p.set_defaults(func=_run_train)
+
+
+def _cli_options(args: argparse.Namespace) -> dict[str, Any]:
+    from trainer.config import parse_assignments
+
+    opts: dict[str, Any] = {field: getattr(args, field) for _, field, _, _ in _TRAIN_OPTIONS
+                            if getattr(args, field) is not None}
+    if args.no_amp:
+        opts["amp"] = False
+    if args.no_progress:
+        opts["progress"] = False
+    for key, value in parse_assignments(args.set).items():
+        if isinstance(value, dict) and isinstance(opts.get(key), dict):
+            opts[key].update(value)
+        else:
+            opts[key] = value
+    return opts
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from trainer.config import ConfigError, load_toml, merge
+    from trainer.loop import build_config, train
+
+    opts = _cli_options(args)
+    if args.resume is not None:
+        result = train(resume=args.resume, overrides=opts)
+    else:
+        if not args.recipe:
+            raise ConfigError("name a recipe (deepfill_v2, edgeconnect, vcnet) or pass --resume RUN_DIR")
+        file_opts = load_toml(args.config) if args.config else {}
+        cfg = build_config(args.recipe, args.stage or str(file_opts.get("stage") or ""))
+        cfg = merge(cfg, PRESETS[args.preset], f"preset {args.preset}")
+        cfg = merge(cfg, file_opts, str(args.config))
+        cfg = merge(cfg, opts, "command line")
+        result = train(cfg)
+    print(f"{result.stopped} at step {result.step}; run dir {result.run_dir}")
+    return 130 if result.stopped == "interrupted" else 0
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export",
+        help="write a run's networks as an app checkpoint (+ model card)",
+        description="Writes NAME.safetensors + NAME.json (engine checkpoint format) and NAME.md, loadable with "
+        "create_method(method, checkpoint=path) and listed by the app when placed in models/ or the user "
+        "models folder.",
+    )
+    p.add_argument("run", type=Path, help="training run directory (or a .pt training checkpoint)")
+    p.add_argument("--to", type=Path, required=True, help="output stem, e.g. models/deepfill_v2-mine")
+    p.add_argument("--which", choices=("best", "last"), default="best", help="checkpoint to export (default best)")
+    p.add_argument("--half", action="store_true", help="store float16 weights (half the size)")
+    p.add_argument("--force", action="store_true", help="replace existing files of that name")
+    p.set_defaults(func=_run_export)
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from trainer.export import export_run
+
+    path = export_run(args.run, args.to, which=args.which, half=args.half, overwrite=args.force)
+    print(f"wrote {path}, {path.with_suffix('.json').name} and {path.with_suffix('.md').name}")
+    return 0
+
+
+def _add_recipes(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("recipes", help="list recipes, their stages and default settings")
+    p.set_defaults(func=_run_recipes)
+
+
+def _run_recipes(args: argparse.Namespace) -> int:
+    from trainer.recipes import get_recipe, recipe_names
+
+    for name in recipe_names():
+        cls = get_recipe(name)
+        for stage in cls.stages:
+            print(f"{name}{' --stage ' + stage if stage else ''}: {cls.defaults(stage)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m trainer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_fetch(sub)
+    _add_train(sub)
+    _add_export(sub)
+    _add_recipes(sub)
     return parser
 
 

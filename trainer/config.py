@@ -1,0 +1,135 @@
+"""Training configuration: recipe defaults (the papers') ← TOML file (`--config`) ← command line.
+
+One flat dataclass so a run's config is a plain dict of primitives, stored in every checkpoint and in the
+exported model's metadata. Recipe-specific knobs (loss weights, network options) live in `weights` and
+`network` dicts so that the shared loop never needs to know them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomllib
+
+from inpaint_studio.core.errors import InpaintStudioError
+
+
+class ConfigError(InpaintStudioError):
+    """A configuration file or option is invalid."""
+
+
+@dataclass
+class TrainConfig:
+    recipe: str = "deepfill_v2"
+    stage: str = ""  # recipe stage (edgeconnect: edge/inpaint/joint; vcnet: mpn/rin/joint)
+    data: str = ""  # folder of training images (recursive); default: the fetched photo set
+    val_data: str = ""  # folder of validation images; default: the photo set's val split
+    run_dir: str = ""
+    mask_dir: str = ""  # folder of irregular masks (white = hole); replaces synthetic masks when set
+    mask_kind: str = "deepfill"  # deepfill (box ∪ strokes) | free_form | box | bucket
+    hole_ratio: list[float] = field(default_factory=list)  # [lo, hi] for mask_kind = bucket
+    damage: list[str] = field(default_factory=lambda: ["contamination"])  # VCNet: kinds drawn per sample
+    edge_sigma: float = 2.0
+    image_size: int = 256
+    batch_size: int = 16
+    width: float = 1.0  # channel-width multiplier of every network (small variants for a laptop CPU)
+    steps: int = 1000
+    lr: float = 1e-4  # generator (or first network) learning rate
+    d_lr: float = 1e-4  # discriminator learning rate
+    betas: list[float] = field(default_factory=lambda: [0.5, 0.999])
+    weights: dict[str, float] = field(default_factory=dict)  # loss weights, recipe-specific keys
+    network: dict[str, Any] = field(default_factory=dict)  # extra constructor kwargs, recipe-specific
+    init_from: str = ""  # run dir or training checkpoint whose networks seed this stage (joint stages)
+    vgg_weights: str = ""  # torchvision vgg19 .pth; without it the VGG-based terms are off
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True  # only takes effect on CUDA
+    workers: int = 0
+    log_every: int = 10
+    sample_every: int = 200
+    val_every: int = 200
+    checkpoint_every: int = 200
+    val_images: int = 16
+    crop_min: float = 0.6  # random crops span this fraction of the short side or more
+    progress: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        return merge(cls(), d, source="checkpoint")
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+
+
+def _coerce(name: str, value: Any, current: Any, source: str) -> Any:
+    kind = type(current)
+    try:
+        if isinstance(current, bool):
+            if isinstance(value, str):
+                if value.lower() in ("1", "true", "yes", "on"):
+                    return True
+                if value.lower() in ("0", "false", "no", "off"):
+                    return False
+                raise ValueError(value)
+            return bool(value)
+        if isinstance(current, dict):
+            if not isinstance(value, dict):
+                raise ValueError(value)
+            return {**current, **value}
+        if isinstance(current, list):
+            items = value.split(",") if isinstance(value, str) else list(value)
+            if name in ("betas", "hole_ratio"):
+                return [float(v) for v in items]
+            return [str(v).strip() for v in items if str(v).strip()]
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{source}: '{name}' must be a {kind.__name__}, got {value!r}") from None
+
+
+def merge(cfg: TrainConfig, overrides: dict[str, Any], source: str) -> TrainConfig:
+    """A copy of `cfg` with `overrides` applied (unknown keys rejected with the list of known ones)."""
+    out = dataclasses.replace(cfg, weights=dict(cfg.weights), network=dict(cfg.network))
+    for key, value in overrides.items():
+        key = key.replace("-", "_")
+        if key not in _FIELDS:
+            raise ConfigError(f"{source}: unknown option '{key}' (known: {', '.join(sorted(_FIELDS))})")
+        if value is None:
+            continue
+        setattr(out, key, _coerce(key, value, getattr(out, key), source))
+    return out
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML config. Top-level keys are TrainConfig fields; [weights] and [network] are tables."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def parse_assignments(items: list[str]) -> dict[str, Any]:
+    """`--set weights.l1=2 --set width=0.25` → {"weights": {"l1": 2.0}, "width": "0.25"}."""
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(f"--set expects KEY=VALUE, got '{item}'")
+        key, value = item.split("=", 1)
+        if "." in key:
+            table, sub = key.split(".", 1)
+            parsed: Any = value  # a bare string unless it reads as a TOML value
+            with contextlib.suppress(tomllib.TOMLDecodeError):
+                parsed = tomllib.loads(f"v = {value}")["v"]
+            out.setdefault(table, {})[sub] = parsed
+        else:
+            out[key] = value
+    return out

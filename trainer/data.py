@@ -1,0 +1,249 @@
+"""Training and validation data: any folder of photos → square crops with a hole mask, the edges
+EdgeConnect needs, or a VCNet-contaminated copy.
+
+Every sample's randomness comes from `np.random.default_rng([seed, epoch, index])`, never from a global
+generator, so a sample is a pure function of its position in the run: resuming, DDP sharding and worker
+processes all see exactly the same data as an uninterrupted single-process run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from PIL import Image
+
+from inpaint_studio.core.errors import InpaintStudioError
+
+log = logging.getLogger("trainer")
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
+MaskFn = Callable[[int, int, np.random.Generator], np.ndarray]
+
+
+class DataError(InpaintStudioError):
+    """A training or validation folder is missing or holds no usable image."""
+
+
+def list_images(root: Path) -> list[Path]:
+    if not root.is_dir():
+        raise DataError(f"image folder not found: {root}")
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise DataError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) under {root}")
+    return files
+
+
+def decode_rgb(path: Path) -> np.ndarray:
+    """RGB uint8 (grey, palette, RGBA… converted); raises OSError/ValueError for undecodable files."""
+    with Image.open(path) as im:
+        im.load()
+        return np.ascontiguousarray(np.asarray(im.convert("RGB")))
+
+
+def random_square(image: np.ndarray, size: int, rng: np.random.Generator, crop_min: float, flip: bool) -> np.ndarray:
+    """A random square of side U(crop_min, 1)·short side, rescaled to `size`, flipped half the time."""
+    h, w = image.shape[:2]
+    short = min(h, w)
+    side = max(1, int(round(short * rng.uniform(crop_min, 1.0))))
+    y = int(rng.integers(0, h - side + 1))
+    x = int(rng.integers(0, w - side + 1))
+    crop = image[y : y + side, x : x + side]
+    out = resize_square(crop, size)
+    if flip and rng.random() < 0.5:
+        out = out[:, ::-1]
+    return np.ascontiguousarray(out)
+
+
+def centre_square(image: np.ndarray, size: int) -> np.ndarray:
+    h, w = image.shape[:2]
+    side = min(h, w)
+    y, x = (h - side) // 2, (w - side) // 2
+    return resize_square(image[y : y + side, x : x + side], size)
+
+
+def resize_square(image: np.ndarray, size: int) -> np.ndarray:
+    if image.shape[0] == size and image.shape[1] == size:
+        return np.ascontiguousarray(image)
+    interp = cv2.INTER_AREA if image.shape[0] > size else cv2.INTER_CUBIC
+    return np.ascontiguousarray(cv2.resize(image, (size, size), interpolation=interp))
+
+
+# --- masks -------------------------------------------------------------------------------------
+
+
+def synthetic_mask_fn(kind: str, hole_ratio: list[float] | None = None) -> MaskFn:
+    """A mask generator from `core.synthesis` (all return uint8 H×W with 255 = hole)."""
+    from inpaint_studio.core import synthesis
+
+    if kind == "deepfill":
+        return synthesis.deepfill_training_mask
+    if kind == "free_form":
+        return synthesis.free_form_mask
+    if kind == "box":
+        return synthesis.random_box_mask
+    if kind == "vcnet":
+        return synthesis.vcnet_stroke_mask
+    if kind == "bucket":
+        if not hole_ratio or len(hole_ratio) != 2:
+            raise DataError("mask_kind 'bucket' needs hole_ratio = [lo, hi]")
+        lo, hi = float(hole_ratio[0]), float(hole_ratio[1])
+        return lambda h, w, rng: synthesis.bucketed_mask(h, w, (lo, hi), rng)
+    raise DataError(f"unknown mask kind '{kind}' (deepfill, free_form, box, vcnet, bucket)")
+
+
+class MaskFolder:
+    """Irregular masks from a folder (white = hole), randomly flipped/rotated and resized (nearest)."""
+
+    def __init__(self, root: Path) -> None:
+        self.files = list_images(root)
+
+    def __call__(self, h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+        for _ in range(len(self.files)):
+            path = self.files[int(rng.integers(len(self.files)))]
+            try:
+                with Image.open(path) as im:
+                    m = np.asarray(im.convert("L"))
+                break
+            except (OSError, ValueError):
+                continue
+        else:
+            raise DataError(f"no readable mask in {self.files[0].parent}")
+        m = np.rot90(m, int(rng.integers(4)))
+        if rng.random() < 0.5:
+            m = m[:, ::-1]
+        m = cv2.resize(np.ascontiguousarray(m), (w, h), interpolation=cv2.INTER_NEAREST)
+        return np.where(m > 127, 255, 0).astype(np.uint8)
+
+
+# --- datasets ------------------------------------------------------------------------------------
+
+
+class InpaintingDataset(torch.utils.data.Dataset):
+    """Samples for one recipe: dict of numpy arrays `image`, `mask`, optionally `edges` (Canny of the whole
+    image, the edge model's target) and `input` (the contaminated image for VCNet; for mask-based recipes
+    the network builds its own input from image and mask).
+
+    `train=True`: random crops, flips, fresh masks per epoch. `train=False`: centre crops and masks fixed
+    by (seed, index) — the validation set is identical at every evaluation and across runs.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        size: int,
+        *,
+        mask_fn: MaskFn | None = None,
+        edges: bool = False,
+        edge_sigma: float = 2.0,
+        damage: list[str] | None = None,
+        train: bool = True,
+        seed: int = 0,
+        crop_min: float = 0.6,
+        limit: int | None = None,
+    ) -> None:
+        self.files = list_images(Path(root))
+        if limit:
+            self.files = self.files[:limit]
+        self.size = size
+        self.mask_fn = mask_fn
+        self.edges = edges
+        self.edge_sigma = edge_sigma
+        self.damage = list(damage or [])
+        self.train = train
+        self.seed = seed
+        self.crop_min = crop_min
+        self.epoch = 0
+        self.bad: set[Path] = set()
+        self._warned = False
+        if mask_fn is None and not self.damage:
+            raise DataError("a dataset needs a mask source or a damage kind")
+        from inpaint_studio.core.synthesis import DAMAGE_KINDS
+
+        unknown = [k for k in self.damage if k not in DAMAGE_KINDS]
+        if unknown:
+            raise DataError(f"unknown damage kind(s) {', '.join(unknown)} (known: {', '.join(DAMAGE_KINDS)})")
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def _rng(self, index: int) -> np.random.Generator:
+        key = [self.seed, self.epoch, index] if self.train else [self.seed, 0x7A1, index]
+        return np.random.default_rng(key)
+
+    def _photo(self, index: int, rng: np.random.Generator) -> np.ndarray:
+        """Decode file `index` (or the next decodable one: bad files are skipped and counted)."""
+        n = len(self.files)
+        for k in range(n):
+            path = self.files[(index + k) % n]
+            if path in self.bad:
+                continue
+            try:
+                rgb = decode_rgb(path)
+            except (OSError, ValueError, Image.DecompressionBombError):
+                self.bad.add(path)
+                if not self._warned:
+                    log.warning("skipping undecodable image %s (further ones are counted silently)", path)
+                    self._warned = True
+                continue
+            if self.train:
+                return random_square(rgb, self.size, rng, self.crop_min, flip=True)
+            return centre_square(rgb, self.size)
+        raise DataError(f"none of the {n} images under {self.files[0].parent} could be decoded")
+
+    def __getitem__(self, index: int) -> dict[str, np.ndarray]:
+        rng = self._rng(index)
+        image = self._photo(index, rng)
+        sample: dict[str, np.ndarray] = {"image": image}
+        if self.damage:
+            from inpaint_studio.core import synthesis
+
+            kind = self.damage[int(rng.integers(len(self.damage)))]
+            noise = None
+            if kind in ("contamination", "mixed"):
+                # VCNet's noise N: a patch of another photo of the set.
+                other = (index + 1 + int(rng.integers(max(1, len(self.files) - 1)))) % len(self.files)
+                noise = self._photo(other, rng)
+            result = synthesis.synthesize_damage(image, rng, kind, noise_source=noise)
+            sample["input"] = np.ascontiguousarray(result.image)
+            sample["mask"] = np.where(result.mask > 0, 255, 0).astype(np.uint8)
+        else:
+            assert self.mask_fn is not None
+            sample["mask"] = np.where(self.mask_fn(self.size, self.size, rng) > 0, 255, 0).astype(np.uint8)
+        if self.edges:
+            from inpaint_studio.core.edges import canny_edges
+
+            sample["edges"] = canny_edges(image, None, sigma=self.edge_sigma)
+        return sample
+
+    @property
+    def skipped(self) -> int:
+        return len(self.bad)
+
+
+def to_tensors(batch: list[dict[str, np.ndarray]]) -> dict[str, torch.Tensor]:
+    """Collate: images → N×3×H×W float in [0, 1]; masks and edges → N×1×H×W float in {0, 1}."""
+    out: dict[str, torch.Tensor] = {}
+    for key in batch[0]:
+        arr = np.stack([b[key] for b in batch])
+        t = torch.from_numpy(arr)
+        t = t.permute(0, 3, 1, 2) if t.dim() == 4 else t.unsqueeze(1)
+        out[key] = t.float().div_(255.0).contiguous()
+    return out
+
+
+def to_uint8_image(t: torch.Tensor) -> np.ndarray:
+    """3×H×W float [0, 1] → H×W×3 uint8."""
+    return (t.detach().float().clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()).copy()
+
+
+def to_uint8_map(t: torch.Tensor) -> np.ndarray:
+    """1×H×W float [0, 1] → H×W uint8."""
+    return t.detach().float().clamp(0, 1).mul(255).round().byte()[0].cpu().numpy().copy()

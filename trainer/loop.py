@@ -1,0 +1,374 @@
+"""The training loop shared by every recipe: device, seeding, AMP, DDP, data order, validation next to
+Telea, logs, sample grids, atomic checkpoints, exact resume, Ctrl+C and NaN handling.
+
+Data order is a pure function of (seed, step): each epoch's permutation comes from DistributedSampler
+(seeded, `set_epoch`) and each sample's crop/mask from its own generator (see `trainer.data`). A resumed
+run therefore only needs the step to rebuild the exact remaining batches; networks, optimizers, scaler and
+RNG states come from the checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, DistributedSampler
+
+from inpaint_studio.core.errors import InpaintStudioError
+from inpaint_studio.core.paths import user_cache_dir, user_data_dir
+from inpaint_studio.engine.device import resolve_device
+from trainer import distributed
+from trainer.config import ConfigError, TrainConfig, merge
+from trainer.data import DataError, InpaintingDataset, MaskFolder, synthetic_mask_fn, to_tensors
+from trainer.recipes import get_recipe
+from trainer.recipes.base import Recipe
+from trainer.runlog import CsvLog, TensorBoard, draw_plot
+from trainer.state import (
+    TRAINING_FORMAT,
+    TRAINING_VERSION,
+    atomic_torch_save,
+    capture_rng,
+    load_training_checkpoint,
+    restore_rng,
+)
+from trainer.validation import Validator
+from trainer.vgg import load_vgg19
+
+
+class TrainingDiverged(InpaintStudioError):
+    """A loss became NaN or infinite; the run stopped and its last good checkpoint was kept."""
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    step: int
+    stopped: str  # "done" | "interrupted" | "paused" (stop_at reached)
+    metrics: dict[str, float] = field(default_factory=dict)
+    best: dict[str, Any] = field(default_factory=dict)
+
+
+def build_config(recipe: str, stage: str = "", file_options: dict[str, Any] | None = None,
+                 cli_options: dict[str, Any] | None = None) -> TrainConfig:
+    """Recipe defaults (the paper's) ← config file ← command line."""
+    cls = get_recipe(recipe)
+    file_options = dict(file_options or {})
+    stage = stage or str(file_options.get("stage") or "") or cls.default_stage()
+    cfg = merge(TrainConfig(recipe=recipe, stage=stage), cls.defaults(stage), "recipe defaults")
+    cfg = merge(cfg, file_options, "config file")
+    return merge(cfg, cli_options or {}, "command line")
+
+
+def default_data_dirs(cfg: TrainConfig) -> tuple[Path, Path]:
+    photos = user_cache_dir() / "photos"
+    train = Path(cfg.data) if cfg.data else photos / "train"
+    val = Path(cfg.val_data) if cfg.val_data else (photos / "val" if not cfg.data else train)
+    if not cfg.data and not train.is_dir():
+        raise DataError(f"no training images at {train}: run `python -m trainer fetch-photos` or pass --data DIR")
+    return train, val
+
+
+def make_datasets(cfg: TrainConfig, recipe: Recipe) -> tuple[InpaintingDataset, InpaintingDataset]:
+    needs = recipe.needs()
+    train_dir, val_dir = default_data_dirs(cfg)
+    if needs.damage:
+        mask_fn, damage = None, cfg.damage
+    else:
+        mask_fn = MaskFolder(Path(cfg.mask_dir)) if cfg.mask_dir else synthetic_mask_fn(cfg.mask_kind, cfg.hole_ratio)
+        damage = None
+    common = {"mask_fn": mask_fn, "edges": needs.edges, "edge_sigma": cfg.edge_sigma, "damage": damage,
+              "seed": cfg.seed, "crop_min": cfg.crop_min}
+    train = InpaintingDataset(train_dir, cfg.image_size, train=True, **common)
+    val = InpaintingDataset(val_dir, cfg.image_size, train=False, limit=cfg.val_images, **common)
+    return train, val
+
+
+def pick_device(cfg: TrainConfig, d: distributed.Dist) -> torch.device:
+    name = resolve_device(cfg.device)
+    if name == "cuda":
+        return torch.device("cuda", d.local_rank if d.enabled else torch.cuda.current_device())
+    return torch.device(name)
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+@contextmanager
+def _sigint_flag() -> Iterator[Callable[[], bool]]:
+    """Turn the first Ctrl+C into a flag checked between steps (a half-done step is never saved); a
+    second Ctrl+C interrupts at once."""
+    hit = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield hit.is_set
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if hit.is_set():
+            raise KeyboardInterrupt
+        hit.set()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield hit.is_set
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _Run:
+    """State of one training session (single rank's view)."""
+
+    def __init__(self, cfg: TrainConfig, d: distributed.Dist, log: Callable[[str], None]) -> None:
+        self.cfg, self.d, self.log = cfg, d, log
+        self.device = pick_device(cfg, d)
+        self.run_dir = Path(cfg.run_dir)
+        self.step = 0
+        self.best: dict[str, Any] = {}
+        self.last_val: dict[str, float] = {}
+        self.wall_time = 0.0
+
+    def checkpoint(self, recipe: Recipe) -> dict[str, Any]:
+        return {
+            "format": TRAINING_FORMAT, "version": TRAINING_VERSION,
+            "recipe": self.cfg.recipe, "stage": self.cfg.stage, "step": self.step,
+            "config": self.cfg.to_dict(),
+            "models": {k: m.state_dict() for k, m in recipe.nets.items()},
+            "optimizers": {k: o.state_dict() for k, o in recipe.optims.items()},
+            "scaler": recipe.scaler.state_dict() if recipe.scaler is not None else None,
+            "rng": capture_rng(),
+            "best": self.best, "last_val": self.last_val, "wall_time": self.wall_time,
+            "device": str(self.device), "world_size": self.d.world,
+            "vgg_terms_off": [] if recipe.vgg is not None else recipe.vgg_terms(),
+        }
+
+    def save(self, recipe: Recipe, name: str = "last.pt") -> Path:
+        path = self.run_dir / "checkpoints" / name
+        atomic_torch_save(self.checkpoint(recipe), path)
+        return path
+
+
+def train(
+    cfg: TrainConfig | None = None,
+    *,
+    resume: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    stop_at: int | None = None,
+    log: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Train `cfg` (a fresh run) or continue the run in `resume` (its saved config, plus `overrides`
+    such as a larger `steps`). `stop_at` pauses after that many total steps, saving a checkpoint."""
+    ckpt: dict[str, Any] | None = None
+    if resume is not None:
+        ckpt = load_training_checkpoint(resume)
+        cfg = merge(TrainConfig.from_dict(ckpt["config"]), overrides or {}, "command line")
+        cfg.run_dir = str(Path(resume) if Path(resume).is_dir() else Path(resume).parent.parent)
+    elif cfg is None:
+        raise ConfigError("train() needs a config or a run to resume")
+    assert cfg is not None
+    if not cfg.run_dir:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        cfg.run_dir = str(user_data_dir() / "runs" / f"{cfg.recipe}{'-' + cfg.stage if cfg.stage else ''}-{stamp}")
+
+    d = distributed.init_from_env(resolve_device(cfg.device))
+    try:
+        return _train(cfg, d, ckpt, stop_at, log)
+    finally:
+        distributed.shutdown(d)
+
+
+def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, stop_at: int | None,
+           log_fn: Callable[[str], None] | None) -> RunResult:
+    run_dir = Path(cfg.run_dir)
+    if d.main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    text_log = run_dir / "train.log"
+
+    def log(msg: str) -> None:
+        if not d.main:
+            return
+        (log_fn or _tqdm_write)(msg)
+        with text_log.open("a", encoding="utf-8") as fh:
+            fh.write(msg + "\n")
+
+    run = _Run(cfg, d, log)
+    device = run.device
+    _seed_everything(cfg.seed)
+    vgg = load_vgg19(Path(cfg.vgg_weights)).to(device) if cfg.vgg_weights else None
+    recipe = get_recipe(cfg.recipe)(cfg, device, vgg)
+    recipe.build()
+    if vgg is None and recipe.vgg_terms():
+        log(f"no VGG19 weights (--vgg-weights): the {', '.join(recipe.vgg_terms())} loss terms are off")
+    if device.type == "cuda" and cfg.amp:
+        recipe.scaler = torch.amp.GradScaler("cuda")
+        recipe.autocast = lambda: torch.autocast("cuda", dtype=torch.float16)
+
+    if ckpt is not None:
+        _restore(run, recipe, ckpt)
+        log(f"resumed {run_dir} at step {run.step}")
+    elif cfg.init_from:
+        seeded = recipe.init_from_state(load_training_checkpoint(Path(cfg.init_from))["models"])
+        log(f"initialised {', '.join(seeded) or 'nothing'} from {cfg.init_from}")
+    recipe.wrap(distributed.wrapper(d, device))
+    recipe.train_mode(True)
+
+    train_ds, val_ds = make_datasets(cfg, recipe)
+    sampler = DistributedSampler(train_ds, num_replicas=d.world, rank=d.rank, shuffle=True, seed=cfg.seed,
+                                 drop_last=True)
+    per_epoch = len(sampler) // cfg.batch_size
+    if per_epoch == 0:
+        raise DataError(f"{len(train_ds)} training images are fewer than one batch of {cfg.batch_size} per process")
+    validator = Validator(val_ds, cfg.val_images, cfg.batch_size) if d.main else None
+    train_csv = CsvLog(run_dir / "log.csv") if d.main else None
+    val_csv = CsvLog(run_dir / "val.csv") if d.main else None
+    tb = TensorBoard(run_dir / "tensorboard") if d.main else None
+    if d.main:
+        assert train_csv is not None and val_csv is not None
+        train_csv.truncate_after(run.step)
+        val_csv.truncate_after(run.step)
+        (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1) + "\n", encoding="utf-8")
+        log(f"{cfg.recipe}{' ' + cfg.stage if cfg.stage else ''}: {len(train_ds)} training images, "
+            f"{len(val_ds)} validation, {cfg.image_size}², batch {cfg.batch_size}×{d.world}, device {device}"
+            f"{', AMP' if recipe.scaler else ''}; run dir {run_dir}")
+        if tb is not None and not tb.enabled:
+            log("TensorBoard not installed: logging to CSV and plot.png only")
+
+    def validate() -> None:
+        if validator is None:
+            return
+        metrics, outputs = validator.evaluate(recipe, device)
+        run.last_val = metrics
+        assert val_csv is not None
+        val_csv.append({"step": run.step, **{k: f"{v:.6g}" for k, v in metrics.items()}})
+        if tb is not None:
+            tb.scalars("val", metrics, run.step)
+        validator.grid(outputs, run_dir / "samples" / f"val_{run.step:07d}.png")
+        key = recipe.best_key()
+        summary = ", ".join(f"{k} {metrics[k]:.4g}" for k in (key, f"telea_{key}", "psnr", "telea_psnr",
+                                                               "mask_iou") if k in metrics)
+        log(f"step {run.step}: validation {summary}")
+        if key in metrics and run.step > 0 and (not run.best or metrics[key] < run.best["value"]):
+            run.best = {"step": run.step, "metric": key, "value": metrics[key], "metrics": metrics}
+            run.save(recipe, "best.pt")
+
+    if ckpt is None and d.main:
+        validate()  # step 0: the untrained network next to Telea, the reference every later score beats
+
+    bar = None
+    if d.main and cfg.progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.steps, initial=run.step, desc=f"{cfg.recipe} {cfg.stage}".strip(), dynamic_ncols=True)
+    session_start = time.perf_counter()
+    base_wall = run.wall_time
+    stopped = "done"
+    with _sigint_flag() as interrupted:
+        while run.step < cfg.steps and stopped == "done":
+            epoch, offset = divmod(run.step, per_epoch)
+            sampler.set_epoch(epoch)
+            train_ds.set_epoch(epoch)
+            order = list(sampler)
+            batches = [order[i * cfg.batch_size : (i + 1) * cfg.batch_size] for i in range(offset, per_epoch)]
+            loader = DataLoader(train_ds, batch_sampler=batches, collate_fn=to_tensors, num_workers=cfg.workers)
+            for batch in loader:
+                batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+                losses = recipe.train_step(batch)
+                if recipe.scaler is not None:
+                    recipe.scaler.update()
+                values = {k: float(v) for k, v in losses.items()}
+                bad = [k for k, v in values.items() if not math.isfinite(v)]
+                if distributed.any_rank(bool(bad), d, device):
+                    last = run.run_dir / "checkpoints" / "last.pt"
+                    raise TrainingDiverged(
+                        f"loss {', '.join(bad) or 'on another rank'} became non-finite at step {run.step + 1}; "
+                        f"stopped without saving — the last good checkpoint is {last} (lower the learning rate "
+                        "or turn AMP off, then --resume)"
+                    )
+                run.step += 1
+                run.wall_time = base_wall + time.perf_counter() - session_start
+                if d.main:
+                    if bar is not None:
+                        bar.update(1)
+                        bar.set_postfix({k: f"{v:.3g}" for k, v in list(values.items())[:5]}, refresh=False)
+                    if run.step % cfg.log_every == 0 or run.step == cfg.steps:
+                        assert train_csv is not None
+                        train_csv.append({"step": run.step, "epoch": epoch, "wall_time": f"{run.wall_time:.2f}",
+                                          **{k: f"{v:.6g}" for k, v in values.items()}})
+                        if tb is not None:
+                            tb.scalars("train", values, run.step)
+                    if run.step % cfg.val_every == 0 or run.step == cfg.steps:
+                        validate()
+                        _plot(run_dir, train_csv, val_csv, recipe)
+                    if cfg.sample_every and run.step % cfg.sample_every == 0 and run.step % cfg.val_every:
+                        assert validator is not None
+                        _, outputs = validator.evaluate(recipe, device)
+                        validator.grid(outputs, run_dir / "samples" / f"val_{run.step:07d}.png")
+                stop_now = distributed.any_rank(interrupted(), d, device)
+                pause = stop_at is not None and run.step >= stop_at
+                if d.main and (run.step % cfg.checkpoint_every == 0 or run.step == cfg.steps or stop_now or pause):
+                    run.save(recipe)
+                if stop_now:
+                    stopped = "interrupted"
+                    log(f"interrupted: saved step {run.step} to {run_dir / 'checkpoints' / 'last.pt'}; "
+                        f"continue with `python -m trainer train --resume {run_dir}`")
+                    break
+                if pause:
+                    stopped = "paused"
+                    break
+                if run.step >= cfg.steps:
+                    break
+            if d.main:
+                _plot(run_dir, train_csv, val_csv, recipe)
+    if bar is not None:
+        bar.close()
+    if tb is not None:
+        tb.close()
+    distributed.barrier(d)
+    return RunResult(run_dir, run.step, stopped, run.last_val, run.best)
+
+
+def _restore(run: _Run, recipe: Recipe, ckpt: dict[str, Any]) -> None:
+    if ckpt["recipe"] != run.cfg.recipe or ckpt.get("stage", "") != run.cfg.stage:
+        raise ConfigError(f"checkpoint is {ckpt['recipe']} {ckpt.get('stage', '')}, not {run.cfg.recipe} {run.cfg.stage}")
+    for name, state in ckpt["models"].items():
+        recipe.nets[name].load_state_dict(state)
+    for name, state in ckpt["optimizers"].items():
+        recipe.optims[name].load_state_dict(state)
+    if recipe.scaler is not None and ckpt.get("scaler"):
+        recipe.scaler.load_state_dict(ckpt["scaler"])
+    run.step = int(ckpt["step"])
+    run.best = dict(ckpt.get("best") or {})
+    run.last_val = dict(ckpt.get("last_val") or {})
+    run.wall_time = float(ckpt.get("wall_time", 0.0))
+    restore_rng(ckpt["rng"])
+
+
+def _plot(run_dir: Path, train_csv: CsvLog | None, val_csv: CsvLog | None, recipe: Recipe) -> None:
+    if train_csv is None or val_csv is None:
+        return
+    loss_keys = [c for c in train_csv.columns if c not in ("step", "epoch", "wall_time")]
+    key = recipe.best_key()
+    val_keys = [k for k in (key, f"telea_{key}") if k in val_csv.columns]
+    psnr_keys = [k for k in ("psnr", "telea_psnr", "mask_iou") if k in val_csv.columns]
+    panels = [("training losses", train_csv.rows, loss_keys), (f"validation {key} (lower is better)", val_csv.rows, val_keys)]
+    if psnr_keys:
+        panels.append(("validation PSNR / IoU (higher is better)", val_csv.rows, psnr_keys))
+    draw_plot(panels, run_dir / "plot.png")
+
+
+def _tqdm_write(msg: str) -> None:
+    from tqdm import tqdm
+
+    tqdm.write(msg)

@@ -1,0 +1,68 @@
+"""DeepFill v2 (Yu et al. 2019): gated-conv coarse + refinement generator against an SN-PatchGAN critic.
+Hinge loss (weight 1) + L1 on both stages (weight 1 each); Adam lr 1e-4, betas (0.5, 0.999); 256², batch 16;
+masks = union of a random box and free-form brush strokes (`core.synthesis.deepfill_training_mask`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from inpaint_studio.networks.registry import create_network
+from trainer import losses
+from trainer.recipes.base import ExportComponent, Recipe, detach_all
+
+
+class DeepFillV2Recipe(Recipe):
+    name = "deepfill_v2"
+    method = "deepfill_v2"
+    stages = ("",)
+
+    @classmethod
+    def defaults(cls, stage: str) -> dict[str, Any]:
+        return {
+            "image_size": 256, "batch_size": 16, "lr": 1e-4, "d_lr": 1e-4, "betas": [0.5, 0.999],
+            "mask_kind": "deepfill",
+            "weights": {"l1_coarse": 1.0, "l1_fine": 1.0, "adversarial": 1.0},
+        }
+
+    def _gen_config(self) -> dict[str, Any]:
+        cnum = max(4, int(round(48 * self.cfg.width / 4)) * 4)  # the generator needs a multiple of 4
+        return {"cnum": cnum, "fuse": bool(self.cfg.network.get("fuse", True))}
+
+    def build(self) -> None:
+        cfg = self.cfg
+        self.nets["generator"] = create_network("deepfill_v2_generator", **self._gen_config()).to(self.device)
+        self.nets["discriminator"] = create_network("deepfill_v2_discriminator", cnum=self.width(64)).to(self.device)
+        self.trained = ("generator", "discriminator")
+        self.optims["generator"] = self.adam("generator", cfg.lr, cfg.betas)
+        self.optims["discriminator"] = self.adam("discriminator", cfg.d_lr, cfg.betas)
+
+    def train_step(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
+        w = self.cfg.weights
+        image, mask = batch["image"] * 2 - 1, batch["mask"]
+        with self.autocast():
+            coarse, fine = self.net("generator")(image, mask)
+            completed = fine * mask + image * (1 - mask)
+            pair = torch.cat([torch.cat([image, mask], 1), torch.cat([completed.detach(), mask], 1)])
+            real_s, fake_s = self.net("discriminator")(pair).float().chunk(2)
+            d_loss = losses.hinge_d_loss(real_s, fake_s)
+        self.optimize(d_loss, "discriminator")
+        with self.autocast(), self.frozen("discriminator"):
+            adv = losses.hinge_g_loss(self.nets["discriminator"](torch.cat([completed, mask], 1)).float())
+        l1_c = losses.l1_loss(coarse.float(), image)
+        l1_f = losses.l1_loss(fine.float(), image)
+        g_loss = w["l1_coarse"] * l1_c + w["l1_fine"] * l1_f + w["adversarial"] * adv
+        self.optimize(g_loss, "generator")
+        return detach_all({"d": d_loss, "adv": adv, "l1_coarse": l1_c, "l1_fine": l1_f})
+
+    @torch.no_grad()
+    def predict(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
+        image, mask = batch["image"], batch["mask"]
+        _, fine = self.nets["generator"](image * 2 - 1, mask)
+        out = ((fine.float() + 1) / 2).clamp(0, 1)
+        return {"output": out * mask + image * (1 - mask)}
+
+    def export_components(self) -> list[ExportComponent]:
+        return [ExportComponent("generator", "deepfill_v2_generator", self._gen_config())]

@@ -1,0 +1,162 @@
+"""EdgeConnect (Nazeri et al. 2019) in its three stages: `edge` (edge generator, adversarial + 10×feature
+matching), `inpaint` (inpainting generator on Canny edges: L1/mask mean + 0.1 adversarial + 0.1 perceptual +
+250 style) and `joint` (both, the inpainting generator fed the edge generator's completed edges).
+Adam lr 1e-4, betas (0, 0.9), discriminators at 0.1× the generator rate, non-saturating GAN, 256², batch 8.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from inpaint_studio.networks.registry import create_network
+from trainer import losses
+from trainer.config import ConfigError
+from trainer.recipes.base import BatchNeeds, ExportComponent, Recipe, detach_all
+
+PERCEPTUAL_LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
+STYLE_LAYERS = ["relu2_2", "relu3_4", "relu4_4", "relu5_2"]
+
+
+def grey(image: Tensor) -> Tensor:
+    """Luminance (ITU-R 601), as the edge maps are computed."""
+    r, g, b = image[:, 0:1], image[:, 1:2], image[:, 2:3]
+    return 0.299 * r + 0.587 * g + 0.114 * b
+
+
+class EdgeConnectRecipe(Recipe):
+    name = "edgeconnect"
+    method = "edgeconnect"
+    stages = ("edge", "inpaint", "joint")
+
+    @classmethod
+    def defaults(cls, stage: str) -> dict[str, Any]:
+        return {
+            "image_size": 256, "batch_size": 8, "lr": 1e-4, "d_lr": 1e-5, "betas": [0.0, 0.9],
+            "mask_kind": "free_form",
+            "weights": {"adversarial_edge": 1.0, "feature_matching": 10.0, "l1": 1.0, "adversarial": 0.1,
+                        "perceptual": 0.1, "style": 250.0},
+        }
+
+    def needs(self) -> BatchNeeds:
+        return BatchNeeds(edges=True)
+
+    def best_key(self) -> str:
+        return "edge_l1_hole" if self.cfg.stage == "edge" else "l1_hole"
+
+    def vgg_terms(self) -> list[str]:
+        return [] if self.cfg.stage == "edge" else ["perceptual", "style"]
+
+    def _gen_config(self) -> dict[str, Any]:
+        return {"base_channels": self.width(64), "num_blocks": int(self.cfg.network.get("num_blocks", 8))}
+
+    def build(self) -> None:
+        cfg, stage = self.cfg, self.cfg.stage
+        d_cfg = {"base_channels": self.width(64), "use_sigmoid": False}  # logits: softplus losses
+        # The inpaint stage carries an (untrained) edge generator along, seeded from the edge run by
+        # `init_from`, so that its export holds both networks the app needs.
+        self.nets["edge_generator"] = create_network("edgeconnect_edge_generator", **self._gen_config())
+        if stage in ("edge", "joint"):
+            self.nets["edge_discriminator"] = create_network("edgeconnect_edge_discriminator", **d_cfg)
+        if stage in ("inpaint", "joint"):
+            self.nets["inpaint_generator"] = create_network("edgeconnect_inpaint_generator", **self._gen_config())
+            self.nets["inpaint_discriminator"] = create_network("edgeconnect_inpaint_discriminator", **d_cfg)
+        for m in self.nets.values():
+            m.to(self.device)
+        self.trained = tuple(n for n in self.nets if not (stage == "inpaint" and n == "edge_generator"))
+        for g, d in (("edge_generator", "edge_discriminator"), ("inpaint_generator", "inpaint_discriminator")):
+            if g in self.trained:
+                self.optims[g] = self.adam(g, cfg.lr, cfg.betas)
+                self.optims[d] = self.adam(d, cfg.d_lr, cfg.betas)
+
+    # --- pieces ------------------------------------------------------------------------------------
+    def _edge_input(self, image: Tensor, edges: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+        g = grey(image)
+        return torch.cat([g * (1 - mask) + mask, edges * (1 - mask), mask], dim=1), g
+
+    def _inpaint_input(self, image: Tensor, edges: Tensor, mask: Tensor) -> Tensor:
+        return torch.cat([image * (1 - mask) + mask, edges], dim=1)
+
+    def _edge_step(self, image: Tensor, edges: Tensor, mask: Tensor) -> tuple[dict[str, Tensor], Tensor]:
+        w = self.cfg.weights
+        x, g = self._edge_input(image, edges, mask)
+        with self.autocast():
+            pred = self.net("edge_generator")(x)
+            real_in = torch.cat([g, edges], dim=1)
+            fake_in = torch.cat([g, pred.detach()], dim=1)
+            scores, _ = self.net("edge_discriminator")(torch.cat([real_in, fake_in]))
+            real_s, fake_s = scores.chunk(2)
+            d_loss = losses.nonsaturating_d_loss(real_s.float(), fake_s.float())
+        self.optimize(d_loss, "edge_discriminator")
+        with self.autocast(), self.frozen("edge_discriminator"):
+            d = self.nets["edge_discriminator"]
+            fake_score, fake_feats = d(torch.cat([g, pred], dim=1))
+            _, real_feats = d(real_in)
+            adv = losses.nonsaturating_g_loss(fake_score.float())
+            fm = losses.feature_matching_loss([f.float() for f in real_feats], [f.float() for f in fake_feats])
+            g_loss = w["adversarial_edge"] * adv + w["feature_matching"] * fm
+        self.optimize(g_loss, "edge_generator")
+        return {"edge_d": d_loss, "edge_adv": adv, "edge_fm": fm}, pred.detach()
+
+    def _inpaint_step(self, image: Tensor, edges: Tensor, mask: Tensor) -> dict[str, Tensor]:
+        w = self.cfg.weights
+        with self.autocast():
+            out = self.net("inpaint_generator")(self._inpaint_input(image, edges, mask))
+            scores, _ = self.net("inpaint_discriminator")(torch.cat([image, out.detach()]))
+            real_s, fake_s = scores.chunk(2)
+            d_loss = losses.nonsaturating_d_loss(real_s.float(), fake_s.float())
+        self.optimize(d_loss, "inpaint_discriminator")
+        out32 = out.float()
+        with self.autocast(), self.frozen("inpaint_discriminator"):
+            fake_score, _ = self.nets["inpaint_discriminator"](out)
+            adv = losses.nonsaturating_g_loss(fake_score.float())
+        l1 = losses.mask_normalised_l1(out32, image, mask)
+        g_loss = w["l1"] * l1 + w["adversarial"] * adv
+        parts = {"inpaint_d": d_loss, "l1": l1, "adv": adv}
+        if self.vgg is not None:
+            fo = self.vgg_features(out32, PERCEPTUAL_LAYERS)
+            ft = self.vgg_features(image, PERCEPTUAL_LAYERS)
+            perc = losses.perceptual_loss(fo, ft)
+            so = self.vgg_features(out32 * mask, STYLE_LAYERS)
+            st = self.vgg_features(image * mask, STYLE_LAYERS)
+            sty = losses.style_loss(so, st)
+            g_loss = g_loss + w["perceptual"] * perc + w["style"] * sty
+            parts.update(perceptual=perc, style=sty)
+        self.optimize(g_loss, "inpaint_generator")
+        return parts
+
+    def train_step(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
+        image, mask, edges = batch["image"], batch["mask"], batch["edges"]
+        out: dict[str, Tensor] = {}
+        if self.cfg.stage in ("edge", "joint"):
+            parts, pred = self._edge_step(image, edges, mask)
+            out.update(parts)
+            if self.cfg.stage == "joint":
+                edges = pred.float() * mask + edges * (1 - mask)
+        if self.cfg.stage in ("inpaint", "joint"):
+            out.update(self._inpaint_step(image, edges, mask))
+        return detach_all(out)
+
+    @torch.no_grad()
+    def predict(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
+        image, mask, edges = batch["image"], batch["mask"], batch["edges"]
+        result: dict[str, Tensor] = {}
+        if self.cfg.stage != "inpaint":  # the inpaint stage is judged on Canny edges, as it trains
+            x, _ = self._edge_input(image, edges, mask)
+            prob = self.nets["edge_generator"](x).float()
+            result["edges"] = prob * mask + edges * (1 - mask)
+            edges = (result["edges"] > 0.5).float() * mask + edges * (1 - mask)
+        if "inpaint_generator" in self.nets:
+            out = self.nets["inpaint_generator"](self._inpaint_input(image, edges, mask)).float()
+            result["output"] = out * mask + image * (1 - mask)
+        return result
+
+    def export_components(self) -> list[ExportComponent]:
+        if "inpaint_generator" not in self.nets:
+            raise ConfigError("an edge-stage run has no inpainting generator: export the inpaint or joint run "
+                              "(train it with init_from = the edge run)")
+        cfg = self._gen_config()
+        return [ExportComponent("edge_generator", "edgeconnect_edge_generator", cfg),
+                ExportComponent("inpaint_generator", "edgeconnect_inpaint_generator", cfg)]

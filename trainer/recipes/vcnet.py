@@ -1,0 +1,153 @@
+"""VCNet (Wang et al. 2020), blind inpainting, in three stages: `mpn` (mask prediction, τ-weighted BCE,
+lr 1e-3), `rin` (robust inpainting on the true mask, lr 1e-4) and `joint` (RIN on the predicted mask,
+2·BCE + generator loss, lr 2e-4). Generator loss: 1.4·L1 + 1e-4·VGG feature (relu3_2) + 1e-3·ID-MRF +
+1e-3·adversarial (WGAN-GP, penalty 10, a global and a mask-weighted patch critic). Betas (0.5, 0.9),
+batch 4, 256². Samples: I = O⊙(1−M) + N⊙M with N from other photos of the set (`core.synthesis`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from inpaint_studio.networks.registry import create_network
+from trainer import losses
+from trainer.config import ConfigError
+from trainer.recipes.base import BatchNeeds, ExportComponent, Recipe, detach_all
+
+MRF_LAYERS = ["relu3_2", "relu4_2"]
+FEATURE_LAYERS = ["relu3_2"]
+
+
+class VCNetRecipe(Recipe):
+    name = "vcnet"
+    method = "vcnet"
+    stages = ("mpn", "rin", "joint")
+
+    @classmethod
+    def defaults(cls, stage: str) -> dict[str, Any]:
+        lr = {"mpn": 1e-3, "rin": 1e-4, "joint": 2e-4}[stage] if stage in cls.stages else 1e-4
+        return {
+            "image_size": 256, "batch_size": 4, "lr": lr, "d_lr": lr, "betas": [0.5, 0.9],
+            "damage": ["contamination"],
+            "weights": {"bce": 1.0 if stage == "mpn" else 2.0, "l1": 1.4, "feature": 1e-4, "id_mrf": 1e-3,
+                        "adversarial": 1e-3, "gradient_penalty": 10.0},
+        }
+
+    def needs(self) -> BatchNeeds:
+        return BatchNeeds(damage=True)
+
+    def best_key(self) -> str:
+        return "mask_bce" if self.cfg.stage == "mpn" else "l1_hole"
+
+    def vgg_terms(self) -> list[str]:
+        return [] if self.cfg.stage == "mpn" else ["feature", "id_mrf"]
+
+    def _mpn_config(self) -> dict[str, Any]:
+        return {"base_channels": self.width(64, minimum=8)}
+
+    def _rin_config(self) -> dict[str, Any]:
+        return {"base_channels": self.width(32), "neck_channels": 2 * self._mpn_config()["base_channels"]}
+
+    def build(self) -> None:
+        cfg, stage = self.cfg, self.cfg.stage
+        if cfg.image_size % 32:
+            raise ConfigError(f"vcnet needs image_size a multiple of 32 (its critics), got {cfg.image_size}")
+        self.nets["mpn"] = create_network("vcnet_mpn", **self._mpn_config())
+        self.nets["rin"] = create_network("vcnet_rin", **self._rin_config())
+        if stage != "mpn":
+            d = self.width(64)
+            self.nets["discriminator"] = create_network("vcnet_discriminator", base_channels=d,
+                                                        input_size=cfg.image_size)
+            self.nets["patch_discriminator"] = create_network("vcnet_patch_discriminator", base_channels=d)
+        for m in self.nets.values():
+            m.to(self.device)
+        # The RIN stage still runs the (frozen) MPN: the RIN consumes its bottleneck feature.
+        self.trained = {"mpn": ("mpn",), "rin": ("rin", "discriminator", "patch_discriminator"),
+                        "joint": tuple(self.nets)}[stage]
+        if stage in ("mpn", "joint"):
+            self.optims["mpn"] = self.adam("mpn", cfg.lr, cfg.betas)
+        if stage != "mpn":
+            self.optims["rin"] = self.adam("rin", cfg.lr, cfg.betas)
+            self.optims["critics"] = self.adam(["discriminator", "patch_discriminator"], cfg.d_lr, cfg.betas)
+
+    def _inpaint(self, rin: torch.nn.Module, x: Tensor, hole: Tensor, neck: Tensor) -> Tensor:
+        return rin(x * (1 - hole), hole, neck)
+
+    def _critics(self, image: Tensor, mask: Tensor, wrapped: bool) -> Tensor:
+        get = self.net if wrapped else self.nets.__getitem__
+        return get("discriminator")(image).mean() + get("patch_discriminator")(image, mask).mean()
+
+    def train_step(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
+        w, stage = self.cfg.weights, self.cfg.stage
+        target, mask, contaminated = batch["image"], batch["mask"], batch["input"]
+        x = contaminated * 2 - 1
+        parts: dict[str, Tensor] = {}
+        if stage == "mpn":
+            prob, _ = self.net("mpn")(x)
+            bce = losses.tau_weighted_bce(prob.float(), mask)
+            self.optimize(w["bce"] * bce, "mpn")
+            return detach_all({"bce": bce})
+
+        if stage == "rin":
+            with torch.no_grad():
+                _, neck = self.nets["mpn"](x)
+            hole = mask
+        else:
+            prob, neck = self.net("mpn")(x)
+            parts["bce"] = losses.tau_weighted_bce(prob.float(), mask)
+            hole = prob
+        rin = self.nets["rin"]
+        out = self._inpaint(self.net("rin"), x, hole, neck).float()
+        out01 = rin.to_unit_range(out)
+        fake = out01 * mask + target * (1 - mask)
+
+        # Critics: WGAN-GP, real = clean photo, fake = the filled image (hole from the true mask).
+        real_fake = torch.cat([target, fake.detach()])
+        m2 = torch.cat([mask, mask])
+        d_global = self.net("discriminator")(real_fake)
+        d_patch = self.net("patch_discriminator")(real_fake, m2)
+        (rg, fg), (rp, fp) = d_global.chunk(2), d_patch.chunk(2)
+        gp = losses.gradient_penalty(self.nets["discriminator"], target, fake) + losses.gradient_penalty(
+            lambda t: self.nets["patch_discriminator"](t, mask), target, fake, mask
+        )
+        d_loss = losses.wgan_d_loss(rg, fg) + losses.wgan_d_loss(rp, fp) + w["gradient_penalty"] * gp
+        self.optimize(d_loss, "critics")
+
+        with self.frozen("discriminator", "patch_discriminator"):
+            adv = losses.wgan_g_loss(self._critics(fake, mask, wrapped=False))
+        l1 = losses.l1_loss(out, rin.from_unit_range(target))
+        g_loss = w["l1"] * l1 + w["adversarial"] * adv
+        parts.update(d=d_loss, gp=gp, l1=l1, adv=adv)
+        if self.vgg is not None:
+            feat = losses.perceptual_loss(self.vgg_features(fake, FEATURE_LAYERS),
+                                          self.vgg_features(target, FEATURE_LAYERS))
+            mrf = losses.id_mrf_loss(self.vgg_features(fake, MRF_LAYERS), self.vgg_features(target, MRF_LAYERS))
+            g_loss = g_loss + w["feature"] * feat + w["id_mrf"] * mrf
+            parts.update(feature=feat, id_mrf=mrf)
+        if stage == "joint":
+            self.optimize(g_loss + w["bce"] * parts["bce"], "mpn", "rin")
+        else:
+            self.optimize(g_loss, "rin")
+        return detach_all(parts)
+
+    @torch.no_grad()
+    def predict(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
+        mask, contaminated = batch["mask"], batch["input"]
+        x = contaminated * 2 - 1
+        prob, neck = self.nets["mpn"](x)
+        prob = prob.float()
+        result = {"mask_prob": prob}
+        if self.cfg.stage == "mpn":
+            return result
+        # The RIN stage is judged on the true mask (as it trains); joint on its own prediction (blind).
+        hole = mask if self.cfg.stage == "rin" else (prob >= 0.5).float()
+        out = self.nets["rin"].to_unit_range(self._inpaint(self.nets["rin"], x, hole, neck).float())
+        result["output"] = out * hole + contaminated * (1 - hole)
+        return result
+
+    def export_components(self) -> list[ExportComponent]:
+        return [ExportComponent("mpn", "vcnet_mpn", self._mpn_config()),
+                ExportComponent("rin", "vcnet_rin", self._rin_config())]
