@@ -3,5 +3,6 @@
 
 import inpaint_studio.engine.classical  # noqa: F401
 import inpaint_studio.engine.deepfill_v2_method  # noqa: F401
+import inpaint_studio.engine.detector  # noqa: F401
 import inpaint_studio.engine.edgeconnect_method  # noqa: F401
 import inpaint_studio.engine.vcnet_method  # noqa: F401

@@ -1,0 +1,75 @@
+"""`classical_restore`: blind restoration without weights — find damage with the classical detector
+(core/damage.py), then fill it with OpenCV Telea. The day-one "Auto mask" and one-click "Restore" until a
+trained VCNet mask network is available. No torch anywhere in this module.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from inpaint_studio.core.damage import damage_mask, detect_damage
+from inpaint_studio.core.masks import check_mask
+from inpaint_studio.engine.base import (
+    CancelFn,
+    Capabilities,
+    InpaintMethod,
+    MaskPrediction,
+    ProgressFn,
+    check_cancel,
+    register_method,
+    report,
+)
+from inpaint_studio.engine.classical import keep_known
+
+
+@register_method
+class ClassicalRestoreMethod(InpaintMethod):
+    name = "classical_restore"
+    description = "Finds scratches, specks and paint marks by classical filters and fills them (Telea); no weights"
+    capabilities = Capabilities(needs_mask=False, predicts_mask=True, blind=True)
+
+    def __init__(self, threshold: float = 0.5, radius: int = 3, dilate: int = 1) -> None:
+        if not 0.0 < float(threshold) <= 1.0:
+            raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+        if int(radius) < 1:
+            raise ValueError(f"radius must be at least 1, got {radius}")
+        self.threshold = float(threshold)
+        self.radius = int(radius)
+        self.dilate = max(int(dilate), 0)
+
+    def predict_mask(
+        self, image: np.ndarray, progress: ProgressFn | None = None, cancel: CancelFn | None = None
+    ) -> MaskPrediction:
+        check_cancel(cancel)
+        report(progress, 0.0, "detecting damage")
+        probability = detect_damage(image)
+        check_cancel(cancel)
+        mask = damage_mask(probability, self.threshold, dilate=self.dilate)
+        report(progress, 1.0, "done")
+        return MaskPrediction(probability=probability, mask=mask, threshold=self.threshold)
+
+    def inpaint(
+        self,
+        image: np.ndarray,
+        mask: np.ndarray | None,
+        edges: np.ndarray | None = None,
+        progress: ProgressFn | None = None,
+        cancel: CancelFn | None = None,
+    ) -> np.ndarray:
+        """Fill `mask` (or, when it is None, the predicted damage); pixels outside it stay bit-identical."""
+        if mask is None:
+            mask = self.predict_mask(image, None, cancel).mask
+        else:
+            check_mask(image, mask)
+        check_cancel(cancel)
+        report(progress, 0.5, "filling")
+        hole = np.where(mask > 0, 255, 0).astype(np.uint8)
+        if not hole.any():
+            report(progress, 1.0, "nothing to fill")
+            return image.copy()
+        bgr = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR)
+        filled = cv2.cvtColor(cv2.inpaint(bgr, hole, self.radius, cv2.INPAINT_TELEA), cv2.COLOR_BGR2RGB)
+        check_cancel(cancel)
+        report(progress, 1.0, "done")
+        return keep_known(image, filled, hole)

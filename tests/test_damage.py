@@ -1,0 +1,130 @@
+"""Classical damage detector and the `classical_restore` engine method, on synthetic damage over the
+bundled sample photos (ground truth from core/synthesis)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from inpaint_studio.core.damage import damage_mask, detect_damage
+from inpaint_studio.core.errors import Cancelled, InpaintStudioError, MaskError
+from inpaint_studio.core.imageio import load_rgb
+from inpaint_studio.core.paths import RESOURCES_DIR
+from inpaint_studio.core.synthesis import synthesize_damage
+from inpaint_studio.engine.base import MaskPrediction, create_method, get_spec
+
+SAMPLES = RESOURCES_DIR / "samples"
+
+
+def _sample(name: str, long_side: int = 320) -> np.ndarray:
+    image = load_rgb(SAMPLES / name)
+    s = long_side / max(image.shape[:2])
+    return cv2.resize(image, (round(image.shape[1] * s), round(image.shape[0] * s)), interpolation=cv2.INTER_AREA)
+
+
+@pytest.fixture(scope="module")
+def photos() -> list[np.ndarray]:
+    return [_sample("astronaut.png"), _sample("chelsea.png"), _sample("coffee.png")]
+
+
+def _iou(pred: np.ndarray, target: np.ndarray) -> float:
+    p, t = pred > 0, target > 0
+    return float((p & t).sum() / max((p | t).sum(), 1))
+
+
+def test_probability_is_float_in_unit_range(photos):
+    prob = detect_damage(photos[0])
+    assert prob.dtype == np.float32 and prob.shape == photos[0].shape[:2]
+    assert prob.min() >= 0.0 and prob.max() <= 1.0
+
+
+def test_bad_image_is_a_clear_error():
+    with pytest.raises(InpaintStudioError, match="RGB uint8"):
+        detect_damage(np.zeros((10, 10), np.uint8))
+
+
+def test_clean_photos_are_mostly_left_alone(photos):
+    for photo in photos:
+        assert np.count_nonzero(damage_mask(detect_damage(photo))) < 0.05 * photo.shape[0] * photo.shape[1]
+
+
+def test_scratches_are_found_far_better_than_a_trivial_mask(photos):
+    ious, trivial = [], []
+    for photo in photos:
+        for seed in range(3):
+            damaged = synthesize_damage(photo, np.random.default_rng(seed), "scratch")
+            pred = damage_mask(detect_damage(damaged.image))
+            ious.append(_iou(pred, damaged.mask))
+            trivial.append(np.count_nonzero(damaged.mask) / damaged.mask.size)  # IoU of an all-ones mask
+    assert np.mean(ious) > 0.15
+    assert np.mean(ious) > 5 * np.mean(trivial)
+
+
+def test_damage_mask_keeps_thin_lines_and_drops_specks():
+    prob = np.zeros((60, 60), np.float32)
+    prob[30, 5:55] = 0.9  # a 1-px scratch, 50 px long
+    prob[5, 5] = prob[10, 40:43] = 0.9  # specks smaller than min_area
+    prob[50, 5:55] = 0.3  # below the threshold
+    raw = damage_mask(prob, dilate=0)
+    assert np.count_nonzero(raw[30, 5:55]) == 50 and np.count_nonzero(raw) == 50
+    grown = damage_mask(prob, dilate=1)
+    assert grown[29:32, 10:50].all() and not grown[27, :].any() and not grown[33, :].any()
+    assert np.count_nonzero(damage_mask(prob, threshold=0.25, dilate=0)[50]) == 50
+
+
+def test_damage_mask_closes_one_pixel_gaps():
+    prob = np.zeros((20, 40), np.float32)
+    prob[10, 2:38] = 1.0
+    prob[10, 20] = 0.0
+    assert damage_mask(prob, dilate=0)[10, 20] == 255
+
+
+# --- engine method ----------------------------------------------------------------------------------
+
+
+def test_registered_as_blind_mask_predictor():
+    caps = get_spec("classical_restore").capabilities
+    assert caps.predicts_mask and caps.blind and not caps.needs_mask and not caps.learned
+
+
+def test_predict_mask_matches_the_core_detector(photos):
+    method = create_method("classical_restore")
+    pred = method.predict_mask(photos[1])
+    assert isinstance(pred, MaskPrediction)
+    np.testing.assert_array_equal(pred.probability, detect_damage(photos[1]))
+    np.testing.assert_array_equal(pred.mask, damage_mask(pred.probability, 0.5))
+
+
+def test_blind_restore_changes_only_the_predicted_mask_and_repairs_scratches(photos):
+    method = create_method("classical_restore")
+    clean = photos[1]
+    damaged = synthesize_damage(clean, np.random.default_rng(7), "scratch")
+    used = method.predict_mask(damaged.image).mask
+    restored = method.inpaint(damaged.image, None)
+    outside = used == 0
+    np.testing.assert_array_equal(restored[outside], damaged.image[outside])
+    assert (restored != damaged.image).any()
+    scratch = damaged.mask > 0
+    err_before = np.abs(damaged.image[scratch].astype(int) - clean[scratch]).mean()
+    err_after = np.abs(restored[scratch].astype(int) - clean[scratch]).mean()
+    assert err_after < 0.7 * err_before
+
+
+def test_explicit_mask_is_used_as_given(photos):
+    method = create_method("classical_restore")
+    image = photos[2]
+    mask = np.zeros(image.shape[:2], np.uint8)
+    mask[50:70, 80:120] = 255
+    out = method.inpaint(image, mask)
+    np.testing.assert_array_equal(out[mask == 0], image[mask == 0])
+    assert (out[mask > 0] != image[mask > 0]).any()
+    np.testing.assert_array_equal(method.inpaint(image, np.zeros_like(mask)), image)
+
+
+def test_wrong_mask_and_cancel(photos):
+    method = create_method("classical_restore")
+    with pytest.raises(MaskError):
+        method.inpaint(photos[0], np.zeros((5, 5), np.uint8))
+    with pytest.raises(Cancelled):
+        method.inpaint(photos[0], None, cancel=lambda: True)
