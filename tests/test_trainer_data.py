@@ -1,0 +1,114 @@
+"""The trainer's dataset: crops, masks in their hole-ratio bucket, VCNet contamination masks that are
+exactly the changed pixels, undecodable files skipped, determinism; and the VGG19 loader."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from trainer.data import DataError, InpaintingDataset, MaskFolder, synthetic_mask_fn, to_tensors
+from trainer.toydata import write_toy_images
+from trainer.vgg import LAYERS, VGG19Features, load_vgg19
+
+
+@pytest.fixture
+def photos(tmp_path):
+    write_toy_images(tmp_path / "photos" / "sub", 6, size=(70, 90))
+    return tmp_path / "photos"
+
+
+def test_samples_are_square_crops_with_binary_masks(photos):
+    ds = InpaintingDataset(photos, 48, mask_fn=synthetic_mask_fn("deepfill"), edges=True, seed=1)
+    assert len(ds) == 6  # found recursively
+    s = ds[0]
+    assert s["image"].shape == (48, 48, 3) and s["image"].dtype == np.uint8
+    assert s["mask"].shape == (48, 48) and set(np.unique(s["mask"])) <= {0, 255} and s["mask"].any()
+    assert s["edges"].shape == (48, 48) and set(np.unique(s["edges"])) <= {0, 255}
+    batch = to_tensors([ds[0], ds[1]])
+    assert batch["image"].shape == (2, 3, 48, 48) and batch["mask"].shape == (2, 1, 48, 48)
+    assert float(batch["image"].max()) <= 1.0 and set(batch["mask"].unique().tolist()) <= {0.0, 1.0}
+
+
+def test_samples_depend_only_on_seed_epoch_and_index(photos):
+    a = InpaintingDataset(photos, 32, mask_fn=synthetic_mask_fn("free_form"), seed=3)
+    b = InpaintingDataset(photos, 32, mask_fn=synthetic_mask_fn("free_form"), seed=3)
+    assert np.array_equal(a[2]["image"], b[2]["image"]) and np.array_equal(a[2]["mask"], b[2]["mask"])
+    b.set_epoch(1)
+    assert not np.array_equal(a[2]["mask"], b[2]["mask"])  # a new epoch draws new crops and masks
+    val1 = InpaintingDataset(photos, 32, mask_fn=synthetic_mask_fn("free_form"), train=False)
+    val1.set_epoch(5)
+    val2 = InpaintingDataset(photos, 32, mask_fn=synthetic_mask_fn("free_form"), train=False)
+    assert np.array_equal(val1[0]["mask"], val2[0]["mask"])  # validation never changes
+
+
+@pytest.mark.parametrize("bucket", [(0.01, 0.1), (0.2, 0.3), (0.4, 0.5)])
+def test_hole_ratios_land_in_their_bucket(photos, bucket):
+    ds = InpaintingDataset(photos, 64, mask_fn=synthetic_mask_fn("bucket", list(bucket)), seed=0)
+    ratios = [float((ds[i]["mask"] > 0).mean()) for i in range(len(ds))]
+    assert all(bucket[0] <= r < bucket[1] for r in ratios), ratios
+
+
+@pytest.mark.parametrize("kind", ["contamination", "scratch", "stain", "ink", "graffiti"])
+def test_contamination_mask_is_exactly_the_changed_pixels(photos, kind):
+    ds = InpaintingDataset(photos, 48, damage=[kind], seed=2)
+    for i in range(3):
+        s = ds[i]
+        changed = (s["input"] != s["image"]).any(axis=2)
+        assert changed.any()
+        assert np.array_equal(s["mask"] > 0, changed)
+
+
+def test_undecodable_files_are_skipped_and_counted(photos, caplog):
+    (photos / "broken.png").write_bytes(b"not a png at all")
+    (photos / "truncated.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 20)
+    ds = InpaintingDataset(photos, 32, mask_fn=synthetic_mask_fn("box"))
+    assert len(ds) == 8
+    with caplog.at_level("WARNING", logger="trainer"):
+        samples = [ds[i] for i in range(len(ds))]
+    assert all(s["image"].shape == (32, 32, 3) for s in samples)
+    assert ds.skipped == 2
+    assert sum("undecodable" in r.message for r in caplog.records) == 1  # logged once
+
+
+def test_empty_or_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(DataError, match="not found"):
+        InpaintingDataset(tmp_path / "nope", 32, mask_fn=synthetic_mask_fn("box"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="no images"):
+        InpaintingDataset(tmp_path / "empty", 32, mask_fn=synthetic_mask_fn("box"))
+    with pytest.raises(DataError, match="unknown damage"):
+        write_toy_images(tmp_path / "one", 1)
+        InpaintingDataset(tmp_path / "one", 32, damage=["smudge"])
+
+
+def test_mask_folder_masks_are_resized_binary(tmp_path):
+    m = np.zeros((20, 30), np.uint8)
+    m[5:10, 3:12] = 255
+    (tmp_path / "masks").mkdir()
+    Image.fromarray(m).save(tmp_path / "masks" / "m.png")
+    fn = MaskFolder(tmp_path / "masks")
+    out = fn(40, 40, np.random.default_rng(0))
+    assert out.shape == (40, 40) and set(np.unique(out)) == {0, 255}
+    assert 0.02 < (out > 0).mean() < 0.2  # 45/600 of the area, whatever the rotation
+
+
+def test_vgg19_loads_torchvision_keys_and_returns_named_layers(tmp_path):
+    torch.manual_seed(0)
+    ref = VGG19Features()
+    state = {k: v.clone() for k, v in ref.state_dict().items()}
+    state["classifier.0.weight"] = torch.zeros(2, 2)  # torchvision files also hold the classifier
+    torch.save(state, tmp_path / "vgg19.pth")
+    vgg = load_vgg19(tmp_path / "vgg19.pth")
+    x = torch.rand(1, 3, 32, 32)
+    a, b = vgg(x, ["relu1_1", "relu3_2"])
+    assert a.shape == (1, 64, 32, 32) and b.shape == (1, 256, 8, 8)
+    assert torch.equal(b, ref(x, ["relu3_2"])[0])
+    assert LAYERS["relu1_1"] == 1 and LAYERS["relu5_1"] == 29  # torchvision's indices
+    assert not any(p.requires_grad for p in vgg.parameters())
+    torch.save({"features.0.weight": torch.zeros(1)}, tmp_path / "bad.pth")
+    from inpaint_studio.core.errors import CheckpointError
+
+    with pytest.raises(CheckpointError, match="not a torchvision VGG19"):
+        load_vgg19(tmp_path / "bad.pth")
