@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from skimage.color import rgb2gray
 
 from inpaint_studio.core.edges import canny_edges
 from inpaint_studio.core.errors import Cancelled, MaskError, ModelUnavailableError
@@ -94,6 +95,22 @@ def test_discriminator_returns_patch_probabilities_and_five_feature_maps():
     d.use_sigmoid = False  # hinge/WGAN training reads the raw logits
     raw, _ = d(x)
     assert torch.allclose(out, torch.sigmoid(raw)) and not torch.allclose(raw, out)
+
+
+def test_network_inputs_follow_the_published_convention():
+    img, mask = _scene(20, 24)
+    image = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255
+    grey = ec.to_grey(image)[0, 0].numpy()
+    assert np.allclose(grey, rgb2gray(img), atol=1e-6)  # the luminance Canny sees in core.edges
+    m = torch.from_numpy(mask > 0).float()[None, None]
+    edges = torch.ones_like(m)
+    x = ec.edge_generator_input(ec.to_grey(image), edges, m)
+    hole = mask > 0
+    assert (x[0, 0].numpy()[hole] == 1).all() and (x[0, 1].numpy()[hole] == 0).all()
+    assert (x[0, 1].numpy()[~hole] == 1).all() and torch.equal(x[0, 2], m[0, 0])
+    y = ec.inpaint_generator_input(image, edges, m)
+    assert y.shape == (1, 4, 20, 24) and (y[0, :3].numpy()[:, hole] == 1).all()
+    assert torch.equal(y[0, :3][:, torch.from_numpy(~hole)], image[0][:, torch.from_numpy(~hole)])
 
 
 # --- engine method -----------------------------------------------------------------------------

@@ -35,9 +35,6 @@ from inpaint_studio.engine.learned import LearnedMethod
 if TYPE_CHECKING:
     import torch
 
-# skimage.color.rgb2gray weights (ITU-R 709), the luminance the published code and core.edges use.
-LUMA = (0.2125, 0.7154, 0.0721)
-
 
 @register_method
 class EdgeConnectMethod(LearnedMethod):
@@ -55,19 +52,15 @@ class EdgeConnectMethod(LearnedMethod):
     # --- tensor steps (padded 1×C×H×W tensors on self.device) -----------------------------------
     def edge_probability(self, image: torch.Tensor, mask: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
         """Edge net: RGB [0, 1], hole mask, known-region edges {0, 1} → edge probability 1×1×H×W."""
-        import torch
+        from inpaint_studio.networks.edgeconnect import edge_generator_input, to_grey
 
-        luma = torch.tensor(LUMA, device=image.device, dtype=image.dtype).view(1, 3, 1, 1)
-        grey = (image * luma).sum(dim=1, keepdim=True)
-        x = torch.cat([grey * (1 - mask) + mask, known * (1 - mask), mask], dim=1)
-        return self.modules["edge_generator"](x)
+        return self.modules["edge_generator"](edge_generator_input(to_grey(image), known, mask))
 
     def fill(self, image: torch.Tensor, mask: torch.Tensor, edges: torch.Tensor) -> torch.Tensor:
         """Inpaint net: RGB [0, 1], hole mask, full edge map → RGB [0, 1] (not yet composited)."""
-        import torch
+        from inpaint_studio.networks.edgeconnect import inpaint_generator_input
 
-        x = torch.cat([image * (1 - mask) + mask, edges], dim=1)
-        return self.modules["inpaint_generator"](x)
+        return self.modules["inpaint_generator"](inpaint_generator_input(image, edges, mask))
 
     # --- array API -------------------------------------------------------------------------------
     def _prepare(self, image: np.ndarray, mask: np.ndarray) -> dict[str, Any]:

@@ -55,8 +55,10 @@ class VCNetMethod(LearnedMethod):
 
     def restore(self, x: torch.Tensor, hole: torch.Tensor, neck: torch.Tensor) -> torch.Tensor:
         """RIN: RGB in [−1, 1], hole map (soft or binary, 1 = hole), MPN feature → RGB in [0, 1]."""
+        from inpaint_studio.networks.vcnet import rin_input
+
         rin = self.modules["rin"]
-        return rin.to_unit_range(rin(x * (1 - hole), hole, neck))
+        return rin.to_unit_range(rin(rin_input(x, hole), hole, neck))
 
     # --- array API -------------------------------------------------------------------------------
     def _check_image(self, image: np.ndarray) -> None:
@@ -73,11 +75,16 @@ class VCNetMethod(LearnedMethod):
         img_p, hw = self.pad(image)
         report(progress, 0.2, "finding damage")
         with self.running():
-            prob, _ = self.predict_hole(self.to_tensor(img_p) * 2 - 1)
+            prob, _ = self.predict_hole(self._network_input(img_p))
             prob_np = prob[0, 0].float().cpu().numpy()
         prob_np = np.ascontiguousarray(self.crop(prob_np, hw), dtype=np.float32)
         report(progress, 1.0, "done")
         return MaskPrediction(prob_np, self._binary(prob_np), self.threshold)
+
+    def _network_input(self, image: np.ndarray) -> torch.Tensor:
+        from inpaint_studio.networks.vcnet import to_network_range
+
+        return to_network_range(self.to_tensor(image))
 
     def _binary(self, probability: np.ndarray) -> np.ndarray:
         return np.where(probability >= self.threshold, np.uint8(255), np.uint8(0))
@@ -101,7 +108,7 @@ class VCNetMethod(LearnedMethod):
         check_cancel(cancel)
         img_p, hw = self.pad(image)
         with self.running():
-            x = self.to_tensor(img_p) * 2 - 1
+            x = self._network_input(img_p)
             report(progress, 0.1, "finding damage")
             prob, neck = self.predict_hole(x)
             if mask is None:

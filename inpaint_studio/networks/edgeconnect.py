@@ -176,6 +176,28 @@ class Discriminator(nn.Module):
         return out, features
 
 
+# --- network inputs (the published convention; shared by the engine method and the trainer) ----------
+
+# skimage.color.rgb2gray weights (ITU-R 709): the luminance the published code and core.edges use.
+LUMA = (0.2125, 0.7154, 0.0721)
+
+
+def to_grey(image: torch.Tensor) -> torch.Tensor:
+    """N×3×H×W RGB in [0, 1] → N×1×H×W luminance."""
+    luma = torch.tensor(LUMA, device=image.device, dtype=image.dtype).view(1, 3, 1, 1)
+    return (image * luma).sum(dim=1, keepdim=True)
+
+
+def edge_generator_input(grey: torch.Tensor, edges: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """`[grey·(1−m)+m, edges·(1−m), m]`: the hole is white in grey and empty in the edge map."""
+    return torch.cat([grey * (1 - mask) + mask, edges * (1 - mask), mask], dim=1)
+
+
+def inpaint_generator_input(image: torch.Tensor, edges: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """`[img·(1−m)+m, edges]`; `edges` is the full guide (completed edges in the hole, known outside)."""
+    return torch.cat([image * (1 - mask) + mask, edges], dim=1)
+
+
 # --- checkpoint filters (pure key remapping) ---------------------------------------------------------
 
 _ALIAS = "features."  # published discriminators store conv1 a second time under this name

@@ -244,6 +244,19 @@ class PatchDiscriminator(Discriminator):
         return weighted / (weight.flatten(1).sum(dim=1, keepdim=True) + 1e-8)
 
 
+# --- network inputs (shared by the engine method and the trainer) ------------------------------------
+
+
+def to_network_range(image: torch.Tensor) -> torch.Tensor:
+    """RGB in [0, 1] → [−1, 1], what MPN and RIN take."""
+    return image * 2.0 - 1.0
+
+
+def rin_input(x: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+    """`x·(1−m̂)`: the suspected pixels are blanked ("embraced") before the RIN sees them."""
+    return x * (1.0 - hole)
+
+
 # --- checkpoint filters (pure key remapping) ---------------------------------------------------------
 
 PUBLISHED_PARTS: dict[str, str] = {"mpn": "mpn", "rin": "rin", "D": "discriminator", "patch_D": "patch_discriminator"}
