@@ -105,7 +105,9 @@ def write_fake_pth(
     seed: int = 0,
 ) -> Path:
     """torch.save a fake published file; `extra` adds non-tensor top-level entries (e.g. iteration)."""
-    obj = fake_published_dict(manifest_name, files if files is not None else ([file] if file else None), seed=seed)
+    obj = fake_published_dict(
+        manifest_name, files if files is not None else ([file] if file else None), seed=seed
+    )
     obj.update(extra or {})
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)

@@ -41,7 +41,12 @@ def test_generator_reproduces_every_published_key_and_shape(manifest, layout, fi
     diff = _shape_diff(expected, ours)
     assert not diff, f"{manifest} generator differs key by key:\n{diff}"
     params = sum(p.numel() for p in create_network("deepfill_v2_generator", layout=layout).parameters())
-    assert params == load_manifest(manifest)["per_part"][next(iter(load_manifest(manifest)["per_part"]))]["trainable_params"]
+    assert (
+        params
+        == load_manifest(manifest)["per_part"][next(iter(load_manifest(manifest)["per_part"]))][
+            "trainable_params"
+        ]
+    )
 
 
 @pytest.mark.parametrize("manifest", ["deepfill_v2_pytorch_finetuned", "deepfill_v2_official_converted"])
@@ -109,7 +114,9 @@ def test_method_bgr_checkpoint_flips_channels():
     image = gen.textured(64, 64, seed=5)
     mask = gen.box_mask(64, 64, 16, 16, 40, 40)
     g = create_network("deepfill_v2_generator", cnum=8).eval()
-    rgb = DeepFillV2Method.from_modules({"generator": g}, channel_order="RGB").inpaint(image[..., ::-1].copy(), mask)
+    rgb = DeepFillV2Method.from_modules({"generator": g}, channel_order="RGB").inpaint(
+        image[..., ::-1].copy(), mask
+    )
     bgr = DeepFillV2Method.from_modules({"generator": g}, channel_order="BGR").inpaint(image, mask)
     assert np.array_equal(bgr, rgb[..., ::-1])
 

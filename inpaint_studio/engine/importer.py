@@ -38,6 +38,7 @@ import hashlib
 import os
 import pickle
 import re
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,7 +149,9 @@ def load_published(path: str | os.PathLike[str]) -> Any:
     if not p.is_file():
         raise CheckpointError(f"checkpoint file not found: {p}")
     try:
-        return torch.load(p, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # protocol notices from old/odd pickles are not the user's concern
+            return torch.load(p, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         msg = str(exc)
         if "Weights only load failed" in msg or "Unsupported global" in msg or "not an allowed global" in msg:
