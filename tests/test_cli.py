@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import types
@@ -15,6 +14,7 @@ import pytest
 from PIL import Image
 
 from inpaint_studio import cli
+from inpaint_studio.engine.base import create_method, method_specs
 
 
 def _png(path: Path, arr: np.ndarray) -> Path:
@@ -188,10 +188,11 @@ def test_models_lists_classical_and_learned(capsys):
     out = capsys.readouterr().out
     telea = next(line for line in out.splitlines() if line.startswith("telea "))
     assert "no weights needed" in telea
-    entries = [line for line in out.splitlines() if line and not line.startswith(" ")]
-    learned = [line for line in entries if re.search(r"\[[^]]*learned[^]]*\]", line)]
-    for line in learned:  # tests run with an empty user models directory
-        assert "no weights found" in line and "inpaint-studio models import" in line
+    entries = {line.split()[0]: line for line in out.splitlines() if line and not line.startswith(" ")}
+    for spec in method_specs():
+        method = create_method(spec.name)
+        expected = method.weights_info() if method.is_available() else "no weights found — import with"
+        assert expected in entries[spec.name]
 
 
 def test_models_import_calls_the_importer(tmp_path, monkeypatch, capsys):
