@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
         w.failed.connect(self._on_failed)
         w.cancelled.connect(self._on_cancelled)
         w.modelsListed.connect(self._on_models)
-        w.deviceResolved.connect(lambda d: self.device_label.setText(f"device: {d}"))
+        w.deviceResolved.connect(self._on_device)
 
         self._autosave_timer = QTimer(self)
         self._autosave_timer.setSingleShot(True)
@@ -115,10 +115,9 @@ class MainWindow(QMainWindow):
         self._build_status()
         self._connect_panel()
         self.canvas.strokeFinished.connect(self._push_patch)
-        self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+        self.canvas.zoomChanged.connect(self._on_zoom)
         self.canvas.cursorMoved.connect(self._on_cursor)
-        self.undo_stack.cleanChanged.connect(lambda _c: self._update_title())
-        self.undo_stack.indexChanged.connect(lambda _i: self._update_title())
+        self.undo_stack.indexChanged.connect(self._on_undo_index)
         self._update_enabled()
 
     # --- construction ----------------------------------------------------------------------------
@@ -283,7 +282,6 @@ class MainWindow(QMainWindow):
     def start_background(self) -> None:
         """After the window is on screen: list models (imports the engine on the worker thread)."""
         self.list_models()
-        self._submit(Job(0, "device", "resolve_device"))
 
     def list_models(self) -> None:
         self._submit(Job(0, "models", "list_models"))
@@ -842,6 +840,15 @@ class MainWindow(QMainWindow):
         if os.environ.get("INPAINT_STUDIO_NO_DIALOGS"):
             return
         QMessageBox.warning(self, APP_TITLE, message)
+
+    def _on_zoom(self, zoom: float) -> None:
+        self.zoom_label.setText(f"{zoom * 100:.0f} %")
+
+    def _on_undo_index(self, _index: int) -> None:
+        self._update_title()
+
+    def _on_device(self, device: str) -> None:
+        self.device_label.setText(f"device: {device}")
 
     def _on_cursor(self, x: int, y: int) -> None:
         self.cursor_label.setText(f"x {x}, y {y}" if x >= 0 else "")

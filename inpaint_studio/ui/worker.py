@@ -7,6 +7,7 @@ worker thread, the first time a job needs it — never before the window is show
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import sys
 import threading
@@ -159,6 +160,17 @@ class EngineWorker(QObject):
             self.cancelled.emit(job.rid, job.slot)
             return
         self.finished.emit(job.rid, job.slot, result, time.perf_counter() - start)
+        self._report_device()
+
+    def _report_device(self) -> None:
+        # Resolving "auto" needs torch; only do it once a learned model has imported torch anyway.
+        if "torch" in sys.modules:
+            from inpaint_studio.engine.device import resolve_device
+
+            try:
+                self.deviceResolved.emit(resolve_device(self.device))
+            except Exception as exc:  # noqa: BLE001 - a status-bar label must not fail a job
+                self.deviceResolved.emit(f"{self.device} ({exc})")
 
     def _execute(self, job: Job, cancel: Any) -> Any:
         def progress(fraction: float, message: str) -> None:
@@ -217,6 +229,19 @@ class EngineThread(QObject):
     def set_hd(self, strategy: str, resize_limit: int) -> None:
         self._hd.emit(strategy, resize_limit)
 
-    def stop(self, timeout_ms: int = 3000) -> None:
+    def stop(self, timeout_ms: int = 5000) -> None:
+        """Stop the thread; a job that ignores cancel is left to finish on an orphaned thread (kept alive
+        here) rather than blocking the exit or destroying a running QThread, which would abort."""
+        for name in ("progress", "finished", "failed", "cancelled", "modelsListed", "deviceResolved"):
+            with contextlib.suppress(RuntimeError, TypeError):
+                getattr(self.worker, name).disconnect()
         self.thread.quit()
-        self.thread.wait(timeout_ms)
+        if not self.thread.wait(timeout_ms):
+            self.thread.setParent(None)
+            self.worker.setParent(None)
+            _ORPHANS.append((self.thread, self.worker))
+            self.thread.finished.connect(lambda: _ORPHANS.clear() if not any(
+                t.isRunning() for t, _ in _ORPHANS) else None)
+
+
+_ORPHANS: list[tuple[QThread, EngineWorker]] = []

@@ -9,9 +9,6 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication
 
 from inpaint_studio.engine import base
 from inpaint_studio.engine.base import (
@@ -151,39 +148,12 @@ def window(qtbot, monkeypatch, fake_methods, photo_path):
     qtbot.waitExposed(win)
     win.start_background()
     assert win.open_path(photo_path)
-    qtbot.waitUntil(lambda: "telea" in win.models and "test_slow" in win.models, timeout=15000)
+    qtbot.waitUntil(lambda: "telea" in win.models and "test_slow" in win.models, timeout=30000)
     win.canvas.actual_size()
     win.canvas.centerOn(80, 60)
     yield win
     win.requests.cancel_all()
     win.document = None  # nothing unsaved: closing must not prompt
     win.close()
-
-
-def send_mouse(view, kind: str, pos: QPoint, button=Qt.MouseButton.LeftButton, modifiers=Qt.KeyboardModifier.NoModifier):
-    """Deliver a real QMouseEvent to the canvas viewport (what a user's pointer produces)."""
-    types = {"press": QMouseEvent.Type.MouseButtonPress, "move": QMouseEvent.Type.MouseMove,
-             "release": QMouseEvent.Type.MouseButtonRelease}
-    vp = view.viewport()
-    buttons = Qt.MouseButton.NoButton if kind == "release" else button
-    ev = QMouseEvent(types[kind], QPointF(pos), QPointF(vp.mapToGlobal(pos)),
-                     Qt.MouseButton.NoButton if kind == "move" else button, buttons, modifiers)
-    QApplication.sendEvent(vp, ev)
-
-
-def drag(view, points: list[QPoint], button=Qt.MouseButton.LeftButton, modifiers=Qt.KeyboardModifier.NoModifier):
-    send_mouse(view, "press", points[0], button, modifiers)
-    for p in points[1:]:
-        send_mouse(view, "move", p, button, modifiers)
-    send_mouse(view, "release", points[-1], button, modifiers)
-
-
-def scene_xy(view, pos: QPoint) -> tuple[float, float]:
-    p = view.mapToScene(pos)
-    return p.x(), p.y()
-
-
-def wait_idle(qtbot, win, timeout=15000):
-    qtbot.waitUntil(lambda: not any(s not in ("models", "device") for s in win._job_slots.values()), timeout=timeout)
 
 

@@ -107,11 +107,9 @@ def fill_rect(layer: np.ndarray, corner0: tuple[float, float], corner1: tuple[fl
 
 
 def fill_polygon(layer: np.ndarray, points: list[tuple[float, float]], *, erase: bool = False) -> Box:
-    """Fill a lasso polygon (scene coordinates) into `layer` in place."""
+    """Fill a lasso polygon in place: pixels whose centres are inside (even-odd rule, scanline per row)."""
     if len(points) < 3:
         return EMPTY
-    import cv2  # lazy: keeps cv2 off the start-up path
-
     pts = np.asarray(points, dtype=np.float64)
     box = clip_box(
         Box(int(np.floor(pts[:, 0].min())), int(np.floor(pts[:, 1].min())), int(np.ceil(pts[:, 0].max())) + 1,
@@ -120,16 +118,21 @@ def fill_polygon(layer: np.ndarray, points: list[tuple[float, float]], *, erase:
     )
     if box.empty:
         return EMPTY
-    patch = np.zeros((box.y1 - box.y0, box.x1 - box.x0), np.uint8)
-    # Pixel centres sit at +0.5, so shift the polygon by −0.5 into index space; fixed point for sub-pixel accuracy.
-    shift = 4
-    local = np.round((pts - [box.x0 + 0.5, box.y0 + 0.5]) * (1 << shift)).astype(np.int32)
-    cv2.fillPoly(patch, [local], 255, lineType=cv2.LINE_8, shift=shift)
-    region = layer[box.slices()]
-    if erase:
-        region[patch > 0] = 0
-    else:
-        region[patch > 0] = 255
+    a, b = pts, np.roll(pts, -1, axis=0)
+    ys = np.arange(box.y0, box.y1, dtype=np.float64)[:, None] + 0.5
+    # Half-open rule on y so a vertex exactly on a scanline is counted once.
+    crosses = (a[:, 1] <= ys) != (b[:, 1] <= ys)
+    dy = np.where(b[:, 1] == a[:, 1], 1.0, b[:, 1] - a[:, 1])
+    xs_cross = a[:, 0] + (ys - a[:, 1]) * (b[:, 0] - a[:, 0]) / dy
+    xs = np.arange(box.x0, box.x1, dtype=np.float64) + 0.5
+    value = 0 if erase else 255
+    for row in range(box.y1 - box.y0):
+        hits = np.sort(xs_cross[row][crosses[row]])
+        if hits.size < 2:
+            continue
+        # A centre is inside when an odd number of crossings lie to its left.
+        inside = (np.searchsorted(hits, xs, side="right") % 2) == 1
+        layer[box.y0 + row, box.x0 : box.x1][inside] = value
     return box
 
 
