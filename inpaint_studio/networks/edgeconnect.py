@@ -19,6 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from inpaint_studio.networks.layers.spectral import legacy_spectral_norm
 from inpaint_studio.networks.registry import register_network
 
 EDGECONNECT_MULTIPLE = 4  # two stride-2 convolutions
@@ -28,7 +29,14 @@ EDGECONNECT_MULTIPLE = 4  # two stride-2 convolutions
 
 
 def _sn(module: nn.Module, enabled: bool) -> nn.Module:
-    return nn.utils.spectral_norm(module) if enabled else module
+    return legacy_spectral_norm(module) if enabled else module
+
+
+def _box(batch: int, h: int, w: int) -> torch.Tensor:
+    """A rectangular hole (1 = hole) for example inputs."""
+    mask = torch.zeros(batch, 1, h, w)
+    mask[..., h // 4 : h // 2 + h // 8, w // 3 : w // 3 + w // 4] = 1.0
+    return mask
 
 
 class ResnetBlock(nn.Module):
@@ -115,6 +123,10 @@ class EdgeConnectGenerator(nn.Module):
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.middle(self.encoder(x)))
 
+    def output_shapes(self, h: int, w: int, batch: int = 1) -> list[tuple[int, ...]]:
+        # Two floor-halving convs, two doubling transposed convs: exact for multiples of 4.
+        return [(batch, self.decoder[-1].out_channels, 4 * (h // 4), 4 * (w // 4))]
+
 
 class EdgeGenerator(EdgeConnectGenerator):
     """Input `[grey·(1−m)+m, edges·(1−m), m]` (N×3×H×W) → edge probability (N×1×H×W, sigmoid)."""
@@ -125,6 +137,10 @@ class EdgeGenerator(EdgeConnectGenerator):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.logits(x))
 
+    def example_inputs(self, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor]:
+        grey, edges, mask = torch.rand(batch, 1, h, w), (torch.rand(batch, 1, h, w) > 0.9).float(), _box(batch, h, w)
+        return (edge_generator_input(grey, edges, mask),)
+
 
 class InpaintGenerator(EdgeConnectGenerator):
     """Input `[img·(1−m)+m, edges]` (N×4×H×W, RGB in [0, 1]) → RGB in [0, 1] ((tanh + 1) / 2)."""
@@ -134,6 +150,10 @@ class InpaintGenerator(EdgeConnectGenerator):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return (torch.tanh(self.logits(x)) + 1.0) / 2.0
+
+    def example_inputs(self, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor]:
+        image, edges, mask = torch.rand(batch, 3, h, w), (torch.rand(batch, 1, h, w) > 0.9).float(), _box(batch, h, w)
+        return (inpaint_generator_input(image, edges, mask),)
 
 
 class Discriminator(nn.Module):
@@ -153,6 +173,7 @@ class Discriminator(nn.Module):
     ) -> None:
         super().__init__()
         self.use_sigmoid = use_sigmoid
+        self.in_channels = in_channels
         c, sn, bias = base_channels, use_spectral_norm, not use_spectral_norm
 
         def block(cin: int, cout: int, stride: int, act: bool = True) -> nn.Sequential:
@@ -174,6 +195,19 @@ class Discriminator(nn.Module):
             features.append(x)
         out = torch.sigmoid(x) if self.use_sigmoid else x
         return out, features
+
+    def example_inputs(self, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor]:
+        return (torch.rand(batch, self.in_channels, h, w),)
+
+    def output_shapes(self, h: int, w: int, batch: int = 1) -> list[tuple[int, ...]]:
+        """The patch map, then the five feature maps (conv1..conv5), in the order forward returns them."""
+        shapes = []
+        for conv in (self.conv1, self.conv2, self.conv3, self.conv4, self.conv5):
+            layer = conv[0]
+            h = (h + 2 - 4) // layer.stride[0] + 1
+            w = (w + 2 - 4) // layer.stride[1] + 1
+            shapes.append((batch, layer.out_channels, h, w))
+        return [shapes[-1], *shapes]
 
 
 # --- network inputs (the published convention; shared by the engine method and the trainer) ----------
@@ -248,17 +282,6 @@ def discriminator_in_channels(state: Mapping[str, Any]) -> int | None:
 EDGE_GENERATOR_CONFIG: dict[str, Any] = {"base_channels": 64, "num_blocks": 8, "use_spectral_norm": True}
 INPAINT_GENERATOR_CONFIG: dict[str, Any] = {"base_channels": 64, "num_blocks": 8}
 DISCRIMINATOR_CONFIG: dict[str, Any] = {"base_channels": 64, "use_sigmoid": True, "use_spectral_norm": True}
-
-
-def example_inputs(name: str, size: int = 64, batch: int = 1) -> tuple[torch.Tensor, ...]:
-    """Valid inputs for a registered EdgeConnect network (used by the every-network test)."""
-    channels = {
-        "edgeconnect_edge_generator": 3,
-        "edgeconnect_inpaint_generator": 4,
-        "edgeconnect_edge_discriminator": 2,
-        "edgeconnect_inpaint_discriminator": 3,
-    }[name]
-    return (torch.rand(batch, channels, size, size),)
 
 
 # --- registered constructors -------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from inpaint_studio.networks.layers.pcn import PCN, PCNMode
+from inpaint_studio.networks.layers.spectral import legacy_spectral_norm
 from inpaint_studio.networks.registry import register_network
 
 VCNET_MULTIPLE = 4  # two stride-2 stages, two ×2 upsamplings
@@ -94,6 +95,20 @@ class PCBlock(ResBlock):
 # --- networks ----------------------------------------------------------------------------------------
 
 
+def _quarter(n: int) -> int:
+    return -(-n // 4)  # two stride-2 convs with "same" padding: ceil(n / 4)
+
+
+def _example_image(batch: int, h: int, w: int) -> torch.Tensor:
+    return torch.rand(batch, 3, h, w) * 2 - 1
+
+
+def _example_hole(batch: int, h: int, w: int) -> torch.Tensor:
+    hole = torch.zeros(batch, 1, h, w)
+    hole[..., h // 4 : h // 2 + h // 8, w // 3 : w // 3 + w // 4] = 1.0
+    return hole
+
+
 def _init_normal(module: nn.Module, gain: float = 0.02) -> None:
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
@@ -144,6 +159,13 @@ class MPN(nn.Module):
         logits, neck = self.logits_and_neck(x)
         return torch.sigmoid(logits), neck
 
+    def example_inputs(self, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor]:
+        return (_example_image(batch, h, w),)
+
+    def output_shapes(self, h: int, w: int, batch: int = 1) -> list[tuple[int, ...]]:
+        qh, qw = _quarter(h), _quarter(w)
+        return [(batch, 1, 4 * qh, 4 * qw), (batch, self.neck_channels, qh, qw)]
+
 
 class RIN(nn.Module):
     """Robust inpainting: PC blocks — 5×5, stride-2, 3×3, stride-2 — then blocks at 1/4 resolution with
@@ -164,6 +186,7 @@ class RIN(nn.Module):
         if output_range not in ("minus_one_one", "zero_one"):
             raise ValueError(f"output_range must be 'minus_one_one' or 'zero_one', not {output_range!r}")
         self.output_range = output_range
+        self.neck_channels = neck_channels
         c = base_channels
 
         def pc(cin: int, cout: int, **kw: Any) -> PCBlock:
@@ -196,6 +219,14 @@ class RIN(nn.Module):
         out = up4(up3(out, hole), hole)
         return torch.tanh(self.conv1(out))
 
+    def example_inputs(self, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        hole = _example_hole(batch, h, w)
+        neck = torch.randn(batch, self.neck_channels, _quarter(h), _quarter(w))
+        return rin_input(_example_image(batch, h, w), hole), hole, neck
+
+    def output_shapes(self, h: int, w: int, batch: int = 1) -> list[tuple[int, ...]]:
+        return [(batch, 3, 4 * _quarter(h), 4 * _quarter(w))]
+
     def to_unit_range(self, y: torch.Tensor) -> torch.Tensor:
         """RIN output → [0, 1] according to how these weights were trained."""
         if self.output_range == "zero_one":
@@ -217,12 +248,19 @@ class Discriminator(nn.Module):
         widths = [3, c, 2 * c, 2 * c, 4 * c, 8 * c]
         layers: list[nn.Module] = []
         for cin, cout in zip(widths[:-1], widths[1:], strict=True):
-            layers += [nn.utils.spectral_norm(nn.Conv2d(cin, cout, 5, stride=2, padding=2)), nn.LeakyReLU(0.2, True)]
+            layers += [legacy_spectral_norm(nn.Conv2d(cin, cout, 5, stride=2, padding=2)), nn.LeakyReLU(0.2, True)]
         self.image_to_features = nn.Sequential(*layers)
         self.input_size = input_size
         side = input_size // 32
         self.features_to_prob = nn.Sequential(nn.Linear(8 * c * side * side, 1))
         _init_normal(self)
+
+    def example_inputs(self, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor]:
+        """The global critic only takes `input_size`² images, whatever h and w are asked for."""
+        return (torch.rand(batch, 3, self.input_size, self.input_size),)
+
+    def output_shapes(self, h: int, w: int, batch: int = 1) -> list[tuple[int, ...]]:
+        return [(batch, 1)]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-2:] != (self.input_size, self.input_size):
@@ -234,6 +272,9 @@ class PatchDiscriminator(Discriminator):
     """Same trunk; the score is the mean of the feature map weighted by the hole mask max-pooled to its
     resolution (so only patches touching the hole are judged). `features_to_prob` exists (and is stored
     in the published file) but is unused. Any size that is a multiple of 32 works."""
+
+    def example_inputs(self, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
+        return torch.rand(batch, 3, h, w), _example_hole(batch, h, w)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]
         features = self.image_to_features(x)
@@ -286,22 +327,6 @@ RIN_CONFIG: dict[str, Any] = {
 # How the reproduction's weights must be run to give their published quality.
 RIN_PUBLISHED_CONFIG: dict[str, Any] = {**RIN_CONFIG, "pcn_mode": "reproduction", "output_range": "zero_one"}
 DISCRIMINATOR_CONFIG: dict[str, Any] = {"base_channels": 64}
-
-
-def example_inputs(name: str, size: int = 64, batch: int = 1) -> tuple[torch.Tensor, ...]:
-    """Valid inputs for a registered VCNet network at default widths (used by the every-network test)."""
-    image = torch.rand(batch, 3, size, size) * 2 - 1
-    hole = (torch.rand(batch, 1, size, size) > 0.7).float()
-    if name == "vcnet_mpn":
-        return (image,)
-    if name == "vcnet_rin":
-        neck = torch.randn(batch, RIN_CONFIG["neck_channels"], size // 4, size // 4)
-        return (image * (1 - hole), hole, neck)
-    if name == "vcnet_discriminator":
-        return (torch.rand(batch, 3, DISCRIMINATOR_SIZE, DISCRIMINATOR_SIZE),)
-    if name == "vcnet_patch_discriminator":
-        return (image, hole)
-    raise KeyError(name)
 
 
 # --- registered constructors -------------------------------------------------------------------------
