@@ -171,6 +171,7 @@ class DeepFillV2Generator(nn.Module):
         return x1, x2
 
     def example_inputs(self, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+        """A random image in [−1, 1] and a box hole (1 = hole)."""
         image = torch.rand(batch, 3, h, w) * 2 - 1
         mask = torch.zeros(batch, 1, h, w)
         mask[..., h // 4 : h // 2 + h // 8, w // 3 : w // 3 + w // 4] = 1.0
@@ -217,7 +218,7 @@ class SNPatchGANDiscriminator(nn.Module):
         return (torch.rand(batch, self.cnum_in, h, w) * 2 - 1,)
 
     def output_shapes(self, h: int, w: int, batch: int = 1) -> list[tuple[int, ...]]:
-        for _ in range(6):
+        for _ in range(6):  # each stride-2 conv gives ceil(n / 2) with either padding convention
             h, w = -(-h // 2), -(-w // 2)
         return [(batch, self.conv6.conv_sn.out_channels * h * w)]
 
@@ -324,3 +325,22 @@ def deepfill_v2_discriminator(
     cnum_in: int = 4, cnum: int = 64, layout: str = "pytorch"
 ) -> SNPatchGANDiscriminator:
     return SNPatchGANDiscriminator(cnum_in=cnum_in, cnum=cnum, layout=layout)
+
+
+# --- example inputs (the every-network test's convention) ----------------------------------------
+
+
+def example_inputs(name: str, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor, ...]:
+    """Valid inputs for `create_network(name)` (default config) at h×w."""
+    return _NET_CLASSES[name]().example_inputs(h, w, batch)
+
+
+def expected_output_shapes(name: str, h: int, w: int, batch: int = 1) -> list[tuple[int, ...]]:
+    """Shapes of what `create_network(name)(*example_inputs(name, h, w))` returns, in order."""
+    return _NET_CLASSES[name]().output_shapes(h, w, batch)
+
+
+_NET_CLASSES = {
+    "deepfill_v2_generator": DeepFillV2Generator,
+    "deepfill_v2_discriminator": SNPatchGANDiscriminator,
+}

@@ -1,0 +1,54 @@
+"""Every registered network runs forward on random weights at 256² and at an odd size (250×333), with
+finite outputs of the documented shapes.
+
+Convention (every model file in inpaint_studio/networks/ defines both, at module level):
+
+    example_inputs(name: str, h: int, w: int, batch: int = 1) -> tuple[Tensor, ...]
+        valid inputs for `create_network(name)` (default config) at h×w, in the network's documented
+        input convention (value range, channel layout, mask 1 = hole, ...). A network that only accepts a
+        fixed size (VCNet's global discriminator) returns inputs of that size.
+    expected_output_shapes(name: str, h: int, w: int, batch: int = 1) -> list[tuple[int, ...]]
+        the shape of every tensor `net(*example_inputs(name, h, w))` returns (a tensor, or a tuple/list
+        of tensors flattened in order).
+
+The module is found as the module of the registered network's class.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+import torch
+
+from inpaint_studio.networks.registry import create_network, list_networks
+
+SIZES = [(256, 256), (250, 333)]
+
+
+def _flatten(out) -> list[torch.Tensor]:
+    if isinstance(out, torch.Tensor):
+        return [out]
+    if isinstance(out, (tuple, list)):
+        return [t for o in out for t in _flatten(o)]
+    if isinstance(out, dict):
+        return [t for o in out.values() for t in _flatten(o)]
+    raise TypeError(f"unexpected output type {type(out).__name__}")
+
+
+@pytest.mark.parametrize("name", list_networks())
+def test_network_forward_on_random_weights(name):
+    torch.manual_seed(0)
+    net = create_network(name).eval()
+    module = importlib.import_module(type(net).__module__)
+    missing = [f for f in ("example_inputs", "expected_output_shapes") if not hasattr(module, f)]
+    assert not missing, f"{module.__name__} lacks {missing} (convention in tests/test_every_network.py)"
+    for h, w in SIZES:
+        inputs = module.example_inputs(name, h=h, w=w)
+        with torch.no_grad():
+            outs = _flatten(net(*inputs))
+        shapes = [tuple(t.shape) for t in outs]
+        expected = [tuple(s) for s in module.expected_output_shapes(name, h=h, w=w)]
+        assert shapes == expected, f"{name} at {h}×{w}: got {shapes}, expected {expected}"
+        for t in outs:
+            assert torch.isfinite(t).all(), f"{name} at {h}×{w}: non-finite output"
