@@ -223,9 +223,8 @@ def test_icc_and_exif_round_trip(tmp_path, ext):
     exif = gen.exif_with(1, make="RoundTrip", software="inpaint")
     loaded = load_image(save_image(tmp_path / f"m{ext}", gen.textured(16, 16), exif=exif, icc_profile=icc))
     assert loaded.icc_profile == icc
-    if ext != ".tif":  # TIFF keeps EXIF in its own tag directory, not an EXIF block
-        tags = _exif_tags(loaded.exif)
-        assert tags[0x010F] == "RoundTrip" and tags[0x0131] == "inpaint"
+    tags = _exif_tags(loaded.exif)
+    assert tags[0x010F] == "RoundTrip" and tags[0x0131] == "inpaint"
 
 
 def test_jpeg_quality_is_used(tmp_path):
@@ -280,6 +279,9 @@ def test_saved_file_has_normal_permissions(tmp_path):
     os.umask(umask)
     path = save_image(tmp_path / "p.png", gen.textured(8, 8))
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    path.chmod(0o640)  # a replaced file keeps the permissions the user gave it
+    save_image(path, gen.textured(8, 8), overwrite=True)
+    assert path.stat().st_mode & 0o777 == 0o640
 
 
 def test_unknown_extension(tmp_path):

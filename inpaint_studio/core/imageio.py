@@ -21,6 +21,7 @@ import contextlib
 import io
 import os
 import secrets
+import stat
 import struct
 import warnings
 from dataclasses import dataclass
@@ -107,6 +108,10 @@ def decode_image(data: bytes, name: str = "<bytes>") -> LoadedImage:
         return _decode(data, name)
     except ImageLoadError:
         raise
+    except Image.DecompressionBombError:  # a frame or tile larger than the header said
+        raise ImageLoadError(
+            f"cannot open '{name}': it is over the {MAX_PIXELS // 1_000_000}-megapixel limit"
+        ) from None
     except MemoryError:
         raise ImageLoadError(f"cannot open '{name}': not enough memory to decode it") from None
     except Exception as exc:  # noqa: BLE001 - corrupt data makes Pillow plugins raise anything
@@ -184,18 +189,42 @@ def _open_without_bomb_check(data: bytes) -> Image.Image | None:
 
 def _read_exif(im: Image.Image) -> bytes | None:
     """EXIF bytes with orientation reset to 1 (the pixels we return are already upright)."""
-    raw = im.info.get("exif")
-    if not raw:
-        return None
     try:
-        # A fresh Exif, not im.getexif(): that one is cached on the image and exif_transpose reads it.
-        exif = Image.Exif()
-        exif.load(raw)
+        raw = im.info.get("exif")
+        if raw:
+            # A fresh Exif, not im.getexif(): that one is cached on the image and exif_transpose reads it.
+            exif = Image.Exif()
+            exif.load(raw)
+        elif im.format == "TIFF":
+            exif = _tiff_metadata(im)
+        else:
+            return None
+        if not exif:
+            return None
         if _ORIENTATION_TAG in exif:
             exif[_ORIENTATION_TAG] = 1
         return exif.tobytes()
     except Exception:  # noqa: BLE001 - a corrupt EXIF block must not cost the user the picture
         return None
+
+
+# TIFF keeps EXIF as tags among its structural ones (strip offsets, sizes…); these are the descriptive
+# IFD0 tags worth carrying to another file: description, make, model, orientation, software, date,
+# artist, copyright, and the Exif and GPS sub-directories.
+_TIFF_METADATA_TAGS = (0x010E, 0x010F, 0x0110, 0x0112, 0x0131, 0x0132, 0x013B, 0x8298)
+_SUB_IFDS = (0x8769, 0x8825)
+
+
+def _tiff_metadata(im: Image.Image) -> Image.Exif:
+    source = im.getexif()
+    exif = Image.Exif()
+    for tag in _TIFF_METADATA_TAGS:
+        if tag in source:
+            exif[tag] = source[tag]
+    for pointer in _SUB_IFDS:
+        if pointer in source:
+            exif.get_ifd(pointer).update(source.get_ifd(pointer))
+    return exif
 
 
 def _upright(im: Image.Image) -> Image.Image:
@@ -306,7 +335,7 @@ def save_image(
     """Write `rgb` (+ alpha where the format has it) atomically; returns the written path.
 
     The format comes from the extension (.png .jpg .jpeg .webp .tif .tiff .bmp). JPEG and BMP drop
-    alpha. `quality` (1–100) applies to JPEG and WebP. Raises ImageSaveError, leaving any existing file
+    alpha. `quality` (1–100) applies to JPEG and WebP. EXIF and ICC are written for all but BMP. Raises ImageSaveError, leaving any existing file
     untouched, when the file exists and `overwrite` is False, or on any write failure.
     """
     path = Path(path)
@@ -323,10 +352,14 @@ def save_image(
     image = _to_pil(path, rgb, alpha if fmt in ALPHA_FORMATS else None)
     options = _save_options(fmt, exif, icc_profile, quality)
 
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    # Hidden, unique, and short enough for NAME_MAX whatever the target's name.
+    tmp = path.parent / f".{path.name[:200]}.{secrets.token_hex(4)}.tmp"
     try:
         # os.open honours the umask (mkstemp would make the user's image 0600).
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        if overwrite and path.exists() and os.chmod in os.supports_fd:
+            with contextlib.suppress(OSError):  # a replaced file keeps its permissions
+                os.chmod(fd, stat.S_IMODE(path.stat().st_mode))
         with os.fdopen(fd, "wb") as f:
             image.save(f, format=fmt, **options)
             f.flush()
