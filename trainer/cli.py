@@ -62,6 +62,7 @@ _TRAIN_OPTIONS: list[tuple[str, str, type, str]] = [
     ("--seed", "seed", int, "random seed (data order, masks, init)"),
     ("--device", "device", str, "auto | cpu | cuda | mps"),
     ("--workers", "workers", int, "data-loading worker processes"),
+    ("--threads", "threads", int, "CPU threads for torch (default: torch's choice; 1 on a busy shared machine)"),
     ("--run-dir", "run_dir", str, "where logs, samples and checkpoints go (default: user data dir/runs/...)"),
     ("--init-from", "init_from", str, "run dir or checkpoint whose networks seed this stage (later stages)"),
     ("--vgg-weights", "vgg_weights", str, "torchvision vgg19 .pth (perceptual/style/ID-MRF terms need it)"),

@@ -49,6 +49,7 @@ class TrainConfig:
     device: str = "auto"
     amp: bool = True  # only takes effect on CUDA
     workers: int = 0
+    threads: int = 0  # CPU threads for torch (0 = torch's default); 1 is fastest on a shared, loaded machine
     log_every: int = 10
     sample_every: int = 200
     val_every: int = 200

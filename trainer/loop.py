@@ -183,9 +183,11 @@ def train(
         cfg.run_dir = str(user_data_dir() / "runs" / f"{cfg.recipe}{'-' + cfg.stage if cfg.stage else ''}-{stamp}")
 
     d = distributed.init_from_env(resolve_device(cfg.device))
+    threads = torch.get_num_threads()
     try:
         return _train(cfg, d, ckpt, stop_at, log)
     finally:
+        torch.set_num_threads(threads)
         distributed.shutdown(d)
 
 
@@ -205,6 +207,8 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
 
     run = _Run(cfg, d, log)
     device = run.device
+    if cfg.threads > 0:
+        torch.set_num_threads(cfg.threads)
     _seed_everything(cfg.seed)
     vgg = load_vgg19(Path(cfg.vgg_weights)).to(device) if cfg.vgg_weights else None
     recipe = get_recipe(cfg.recipe)(cfg, device, vgg)
@@ -281,7 +285,10 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
             train_ds.set_epoch(epoch)
             order = list(sampler)
             batches = [order[i * cfg.batch_size : (i + 1) * cfg.batch_size] for i in range(offset, per_epoch)]
-            loader = DataLoader(train_ds, batch_sampler=batches, collate_fn=to_tensors, num_workers=cfg.workers)
+            # A private generator: creating a loader draws a worker seed, which must not advance the global
+            # torch RNG (a resumed run creates a different number of loaders).
+            loader = DataLoader(train_ds, batch_sampler=batches, collate_fn=to_tensors, num_workers=cfg.workers,
+                                generator=torch.Generator().manual_seed(cfg.seed * 100003 + epoch))
             for batch in loader:
                 batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
                 losses = recipe.train_step(batch)
