@@ -116,3 +116,9 @@ def test_image_metrics_keys_and_values():
     assert set(m) == {"l1", "psnr", "ssim", "l1_hole", "psnr_hole", "ssim_hole"}
     assert m["l1_hole"] == pytest.approx(m["l1"] * 32 * 32 / 64)  # all error lies in the 64 hole px
     assert m["psnr_hole"] < m["psnr"] and m["ssim_hole"] < m["ssim"] < 1.0
+    # The combined computation gives exactly what the individual functions give.
+    assert m == {
+        "l1": l1(pred, target), "psnr": psnr(pred, target), "ssim": ssim(pred, target),
+        "l1_hole": l1(pred, target, hole), "psnr_hole": psnr(pred, target, hole),
+        "ssim_hole": ssim(pred, target, hole),
+    }

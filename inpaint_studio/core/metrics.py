@@ -61,13 +61,17 @@ def l1(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
     return float(np.mean(_select(np.abs(x - y), mask)))
 
 
-def psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
-    """10·log10(255² / MSE) in dB; +inf for identical images."""
-    error = mse(a, b, mask)
+def _psnr_of(error: float) -> float:
     return math.inf if error == 0 else float(10.0 * math.log10(PEAK * PEAK / error))
 
 
-def ssim(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
+def psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
+    """10·log10(255² / MSE) in dB; +inf for identical images."""
+    return _psnr_of(mse(a, b, mask))
+
+
+def _ssim_map(a: np.ndarray, b: np.ndarray) -> tuple[float, np.ndarray]:
+    """scikit-image's mean SSIM and the H×W SSIM map (channels averaged)."""
     x, y = _pair(a, b)
     side = min(x.shape[0], x.shape[1])
     win = min(7, side if side % 2 else side - 1)
@@ -77,11 +81,12 @@ def ssim(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
     mean, full = structural_similarity(
         x, y, win_size=win, data_range=PEAK, channel_axis=channel_axis, full=True
     )
-    if mask is None:
-        return float(mean)
-    if full.ndim == 3:
-        full = full.mean(axis=2)
-    return float(np.mean(full[_hole(mask, x.shape)]))
+    return float(mean), (full.mean(axis=2) if full.ndim == 3 else full)
+
+
+def ssim(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
+    mean, full = _ssim_map(a, b)
+    return mean if mask is None else float(np.mean(full[_hole(mask, full.shape)]))
 
 
 def bce(probability: np.ndarray, target_mask: np.ndarray) -> float:
@@ -105,12 +110,19 @@ def iou(pred_mask: np.ndarray, target_mask: np.ndarray) -> float:
 
 
 def image_metrics(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> dict[str, float]:
-    """Whole-image and hole-only L1, PSNR and SSIM of a fill against the ground truth."""
+    """Whole-image and hole-only L1, PSNR and SSIM of a fill against the ground truth.
+
+    Same values as the individual functions; the SSIM map is computed once for both SSIM keys."""
+    x, y = _pair(pred, target)
+    hole = _hole(mask, x.shape)
+    diff = np.abs(x - y)
+    mean_ssim, ssim_map = _ssim_map(x, y)
+
     return {
-        "l1": l1(pred, target),
-        "psnr": psnr(pred, target),
-        "ssim": ssim(pred, target),
-        "l1_hole": l1(pred, target, mask),
-        "psnr_hole": psnr(pred, target, mask),
-        "ssim_hole": ssim(pred, target, mask),
+        "l1": float(diff.mean()),
+        "psnr": _psnr_of(float(np.mean(diff**2))),
+        "ssim": mean_ssim,
+        "l1_hole": float(diff[hole].mean()),
+        "psnr_hole": _psnr_of(float(np.mean(diff[hole] ** 2))),
+        "ssim_hole": float(np.mean(ssim_map[hole])),
     }
