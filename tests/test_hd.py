@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inpaint_studio.core.errors import Cancelled, MaskError
+from inpaint_studio.core.errors import Cancelled, InpaintStudioError, MaskError
 from inpaint_studio.core.hd import (
     HDConfig,
     HDStrategy,
@@ -69,6 +69,11 @@ def test_empty_mask_returns_copy_without_calling_fill():
 def test_mismatched_mask_is_a_mask_error():
     with pytest.raises(MaskError):
         apply_hd_strategy(_photo(50, 60), np.zeros((60, 50), np.uint8), _paint_red())
+
+
+def test_non_rgb_image_is_a_clear_error():
+    with pytest.raises(InpaintStudioError, match="RGB uint8"):
+        apply_hd_strategy(np.zeros((50, 60), np.uint8), np.zeros((50, 60), np.uint8), _paint_red())
 
 
 def test_fill_of_wrong_shape_is_rejected():
@@ -176,6 +181,15 @@ def test_auto_crops_a_large_image_with_a_small_hole():
 def test_auto_resizes_when_crops_would_cover_most_of_the_image():
     mask = _mask(3000, 4000, (100, 100, 3900, 2900))
     assert choose_strategy(mask, HDConfig()) is HDStrategy.RESIZE
+
+
+def test_auto_switches_to_resize_at_the_crop_coverage_limit():
+    h, w = 2000, 2000  # one crop of side s + 2 * 128 covers (s + 256)² / 4e6 of the image
+    config = HDConfig(crop_max_fraction=0.25)
+    below = _mask(h, w, (500, 500, 1200, 1200))  # crop 956² = 0.228 of the area
+    above = _mask(h, w, (500, 500, 1300, 1300))  # crop 1056² = 0.279
+    assert choose_strategy(below, config) is HDStrategy.CROP
+    assert choose_strategy(above, config) is HDStrategy.RESIZE
 
 
 def test_auto_resizes_between_the_limit_and_the_crop_trigger():

@@ -23,7 +23,7 @@ from enum import Enum
 import cv2
 import numpy as np
 
-from inpaint_studio.core.errors import Cancelled, MaskError
+from inpaint_studio.core.errors import Cancelled, InpaintStudioError, MaskError
 from inpaint_studio.core.masks import Box, region_boxes
 
 # (image, mask, edges or None) -> filled image of the same shape; the array conventions of the engine.
@@ -45,7 +45,7 @@ class HDConfig:
     resize_limit: int = 1024  # long side the fill sees at most (RESIZE, and crops above it)
     crop_margin: int = 128  # context around each hole region for CROP
     crop_trigger: int = 1024  # AUTO considers CROP only when the long side is above this
-    crop_max_fraction: float = 0.5  # AUTO picks CROP only when the crops cover at most this much area
+    crop_max_fraction: float = 0.25  # AUTO picks CROP only when the crops cover at most this much area
 
 
 # --- small helpers -------------------------------------------------------------------------------
@@ -155,25 +155,34 @@ def _fill_region(image: np.ndarray, hole: np.ndarray, fill: FillFn, edges: np.nd
     return _call_fill(fill, image, hole, edges)
 
 
-def choose_strategy(mask: np.ndarray, config: HDConfig) -> HDStrategy:
-    """Resolve AUTO by the rule in the module docstring; other strategies are returned as they are."""
+def _resolve(hole: np.ndarray, config: HDConfig) -> tuple[HDStrategy, list[Box] | None]:
+    """The strategy to run and, when it is CROP, its crops (planned once: on 12 MP this costs ~0.3 s)."""
     strategy = HDStrategy(config.strategy)
+    margin = max(int(config.crop_margin), 0)
+    if strategy is HDStrategy.CROP:
+        return strategy, plan_crops(hole, margin)
     if strategy is not HDStrategy.AUTO:
-        return strategy
-    h, w = mask.shape[:2]
+        return strategy, None
+    h, w = hole.shape[:2]
     long_side = max(h, w)
     if long_side <= config.resize_limit:
-        return HDStrategy.ORIGINAL
+        return HDStrategy.ORIGINAL, None
     if long_side > config.crop_trigger:
-        covered = sum((b.x1 - b.x0) * (b.y1 - b.y0) for b in plan_crops(mask, config.crop_margin))
-        if covered <= config.crop_max_fraction * h * w:
-            return HDStrategy.CROP
-    return HDStrategy.RESIZE
+        boxes = plan_crops(hole, margin)
+        if sum(b.width * b.height for b in boxes) <= config.crop_max_fraction * h * w:
+            return HDStrategy.CROP, boxes
+    return HDStrategy.RESIZE, None
+
+
+def choose_strategy(mask: np.ndarray, config: HDConfig) -> HDStrategy:
+    """Resolve AUTO by the rule in the module docstring; other strategies are returned as they are."""
+    return _resolve(mask, config)[0]
 
 
 def _validate(image: np.ndarray, mask: np.ndarray, edges: np.ndarray | None) -> None:
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-        raise MaskError("image must be an RGB uint8 H×W×3 array")
+        got = f"{image.dtype} {image.shape}" if isinstance(image, np.ndarray) else type(image).__name__
+        raise InpaintStudioError(f"image must be RGB uint8 H×W×3, got {got}")
     if not isinstance(mask, np.ndarray) or mask.dtype != np.uint8 or mask.shape != image.shape[:2]:
         got = f"{mask.dtype} {mask.shape}" if isinstance(mask, np.ndarray) else type(mask).__name__
         raise MaskError(f"mask must be uint8 {image.shape[0]}×{image.shape[1]} to match the image, got {got}")
@@ -202,11 +211,10 @@ def apply_hd_strategy(
     if not hole.any():
         _report(progress, 1.0, "nothing to fill")
         return out
-    strategy = choose_strategy(hole, config)
+    strategy, boxes = _resolve(hole, config)
     limit = max(int(config.resize_limit), 1)
 
-    if strategy is HDStrategy.CROP:
-        boxes = plan_crops(hole, max(int(config.crop_margin), 0))
+    if boxes is not None:
         for i, b in enumerate(boxes):
             _check_cancel(cancel)
             _report(progress, i / len(boxes), f"crop {i + 1}/{len(boxes)}")
