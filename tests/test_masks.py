@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import imagegen as gen
 import numpy as np
 import pytest
@@ -129,6 +130,32 @@ def test_grow_single_pixel_is_exactly_a_disk():
     assert np.array_equal(grow_mask(mask, 0), mask)
 
 
+def _random_blobs(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    h, w = (int(v) for v in rng.integers(40, 160, 2))
+    mask = np.zeros((h, w), np.uint8)
+    for _ in range(int(rng.integers(1, 6))):
+        mask |= _disk(h, w, int(rng.integers(0, h)), int(rng.integers(0, w)), float(rng.integers(1, 25)))
+    return mask
+
+
+@pytest.mark.parametrize("px", [1, 5, 16, 17, 30])  # both sides of the kernel / distance-transform switch
+def test_grow_and_shrink_match_a_full_frame_disk_morphology(px):
+    kernel = _disk(2 * px + 1, 2 * px + 1, px, px, px)
+    for seed in range(6):
+        mask = _random_blobs(seed)
+        # The hole is only ever reached through its bounding box; the reference works on the whole frame.
+        assert np.array_equal(grow_mask(mask, px), cv2.dilate(mask, kernel)), seed
+        assert np.array_equal(shrink_mask(mask, px), cv2.erode(mask, kernel)), seed
+
+
+def test_grow_large_radius_is_exactly_a_disk():
+    mask = np.zeros((61, 61), np.uint8)
+    mask[30, 30] = 255
+    assert np.array_equal(grow_mask(mask, 25), _disk(61, 61, 30, 30, 25))
+    assert shrink_mask(np.full((40, 40), 255, np.uint8), 25).all()  # nothing known: nothing to erode
+
+
 def test_grow_box_changes_only_the_ring():
     mask = gen.box_mask(30, 30, 10, 10, 20, 20)
     grown = grow_mask(mask, 2)
@@ -167,6 +194,16 @@ def test_feather_is_soft_outside_and_never_shrinks_the_hole():
     row = soft[20, 25:40].astype(int)  # walking right, away from the hole
     assert 0 < row[0] < 255 and np.all(np.diff(row) <= 0) and row[-1] == 0
     assert np.array_equal(feather_mask(mask, 0), mask)
+
+
+@pytest.mark.parametrize("px", [2, 9])
+def test_feather_matches_a_full_frame_blur(px):
+    for seed in range(4):
+        mask = _random_blobs(seed)
+        sigma = px / 2
+        k = 2 * int(np.ceil(3 * sigma)) + 1
+        reference = np.maximum(cv2.GaussianBlur(mask, (k, k), sigma, borderType=cv2.BORDER_REFLECT), mask)
+        assert np.array_equal(feather_mask(mask, px), reference), seed
 
 
 def test_region_boxes_8_connected_sorted_and_filtered():
