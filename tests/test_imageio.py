@@ -158,6 +158,21 @@ def test_directory(tmp_path):
         load_image(tmp_path)
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX FIFOs")
+def test_fifo_is_refused_without_blocking(tmp_path):
+    os.mkfifo(tmp_path / "pipe.png")
+    with pytest.raises(ImageLoadError, match="pipe.png.*not a regular file"):
+        load_image(tmp_path / "pipe.png")
+
+
+def test_huge_non_image_is_refused_from_its_first_bytes(tmp_path):
+    path = tmp_path / "disk.img"
+    with open(path, "wb") as f:
+        f.truncate(4 * 1024**3)  # sparse: 4 GB of zeros that take no disk space
+    with pytest.raises(ImageLoadError, match="not an image"):
+        load_image(path)
+
+
 def test_zero_bytes(tmp_path):
     with pytest.raises(ImageLoadError, match="empty.png.*empty"):
         load_image(gen.write(tmp_path / "empty.png", b""))

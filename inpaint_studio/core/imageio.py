@@ -26,6 +26,7 @@ import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -82,15 +83,24 @@ def load_image(path: str | os.PathLike[str]) -> LoadedImage:
     """Read an image file; raises ImageLoadError with a one-line reason naming the file."""
     path = Path(path)
     name = str(path)
-    if not path.exists():
-        raise ImageLoadError(f"cannot open '{name}': no such file")
-    if path.is_dir():
-        raise ImageLoadError(f"cannot open '{name}': it is a directory, not an image")
     try:
-        data = path.read_bytes()
+        info = path.stat()
+    except FileNotFoundError:
+        raise ImageLoadError(f"cannot open '{name}': no such file") from None
     except OSError as exc:
+        raise ImageLoadError(f"cannot open '{name}': {exc.strerror or exc}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ImageLoadError(f"cannot open '{name}': it is a directory, not an image")
+    if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
+        raise ImageLoadError(f"cannot open '{name}': not a regular file")
+    if info.st_size == 0:
+        raise ImageLoadError(f"cannot open '{name}': the file is empty (0 bytes)")
+    try:
+        # Pillow reads from the file as it needs: a huge non-image is refused from its first bytes.
+        with open(path, "rb") as f:
+            loaded = _decode_guarded(f, name)
+    except OSError as exc:  # open() itself: permissions, a file removed meanwhile
         raise ImageLoadError(f"cannot read '{name}': {exc.strerror or exc}") from None
-    loaded = decode_image(data, name)
     loaded.path = path
     return loaded
 
@@ -104,8 +114,13 @@ def decode_image(data: bytes, name: str = "<bytes>") -> LoadedImage:
     """Decode an encoded image held in memory (clipboard, drag and drop)."""
     if not data:
         raise ImageLoadError(f"cannot open '{name}': the file is empty (0 bytes)")
+    return _decode_guarded(io.BytesIO(data), name)
+
+
+def _decode_guarded(source: IO[bytes], name: str) -> LoadedImage:
+    """_decode, with every failure turned into one ImageLoadError naming the file."""
     try:
-        return _decode(data, name)
+        return _decode(source, name)
     except ImageLoadError:
         raise
     except Image.DecompressionBombError:  # a frame or tile larger than the header said
@@ -125,8 +140,8 @@ def _describe(exc: Exception) -> str:
     return f"the file is corrupt or not a supported image ({text})"
 
 
-def _decode(data: bytes, name: str) -> LoadedImage:
-    im = _open_checked(data, name)
+def _decode(source: IO[bytes], name: str) -> LoadedImage:
+    im = _open_checked(source, name)
     with im:
         fmt = im.format
         exif = _read_exif(im)
@@ -146,14 +161,14 @@ def _decode(data: bytes, name: str) -> LoadedImage:
     return LoadedImage(rgb=rgb, alpha=alpha, exif=exif, icc_profile=icc, format=fmt)
 
 
-def _open_checked(data: bytes, name: str) -> Image.Image:
+def _open_checked(source: IO[bytes], name: str) -> Image.Image:
     """Identify the file, refusing it from its header when it is over MAX_PIXELS."""
     try:
-        im = Image.open(io.BytesIO(data))
+        im = Image.open(source)
     except Image.DecompressionBombError:
         # Pillow refuses from 179 MP before we see the size; identify again without its check so
         # the message states the dimensions (and a 179–200 MP image still opens).
-        im = _open_without_bomb_check(data)
+        im = _open_without_bomb_check(source)
         if im is None:
             raise ImageLoadError(f"cannot open '{name}': its dimensions are too large") from None
     except Image.UnidentifiedImageError:
@@ -171,17 +186,19 @@ def _open_checked(data: bytes, name: str) -> Image.Image:
     return im
 
 
-def _open_without_bomb_check(data: bytes) -> Image.Image | None:
+def _open_without_bomb_check(source: IO[bytes]) -> Image.Image | None:
     # Same identification loop as Image.open, through the public plugin registry, minus the size check.
     Image.init()
-    prefix = data[:16]
+    source.seek(0)
+    prefix = source.read(16)
     for fmt in Image.ID:
         factory, accept = Image.OPEN[fmt]
         accepted = True if accept is None else accept(prefix)
         if not accepted or isinstance(accepted, str):
             continue
         try:
-            return factory(io.BytesIO(data), "")
+            source.seek(0)
+            return factory(source, "")
         except (SyntaxError, IndexError, TypeError, struct.error, OSError, ValueError):
             continue
     return None
