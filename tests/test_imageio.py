@@ -168,7 +168,7 @@ def test_fifo_is_refused_without_blocking(tmp_path):
 def test_huge_non_image_is_refused_from_its_first_bytes(tmp_path):
     path = tmp_path / "disk.img"
     with open(path, "wb") as f:
-        f.truncate(4 * 1024**3)  # sparse: 4 GB of zeros that take no disk space
+        f.truncate(1024**3)  # sparse: 1 GiB of zeros that takes no disk space
     with pytest.raises(ImageLoadError, match="not an image"):
         load_image(path)
 
