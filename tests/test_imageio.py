@@ -305,6 +305,12 @@ def test_unknown_extension(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_too_wide_for_webp(tmp_path):
+    with pytest.raises(ImageSaveError, match="WEBP images can be at most 16383 pixels.*16384×1; save it as PNG"):
+        save_image(tmp_path / "wide.webp", np.zeros((1, 16384, 3), np.uint8))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_missing_folder(tmp_path):
     with pytest.raises(ImageSaveError, match="does not exist"):
         save_image(tmp_path / "no" / "x.png", gen.textured(8, 8))

@@ -50,6 +50,9 @@ SAVE_FORMATS: dict[str, str] = {
 ALPHA_FORMATS = frozenset({"PNG", "WEBP", "TIFF"})
 EXIF_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "TIFF"})
 ICC_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "TIFF"})
+# Largest width or height each encoder can store; checked first so the user gets a reason, not
+# Pillow's "encoder error -2".
+_MAX_SIDE = {"JPEG": 65_535, "WEBP": 16_383, "BMP": 2**31 - 1, "PNG": 2**31 - 1, "TIFF": 2**32 - 1}
 
 _ORIENTATION_TAG = 0x0112
 
@@ -367,6 +370,11 @@ def save_image(
     if not path.parent.is_dir():
         raise ImageSaveError(f"cannot save '{path}': the folder '{path.parent}' does not exist")
     image = _to_pil(path, rgb, alpha if fmt in ALPHA_FORMATS else None)
+    if max(image.size) > _MAX_SIDE[fmt]:
+        raise ImageSaveError(
+            f"cannot save '{path}': {fmt} images can be at most {_MAX_SIDE[fmt]} pixels wide or high and this "
+            f"one is {image.width}×{image.height}; save it as PNG or TIFF"
+        )
     options = _save_options(fmt, exif, icc_profile, quality)
 
     # Hidden, unique, and short enough for NAME_MAX whatever the target's name.
