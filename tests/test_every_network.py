@@ -1,22 +1,17 @@
 """Every registered network runs forward on random weights at 256² and at an odd size (250×333), with
 finite outputs of the documented shapes.
 
-Convention (every model file in inpaint_studio/networks/ defines both, at module level):
+Convention: every registered network (nn.Module) has two methods
 
-    example_inputs(name: str, h: int, w: int, batch: int = 1) -> tuple[Tensor, ...]
-        valid inputs for `create_network(name)` (default config) at h×w, in the network's documented
-        input convention (value range, channel layout, mask 1 = hole, ...). A network that only accepts a
+    example_inputs(h: int, w: int, batch: int = 1) -> tuple[Tensor, ...]
+        valid inputs at h×w in the network's documented input convention (value range, channel layout,
+        mask 1 = hole, ...), so `net(*net.example_inputs(h, w))` runs. A network that only accepts a
         fixed size (VCNet's global discriminator) returns inputs of that size.
-    expected_output_shapes(name: str, h: int, w: int, batch: int = 1) -> list[tuple[int, ...]]
-        the shape of every tensor `net(*example_inputs(name, h, w))` returns (a tensor, or a tuple/list
-        of tensors flattened in order).
-
-The module is found as the module of the registered network's class.
+    output_shapes(h: int, w: int, batch: int = 1) -> list[tuple[int, ...]]
+        the shape of every tensor that call returns (a tensor, or a tuple/list of tensors, in order).
 """
 
 from __future__ import annotations
-
-import importlib
 
 import pytest
 import torch
@@ -40,15 +35,14 @@ def _flatten(out) -> list[torch.Tensor]:
 def test_network_forward_on_random_weights(name):
     torch.manual_seed(0)
     net = create_network(name).eval()
-    module = importlib.import_module(type(net).__module__)
-    missing = [f for f in ("example_inputs", "expected_output_shapes") if not hasattr(module, f)]
-    assert not missing, f"{module.__name__} lacks {missing} (convention in tests/test_every_network.py)"
+    missing = [f for f in ("example_inputs", "output_shapes") if not callable(getattr(net, f, None))]
+    assert not missing, f"{type(net).__name__} lacks {missing} (convention in tests/test_every_network.py)"
     for h, w in SIZES:
-        inputs = module.example_inputs(name, h=h, w=w)
+        inputs = net.example_inputs(h, w)
         with torch.no_grad():
             outs = _flatten(net(*inputs))
         shapes = [tuple(t.shape) for t in outs]
-        expected = [tuple(s) for s in module.expected_output_shapes(name, h=h, w=w)]
+        expected = [tuple(s) for s in net.output_shapes(h, w)]
         assert shapes == expected, f"{name} at {h}×{w}: got {shapes}, expected {expected}"
         for t in outs:
             assert torch.isfinite(t).all(), f"{name} at {h}×{w}: non-finite output"

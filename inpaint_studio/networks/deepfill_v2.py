@@ -325,22 +325,3 @@ def deepfill_v2_discriminator(
     cnum_in: int = 4, cnum: int = 64, layout: str = "pytorch"
 ) -> SNPatchGANDiscriminator:
     return SNPatchGANDiscriminator(cnum_in=cnum_in, cnum=cnum, layout=layout)
-
-
-# --- example inputs (the every-network test's convention) ----------------------------------------
-
-
-def example_inputs(name: str, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor, ...]:
-    """Valid inputs for `create_network(name)` (default config) at h×w."""
-    return _NET_CLASSES[name]().example_inputs(h, w, batch)
-
-
-def expected_output_shapes(name: str, h: int, w: int, batch: int = 1) -> list[tuple[int, ...]]:
-    """Shapes of what `create_network(name)(*example_inputs(name, h, w))` returns, in order."""
-    return _NET_CLASSES[name]().output_shapes(h, w, batch)
-
-
-_NET_CLASSES = {
-    "deepfill_v2_generator": DeepFillV2Generator,
-    "deepfill_v2_discriminator": SNPatchGANDiscriminator,
-}
