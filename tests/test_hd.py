@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inpaint_studio.core.errors import Cancelled, InpaintStudioError, MaskError
 from inpaint_studio.core.hd import (
@@ -256,3 +259,38 @@ def test_padding_reflects_on_bottom_and_right():
     padded, _ = pad_to_multiple(arr, 8)
     np.testing.assert_array_equal(padded[5, :6], arr[3])  # reflection without repeating the edge row
     np.testing.assert_array_equal(padded[:5, 6], arr[:, 4])
+
+
+# --- properties ---------------------------------------------------------------------------------------
+
+
+def _telea(image, mask, edges):
+    return cv2.inpaint(image, mask, 3, cv2.INPAINT_TELEA)
+
+
+def test_crop_gives_the_same_fill_as_original_for_a_local_fill():
+    # Telea only looks a few pixels around the hole, so a 32-px margin is all the context it needs.
+    image = cv2.GaussianBlur(_photo(600, 900, seed=3), (0, 0), 4)
+    mask = _mask(600, 900, (100, 100, 130, 120), (500, 400, 540, 430), (800, 50, 820, 90))
+    original = apply_hd_strategy(image, mask, _telea, config=HDConfig(strategy="original", resize_limit=2000))
+    crop = apply_hd_strategy(image, mask, _telea, config=HDConfig(strategy="crop", resize_limit=2000, crop_margin=32))
+    np.testing.assert_array_equal(crop, original)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    h=st.integers(1, 120),
+    w=st.integers(1, 120),
+    strategy=st.sampled_from(list(HDStrategy)),
+    limit=st.integers(8, 64),
+    margin=st.integers(0, 20),
+    seed=st.integers(0, 2**16),
+)
+def test_any_mask_any_strategy_changes_exactly_the_hole(h, w, strategy, limit, margin, seed):
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    mask = np.where(rng.random((h, w)) < rng.uniform(0, 0.2), 255, 0).astype(np.uint8)
+    config = HDConfig(strategy=strategy, resize_limit=limit, crop_margin=margin, crop_trigger=limit)
+    out = apply_hd_strategy(image, mask, _paint_red(), config=config)
+    np.testing.assert_array_equal(out[mask == 0], image[mask == 0])
+    assert (out[mask > 0] == RED).all()
