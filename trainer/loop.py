@@ -57,6 +57,7 @@ class RunResult:
     stopped: str  # "done" | "interrupted" | "paused" (stop_at reached)
     metrics: dict[str, float] = field(default_factory=dict)
     best: dict[str, Any] = field(default_factory=dict)
+    recipe: Recipe | None = None  # the trained networks, for callers that go on using them in-process
 
 
 def build_config(recipe: str, stage: str = "", file_options: dict[str, Any] | None = None,
@@ -343,7 +344,7 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
     if tb is not None:
         tb.close()
     distributed.barrier(d)
-    return RunResult(run_dir, run.step, stopped, run.last_val, run.best)
+    return RunResult(run_dir, run.step, stopped, run.last_val, run.best, recipe)
 
 
 def _restore(run: _Run, recipe: Recipe, ckpt: dict[str, Any]) -> None:

@@ -10,6 +10,15 @@ import numpy as np
 from PIL import Image
 
 
+def flat_image(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    """One colour with a gentle gradient: the easiest fill there is (continue the surrounding colour)."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    colour = rng.uniform(30, 225, 3)
+    slope = rng.uniform(-20, 20, 3)
+    img = colour[None, None] + slope[None, None] * (xx / w - 0.5)[..., None]
+    return np.clip(np.rint(img), 0, 255).astype(np.uint8)
+
+
 def toy_image(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     angle = rng.uniform(0, 2 * np.pi)
@@ -29,13 +38,13 @@ def toy_image(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def write_toy_images(folder: Path, count: int, size: tuple[int, int] = (96, 128), seed: int = 0,
-                     suffix: str = ".png") -> list[Path]:
-    """`count` toy images of size (h, w) in `folder`; returns their paths."""
+                     suffix: str = ".png", flat: bool = False) -> list[Path]:
+    """`count` toy images of size (h, w) in `folder` (`flat`: single colours); returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     paths = []
     for i in range(count):
         path = folder / f"toy_{i:04d}{suffix}"
-        Image.fromarray(toy_image(size[0], size[1], rng)).save(path)
+        Image.fromarray((flat_image if flat else toy_image)(size[0], size[1], rng)).save(path)
         paths.append(path)
     return paths

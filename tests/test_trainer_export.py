@@ -1,0 +1,96 @@
+"""`export` writes an app checkpoint the engine loads (`create_method(method, checkpoint=path)`) and that
+reproduces the trained network's own fill; plus the model card and the metadata."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from inpaint_studio.core.errors import CheckpointError
+from inpaint_studio.engine.base import create_method
+from trainer.cli import main
+from trainer.data import to_tensors, to_uint8_image
+from trainer.export import export_run
+from trainer.loop import build_config, train
+from trainer.toydata import write_toy_images
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # Two OpenMP threads on a shared, loaded 2-core machine are many times slower than one.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def folders(tmp_path):
+    write_toy_images(tmp_path / "train", 4, size=(40, 48), seed=0)
+    write_toy_images(tmp_path / "val", 2, size=(40, 48), seed=1)
+    return tmp_path
+
+
+def _train(folders, recipe: str, stage: str = ""):
+    cfg = build_config(recipe, stage, cli_options={
+        "data": str(folders / "train"), "val_data": str(folders / "val"), "image_size": 32, "batch_size": 2,
+        "width": 0.125, "steps": 1, "val_images": 2, "progress": False, "device": "cpu", "threads": 1,
+        "network": {"num_blocks": 1}, "run_dir": str(folders / f"run-{recipe}"),
+    })
+    return train(cfg, log=lambda m: None)
+
+
+def test_deepfill_export_loads_in_the_engine_and_fills_like_the_trainer(folders):
+    result = _train(folders, "deepfill_v2")
+    path = export_run(result.run_dir, folders / "models" / "df-mine", which="last")
+    assert path.name == "df-mine.safetensors"
+    meta = json.loads(path.with_suffix(".json").read_text())
+    assert meta["method"] == "deepfill_v2" and meta["training"]["steps"] == 1
+    assert meta["components"]["generator"]["network"] == "deepfill_v2_generator"
+    assert "l1_hole" in meta["metrics"] and "telea_l1_hole" in meta["metrics"]
+    card = path.with_suffix(".md").read_text()
+    assert "| l1_hole |" in card and "Telea" in card
+
+    # The engine's fill equals the trainer's own prediction on the same image and mask.
+    trained = result.recipe
+    assert trained is not None
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    mask = np.zeros((32, 32), np.uint8)
+    mask[8:20, 10:26] = 255
+    method = create_method("deepfill_v2", checkpoint=str(path), device="cpu")
+    out = method.inpaint(image, mask)
+    assert np.array_equal(out[mask == 0], image[mask == 0])
+    batch = to_tensors([{"image": image, "mask": mask}])
+    trained.train_mode(False)
+    expected = to_uint8_image(trained.predict(batch)["output"][0])
+    assert np.abs(out.astype(int) - expected.astype(int)).max() <= 1
+
+
+@pytest.mark.parametrize(("recipe", "stage"), [("edgeconnect", "inpaint"), ("vcnet", "rin")])
+def test_other_recipes_export_to_loadable_checkpoints(folders, recipe, stage):
+    result = _train(folders, recipe, stage)
+    assert main(["export", str(result.run_dir), "--to", str(folders / "models" / recipe)]) == 0
+    method = create_method(recipe, checkpoint=str(folders / "models" / f"{recipe}.safetensors"), device="cpu")
+    image = np.full((32, 32, 3), 120, np.uint8)
+    mask = np.zeros((32, 32), np.uint8)
+    mask[10:20, 10:20] = 255
+    out = method.inpaint(image, mask)
+    assert out.shape == image.shape and np.array_equal(out[mask == 0], image[mask == 0])
+    state = torch.load(result.run_dir / "checkpoints" / "best.pt", weights_only=True)["models"]
+    name = "inpaint_generator" if recipe == "edgeconnect" else "rin"
+    loaded = method.modules[name].state_dict()
+    assert all(torch.equal(v, loaded[k]) for k, v in state[name].items())
+
+
+def test_export_refuses_to_overwrite_and_explains_a_missing_run(folders, capsys):
+    result = _train(folders, "deepfill_v2")
+    export_run(result.run_dir, folders / "m" / "x")
+    with pytest.raises(CheckpointError, match="already exist"):
+        export_run(result.run_dir, folders / "m" / "x")
+    export_run(result.run_dir, folders / "m" / "x", overwrite=True)
+    assert main(["export", str(folders / "nope"), "--to", str(folders / "m" / "y")]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
