@@ -61,6 +61,7 @@ _ORIENTATION_TAG = 0x0112
 # load in worker threads.
 warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 warnings.filterwarnings("ignore", message="(Possibly )?[Cc]orrupt EXIF", category=UserWarning)
+
 _HAS_ALPHA = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
 
 
@@ -149,16 +150,7 @@ def _decode(source: IO[bytes], name: str) -> LoadedImage:
         fmt = im.format
         exif = _read_exif(im)
         icc = im.info.get("icc_profile") or None
-        if getattr(im, "n_frames", 1) > 1:
-            im.seek(0)  # animated: first frame (the default, but be explicit)
-        try:
-            im.load()
-        except OSError as exc:
-            if "truncated" in str(exc).lower() or "broken data stream" in str(exc).lower():
-                raise ImageLoadError(
-                    f"cannot open '{name}': the file is truncated (incomplete download or copy?)"
-                ) from None
-            raise
+        im.load()  # an animation opens on its first frame; n_frames is not asked (it scans the file)
         im = _upright(im)
         rgb, alpha, icc = _to_rgb(im, icc)
     return LoadedImage(rgb=rgb, alpha=alpha, exif=exif, icc_profile=icc, format=fmt)
