@@ -87,6 +87,10 @@ def mask_from_array(arr: np.ndarray, threshold: int = 127) -> np.ndarray:
         raise MaskError(f"cannot use an array of shape {arr.shape} as a mask (need H×W grey, RGB or RGBA)")
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
         raise MaskError(f"cannot use an array of type {arr.dtype} as a mask")
+    if arr.dtype == np.uint8 and (arr.ndim == 2 or arr.shape[2] == 3):
+        # The common case (a grey or RGB mask file) without a float copy of a 12-megapixel array.
+        level8 = arr if arr.ndim == 2 else arr.max(axis=2)
+        return np.where(level8 > threshold, np.uint8(HOLE), np.uint8(KNOWN))
     values = _as_uint8_scale(arr)
     if values.ndim == 2:
         level = values
