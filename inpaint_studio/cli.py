@@ -114,6 +114,10 @@ def _manager(args: argparse.Namespace):
     from inpaint_studio.core.hd import HDConfig, HDStrategy
     from inpaint_studio.engine.manager import ModelManager
 
+    if args.device != "auto":  # fail before any work, even for methods that ignore the device
+        from inpaint_studio.engine.device import resolve_device
+
+        resolve_device(args.device)
     manager = ModelManager(device=args.device, hd_config=HDConfig(strategy=HDStrategy(args.hd_strategy)))
     try:
         manager.activate(args.model, load=True, **_parse_options(args.option))

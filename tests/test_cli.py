@@ -57,6 +57,24 @@ def test_inpaint_writes_fill_and_keeps_known_pixels(files, capsys):
     assert not np.array_equal(result[mask > 0], image[mask > 0])
 
 
+def test_inpaint_keeps_alpha(files):
+    rgba = np.dstack([files["image"], np.tile(np.arange(64, dtype=np.uint8) * 4, (48, 1))])
+    src = _png(files["dir"] / "rgba.png", rgba)
+    out = files["dir"] / "rgba_out.png"
+    assert cli.main(["inpaint", str(src), "--mask", str(files["mask_path"]), "-o", str(out)]) == 0
+    written = np.asarray(Image.open(out))
+    assert written.shape == (48, 64, 4) and np.array_equal(written[..., 3], rgba[..., 3])
+
+
+def test_missing_device_is_reported_before_work(files, capsys, monkeypatch):
+    import inpaint_studio.engine.device as device
+
+    monkeypatch.setattr(device, "available_devices", lambda: ["cpu"])
+    out = files["dir"] / "o.png"
+    code = cli.main(["inpaint", str(files["image_path"]), "--mask", str(files["mask_path"]), "--device", "cuda", "-o", str(out)])
+    assert code == 1 and "cuda" in _one_error_line(capsys.readouterr().err) and not out.exists()
+
+
 def test_inpaint_option_reaches_the_method(files):
     outs = []
     for radius in ("1", "20"):

@@ -284,3 +284,19 @@ def test_blind_model_runs_without_a_mask_and_predicts_one():
     assert np.array_equal(manager.predict_mask(dirty).mask, damage)
     out = manager.run(dirty, None)
     assert (out[damage > 0] == 3).all() and np.array_equal(out[damage == 0], image[damage == 0])
+
+
+def test_device_resolution(monkeypatch):
+    import torch
+
+    from inpaint_studio.engine.device import available_devices, resolve_device
+
+    assert "cpu" in available_devices()
+    assert resolve_device("cpu") == "cpu"
+    assert resolve_device("auto") in available_devices()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert "cuda" not in available_devices()
+    with pytest.raises(ModelUnavailableError, match="cuda"):
+        resolve_device("cuda")
+    with pytest.raises(ModelUnavailableError, match="tpu"):
+        resolve_device("tpu")
