@@ -184,6 +184,8 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
             raise UsageError(f"model '{args.model}' needs --mask (only blind models run without one)")
     _check_output(args.output, args.image, args.overwrite)
     manager = _manager(args)
+    if args.edges is not None and not manager.capabilities.accepts_edges:
+        print(f"warning: model '{args.model}' does not use edge maps; --edges ignored", file=sys.stderr)
     written = _inpaint_file(manager, args.image, args.mask, args.output, args, edges_path=args.edges)
     print(f"wrote {written}")
     return 0
