@@ -9,7 +9,9 @@ import pytest
 import torch
 from fake_checkpoints import load_manifest, manifest_shapes
 
+from inpaint_studio.core.errors import Cancelled, CheckpointError, MaskError, ModelUnavailableError
 from inpaint_studio.engine.base import create_method
+from inpaint_studio.engine.checkpoints import save_checkpoint
 from inpaint_studio.engine.deepfill_v2_method import DeepFillV2Method
 from inpaint_studio.networks import deepfill_v2 as df
 from inpaint_studio.networks.registry import create_network
@@ -126,3 +128,43 @@ def test_method_is_registered_and_unavailable_without_weights():
     assert m.capabilities.learned and m.capabilities.needs_mask
     assert not m.is_available()
     assert "import" in m.weights_info()
+
+
+def test_method_follows_the_published_convention_exactly():
+    """[0,1]→[−1,1], mask 1 = hole, reflect-pad to a multiple of 8 (never crop), x2 pasted into the hole."""
+    image = gen.textured(60, 84, seed=7)
+    mask = gen.box_mask(60, 84, 12, 20, 40, 50)
+    g = create_network("deepfill_v2_generator", cnum=8).eval()
+    out = DeepFillV2Method.from_modules({"generator": g}).inpaint(image, mask)
+
+    img_p = np.pad(image, ((0, 4), (0, 4), (0, 0)), mode="reflect")
+    mask_p = np.pad(mask, ((0, 4), (0, 4)), mode="reflect")
+    x = torch.from_numpy(img_p).permute(2, 0, 1)[None].float() / 255.0 * 2 - 1
+    m = torch.from_numpy(mask_p > 0).float()[None, None]
+    with torch.no_grad():
+        _, x2 = g(x, m)
+    filled = ((x2[0] + 1) / 2).clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).numpy()[:60, :84]
+    expected = np.where(mask[..., None] > 0, filled, image)
+    assert np.array_equal(out, expected)
+
+
+def test_method_load_failure_leaves_it_unloaded(tmp_path):
+    image = gen.textured(32, 32)
+    mask = gen.box_mask(32, 32, 8, 8, 20, 20)
+    with pytest.raises(ModelUnavailableError, match="import"):
+        DeepFillV2Method().inpaint(image, mask)
+    net = create_network("deepfill_v2_generator", cnum=8)
+    spec = {"network": "deepfill_v2_generator", "config": {"cnum": 8}}
+    other = save_checkpoint(tmp_path / "ec", "edgeconnect", {"generator": net}, {"generator": spec})
+    wrong_part = save_checkpoint(tmp_path / "dp", "deepfill_v2", {"gen": net}, {"gen": spec})
+    for path, message in ((other, "not 'deepfill_v2'"), (wrong_part, "lack")):
+        method = DeepFillV2Method(checkpoint=path, device="cpu")
+        with pytest.raises(CheckpointError, match=message):
+            method.load()
+        assert not method.loaded and method.modules == {}
+    ok = DeepFillV2Method.from_modules({"generator": net})
+    with pytest.raises(MaskError, match="mask is 31×32"):
+        ok.inpaint(image, np.zeros((32, 31), np.uint8))
+    assert np.array_equal(ok.inpaint(image, np.zeros((32, 32), np.uint8)), image)  # empty hole: no-op
+    with pytest.raises(Cancelled):
+        ok.inpaint(image, mask, cancel=lambda: True)

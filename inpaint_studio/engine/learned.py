@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from inpaint_studio.core.errors import CheckpointError, MaskError, ModelUnavailableError
+from inpaint_studio.core.errors import CheckpointError, InpaintStudioError, MaskError, ModelUnavailableError
 from inpaint_studio.engine.base import (
     CancelFn,
     Capabilities,
@@ -310,7 +310,7 @@ class LearnedMethod(InpaintMethod):
             and image.ndim == 3
             and image.shape[2] == 3
         ):
-            raise MaskError(f"{self.name} needs an RGB uint8 H×W×3 image")
+            raise InpaintStudioError(f"{self.name} needs an RGB uint8 H×W×3 image")
         if mask is None:
             raise MaskError(f"{self.name} needs a mask: paint the area to fill")
         if mask.shape != image.shape[:2]:
