@@ -44,7 +44,9 @@ def wrapper(d: Dist, device: torch.device):
 
     def wrap(module: nn.Module) -> nn.Module:
         ids = [device.index] if device.type == "cuda" else None
-        return nn.parallel.DistributedDataParallel(module, device_ids=ids)
+        # Some published architectures keep modules their forward never uses (VCNet's BatchNorms) so that
+        # checkpoint keys match: DDP must not wait for their gradients.
+        return nn.parallel.DistributedDataParallel(module, device_ids=ids, find_unused_parameters=True)
 
     return wrap
 

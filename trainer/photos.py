@@ -226,6 +226,7 @@ def fetch_photos(
         raise FetchError(f"unknown split '{split}' (train, val or all)")
     dest = dest if dest is not None else photos_dir()
     cache = download_cache if download_cache is not None else user_cache_dir() / "debs"
+    cache.mkdir(parents=True, exist_ok=True)
     rows = [r for r in read_manifest(manifest) if split == "all" or r.split == split]
     report = FetchReport()
     pending = [r for r in rows if not (dest / r.split / (r.output_stem + r.output_suffix)).exists()]
