@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from inpaint_studio.core.errors import MaskError, ModelUnavailableError
+from inpaint_studio.core.errors import InpaintStudioError, MaskError, ModelUnavailableError
 from inpaint_studio.engine.base import create_method
 from inpaint_studio.engine.vcnet_method import VCNetMethod
 from inpaint_studio.networks import vcnet as vc
@@ -175,7 +175,7 @@ def test_bad_inputs_and_missing_weights_give_clear_errors():
     method = VCNetMethod.from_modules(_small())
     with pytest.raises(MaskError):
         method.inpaint(img, mask[:, :-2])
-    with pytest.raises(MaskError):
+    with pytest.raises(InpaintStudioError, match="RGB"):
         method.predict_mask(img[..., 0])
     unloaded = create_method("vcnet")
     assert unloaded.capabilities.blind and not unloaded.capabilities.needs_mask

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from inpaint_studio.core.errors import MaskError
+from inpaint_studio.core.errors import InpaintStudioError
 from inpaint_studio.engine.base import (
     CancelFn,
     Capabilities,
@@ -63,7 +63,7 @@ class VCNetMethod(LearnedMethod):
     # --- array API -------------------------------------------------------------------------------
     def _check_image(self, image: np.ndarray) -> None:
         if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3):
-            raise MaskError(f"{self.name} needs an RGB uint8 H×W×3 image")
+            raise InpaintStudioError(f"{self.name} needs an RGB uint8 H×W×3 image")
 
     def predict_mask(
         self, image: np.ndarray, progress: ProgressFn | None = None, cancel: CancelFn | None = None
