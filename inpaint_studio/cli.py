@@ -50,7 +50,10 @@ def _add_engine_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="inpaint-studio", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="inpaint-studio",
+        description="Inpaint Studio: with no command, open the desktop app (`inpaint-studio PHOTO` opens a photo).",
+    )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     p = sub.add_parser("inpaint", help="fill the masked area of one image")
@@ -216,13 +219,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise UsageError(f"no images ({' '.join(IMAGE_SUFFIXES)}) in '{args.images}'")
     if args.masks is not None and not args.masks.exists():
         raise UsageError(f"mask path '{args.masks}' does not exist")
-    if not args.output.is_dir():
-        args.output.mkdir(parents=True, exist_ok=True)
     manager = _manager(args)
     blind = manager.capabilities is not None and manager.capabilities.blind
-    shared_mask = load_mask(args.masks) if args.masks is not None and args.masks.is_file() else None
     if args.masks is None and not blind:
         raise UsageError(f"model '{args.model}' needs --masks (only blind models run without masks)")
+    shared_mask = load_mask(args.masks) if args.masks is not None and args.masks.is_file() else None
+    if not args.output.is_dir():
+        args.output.mkdir(parents=True, exist_ok=True)
 
     failed: list[tuple[str, str]] = []
     written = 0
