@@ -256,3 +256,13 @@ def test_console_run_prints_one_line_and_imports_no_torch(tmp_path):
         capture_output=True, text=True, timeout=60,
     )
     assert probe.stdout.split() == ["False", "False"]
+
+
+def test_model_without_weights_is_one_line(files, capsys):
+    missing = [s.name for s in method_specs() if s.capabilities.learned and not create_method(s.name).is_available()]
+    if not missing:
+        pytest.skip("every learned method has weights here")
+    out = files["dir"] / "o.png"
+    code = cli.main(["inpaint", str(files["image_path"]), "--mask", str(files["mask_path"]), "--model", missing[0], "-o", str(out)])
+    assert code == 1 and not out.exists()
+    assert "models import" in _one_error_line(capsys.readouterr().err)
