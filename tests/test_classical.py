@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import imagegen as gen
 import numpy as np
 import pytest
@@ -78,3 +80,21 @@ def test_progress_reported_and_cancel_checked_before_work():
     assert seen[0] == 0.0 and seen[-1] == 1.0
     with pytest.raises(Cancelled):
         create_method("fsr_best").inpaint(image, mask, cancel=lambda: True)
+
+
+def test_fill_in_child_process_matches_in_process():
+    image, mask = gen.textured(48, 64, seed=8), gen.box_mask(48, 64, 12, 20, 30, 44)
+    direct = create_method("fsr_fast").inpaint(image, mask)
+    child = create_method("fsr_fast")
+    child.cancellable_above = 0  # force the killable child process
+    assert np.array_equal(child.inpaint(image, mask, cancel=lambda: False), direct)
+
+
+def test_cancel_stops_a_long_fsr_best_run_early():
+    """FSR-best on a 256² photo with a 40 % hole runs for minutes here; cancel must not wait for it."""
+    image = gen.textured(256, 256, seed=9)
+    mask = gen.box_mask(256, 256, 40, 40, 200, 200)
+    start = time.monotonic()
+    with pytest.raises(Cancelled):
+        create_method("fsr_best").inpaint(image, mask, cancel=lambda: time.monotonic() - start > 0.5)
+    assert time.monotonic() - start < 20

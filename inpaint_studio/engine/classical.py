@@ -9,10 +9,15 @@ ShiftMap copies texture yet scores far worse on L1.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
 import cv2
 import numpy as np
 
-from inpaint_studio.core.errors import MaskError
+from inpaint_studio.core.errors import Cancelled, InpaintStudioError, MaskError
 from inpaint_studio.engine.base import (
     CancelFn,
     Capabilities,
@@ -60,12 +65,12 @@ class _ClassicalMethod(InpaintMethod):
             report(progress, 1.0, "nothing to fill")
             return image.copy()
         hole = np.where(mask > 0, 255, 0).astype(np.uint8)
-        filled = self._fill(np.ascontiguousarray(image), hole)
+        filled = self._fill(np.ascontiguousarray(image), hole, cancel)
         check_cancel(cancel)
         report(progress, 1.0, "done")
         return keep_known(image, filled, hole)
 
-    def _fill(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    def _fill(self, image: np.ndarray, hole: np.ndarray, cancel: CancelFn | None) -> np.ndarray:
         raise NotImplementedError
 
 
@@ -77,7 +82,7 @@ class _DiffusionMethod(_ClassicalMethod):
             raise ValueError(f"radius must be at least 1, got {radius}")
         self.radius = int(radius)
 
-    def _fill(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    def _fill(self, image: np.ndarray, hole: np.ndarray, cancel: CancelFn | None) -> np.ndarray:
         # cv2.inpaint treats the three channels independently, so RGB order needs no conversion.
         return cv2.inpaint(image, hole, self.radius, self.flag)
 
@@ -96,17 +101,78 @@ class NavierStokesMethod(_DiffusionMethod):
     flag = cv2.INPAINT_NS
 
 
+# Runs one xphoto fill in a child interpreter: a blocking OpenCV call cannot be interrupted in-process, and
+# FSR-best takes minutes on a large hole. Only numpy and cv2 are imported there (no main-module re-import,
+# unlike multiprocessing's spawn).
+_CHILD = """
+import sys
+import cv2
+import numpy as np
+src, valid = np.load(sys.argv[1] + "/src.npy"), np.load(sys.argv[1] + "/valid.npy")
+dst = np.zeros_like(src)
+cv2.xphoto.inpaint(src, valid, dst, int(sys.argv[2]))
+np.save(sys.argv[1] + "/dst.npy", dst)
+"""
+
+
+def xphoto_fill(src: np.ndarray, valid: np.ndarray, algorithm: int) -> np.ndarray:
+    dst = np.zeros_like(src)
+    cv2.xphoto.inpaint(src, valid, dst, algorithm)
+    return dst
+
+
+def xphoto_fill_cancellable(
+    src: np.ndarray, valid: np.ndarray, algorithm: int, cancel: CancelFn, name: str = "fill"
+) -> np.ndarray:
+    """xphoto_fill in a child process that is killed as soon as `cancel()` turns true."""
+    with tempfile.TemporaryDirectory(prefix="inpaint-studio-") as tmp:
+        np.save(Path(tmp) / "src.npy", src)
+        np.save(Path(tmp) / "valid.npy", valid)
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-c", _CHILD, tmp, str(int(algorithm))],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+        except OSError:  # no interpreter to start (embedded Python): run here, uncancellable
+            return xphoto_fill(src, valid, algorithm)
+        try:
+            while True:
+                try:
+                    proc.wait(timeout=0.1)
+                    break
+                except subprocess.TimeoutExpired:
+                    if cancel():
+                        raise Cancelled("cancelled") from None
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            if proc.stderr:
+                proc.stderr.close()
+        if proc.returncode != 0:
+            last = err.strip().splitlines()[-1] if err.strip() else f"exit status {proc.returncode}"
+            raise InpaintStudioError(f"{name} failed in OpenCV: {last}")
+        return np.load(Path(tmp) / "dst.npy")
+
+
 class _XPhotoMethod(_ClassicalMethod):
     algorithm: int = 0
+    # Above this many hole pixels, and when the caller can cancel, the fill runs in a killable child process.
+    cancellable_above: int = 20_000
 
     def __init__(self) -> None:
         pass
 
-    def _fill(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    def _fill(self, image: np.ndarray, hole: np.ndarray, cancel: CancelFn | None) -> np.ndarray:
         src = self._to_native(image)
         valid = cv2.bitwise_not(hole)  # xphoto: nonzero = valid, 0 = missing
-        dst = np.zeros_like(src)
-        cv2.xphoto.inpaint(src, valid, dst, self.algorithm)
+        if cancel is not None and np.count_nonzero(hole) > self.cancellable_above:
+            dst = xphoto_fill_cancellable(src, valid, self.algorithm, cancel, self.name)
+        else:
+            dst = xphoto_fill(src, valid, self.algorithm)
         return self._from_native(dst)
 
     def _to_native(self, image: np.ndarray) -> np.ndarray:
@@ -128,6 +194,7 @@ class FSRBestMethod(_XPhotoMethod):
     name = "fsr_best"
     description = "Frequency-selective reconstruction, best mode: highest classical quality, slow (many seconds)"
     algorithm = cv2.xphoto.INPAINT_FSR_BEST
+    cancellable_above = 1_000  # ~1 s and more: worth the child's start-up
 
 
 @register_method
