@@ -42,30 +42,69 @@ class SqueezeExcitation(nn.Module):
         return gate[:, :, None, None]
 
 
+def _mean_var(s1: torch.Tensor, s2: torch.Tensor, total: torch.Tensor, count: float, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean Σy/(total+ε) and variance Σ(y − mean)²/(total+ε) of values y summed over `count` weights,
+    from s1 = Σy and s2 = Σy² (the square expanded: two reductions instead of several full-size passes)."""
+    mean = s1 / (total + eps)
+    var = (s2 - 2.0 * mean * s1 + count * mean * mean) / (total + eps)
+    return mean, var.clamp_min(0.0)
+
+
+def _region_stats(
+    s1: torch.Tensor, s2w: torch.Tensor, total: torch.Tensor, eps: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    # Weighted: Σw(x − μ)² = Σw·x² − 2μΣw·x + μ²Σw, so `count` is the weight total itself.
+    return _mean_var(s1, s2w, total, total, eps)
+
+
 def masked_mean_std(
     x: torch.Tensor, weight: torch.Tensor, eps: float = 1e-5
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-sample, per-channel mean and std of `x` (N×C×H×W) weighted by `weight` (N×1×H×W)."""
-    total = weight.sum(dim=(2, 3), keepdim=True)
-    mean = (x * weight).sum(dim=(2, 3), keepdim=True) / (total + eps)
-    var = (weight * (x - mean) ** 2).sum(dim=(2, 3), keepdim=True) / (total + eps)
+    """Per-sample, per-channel mean and std of `x` (N×C×H×W) weighted by `weight` (N×1×H×W):
+    mean = Σw·x / (Σw + ε), std = sqrt(Σw·(x − mean)² / (Σw + ε) + ε)."""
+    xw = x * weight
+    mean, var = _region_stats(
+        xw.sum(dim=(2, 3), keepdim=True),
+        (xw * x).sum(dim=(2, 3), keepdim=True),
+        weight.sum(dim=(2, 3), keepdim=True),
+        eps,
+    )
     return mean, torch.sqrt(var + eps)
+
+
+def _transfer_affine(
+    x: torch.Tensor, xh: torch.Tensor, hole: torch.Tensor, eps: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """T(X, H) = X·scale + shift per sample and channel; the known region's sums are the image's minus
+    the hole's, so both regions cost four reductions in all."""
+    dims = (2, 3)
+    hole_total = hole.sum(dim=dims, keepdim=True)
+    s1, s2 = x.sum(dim=dims, keepdim=True), (x * x).sum(dim=dims, keepdim=True)
+    h1, h2 = xh.sum(dim=dims, keepdim=True), (xh * x).sum(dim=dims, keepdim=True)
+    hole_mean, hole_var = _region_stats(h1, h2, hole_total, eps)
+    known_mean, known_var = _region_stats(s1 - h1, s2 - h2, hole.shape[2] * hole.shape[3] - hole_total, eps)
+    scale = torch.sqrt(known_var + eps) / torch.sqrt(hole_var + eps)
+    return scale, known_mean - hole_mean * scale
 
 
 def context_transfer(x: torch.Tensor, hole: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
     """T(X, H): hole features re-normalised to the known region's per-channel mean and std."""
-    hole_mean, hole_std = masked_mean_std(x, hole, eps)
-    known_mean, known_std = masked_mean_std(x, 1.0 - hole, eps)
-    return (x - hole_mean) / hole_std * known_std + known_mean
+    scale, shift = _transfer_affine(x, x * hole, hole, eps)
+    return x * scale + shift
 
 
-def _reproduction_stats(x: torch.Tensor, m: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
-    # As the reproduction computes them: sums over the sample's pixels, divided by the mask's total over
-    # the whole batch; the variance sums (x·m − mean)² over every pixel.
+def _reproduction_transfer(x: torch.Tensor, xh: torch.Tensor, m: torch.Tensor, eps: float) -> torch.Tensor:
+    """T as the reproduction computes it: hole (p = x·m) and known (q = x·(1−m)) statistics both weighted
+    by m, divided by m's total over the whole batch, the variance summing (y·m − mean)² over every pixel."""
+    dims = (2, 3)
     total = m.sum()
-    mean = (x * m).sum(dim=(2, 3), keepdim=True) / (total + eps)
-    var = ((x * m - mean) ** 2).sum(dim=(2, 3), keepdim=True) / (total + eps)
-    return mean, torch.sqrt(var + eps)
+    count = float(m.shape[2] * m.shape[3])
+    yp = xh * m
+    yq = (x - xh) * m
+    p_mean, p_var = _mean_var(yp.sum(dim=dims, keepdim=True), (yp * yp).sum(dim=dims, keepdim=True), total, count, eps)
+    q_mean, q_var = _mean_var(yq.sum(dim=dims, keepdim=True), (yq * yq).sum(dim=dims, keepdim=True), total, count, eps)
+    scale = torch.sqrt(q_var + eps) / torch.sqrt(p_var + eps)
+    return xh * scale + (q_mean - p_mean * scale)
 
 
 class PCN(nn.Module):
@@ -80,15 +119,15 @@ class PCN(nn.Module):
         self.sqex = SqueezeExcitation(channels, reduction)
 
     def forward(self, x: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+        xh = x * hole
         if self.mode == "paper":
+            # [β·T + (1−β)·X⊙H]⊙H + X⊙(1−H), rearranged as X + H⊙(β·T + (1−β)·X⊙H − X).
             beta = self.sqex(x)
-            transferred = context_transfer(x, hole, self.eps)
-            return (beta * transferred + (1.0 - beta) * x * hole) * hole + x * (1.0 - hole)
+            scale, shift = _transfer_affine(x, xh, hole, self.eps)
+            return x + hole * (beta * (x * scale + shift) + (1.0 - beta) * xh - x)
+        # β·T⊙m + (1−β)·X⊙m + X⊙(1−m) with β = X·gate, rearranged as X + β·(T⊙m − X⊙m).
         beta = x * self.sqex(x)
-        p_mean, p_std = _reproduction_stats(x * hole, hole, self.eps)
-        q_mean, q_std = _reproduction_stats(x * (1.0 - hole), hole, self.eps)
-        transferred = (x * hole - p_mean) / p_std * q_std + q_mean
-        return beta * transferred * hole + (1.0 - beta) * x * hole + x * (1.0 - hole)
+        return x + beta * (_reproduction_transfer(x, xh, hole, self.eps) * hole - xh)
 
     def extra_repr(self) -> str:
         return f"mode={self.mode!r}"
