@@ -62,6 +62,21 @@ def test_beta_zero_returns_the_input_and_known_pixels_always_pass_through():
     assert not torch.allclose(out[:, :, hole[0, 0].bool()], x[:, :, hole[0, 0].bool()])
 
 
+def test_soft_hole_statistics_match_their_definition():
+    torch.manual_seed(3)
+    x = torch.randn(2, 5, 9, 11) * 2 + 1
+    hole = torch.rand(2, 1, 9, 11)
+    for w in (hole, 1 - hole):
+        total = w.sum(dim=(2, 3), keepdim=True)
+        mean = (w * x).sum(dim=(2, 3), keepdim=True) / (total + 1e-5)
+        var = (w * (x - mean) ** 2).sum(dim=(2, 3), keepdim=True) / (total + 1e-5)
+        got_mean, got_std = masked_mean_std(x, w)
+        assert torch.allclose(got_mean, mean, atol=1e-5) and torch.allclose(got_std, torch.sqrt(var + 1e-5), atol=1e-5)
+    hm, hs = masked_mean_std(x, hole)
+    km, ks = masked_mean_std(x, 1 - hole)
+    assert torch.allclose(context_transfer(x, hole), (x - hm) / hs * ks + km, atol=1e-4)
+
+
 def test_statistics_are_per_sample():
     hole = _hole().expand(2, 1, 8, 8)
     x = torch.stack([torch.full((3, 8, 8), 1.0), torch.full((3, 8, 8), -4.0)])

@@ -42,9 +42,12 @@ class SqueezeExcitation(nn.Module):
         return gate[:, :, None, None]
 
 
-def _mean_var(s1: torch.Tensor, s2: torch.Tensor, total: torch.Tensor, count: float, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean Σy/(total+ε) and variance Σ(y − mean)²/(total+ε) of values y summed over `count` weights,
-    from s1 = Σy and s2 = Σy² (the square expanded: two reductions instead of several full-size passes)."""
+def _mean_var(
+    s1: torch.Tensor, s2: torch.Tensor, total: torch.Tensor, count: torch.Tensor | float, eps: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean s1/(total+ε) and variance Σ(y − mean)²/(total+ε), from s1 = Σy and s2 = Σy² with `count`
+    terms in the sum (the square expanded: two reductions instead of several full-size passes). For a
+    weighted variance pass s1 = Σw·x, s2 = Σw·x² and count = Σw."""
     mean = s1 / (total + eps)
     var = (s2 - 2.0 * mean * s1 + count * mean * mean) / (total + eps)
     return mean, var.clamp_min(0.0)
