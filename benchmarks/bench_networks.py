@@ -51,11 +51,14 @@ def _timed(fn) -> float:
     return time.perf_counter() - t
 
 
-def measure(name: str, size: int, repeats: int) -> tuple[float, float]:
+def measure(name: str, size: int, repeats: int, channels_last: bool = False) -> tuple[float, float]:
     """(median seconds, GFLOPs) of one forward pass."""
     torch.manual_seed(0)
     net = create_network(name).eval()
     inputs = net.example_inputs(size, size)
+    if channels_last:
+        net = net.to(memory_format=torch.channels_last)
+        inputs = tuple(t.contiguous(memory_format=torch.channels_last) if t.dim() == 4 else t for t in inputs)
     with torch.no_grad():
         counter = FlopCounterMode(display=False)
         with counter:
@@ -70,6 +73,9 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--networks", nargs="*", help="registered names (default: every generator)")
+    ap.add_argument(
+        "--channels-last", action="store_true", help="also time NHWC memory format (ratio vs NCHW, same run)"
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -86,7 +92,11 @@ def main() -> None:
                 print(f"{name:36s} {size:5d}  failed: {type(exc).__name__}: {exc}")
                 continue
             results[(name, size)] = (sec, gfl)
-            print(f"{name:36s} {size:5d} {sec:8.3f} {gfl:8.1f} {gfl / sec:8.1f} {gfl / sec / peak:9.1%}")
+            line = f"{name:36s} {size:5d} {sec:8.3f} {gfl:8.1f} {gfl / sec:8.1f} {gfl / sec / peak:9.1%}"
+            if args.channels_last:
+                sec_cl, _ = measure(name, size, args.repeats, channels_last=True)
+                line += f"   channels_last {sec_cl:.3f} s (×{sec_cl / sec:.2f})"
+            print(line)
 
     print("\nagainst MODELS.md (ratio = ours / reference; time ratios depend on machine load, the")
     print("'of matmul' column above is the load-independent efficiency)")
