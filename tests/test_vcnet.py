@@ -170,6 +170,23 @@ def test_blind_inpaint_with_nothing_predicted_returns_the_image_and_everything_p
     assert (method.inpaint(img) != img).any(axis=-1).mean() > 0.5
 
 
+def test_large_photos_are_scanned_shrunk_and_repaired_under_the_hd_strategy():
+    img, _ = _scene(90, 120)
+    nets = _small()
+    mpn_in, rin_in = _Spy(nets["mpn"]), _Spy(nets["rin"])
+    method = VCNetMethod.from_modules(nets, max_side=48)
+    pred = method.predict_mask(img)
+    assert pred.probability.shape == (90, 120)
+    assert max(mpn_in.args[-1][0].shape[-2:]) <= 48
+    out = method.inpaint(img)
+    assert not ((out != img).any(axis=-1) & (pred.mask == 0)).any()
+    assert all(max(a[0].shape[-2:]) <= 48 for a in rin_in.args)
+    _force_mpn(nets["mpn"], 30.0)
+    assert (method.inpaint(img) != img).any(axis=-1).mean() > 0.5
+    _force_mpn(nets["mpn"], -30.0)
+    assert np.array_equal(method.inpaint(img), img)
+
+
 def test_bad_inputs_and_missing_weights_give_clear_errors():
     img, mask = _scene(32, 32)
     method = VCNetMethod.from_modules(_small())

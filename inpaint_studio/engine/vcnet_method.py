@@ -44,9 +44,12 @@ class VCNetMethod(LearnedMethod):
     required_components = ("mpn", "rin")
     pad_multiple = 4  # VCNET_MULTIPLE: two stride-2 stages
 
-    def __init__(self, *args: Any, threshold: float = 0.5, **kw: Any) -> None:
+    def __init__(self, *args: Any, threshold: float = 0.5, max_side: int = 1024, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.threshold = float(threshold)
+        # Blind work on photos longer than this: the MPN looks at a copy shrunk to max_side, and the
+        # repair goes through the HD strategy (crops / resize), so memory stays bounded.
+        self.max_side = int(max_side)
 
     # --- tensor steps ----------------------------------------------------------------------------
     def predict_hole(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -72,12 +75,16 @@ class VCNetMethod(LearnedMethod):
         report(progress, 0.0, f"loading {self.name}")
         self.ensure_loaded()
         check_cancel(cancel)
-        img_p, hw = self.pad(image)
+        small = _shrink(image, self.max_side)
+        img_p, hw = self.pad(small)
         report(progress, 0.2, "finding damage")
         with self.running():
             prob, _ = self.predict_hole(self._network_input(img_p))
             prob_np = prob[0, 0].float().cpu().numpy()
-        prob_np = np.ascontiguousarray(self.crop(prob_np, hw), dtype=np.float32)
+        prob_np = self.crop(prob_np, hw)
+        if small.shape != image.shape:
+            prob_np = _resize(prob_np, image.shape[:2], linear=True)
+        prob_np = np.ascontiguousarray(np.clip(prob_np, 0.0, 1.0), dtype=np.float32)
         report(progress, 1.0, "done")
         return MaskPrediction(prob_np, self._binary(prob_np), self.threshold)
 
@@ -103,6 +110,8 @@ class VCNetMethod(LearnedMethod):
             mask = self.check_inputs(image, mask)
             if not mask.any():
                 return image.copy()
+        if mask is None and max(image.shape[:2]) > self.max_side:
+            return self._blind_large(image, progress, cancel)
         report(progress, 0.0, f"loading {self.name}")
         self.ensure_loaded()
         check_cancel(cancel)
@@ -126,6 +135,40 @@ class VCNetMethod(LearnedMethod):
         check_cancel(cancel)
         report(progress, 1.0, "done")
         return self.composite(self.crop(filled, hw), image, used)
+
+
+    def _blind_large(self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
+        """Blind repair of a large photo: predicted mask (from a shrunk copy), then a masked fill under
+        the HD strategy, which crops around the damage or resizes so the RIN never sees the full photo."""
+        from inpaint_studio.core.hd import HDConfig, apply_hd_strategy
+
+        predicted = self.predict_mask(image, None, cancel).mask
+        report(progress, 0.3, "repairing")
+        if not predicted.any():
+            return image.copy()
+
+        def fill(img: np.ndarray, m: np.ndarray, _edges: np.ndarray | None) -> np.ndarray:
+            return self.inpaint(img, m, None, None, cancel)
+
+        config = HDConfig(resize_limit=self.max_side, crop_trigger=self.max_side)
+        out = apply_hd_strategy(image, predicted, fill, config=config, cancel=cancel)
+        report(progress, 1.0, "done")
+        return self.composite(out, image, predicted)
+
+
+def _shrink(image: np.ndarray, max_side: int) -> np.ndarray:
+    h, w = image.shape[:2]
+    if max(h, w) <= max_side:
+        return image
+    scale = max_side / max(h, w)
+    return _resize(image, (max(1, round(h * scale)), max(1, round(w * scale))), linear=False)
+
+
+def _resize(arr: np.ndarray, hw: tuple[int, int], *, linear: bool) -> np.ndarray:
+    import cv2
+
+    interp = cv2.INTER_LINEAR if linear else cv2.INTER_AREA
+    return cv2.resize(arr, (hw[1], hw[0]), interpolation=interp)
 
 
 # --- published layout ----------------------------------------------------------------------------
