@@ -4,4 +4,5 @@ import sys
 
 from inpaint_studio.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # importing this module (e.g. by a process-spawning library) must not run the CLI
+    sys.exit(main())
