@@ -111,7 +111,24 @@ class Exploding(InpaintMethod):
         raise RuntimeError("kaboom")
 
 
-FAKES = (SlowFill, FastFill, EdgeCapture, BlindFake, Exploding)
+class MissingWeights(InpaintMethod):
+    """A learned method whose checkpoint is absent (like DeepFill v2 before weights are imported)."""
+
+    name = "test_missing"
+    description = "learned fake without weights"
+    capabilities = Capabilities(learned=True)
+
+    def is_available(self):
+        return False
+
+    def weights_info(self):
+        return "no checkpoint found"
+
+    def inpaint(self, image, mask, edges=None, progress=None, cancel=None):
+        raise AssertionError("must never run without weights")
+
+
+FAKES = (SlowFill, FastFill, EdgeCapture, BlindFake, Exploding, MissingWeights)
 
 
 @pytest.fixture
@@ -139,9 +156,13 @@ def photo_path(tmp_path):
 @pytest.fixture
 def window(qtbot, monkeypatch, fake_methods, photo_path):
     monkeypatch.setenv("INPAINT_STUDIO_NO_DIALOGS", "1")
+    from PySide6.QtWidgets import QMessageBox
+
     from inpaint_studio.ui.main_window import MainWindow
 
     win = MainWindow()
+    # pytest-qt closes the window at teardown: answer the unsaved-changes prompt instead of blocking on it.
+    win.ask_unsaved = lambda: QMessageBox.StandardButton.Discard
     qtbot.addWidget(win)
     win.resize(900, 600)
     win.show()
@@ -153,7 +174,5 @@ def window(qtbot, monkeypatch, fake_methods, photo_path):
     win.canvas.centerOn(80, 60)
     yield win
     win.requests.cancel_all()
-    win.document = None  # nothing unsaved: closing must not prompt
-    win.close()
 
 
