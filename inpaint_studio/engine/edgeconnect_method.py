@@ -90,6 +90,7 @@ class EdgeConnectMethod(LearnedMethod):
             known = self.mask_to_tensor(p["known"])
             if edges is None:
                 report(progress, 0.1, "completing edges")
+                # Soft probabilities, not thresholded: what the published pipeline feeds the inpaint net.
                 hole_edges = self.edge_probability(img_t, m, known)
             else:
                 hole_edges = self.mask_to_tensor(self.pad(edges)[0])
