@@ -1,5 +1,6 @@
-"""Every registered network runs forward on random weights at 256² and at an odd size (250×333), with
-finite outputs of the documented shapes.
+"""Every registered network runs forward on random weights with finite outputs of the documented shapes:
+at 256² and at an odd size 250×333 (`-m slow`: about 10 s per big network on this shared 2-core machine),
+and at a small odd size 125×167 in the default suite (same code paths: padding, cropping, attention grid).
 
 Convention: every registered network (nn.Module) has two methods
 
@@ -18,7 +19,8 @@ import torch
 
 from inpaint_studio.networks.registry import create_network, list_networks
 
-SIZES = [(256, 256), (250, 333)]
+FULL_SIZES = [(256, 256), (250, 333)]
+QUICK_SIZE = (125, 167)
 
 
 def _flatten(out) -> list[torch.Tensor]:
@@ -31,13 +33,12 @@ def _flatten(out) -> list[torch.Tensor]:
     raise TypeError(f"unexpected output type {type(out).__name__}")
 
 
-@pytest.mark.parametrize("name", list_networks())
-def test_network_forward_on_random_weights(name):
+def _check_forward(name: str, sizes: list[tuple[int, int]]) -> None:
     torch.manual_seed(0)
     net = create_network(name).eval()
     missing = [f for f in ("example_inputs", "output_shapes") if not callable(getattr(net, f, None))]
     assert not missing, f"{type(net).__name__} lacks {missing} (convention in tests/test_every_network.py)"
-    for h, w in SIZES:
+    for h, w in sizes:
         inputs = net.example_inputs(h, w)
         with torch.no_grad():
             outs = _flatten(net(*inputs))
@@ -46,3 +47,14 @@ def test_network_forward_on_random_weights(name):
         assert shapes == expected, f"{name} at {h}×{w}: got {shapes}, expected {expected}"
         for t in outs:
             assert torch.isfinite(t).all(), f"{name} at {h}×{w}: non-finite output"
+
+
+@pytest.mark.parametrize("name", list_networks())
+def test_network_forward_quick(name):
+    _check_forward(name, [QUICK_SIZE])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list_networks())
+def test_network_forward_at_full_sizes(name):
+    _check_forward(name, FULL_SIZES)
