@@ -37,6 +37,8 @@ def create_window(image_path: str | None = None):  # type: ignore[no-untyped-def
         app.setStyleSheet(style.read_text(encoding="utf-8"))
     window = MainWindow()
     window.shown.connect(lambda: _probe(window))
+    # However the event loop ends, stop the engine thread first (a running QThread must not be destroyed).
+    app.aboutToQuit.connect(window.shutdown)
     window.show()
 
     def after_show() -> None:
@@ -60,10 +62,7 @@ def create_window(image_path: str | None = None):  # type: ignore[no-untyped-def
 def main(image_path: str | None = None) -> int:
     """Run the app; `inpaint-studio` and `inpaint-studio IMAGE` call this. Returns the exit status."""
     app, window = create_window(image_path)
-    code = app.exec()
-    if window.isVisible():  # quit without a close event (EXIT_AFTER_SHOW): still shut down cleanly
-        window.shutdown()
-    return int(code)
+    return int(app.exec())
 
 
 if __name__ == "__main__":

@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self._job_slots: dict[int, str] = {}
         self._job_started: dict[int, float] = {}
         self._shown_once = False
+        self._closed = False
         self._autosave_writer: autosave.BackgroundWriter | None = None
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
@@ -891,6 +892,9 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Clean exit: stop work, persist settings, remove the autosave (nothing to recover)."""
+        if self._closed:
+            return
+        self._closed = True
         self._autosave_timer.stop()
         self.requests.cancel_all()
         self.settings.set("brush_size", self.canvas.brush_size)

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -233,7 +234,8 @@ class EngineThread(QObject):
         """Stop the thread; a job that ignores cancel is left to finish on an orphaned thread (kept alive
         here) rather than blocking the exit or destroying a running QThread, which would abort."""
         for name in ("progress", "finished", "failed", "cancelled", "modelsListed", "deviceResolved"):
-            with contextlib.suppress(RuntimeError, TypeError):
+            with contextlib.suppress(RuntimeError, TypeError), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # "nothing to disconnect" is fine
                 getattr(self.worker, name).disconnect()
         self.thread.quit()
         if not self.thread.wait(timeout_ms):
