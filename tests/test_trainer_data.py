@@ -1,16 +1,14 @@
 """The trainer's dataset: crops, masks in their hole-ratio bucket, VCNet contamination masks that are
-exactly the changed pixels, undecodable files skipped, determinism; and the VGG19 loader."""
+exactly the changed pixels, undecodable files skipped, determinism."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from trainer.data import DataError, InpaintingDataset, MaskFolder, synthetic_mask_fn, to_tensors
 from trainer.toydata import write_toy_images
-from trainer.vgg import LAYERS, VGG19Features, load_vgg19
 
 
 @pytest.fixture
@@ -93,22 +91,3 @@ def test_mask_folder_masks_are_resized_binary(tmp_path):
     assert out.shape == (40, 40) and set(np.unique(out)) == {0, 255}
     assert 0.02 < (out > 0).mean() < 0.2  # 45/600 of the area, whatever the rotation
 
-
-def test_vgg19_loads_torchvision_keys_and_returns_named_layers(tmp_path):
-    torch.manual_seed(0)
-    ref = VGG19Features()
-    state = {k: v.clone() for k, v in ref.state_dict().items()}
-    state["classifier.0.weight"] = torch.zeros(2, 2)  # torchvision files also hold the classifier
-    torch.save(state, tmp_path / "vgg19.pth")
-    vgg = load_vgg19(tmp_path / "vgg19.pth")
-    x = torch.rand(1, 3, 32, 32)
-    a, b = vgg(x, ["relu1_1", "relu3_2"])
-    assert a.shape == (1, 64, 32, 32) and b.shape == (1, 256, 8, 8)
-    assert torch.equal(b, ref(x, ["relu3_2"])[0])
-    assert LAYERS["relu1_1"] == 1 and LAYERS["relu5_1"] == 29  # torchvision's indices
-    assert not any(p.requires_grad for p in vgg.parameters())
-    torch.save({"features.0.weight": torch.zeros(1)}, tmp_path / "bad.pth")
-    from inpaint_studio.core.errors import CheckpointError
-
-    with pytest.raises(CheckpointError, match="not a torchvision VGG19"):
-        load_vgg19(tmp_path / "bad.pth")

@@ -71,6 +71,7 @@ class Validator:
                         prob = pred["mask_prob"][j, 0].float().cpu().numpy()
                         out["mask_prob"] = to_uint8_map(pred["mask_prob"][j])
                         row["mask_bce"] = metrics.bce(prob, s["mask"])
+                        row["mask_bce_tau"] = tau_weighted_bce(prob, s["mask"])
                         row["mask_iou"] = metrics.iou(np.where(prob >= 0.5, 255, 0).astype(np.uint8), s["mask"])
                     if "edges" in pred:
                         row.update(edge_metrics(pred["edges"][j, 0].float().cpu().numpy(), s["edges"], s["mask"]))
@@ -126,6 +127,15 @@ def edge_metrics(prob: np.ndarray, target: np.ndarray, mask: np.ndarray) -> dict
         "edge_precision": tp / max(1.0, float(np.sum(hit))),
         "edge_recall": tp / max(1.0, float(np.sum(t))),
     }
+
+
+def tau_weighted_bce(prob: np.ndarray, mask: np.ndarray, eps: float = 1e-6) -> float:
+    """VCNet's training objective for the mask (see `losses.tau_weighted_bce`), on one image: early in
+    training it falls while the plain BCE may not, because τ deliberately biases predictions to the hole."""
+    t = (mask > 127).astype(np.float64)
+    tau = 1.0 - t.mean()
+    p = np.clip(prob.astype(np.float64), eps, 1 - eps)
+    return float(-np.mean(tau * t * np.log(p) + (1 - tau) * (1 - t) * np.log(1 - p)))
 
 
 def _mean(rows: list[dict[str, float]]) -> dict[str, float]:

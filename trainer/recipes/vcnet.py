@@ -40,7 +40,7 @@ class VCNetRecipe(Recipe):
         return BatchNeeds(damage=True)
 
     def best_key(self) -> str:
-        return "mask_bce" if self.cfg.stage == "mpn" else "l1_hole"
+        return "mask_bce_tau" if self.cfg.stage == "mpn" else "l1_hole"
 
     def vgg_terms(self) -> list[str]:
         return [] if self.cfg.stage == "mpn" else ["feature", "id_mrf"]
