@@ -168,3 +168,15 @@ def test_method_load_failure_leaves_it_unloaded(tmp_path):
     assert np.array_equal(ok.inpaint(image, np.zeros((32, 32), np.uint8)), image)  # empty hole: no-op
     with pytest.raises(Cancelled):
         ok.inpaint(image, mask, cancel=lambda: True)
+
+
+def test_method_refuses_sizes_whose_attention_would_not_fit():
+    image = gen.textured(48, 64)
+    mask = gen.box_mask(48, 64, 8, 8, 30, 30)
+    g = create_network("deepfill_v2_generator", cnum=8)
+    with pytest.raises(ModelUnavailableError, match="HD strategy"):
+        DeepFillV2Method.from_modules({"generator": g}, max_pixels=40 * 40).inpaint(image, mask)
+    assert (
+        DeepFillV2Method.from_modules({"generator": g}, max_pixels=48 * 64).inpaint(image, mask).shape
+        == image.shape
+    )

@@ -16,9 +16,11 @@ torch is imported inside functions only (listing methods must not import it).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from inpaint_studio.core.errors import ModelUnavailableError
 from inpaint_studio.engine.base import Capabilities, register_method
 from inpaint_studio.engine.importer import PublishedLayout, flatten_keys, register_layout
 from inpaint_studio.engine.learned import LearnedMethod
@@ -35,7 +37,25 @@ class DeepFillV2Method(LearnedMethod):
     required_components = ("generator",)
     pad_multiple = 8  # three stride-2 levels down to the attention's 1/8 grid
 
+    def __init__(
+        self,
+        checkpoint: str | os.PathLike[str] | None = None,
+        device: str = "auto",
+        half: bool = False,
+        max_pixels: int = 1024 * 1024,
+    ) -> None:
+        super().__init__(checkpoint, device, half)
+        # Contextual attention scores every 1/8-resolution cell against every other one: memory grows
+        # with the square of the pixel count (1 MP → a 16k × 16k matrix, ~1 GB, several copies live).
+        self.max_pixels = int(max_pixels)
+
     def predict(self, image: torch.Tensor, mask: torch.Tensor, edges: torch.Tensor | None) -> torch.Tensor:
+        h, w = image.shape[-2:]
+        if h * w > self.max_pixels:
+            raise ModelUnavailableError(
+                f"DeepFill v2 at {w}×{h} would need too much memory for contextual attention (limit "
+                f"{self.max_pixels / 1e6:.1f} MP): use the Resize or Crop HD strategy"
+            )
         _, x2 = self.modules["generator"](image * 2.0 - 1.0, mask)
         return (x2 + 1.0) / 2.0
 
