@@ -120,6 +120,33 @@ def test_attention_handles_odd_sizes_and_fuse_buffer_persistence():
     torch.testing.assert_close(ContextualAttention().fuse_weight, torch.eye(3).view(1, 1, 3, 3))
 
 
+def test_fuse_equals_the_convolution_formulation():
+    """The shifted-add fuse is the diagonal convolution of the score matrix (row-major, then column-major)."""
+    h, w = 3, 4
+    n = h * w
+    y = torch.randn(1, n, h, w)
+    k = torch.eye(3).view(1, 1, 3, 3)
+    ref = F.conv2d(y.view(1, 1, n, n), k, padding=1)
+    ref = ref.view(1, h, w, h, w).permute(0, 2, 1, 4, 3).reshape(1, 1, n, n)
+    ref = F.conv2d(ref, k, padding=1).view(1, w, h, w, h).permute(0, 2, 1, 4, 3).reshape(1, n, h, w)
+    torch.testing.assert_close(ContextualAttention()._fuse(y.clone(), h, w), ref)
+    att = ContextualAttention()
+    att.fuse_weight.copy_(torch.randn(1, 1, 3, 3))  # any loaded kernel, not only the identity
+    k = att.fuse_weight
+    ref = F.conv2d(y.view(1, 1, n, n), k, padding=1)
+    ref = ref.view(1, h, w, h, w).permute(0, 2, 1, 4, 3).reshape(1, 1, n, n)
+    ref = F.conv2d(ref, k, padding=1).view(1, w, h, w, h).permute(0, 2, 1, 4, 3).reshape(1, n, h, w)
+    torch.testing.assert_close(att._fuse(y.clone(), h, w), ref)
+
+
+def test_attention_backpropagates():
+    x = torch.randn(1, 4, 16, 16, requires_grad=True)
+    m = torch.zeros(1, 1, 16, 16)
+    m[..., 4:10, 4:10] = 1
+    ContextualAttention()(x, x, m).sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+
+
 def test_extract_patches_order_and_same_padding():
     x = torch.arange(16.0).view(1, 1, 4, 4)
     p = extract_patches(x, 3, 1)

@@ -28,6 +28,23 @@ def extract_patches(x: torch.Tensor, kernel: int, stride: int) -> torch.Tensor:
     return p.transpose(1, 2).reshape(b, -1, c, kernel, kernel)
 
 
+def _conv2d_by_shifts(x: torch.Tensor, kernel: list[list[float]]) -> torch.Tensor:
+    """2-D zero-padded 'same' correlation of a large n×n matrix with a small kernel, as shifted adds.
+    Equal to F.conv2d(x[None, None], kernel, padding=k // 2), but without im2col's k²-fold copy of an
+    L×L score matrix (1 GB at 1 MP) and skipping the zero taps of the identity fuse kernel."""
+    out = torch.zeros_like(x)
+    n0, n1 = x.shape
+    p = len(kernel) // 2
+    for a, row in enumerate(kernel):
+        for b, wgt in enumerate(row):
+            if wgt == 0.0:
+                continue
+            da, db = a - p, b - p  # out[i, j] += wgt · x[i + da, j + db]
+            dst = out[max(0, -da) : n0 - max(0, da), max(0, -db) : n1 - max(0, db)]
+            dst.add_(x[max(0, da) : n0 - max(0, -da), max(0, db) : n1 - max(0, -db)], alpha=wgt)
+    return out
+
+
 class ContextualAttention(nn.Module):
     def __init__(
         self,
@@ -49,16 +66,16 @@ class ContextualAttention(nn.Module):
         )
 
     def _fuse(self, y: torch.Tensor, h: int, w: int) -> torch.Tensor:
-        """y: 1×L×h×w scores (L = h·w background patches). Sum scores along the diagonal of the
-        (background index, foreground index) matrix, first in row-major then in column-major order, so a
-        match is supported by the matches of its horizontal and vertical neighbours."""
+        """y: 1×L×h×w scores (L = h·w background patches). Convolve the (background index, foreground
+        index) matrix with the fuse kernel (identity: a sum along the diagonal), first in row-major then
+        in column-major order, so a match is supported by the matches of its horizontal and vertical
+        neighbours."""
         n = h * w
-        p = self.fuse_k // 2
-        k = self.fuse_weight.to(y.dtype)
-        y = F.conv2d(y.reshape(1, 1, n, n), k, padding=p)
-        y = y.reshape(1, h, w, h, w).permute(0, 2, 1, 4, 3).reshape(1, 1, n, n)
-        y = F.conv2d(y, k, padding=p)
-        return y.reshape(1, w, h, w, h).permute(0, 2, 1, 4, 3).reshape(1, n, h, w)
+        weights = self.fuse_weight.reshape(self.fuse_k, self.fuse_k).tolist()
+        y = _conv2d_by_shifts(y.reshape(n, n), weights)
+        y = y.reshape(h, w, h, w).permute(1, 0, 3, 2).reshape(n, n)
+        y = _conv2d_by_shifts(y, weights)
+        return y.reshape(w, h, w, h).permute(1, 0, 3, 2).reshape(1, n, h, w)
 
     def forward(self, f: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """f: foreground (queries) and b: background (sources), both B×C×H×W; mask: B×1×H×W with 1 = hole
@@ -87,7 +104,8 @@ class ContextualAttention(nn.Module):
             if self.fuse:
                 yi = self._fuse(yi, hs, ws)
             mm = valid[i].to(yi.dtype).view(1, -1, 1, 1)
-            yi = F.softmax(yi * mm * self.softmax_scale, dim=1) * mm
+            # In place before the softmax (nothing saved for backward there): the L×L scores dominate memory.
+            yi = F.softmax(yi.mul_(mm).mul_(self.softmax_scale), dim=1) * mm
             # Each output pixel receives (2r/r)² = 4 overlapping pasted patches: average them.
             out = F.conv_transpose2d(yi, raw[i], stride=r, padding=r // 2) / 4.0
             outs.append(out[:, :, :h, :w])
