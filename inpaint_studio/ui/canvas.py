@@ -125,6 +125,15 @@ class CanvasView(QGraphicsView):
         self._result.setVisible(image is not None and not self.comparing)
         self._result.setData(0, image is not None)
 
+    def set_mask_visible(self, on: bool) -> None:
+        """Hide the mask overlay (the mask itself is unchanged), e.g. to judge a fill."""
+        if self._mask is not None:
+            self._mask.setVisible(on)
+
+    @property
+    def mask_visible(self) -> bool:
+        return self._mask is not None and self._mask.isVisible()
+
     def set_comparing(self, on: bool) -> None:
         """Before/after: while on, the preview is hidden so the photo underneath shows."""
         self.comparing = on

@@ -76,13 +76,17 @@ class MainWindow(QMainWindow):
         self.models: dict[str, ModelInfo] = {}
         self.last_error = ""
         self._job_slots: dict[int, str] = {}
+        self._job_methods: dict[int, str] = {}
+        self._ended_method = ""
         self._job_started: dict[int, float] = {}
         self._shown_once = False
         self._closed = False
         self._autosave_writer: autosave.BackgroundWriter | None = None
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
-        self.resize(1280, 800)
+        screen = QGuiApplication.primaryScreen()
+        avail = screen.availableGeometry() if screen is not None else None
+        self.resize(min(1440, avail.width()) if avail else 1280, min(900, avail.height()) if avail else 800)
 
         self.canvas = CanvasView(self)
         self.setCentralWidget(self.canvas)
@@ -92,7 +96,14 @@ class MainWindow(QMainWindow):
         dock = QDockWidget("Models and results", self)
         dock.setObjectName("rightPanel")
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-        dock.setWidget(self.panel)
+        from PySide6.QtWidgets import QScrollArea
+
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self.panel)
+        scroll.setMinimumWidth(self.panel.minimumWidth() + 16)
+        dock.setWidget(scroll)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
 
         self.engine = EngineThread(self)
@@ -232,6 +243,12 @@ class MainWindow(QMainWindow):
         v = mb.addMenu("&View")
         self._action(v, "Fit to window", self.canvas.fit_to_window, "Ctrl+0", "fit")
         self._action(v, "Actual size (100 %)", self.canvas.actual_size, "Ctrl+1", "actual")
+        self.mask_action = QAction("Show mask layer", self)
+        self.mask_action.setCheckable(True)
+        self.mask_action.setChecked(True)
+        self.mask_action.setShortcut(QKeySequence("Ctrl+H"))
+        self.mask_action.toggled.connect(self.canvas.set_mask_visible)
+        v.addAction(self.mask_action)
         self._action(v, "Zoom in", lambda: self.canvas.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn)
         self._action(v, "Zoom out", lambda: self.canvas.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut)
         m = mb.addMenu("&Models")
@@ -335,6 +352,7 @@ class MainWindow(QMainWindow):
         self.document = document
         self.undo_stack.clear()
         self.canvas.set_document(document)
+        self.canvas.set_mask_visible(self.mask_action.isChecked())
         document.subscribe(self._on_document_change)
         h, w = document.shape
         self.size_label.setText(f"{w} × {h}")
@@ -347,6 +365,8 @@ class MainWindow(QMainWindow):
         self.schedule_autosave()
 
     def _push_patch(self, patch: Any) -> None:
+        if patch is not None and patch.layer == "mask" and not self.mask_action.isChecked():
+            self.mask_action.setChecked(True)  # a mask edit must be visible to the one making it
         if patch is not None and self.document is not None:
             self.undo_stack.push(PatchCommand(self.document, patch))
 
@@ -391,6 +411,7 @@ class MainWindow(QMainWindow):
         if job.rid == 0:
             job.rid, job.cancel_event = self.requests.new(job.slot)
         self._job_slots[job.rid] = job.slot
+        self._job_methods[job.rid] = job.method
         self._job_started[job.rid] = time.perf_counter()
         if job.slot not in ("models", "device"):
             self.panel.set_busy(True, f"{job.method or job.kind}…")
@@ -502,6 +523,7 @@ class MainWindow(QMainWindow):
 
     def _end_job(self, rid: int) -> tuple[str, bool, float]:
         slot = self._job_slots.pop(rid, "")
+        self._ended_method = self._job_methods.pop(rid, "")
         wanted = self.requests.finish(slot, rid)
         seconds = time.perf_counter() - self._job_started.pop(rid, time.perf_counter())
         if not any(s not in ("models", "device") for s in self._job_slots.values()):
@@ -533,14 +555,11 @@ class MainWindow(QMainWindow):
             if result.shape != doc.image.shape:  # the document changed under the job
                 self.jobFinished.emit(rid, "discarded")
                 return
-            method = slot.split(":", 1)[1] if ":" in slot else self._method_of(slot)
+            method = self._ended_method or slot
             index = doc.add_candidate(Candidate(method, result, seconds, rid, f"{method} {seconds:.1f}s"))
             self._show_candidates(index)
         self.panel.set_busy(False, f"done in {seconds:.2f} s")
         self.jobFinished.emit(rid, "applied")
-
-    def _method_of(self, slot: str) -> str:
-        return self.panel.current_model if slot == "inpaint" else slot
 
     def _on_failed(self, rid: int, slot: str, message: str) -> None:
         slot, wanted, _ = self._end_job(rid)

@@ -86,7 +86,9 @@ class ModelPanel(QWidget):
         self.model_list = QListWidget()
         self.model_list.setObjectName("modelList")
         self.model_list.setToolTip("Pick the model for Inpaint; tick several to compare them side by side")
-        self.model_list.setMinimumHeight(150)
+        self.model_list.setFixedHeight(124)
+        self.model_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.model_list.setWordWrap(True)
         self.model_list.currentItemChanged.connect(self._current_changed)
         ml.addWidget(self.model_list)
         self.model_status = QLabel("loading models…")
@@ -108,12 +110,14 @@ class ModelPanel(QWidget):
         al = QVBoxLayout(actions)
         self.inpaint_button = self._button(al, "inpaint", "Inpaint", "Fill the masked area (Ctrl+Return)", self.inpaintRequested)
         self.inpaint_button.setObjectName("primary")
-        self.compare_button = self._button(al, "compare", "Compare ticked models", "One candidate per ticked model", self.compareRequested)
+        row = QHBoxLayout()
+        self.compare_button = self._button(row, "compare", "Compare", "One candidate per ticked model (Ctrl+Shift+Return)", self.compareRequested)
+        self.edges_button = self._button(row, "edges", "Predict edges", "EdgeConnect guesses edges in the hole; edit them, then Inpaint (Ctrl+E)", self.predictEdgesRequested)
+        al.addLayout(row)
         row = QHBoxLayout()
         self.auto_mask_button = self._button(row, "auto_mask", "Auto mask", "Detect damage into the mask layer (Ctrl+M)", self.autoMaskRequested)
         self.restore_button = self._button(row, "restore", "Restore", "One-click blind restoration (Ctrl+R)", self.restoreRequested)
         al.addLayout(row)
-        self.edges_button = self._button(al, "edges", "Predict edges", "EdgeConnect guesses edges in the hole; edit them, then Inpaint", self.predictEdgesRequested)
         self.use_edges = QCheckBox("Inpaint with my edges")
         self.use_edges.setToolTip("Pass the edge layer, exactly as drawn, to an edge-guided model")
         self.use_edges.setChecked(True)
@@ -144,8 +148,8 @@ class ModelPanel(QWidget):
         self.candidates.setViewMode(QListView.ViewMode.IconMode)
         self.candidates.setFlow(QListView.Flow.LeftToRight)
         self.candidates.setWrapping(False)
-        self.candidates.setIconSize(QSize(96, 96))
-        self.candidates.setFixedHeight(140)
+        self.candidates.setIconSize(QSize(88, 88))
+        self.candidates.setFixedHeight(136)
         self.candidates.setMovement(QListView.Movement.Static)
         self.candidates.currentRowChanged.connect(self._candidate_changed)
         rl.addWidget(self.candidates)
@@ -215,10 +219,7 @@ class ModelPanel(QWidget):
         if item is None:
             return
         info = self.infos[item.data(Qt.ItemDataRole.UserRole)]
-        self.model_status.setText(
-            f"<b>{info.name}</b>: {info.description}<br>{capability_text(info.capabilities)}<br>"
-            f"<i>{STATUS_TEXT.get(info.status, info.status)}</i>"
-        )
+        self.model_status.setText(f"<b>{info.name}</b>: {info.description} <i>({capability_text(info.capabilities)})</i>")
         self.import_button.setVisible(not info.available and info.capabilities.learned)
         self._build_options(info)
         self.modelChanged.emit(info.name)

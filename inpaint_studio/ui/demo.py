@@ -1,0 +1,119 @@
+"""Scripted sessions for screenshots (INPAINT_STUDIO_DEMO=object-removal|restore|edges).
+
+Each demo drives the real window the way a user would — strokes through the document's stroke API and
+the undo stack, actions through the same methods the buttons call — so a screenshot shows real output."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QTimer
+
+from inpaint_studio.ui.main_window import MainWindow
+from inpaint_studio.ui.tools import Tool
+
+# The space-shuttle model in resources/samples/astronaut.png (512×512), traced with the lasso.
+SHUTTLE = [(372, 0), (452, 0), (458, 170), (470, 205), (468, 268), (352, 268), (350, 215), (370, 175)]
+
+
+def _when(condition: Callable[[], bool], then: Callable[[], None], every_ms: int = 100) -> None:
+    def poll() -> None:
+        if condition():
+            then()
+        else:
+            QTimer.singleShot(every_ms, poll)
+
+    poll()
+
+
+def _idle(win: MainWindow) -> bool:
+    return not any(s not in ("models", "device") for s in win._job_slots.values())
+
+
+def _lasso(win: MainWindow, points: list[tuple[float, float]]) -> None:
+    doc = win.document
+    assert doc is not None
+    doc.begin_stroke("mask")
+    doc.stroke_polygon(points)
+    win._push_patch(doc.end_stroke("Lasso fill"))
+
+
+def object_removal(win: MainWindow) -> None:
+    doc = win.document
+    if doc is None:
+        return
+    h, w = doc.shape
+    if (h, w) == (512, 512):
+        _lasso(win, SHUTTLE)
+    else:
+        _lasso(win, [(w * 0.4, h * 0.4), (w * 0.6, h * 0.4), (w * 0.6, h * 0.6), (w * 0.4, h * 0.6)])
+    win.set_tool(Tool.LASSO)
+    win.panel.set_ticked(["telea", "fsr_fast"])
+    win.compare_models()
+
+    def show() -> None:
+        win.panel.candidates.setCurrentRow(0)
+        win.mask_action.setChecked(False)  # show the fill itself; the mask is still there to edit
+        win.statusBar().showMessage("Object removal: shuttle lassoed, Telea and FSR compared", 60000)
+
+    QTimer.singleShot(300, lambda: _when(lambda: _idle(win) and len(doc.candidates) >= 2, show))
+
+
+def restore(win: MainWindow) -> None:
+    from inpaint_studio.core.synthesis import synthesize_damage
+
+    doc = win.document
+    if doc is None:
+        return
+    damaged = synthesize_damage(doc.image, np.random.default_rng(7), "scratch").image
+    win.open_array(damaged)
+    win.statusBar().showMessage("Restore: damage detected automatically (Auto mask), then one-click Restore", 60000)
+    win.auto_mask()
+
+    def then_restore() -> None:
+        win.restore()
+        # Once restored, hide the mask overlay so the repaired pixels show (the detected mask stays editable).
+        QTimer.singleShot(300, lambda: _when(lambda: _idle(win) and win.document is not None
+                                             and bool(win.document.candidates), lambda: win.mask_action.setChecked(False)))
+
+    QTimer.singleShot(300, lambda: _when(lambda: _idle(win), then_restore))
+
+
+def edges(win: MainWindow) -> None:
+    doc = win.document
+    if doc is None:
+        return
+    h, w = doc.shape
+    # A hole across the astronaut's shoulder line; the user sketches where the contour should run.
+    y0, y1, x0, x1 = int(h * 0.50), int(h * 0.66), int(w * 0.62), int(w * 0.80)
+    doc.begin_stroke("mask")
+    doc.stroke_rect((x0, y0), (x1, y1))
+    win._push_patch(doc.end_stroke("Rectangle fill"))
+    doc.begin_stroke("edges")
+    pts = [(x0 - 20.5, y0 + 30.5), (x0 + 40.5, y0 + 10.5), (x1 + 20.5, y0 + 50.5)]
+    for a, b in zip(pts, pts[1:], strict=False):
+        doc.stroke_segment(a, b, 1.0)
+    win._push_patch(doc.end_stroke("Edge pen"))
+    win.set_tool(Tool.EDGE_PEN)
+    win.panel.select_model("edgeconnect")
+    info = win.models.get("edgeconnect")
+    if info is not None and info.available:
+        win.predict_edges()
+        QTimer.singleShot(300, lambda: _when(lambda: _idle(win), win.inpaint))
+    else:
+        win.statusBar().showMessage("Edge-guided: hole + sketched edges; EdgeConnect needs weights (Models ▸ Import…)", 60000)
+    win.canvas.set_zoom(3.0)
+    win.canvas.centerOn((x0 + x1) / 2, (y0 + y1) / 2)
+
+
+DEMOS = {"object-removal": object_removal, "restore": restore, "edges": edges}
+
+
+def run_demo(win: MainWindow, name: str) -> None:
+    """Wait for the model list and the image, then run the named demo."""
+    demo = DEMOS.get(name)
+    if demo is None:
+        win.show_error(f"unknown demo '{name}' (choose from {', '.join(DEMOS)})")
+        return
+    _when(lambda: bool(win.models) and win.document is not None, lambda: demo(win))
