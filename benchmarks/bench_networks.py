@@ -51,8 +51,9 @@ def _timed(fn) -> float:
     return time.perf_counter() - t
 
 
-def measure(name: str, size: int, repeats: int, channels_last: bool = False) -> tuple[float, float]:
-    """(median seconds, GFLOPs) of one forward pass."""
+def measure(name: str, size: int, repeats: int, channels_last: bool = False) -> tuple[float, float, float]:
+    """(median seconds, best seconds, GFLOPs) of one forward pass; the best is the least disturbed by
+    other processes on a shared machine."""
     torch.manual_seed(0)
     net = create_network(name).eval()
     inputs = net.example_inputs(size, size)
@@ -64,7 +65,7 @@ def measure(name: str, size: int, repeats: int, channels_last: bool = False) -> 
         with counter:
             net(*inputs)  # also the warm-up run
         times = [_timed(lambda: net(*inputs)) for _ in range(repeats)]
-    return statistics.median(times), counter.get_total_flops() / 1e9
+    return statistics.median(times), min(times), counter.get_total_flops() / 1e9
 
 
 def main() -> None:
@@ -82,19 +83,21 @@ def main() -> None:
     names = args.networks or [n for n in list_networks() if is_generator(n)]
     peak = matmul_gflops()
     print(f"baseline: fp32 2048² matmul {peak:.1f} GFLOP/s on {args.threads} threads\n")
-    print(f"{'network':36s} {'size':>5s} {'time s':>8s} {'GFLOPs':>8s} {'GFLOP/s':>8s} {'of matmul':>9s}")
+    print(
+        f"{'network':36s} {'size':>5s} {'median s':>8s} {'best s':>7s} {'GFLOPs':>8s} {'GFLOP/s':>8s} {'of matmul':>9s}"
+    )
     results: dict[tuple[str, int], tuple[float, float]] = {}
     for name in names:
         for size in args.sizes:
             try:
-                sec, gfl = measure(name, size, args.repeats)
+                sec, best, gfl = measure(name, size, args.repeats)
             except Exception as exc:  # report and go on: one broken network must not hide the others
                 print(f"{name:36s} {size:5d}  failed: {type(exc).__name__}: {exc}")
                 continue
             results[(name, size)] = (sec, gfl)
-            line = f"{name:36s} {size:5d} {sec:8.3f} {gfl:8.1f} {gfl / sec:8.1f} {gfl / sec / peak:9.1%}"
+            line = f"{name:36s} {size:5d} {sec:8.3f} {best:7.3f} {gfl:8.1f} {gfl / sec:8.1f} {gfl / sec / peak:9.1%}"
             if args.channels_last:
-                sec_cl, _ = measure(name, size, args.repeats, channels_last=True)
+                sec_cl, _, _ = measure(name, size, args.repeats, channels_last=True)
                 line += f"   channels_last {sec_cl:.3f} s (×{sec_cl / sec:.2f})"
             print(line)
 
