@@ -180,3 +180,24 @@ def test_method_refuses_sizes_whose_attention_would_not_fit():
         DeepFillV2Method.from_modules({"generator": g}, max_pixels=48 * 64).inpaint(image, mask).shape
         == image.shape
     )
+
+
+def test_out_of_memory_becomes_a_clear_error():
+    class Exploding(DeepFillV2Method):
+        message = "CUDA out of memory. Tried to allocate 2.00 GiB"
+
+        def predict(self, image, mask, edges):
+            raise RuntimeError(self.message)
+
+    image = gen.textured(32, 32)
+    mask = gen.box_mask(32, 32, 8, 8, 20, 20)
+    g = create_network("deepfill_v2_generator", cnum=8)
+    with pytest.raises(
+        ModelUnavailableError, match="ran out of cpu memory.*device=cpu or the resize/crop HD"
+    ):
+        Exploding.from_modules({"generator": g}).inpaint(image, mask)
+    other = Exploding.from_modules({"generator": g})
+    other.message = "some other failure"
+    with pytest.raises(RuntimeError, match="some other failure"):  # not disguised as memory trouble
+        other.inpaint(image, mask)
+    assert g.training  # train mode restored even when the run failed
