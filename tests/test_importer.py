@@ -148,6 +148,15 @@ def test_shape_mismatch_names_the_key(tmp_path):
     assert list(paths.user_models_dir().iterdir()) == []
 
 
+def test_non_tensor_entries_are_named(tmp_path):
+    obj = fake_published_dict("deepfill_v2_pytorch_finetuned")
+    obj["G"]["stage1.conv1.conv.bias"] = [0.0] * 48
+    p = tmp_path / "odd.pth"
+    torch.save(obj, p)
+    with pytest.raises(CheckpointError, match=r"not tensors: generator/stage1\.conv1\.conv\.bias"):
+        import_checkpoint(p)
+
+
 def test_bare_generator_state_dict_is_detected():
     obj = fake_published_dict("deepfill_v2_pytorch_finetuned")
     assert detect_layout(obj).name == "deepfill_v2_pytorch_finetuned"

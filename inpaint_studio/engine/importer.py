@@ -150,7 +150,9 @@ def load_published(path: str | os.PathLike[str]) -> Any:
         raise CheckpointError(f"checkpoint file not found: {p}")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # protocol notices from old/odd pickles are not the user's concern
+            warnings.simplefilter(
+                "ignore"
+            )  # protocol notices from old/odd pickles are not the user's concern
             return torch.load(p, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         msg = str(exc)
@@ -212,6 +214,11 @@ def import_checkpoint(
         ) from None
     if not states:
         raise CheckpointError(f"{src.name} ({layout.name}) holds no usable weights")
+    odd = [f"{c}/{k}" for c, s in states.items() for k, v in s.items() if not isinstance(v, torch.Tensor)]
+    if odd:
+        raise CheckpointError(
+            f"{src.name} ({layout.name}): entries that are not tensors: {', '.join(odd[:5])}"
+        )
     states = {
         c: {k: (v.to(torch.float32) if v.is_floating_point() else v) for k, v in s.items()}
         for c, s in states.items()
