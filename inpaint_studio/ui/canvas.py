@@ -35,7 +35,7 @@ from inpaint_studio.ui.model.raster import Box
 from inpaint_studio.ui.raster_item import RasterItem, overlay_lut, rgb_to_argb
 from inpaint_studio.ui.tools import TOOL_SPECS, Tool
 
-MASK_LUT = overlay_lut(255, 40, 90, 150)  # translucent magenta-red: the photo stays readable beneath
+MASK_LUT = overlay_lut(255, 40, 90, 115)  # translucent magenta-red: the photo stays readable beneath
 EDGE_LUT = overlay_lut(80, 255, 120, 255)  # opaque green: guide edges must stand out on any photo
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
 

@@ -91,7 +91,8 @@ def edges(win: MainWindow) -> None:
     doc.stroke_rect((x0, y0), (x1, y1))
     win._push_patch(doc.end_stroke("Rectangle fill"))
     doc.begin_stroke("edges")
-    pts = [(x0 - 20.5, y0 + 30.5), (x0 + 40.5, y0 + 10.5), (x1 + 20.5, y0 + 50.5)]
+    # Where the suit's outline should continue through the hole (it meets the dark backdrop there).
+    pts = [(x0 + 26.5, y0 - 16.5), (x0 + 35.5, y0 + 34.5), (x0 + 49.5, y1 + 12.5)]
     for a, b in zip(pts, pts[1:], strict=False):
         doc.stroke_segment(a, b, 1.0)
     win._push_patch(doc.end_stroke("Edge pen"))
