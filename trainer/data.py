@@ -17,7 +17,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from inpaint_studio.core.errors import InpaintStudioError
+from inpaint_studio.core.errors import ImageLoadError, InpaintStudioError
+from inpaint_studio.core.imageio import load_rgb
 
 log = logging.getLogger("trainer")
 
@@ -36,13 +37,6 @@ def list_images(root: Path) -> list[Path]:
     if not files:
         raise DataError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) under {root}")
     return files
-
-
-def decode_rgb(path: Path) -> np.ndarray:
-    """RGB uint8 (grey, palette, RGBA… converted); raises OSError/ValueError for undecodable files."""
-    with Image.open(path) as im:
-        im.load()
-        return np.ascontiguousarray(np.asarray(im.convert("RGB")))
 
 
 def random_square(image: np.ndarray, size: int, rng: np.random.Generator, crop_min: float, flip: bool) -> np.ndarray:
@@ -186,8 +180,8 @@ class InpaintingDataset(torch.utils.data.Dataset):
             if path in self.bad:
                 continue
             try:
-                rgb = decode_rgb(path)
-            except (OSError, ValueError, Image.DecompressionBombError):
+                rgb = load_rgb(path)  # EXIF orientation, any mode → RGB, decompression-bomb limit
+            except ImageLoadError:
                 self.bad.add(path)
                 if not self._warned:
                     log.warning("skipping undecodable image %s (further ones are counted silently)", path)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import shutil
 import subprocess
 import tempfile
@@ -18,9 +17,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
-from inpaint_studio.core.errors import InpaintStudioError
+from inpaint_studio.core.errors import ImageLoadError, InpaintStudioError
+from inpaint_studio.core.imageio import decode_image, save_image
 from inpaint_studio.core.paths import PROJECT_ROOT, user_cache_dir
 
 DEFAULT_MANIFEST = PROJECT_ROOT.parent / "shared" / "data" / "photos.tsv"
@@ -107,30 +108,12 @@ def shrink_to_short_side(image: Image.Image, short_side: int) -> Image.Image:
     return image.resize(size, Image.Resampling.LANCZOS)
 
 
-def to_rgb(image: Image.Image) -> Image.Image:
-    if image.mode == "RGB":
-        return image
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        # The one RGBA photo is fully opaque; compositing on white keeps any stray alpha sensible.
-        rgba = image.convert("RGBA")
-        background = Image.new("RGB", rgba.size, (255, 255, 255))
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
-    return image.convert("RGB")
-
-
-def save_photo(data: bytes, dest: Path, short_side: int) -> None:
-    """Decode, convert to RGB, shrink and write atomically (temp file + rename)."""
-    with Image.open(io.BytesIO(data)) as im:
-        im.load()
-        out = shrink_to_short_side(to_rgb(im), short_side)
+def save_photo(data: bytes, dest: Path, short_side: int, name: str = "<photo>") -> None:
+    """Decode (any mode → RGB), shrink and write atomically through core.imageio."""
+    rgb = decode_image(data, name).rgb
+    out = np.asarray(shrink_to_short_side(Image.fromarray(rgb), short_side))
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".part")
-    if dest.suffix == ".jpg":
-        out.save(tmp, format="JPEG", quality=95)
-    else:
-        out.save(tmp, format="PNG")
-    tmp.replace(dest)
+    save_image(dest, out, quality=95, overwrite=True)
 
 
 def download_package(package: str, version: str, cache: Path) -> Path:
@@ -267,7 +250,12 @@ def _fetch_one(
         log(f"  sha256 mismatch, skipped: {row.path_in_package}")
         return
     out = dest / row.split / (row.output_stem + row.output_suffix)
-    save_photo(data, out, short_side)
+    try:
+        save_photo(data, out, short_side, row.path_in_package)
+    except ImageLoadError as exc:  # the bytes are the listed ones, so this is a decoder limitation here
+        report.missing.append(row.path_in_package)
+        log(f"  cannot decode, skipped: {exc}")
+        return
     report.saved.append(out)
 
 

@@ -6,23 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 from PIL import Image
 
 from inpaint_studio.core import metrics
+from inpaint_studio.engine.base import create_method
 from trainer.data import InpaintingDataset, to_tensors, to_uint8_image, to_uint8_map
 from trainer.recipes.base import Recipe
-
-
-def telea_fill(image: np.ndarray, mask: np.ndarray, radius: int = 5) -> np.ndarray:
-    """The classical baseline; known pixels kept bit-for-bit."""
-    filled = cv2.inpaint(np.ascontiguousarray(image), np.where(mask > 0, 255, 0).astype(np.uint8), radius,
-                         cv2.INPAINT_TELEA)
-    out = image.copy()
-    out[mask > 0] = filled[mask > 0]
-    return out
 
 
 class Validator:
@@ -43,7 +34,8 @@ class Validator:
     def telea(self) -> dict[str, float]:
         if self._telea is None:
             # Telea gets the true mask (VCNet: an oracle the blind network does not have).
-            fills = [telea_fill(s.get("input", s["image"]), s["mask"]) for s in self.samples]
+            telea = create_method("telea")  # the engine's classical baseline (cv2 INPAINT_TELEA, radius 5)
+            fills = [telea.inpaint(s.get("input", s["image"]), s["mask"]) for s in self.samples]
             self._telea = _mean([metrics.image_metrics(f, s["image"], s["mask"]) for f, s in
                                  zip(fills, self.samples, strict=True)])
         return self._telea
