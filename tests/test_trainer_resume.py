@@ -9,7 +9,7 @@ import signal
 import pytest
 import torch
 
-from trainer.config import TrainConfig
+from trainer.config import ConfigError, TrainConfig
 from trainer.loop import TrainingDiverged, build_config, train
 from trainer.recipes.deepfill_v2 import DeepFillV2Recipe
 from trainer.state import load_training_checkpoint
@@ -78,6 +78,8 @@ def test_checkpoint_is_plain_tensors_and_primitives(tiny, tmp_path):
     assert ckpt["vgg_terms_off"] == []  # deepfill v2 has no VGG terms
     assert (tmp_path / "run" / "plot.png").is_file() and (tmp_path / "run" / "val.csv").is_file()
     assert not list((tmp_path / "run" / "checkpoints").glob("*.tmp"))
+    with pytest.raises(ConfigError, match="already holds a training run"):  # a fresh run never overwrites one
+        _run(tiny, tmp_path / "run")
 
 
 def test_ctrl_c_saves_and_stops(tiny, tmp_path, monkeypatch):

@@ -195,6 +195,9 @@ def train(
 def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, stop_at: int | None,
            log_fn: Callable[[str], None] | None) -> RunResult:
     run_dir = Path(cfg.run_dir)
+    if ckpt is None and (run_dir / "checkpoints" / "last.pt").exists():
+        raise ConfigError(f"{run_dir} already holds a training run: continue it with --resume {run_dir} "
+                          "or choose another --run-dir")
     if d.main:
         run_dir.mkdir(parents=True, exist_ok=True)
     text_log = run_dir / "train.log"
@@ -299,10 +302,12 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
                 bad = [k for k, v in values.items() if not math.isfinite(v)]
                 if distributed.any_rank(bool(bad), d, device):
                     last = run.run_dir / "checkpoints" / "last.pt"
+                    kept = f"the last good checkpoint is {last}" if last.is_file() else "no checkpoint was written yet"
+                    if bar is not None:
+                        bar.close()
                     raise TrainingDiverged(
                         f"loss {', '.join(bad) or 'on another rank'} became non-finite at step {run.step + 1}; "
-                        f"stopped without saving — the last good checkpoint is {last} (lower the learning rate "
-                        "or turn AMP off, then --resume)"
+                        f"stopped without saving — {kept} (lower the learning rate or turn AMP off, then --resume)"
                     )
                 run.step += 1
                 run.wall_time = base_wall + time.perf_counter() - session_start
@@ -310,22 +315,22 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
                     if bar is not None:
                         bar.update(1)
                         bar.set_postfix({k: f"{v:.3g}" for k, v in list(values.items())[:5]}, refresh=False)
-                    if run.step % cfg.log_every == 0 or run.step == cfg.steps:
+                    if _due(run.step, cfg.log_every) or run.step == cfg.steps:
                         assert train_csv is not None
                         train_csv.append({"step": run.step, "epoch": epoch, "wall_time": f"{run.wall_time:.2f}",
                                           **{k: f"{v:.6g}" for k, v in values.items()}})
                         if tb is not None:
                             tb.scalars("train", values, run.step)
-                    if run.step % cfg.val_every == 0 or run.step == cfg.steps:
+                    if _due(run.step, cfg.val_every) or run.step == cfg.steps:
                         validate()
                         _plot(run_dir, train_csv, val_csv, recipe)
-                    if cfg.sample_every and run.step % cfg.sample_every == 0 and run.step % cfg.val_every:
+                    if _due(run.step, cfg.sample_every) and not _due(run.step, cfg.val_every):
                         assert validator is not None
                         _, outputs = validator.evaluate(recipe, device)
                         validator.grid(outputs, run_dir / "samples" / f"val_{run.step:07d}.png")
                 stop_now = distributed.any_rank(interrupted(), d, device)
                 pause = stop_at is not None and run.step >= stop_at
-                if d.main and (run.step % cfg.checkpoint_every == 0 or run.step == cfg.steps or stop_now or pause):
+                if d.main and (_due(run.step, cfg.checkpoint_every) or run.step == cfg.steps or stop_now or pause):
                     run.save(recipe)
                 if stop_now:
                     stopped = "interrupted"
@@ -345,6 +350,11 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
         tb.close()
     distributed.barrier(d)
     return RunResult(run_dir, run.step, stopped, run.last_val, run.best, recipe)
+
+
+def _due(step: int, every: int) -> bool:
+    """Every `every` steps; 0 (or less) means never."""
+    return every > 0 and step % every == 0
 
 
 def _restore(run: _Run, recipe: Recipe, ckpt: dict[str, Any]) -> None:
