@@ -85,17 +85,17 @@ class CanvasView(QGraphicsView):
         h, w = document.shape
         self._photo = RasterItem(w, h, rgb_to_argb)
         self._photo.smooth = True
-        self._result = RasterItem(w, h, rgb_to_argb)
-        self._result.smooth = True
-        self._result.setVisible(False)
+        self._result = None  # allocated on the first preview: a 24 MP photo needs no second buffer until then
         self._mask = RasterItem(w, h, lambda a: MASK_LUT[a])
         self._edges = RasterItem(w, h, lambda a: EDGE_LUT[a])
-        for z, item in enumerate((self._photo, self._result, self._mask, self._edges)):
+        for z, item in ((0, self._photo), (2, self._mask), (3, self._edges)):
             item.setZValue(z)
             self.scene().addItem(item)
         self._photo.refresh(document.image)
-        self._mask.refresh(document.mask)
-        self._edges.refresh(document.edges)
+        # Empty layers are already transparent (the QImage starts cleared): skip converting 24 M zeros.
+        for item, layer in ((self._mask, document.mask), (self._edges, document.edges)):
+            if layer.any():
+                item.refresh(layer)
         self._outline = []
         for color, style in (("#000000", Qt.PenStyle.SolidLine), ("#ffffff", Qt.PenStyle.DashLine)):
             pen = QPen(QColor(color), 0, style)  # width 0 = cosmetic: one screen pixel at any zoom
@@ -118,8 +118,16 @@ class CanvasView(QGraphicsView):
 
     def show_result(self, image: np.ndarray | None) -> None:
         """Preview a candidate over the photo (None hides it); the mask stays visible and editable."""
-        if self._result is None:
+        if self.document is None:
             return
+        if self._result is None:
+            if image is None:
+                return
+            h, w = self.document.shape
+            self._result = RasterItem(w, h, rgb_to_argb)
+            self._result.smooth = True
+            self._result.setZValue(1)
+            self.scene().addItem(self._result)
         if image is not None:
             self._result.refresh(image)
         self._result.setVisible(image is not None and not self.comparing)

@@ -348,7 +348,7 @@ class MainWindow(QMainWindow):
         return True
 
     def set_document(self, document: Document) -> None:
-        self.requests.cancel_all()
+        self._cancel_image_jobs()  # results computed for the previous image must not land on this one
         self.document = document
         self.undo_stack.clear()
         self.canvas.set_document(document)
@@ -510,11 +510,14 @@ class MainWindow(QMainWindow):
             return None
         return self._submit(Job(0, "edges", "predict_edges", method, self.document.image.copy(), mask))
 
+    def _cancel_image_jobs(self) -> None:
+        for rid, slot in list(self._job_slots.items()):
+            if slot not in ("models", "device", "import"):
+                self.requests.cancel(rid)
+
     def cancel(self) -> None:
         """Stop everything in flight; whatever comes back from those jobs is discarded."""
-        for rid, slot in list(self._job_slots.items()):
-            if slot not in ("models", "device"):
-                self.requests.cancel(rid)
+        self._cancel_image_jobs()
         self.panel.set_busy(False, "cancelled")
 
     def _on_progress(self, rid: int, fraction: float, message: str) -> None:

@@ -6,6 +6,7 @@ exposed part. Nothing rebuilds a full-size pixmap per mouse move."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 import numpy as np
@@ -30,6 +31,12 @@ def overlay_lut(r: int, g: int, b: int, max_alpha: int) -> np.ndarray:
 
 
 def rgb_to_argb(rgb: np.ndarray) -> np.ndarray:
+    """Opaque ARGB32 values; OpenCV's BGRA byte order is ARGB32 on little-endian machines (10× numpy)."""
+    if sys.byteorder == "little":
+        import cv2  # lazy: not needed before the first photo
+
+        h, w = rgb.shape[:2]
+        return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGRA).view(np.uint32).reshape(h, w)
     r = rgb[..., 0].astype(np.uint32)
     g = rgb[..., 1].astype(np.uint32)
     b = rgb[..., 2].astype(np.uint32)

@@ -144,3 +144,9 @@ def test_stroke_repaints_only_its_box(window):
     touched = overlay != 0xDEADBEEF
     ys, xs = np.nonzero(touched)
     assert ys.size and (ys.max() - ys.min()) < 14 and (xs.max() - xs.min()) < 14
+
+
+def test_photo_layer_shows_the_document_pixels(window):
+    img = window.document.image.astype(np.uint32)
+    expected = np.uint32(0xFF000000) | (img[..., 0] << 16) | (img[..., 1] << 8) | img[..., 2]
+    assert np.array_equal(window.canvas._photo.pixels, expected)
