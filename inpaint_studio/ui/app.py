@@ -29,9 +29,14 @@ def create_window(image_path: str | None = None):  # type: ignore[no-untyped-def
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Inpaint Studio")
     app.setOrganizationName("inpaint-studio")
+    from PySide6.QtGui import QIcon
+
     from inpaint_studio.core.paths import RESOURCES_DIR
     from inpaint_studio.ui.main_window import MainWindow
 
+    app_icon = RESOURCES_DIR / "icons" / "inpaint-studio.svg"
+    if app_icon.is_file():
+        app.setWindowIcon(QIcon(str(app_icon)))
     style = RESOURCES_DIR / "styles" / "dark.qss"
     if style.is_file():
         app.setStyleSheet(style.read_text(encoding="utf-8"))
