@@ -174,3 +174,21 @@ def test_compare_candidates_side_by_side_and_before_after(window, qtbot):
     qtbot.mouseClick(win.panel.discard_button, Qt.MouseButton.LeftButton)
     assert doc.candidates == [] and not win.canvas.result_visible
     wait_idle(qtbot, win)
+
+
+def test_preferences_persist_and_reach_the_worker(window, qtbot):
+    from inpaint_studio.ui.preferences import PreferencesDialog
+    from inpaint_studio.ui.settings import Settings
+
+    dlg = PreferencesDialog(window.settings, window)
+    dlg.device.setCurrentText("cpu")
+    dlg.hd.setCurrentIndex(dlg.hd.findData("crop"))
+    dlg.limit.setValue(768)
+    dlg.store()
+    window.engine.set_device(window.settings.get("device"))
+    window.engine.set_hd(window.settings.get("hd_strategy"), window.settings.get("hd_resize_limit"))
+    fresh = Settings()
+    assert (fresh.get("device"), fresh.get("hd_strategy"), fresh.get("hd_resize_limit")) == ("cpu", "crop", 768)
+    worker = window.engine.worker
+    qtbot.waitUntil(lambda: worker.device == "cpu" and worker.hd_strategy == "crop", timeout=5000)
+    assert worker._hd_config().resize_limit == 768
