@@ -772,10 +772,13 @@ class MainWindow(QMainWindow):
         dlg = PreferencesDialog(self.settings, self)
         if dlg.exec():
             dlg.store()
-            self.engine.set_device(self.settings.get("device"))
-            self.engine.set_hd(self.settings.get("hd_strategy"), self.settings.get("hd_resize_limit"))
-            self.device_label.setText(f"device: {self.settings.get('device')}")
-            self._submit(Job(0, "device", "resolve_device"))
+            self.apply_preferences()
+
+    def apply_preferences(self) -> None:
+        """Send stored preferences to the worker (they apply between jobs, from the next model load)."""
+        self.engine.set_device(self.settings.get("device"))
+        self.engine.set_hd(self.settings.get("hd_strategy"), self.settings.get("hd_resize_limit"))
+        self.device_label.setText(f"device: {self.settings.get('device')}")
 
     # --- autosave --------------------------------------------------------------------------------
     def schedule_autosave(self) -> None:

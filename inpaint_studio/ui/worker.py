@@ -181,12 +181,6 @@ class EngineWorker(QObject):
             infos = describe_models()
             self.modelsListed.emit(infos)
             return infos
-        if job.kind == "resolve_device":
-            from inpaint_studio.engine.device import resolve_device
-
-            device = resolve_device(self.device)
-            self.deviceResolved.emit(device)
-            return device
         if job.kind == "import_checkpoint":
             from inpaint_studio.engine.importer import import_checkpoint
 

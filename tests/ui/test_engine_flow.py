@@ -185,8 +185,7 @@ def test_preferences_persist_and_reach_the_worker(window, qtbot):
     dlg.hd.setCurrentIndex(dlg.hd.findData("crop"))
     dlg.limit.setValue(768)
     dlg.store()
-    window.engine.set_device(window.settings.get("device"))
-    window.engine.set_hd(window.settings.get("hd_strategy"), window.settings.get("hd_resize_limit"))
+    window.apply_preferences()
     fresh = Settings()
     assert (fresh.get("device"), fresh.get("hd_strategy"), fresh.get("hd_resize_limit")) == ("cpu", "crop", 768)
     worker = window.engine.worker
