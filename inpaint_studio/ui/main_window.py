@@ -452,12 +452,11 @@ class MainWindow(QMainWindow):
             self.show_error("the mask is empty: paint over what to remove first")
             return None
         info = self.models.get(method)
-        from_result = self.panel.source_combo.currentIndex() == 1
         edges = None
         if info is not None and info.capabilities.accepts_edges and self.panel.use_edges.isChecked() and doc.edges.any():
             edges = doc.edges.copy()  # exactly what the user drew (a snapshot: later edits don't leak in)
         options = self.panel.options() if method == self.panel.current_model else {}
-        return Job(0, slot, "inpaint", method, doc.working_image(from_result).copy(), mask, edges, options)
+        return Job(0, slot, "inpaint", method, self.panel.working_image(doc).copy(), mask, edges, options)
 
     def inpaint(self) -> int | None:
         method = self.panel.current_model or self.settings.get("model")
@@ -487,7 +486,7 @@ class MainWindow(QMainWindow):
         method = self._pick("blind", ("vcnet", "classical_restore"))
         if method is None:
             return None
-        image = self.document.working_image(self.panel.source_combo.currentIndex() == 1).copy()
+        image = self.panel.working_image(self.document).copy()
         return self._submit(Job(0, "restore", "restore", method, image))
 
     def auto_mask(self) -> int | None:

@@ -125,7 +125,9 @@ class ModelPanel(QWidget):
         src = QHBoxLayout()
         src.addWidget(QLabel("Start from"))
         self.source_combo = QComboBox()
-        self.source_combo.addItems(["current image", "selected result"])
+        self.source_combo.addItems(["current image", "selected result", "original photo"])
+        self.source_combo.setToolTip("What the next run fills: the image with accepted results, the selected "
+                                     "candidate (refine it), or the photo as it was opened")
         src.addWidget(self.source_combo, 1)
         al.addLayout(src)
         prog = QHBoxLayout()
@@ -258,6 +260,10 @@ class ModelPanel(QWidget):
             elif isinstance(w, QLineEdit):
                 out[key] = w.text()
         return out
+
+    def working_image(self, document: Any) -> Any:
+        index = self.source_combo.currentIndex()
+        return document.working_image(index == 1, original=index == 2)
 
     # --- progress --------------------------------------------------------------------------------
     def set_busy(self, busy: bool, message: str = "") -> None:

@@ -171,6 +171,15 @@ def test_compare_candidates_side_by_side_and_before_after(window, qtbot):
     chosen = doc.candidates[0].image
     job = win.inpaint_job("test_fast", "inpaint")
     assert job is not None and np.array_equal(job.image, chosen)
+    win.accept_result()  # the image now holds telea's fill; "original photo" still starts from the photo
+    win.panel.source_combo.setCurrentIndex(2)
+    job = win.inpaint_job("test_fast", "inpaint")
+    assert job is not None and np.array_equal(job.image, doc.original) and not np.array_equal(doc.image, doc.original)
+    win.panel.source_combo.setCurrentIndex(0)
+    job = win.inpaint_job("test_fast", "inpaint")
+    assert job is not None and np.array_equal(job.image, doc.image)
+    qtbot.mouseClick(win.panel.compare_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(outcomes) == 4, timeout=20000)
     qtbot.mouseClick(win.panel.discard_button, Qt.MouseButton.LeftButton)
     assert doc.candidates == [] and not win.canvas.result_visible
     wait_idle(qtbot, win)

@@ -217,8 +217,11 @@ class Document:
         self.clear_candidates()
         return patch
 
-    def working_image(self, from_last_result: bool) -> np.ndarray:
-        """The image a new run starts from: the current image, or the selected (not yet accepted) result."""
+    def working_image(self, from_last_result: bool = False, *, original: bool = False) -> np.ndarray:
+        """The image a new run starts from: the current image, the selected (not yet accepted) result, or
+        the photo as loaded (to redo a fill from scratch)."""
+        if original:
+            return self.original
         cand = self.current_candidate
         return cand.image if from_last_result and cand is not None else self.image
 
