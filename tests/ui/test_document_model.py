@@ -148,3 +148,32 @@ def test_background_writer_writes_newest(tmp_path):
     writer.close()
     snap = autosave.read_snapshot(folder)
     assert snap is not None and int(snap.mask[0, 0]) == 3
+
+
+def test_model_package_has_no_qt():
+    """The document model must stay testable without a display: no Qt import anywhere in ui/model."""
+    import ast
+    from pathlib import Path
+
+    import inpaint_studio.ui.model as pkg
+
+    for path in Path(pkg.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        names |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert not any(n.startswith(("PySide6", "qtawesome", "shiboken6", "torch")) for n in names), path.name
+
+
+def test_triangle_lasso_matches_point_in_polygon():
+    tri = [(2.0, 3.0), (27.5, 8.2), (9.1, 24.7)]
+    layer = np.zeros((30, 30), np.uint8)
+    fill_polygon(layer, tri)
+    yy, xx = np.mgrid[0:30, 0:30] + 0.5
+    (ax, ay), (bx, by), (cx, cy) = tri
+
+    def side(px, py, qx, qy):
+        return (qx - px) * (yy - py) - (qy - py) * (xx - px)
+
+    s1, s2, s3 = side(ax, ay, bx, by), side(bx, by, cx, cy), side(cx, cy, ax, ay)
+    inside = ((s1 > 0) & (s2 > 0) & (s3 > 0)) | ((s1 < 0) & (s2 < 0) & (s3 < 0))
+    assert np.array_equal(layer == 255, inside)
