@@ -17,6 +17,11 @@ import tomllib
 
 from inpaint_studio.core.errors import InpaintStudioError
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10 (the project supports it): TOML configs need 3.11
+    tomllib = None  # type: ignore[assignment]
+
 
 class ConfigError(InpaintStudioError):
     """A configuration file or option is invalid."""
@@ -109,6 +114,8 @@ def merge(cfg: TrainConfig, overrides: dict[str, Any], source: str) -> TrainConf
 
 def load_toml(path: Path) -> dict[str, Any]:
     """Read a TOML config. Top-level keys are TrainConfig fields; [weights] and [network] are tables."""
+    if tomllib is None:
+        raise ConfigError("--config needs Python 3.11 or newer (tomllib); pass the options on the command line")
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
@@ -128,8 +135,9 @@ def parse_assignments(items: list[str]) -> dict[str, Any]:
         if "." in key:
             table, sub = key.split(".", 1)
             parsed: Any = value  # a bare string unless it reads as a TOML value
-            with contextlib.suppress(tomllib.TOMLDecodeError):
-                parsed = tomllib.loads(f"v = {value}")["v"]
+            if tomllib is not None:
+                with contextlib.suppress(tomllib.TOMLDecodeError):
+                    parsed = tomllib.loads(f"v = {value}")["v"]
             out.setdefault(table, {})[sub] = parsed
         else:
             out[key] = value
