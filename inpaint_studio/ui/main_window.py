@@ -534,19 +534,20 @@ class MainWindow(QMainWindow):
 
     def _on_finished(self, rid: int, slot: str, result: Any, seconds: float) -> None:
         slot, wanted, _ = self._end_job(rid)
+        if wanted and slot in ("models", "import"):  # not tied to an image: apply even with none open
+            if slot == "import":
+                self.panel.set_busy(False, "weights imported")
+                self.statusBar().showMessage(f"imported weights to {result}", 6000)
+                self.list_models()
+            self.jobFinished.emit(rid, "applied")
+            return
         if not wanted or self.document is None:
             self.jobFinished.emit(rid, "discarded")
             return
         doc = self.document
-        if slot in ("models", "device"):
-            self.jobFinished.emit(rid, "applied")
-            return
         self.time_label.setText(f"last run: {seconds:.2f} s")
         if slot == "mask":
             self._replace("mask", np.asarray(result, np.uint8), "Auto mask")
-        elif slot == "import":
-            self.statusBar().showMessage(f"imported weights to {result}", 6000)
-            self.list_models()
         elif slot == "edges":
             # The guess fills the edge layer only inside the hole; the user's edges outside stay.
             hole = doc.binary_mask() > 0

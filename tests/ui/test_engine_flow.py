@@ -200,3 +200,32 @@ def test_preferences_persist_and_reach_the_worker(window, qtbot):
     worker = window.engine.worker
     qtbot.waitUntil(lambda: worker.device == "cpu" and worker.hd_strategy == "crop", timeout=5000)
     assert worker._hd_config().resize_limit == 768
+
+
+def test_import_weights_runs_the_importer_and_relists(window, qtbot, monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QFileDialog
+
+    from inpaint_studio.core.errors import CheckpointError
+    from inpaint_studio.engine import importer
+
+    src = tmp_path / "published.pth"
+    src.write_bytes(b"x")
+    calls = []
+
+    def fake_import(path, name=None):
+        calls.append(path)
+        if len(calls) == 2:
+            raise CheckpointError("published.pth: not a known DeepFill v2, EdgeConnect or VCNet layout")
+        return tmp_path / "deepfill_v2.safetensors"
+
+    monkeypatch.setattr(importer, "import_checkpoint", fake_import)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(src), ""))
+    listed = []
+    window.engine.worker.modelsListed.connect(lambda infos: listed.append(infos))
+    with qtbot.waitSignal(window.jobFinished, timeout=10000, check_params_cb=lambda rid, o: o == "applied"):
+        window.import_weights()
+    assert calls == [str(src)]
+    qtbot.waitUntil(lambda: bool(listed), timeout=15000)  # the picker is refreshed after an import
+    with qtbot.waitSignal(window.jobFinished, timeout=10000, check_params_cb=lambda rid, o: o == "failed"):
+        window.import_weights()
+    assert "not a known" in window.last_error
