@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from inpaint_studio.networks.edgeconnect import edge_generator_input, inpaint_generator_input, to_grey
 from inpaint_studio.networks.registry import create_network
 from trainer import losses
 from trainer.config import ConfigError
@@ -18,12 +19,6 @@ from trainer.recipes.base import BatchNeeds, ExportComponent, Recipe, detach_all
 
 PERCEPTUAL_LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
 STYLE_LAYERS = ["relu2_2", "relu3_4", "relu4_4", "relu5_2"]
-
-
-def grey(image: Tensor) -> Tensor:
-    """Luminance (ITU-R 601), as the edge maps are computed."""
-    r, g, b = image[:, 0:1], image[:, 1:2], image[:, 2:3]
-    return 0.299 * r + 0.587 * g + 0.114 * b
 
 
 class EdgeConnectRecipe(Recipe):
@@ -72,12 +67,14 @@ class EdgeConnectRecipe(Recipe):
                 self.optims[d] = self.adam(d, cfg.d_lr, cfg.betas)
 
     # --- pieces ------------------------------------------------------------------------------------
+    # The network inputs are built by the networks module's own helpers, shared with the engine method, so
+    # that training and inference agree exactly (luminance weights included).
     def _edge_input(self, image: Tensor, edges: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
-        g = grey(image)
-        return torch.cat([g * (1 - mask) + mask, edges * (1 - mask), mask], dim=1), g
+        g = to_grey(image)
+        return edge_generator_input(g, edges, mask), g
 
     def _inpaint_input(self, image: Tensor, edges: Tensor, mask: Tensor) -> Tensor:
-        return torch.cat([image * (1 - mask) + mask, edges], dim=1)
+        return inpaint_generator_input(image, edges, mask)
 
     def _edge_step(self, image: Tensor, edges: Tensor, mask: Tensor) -> tuple[dict[str, Tensor], Tensor]:
         w = self.cfg.weights
@@ -146,8 +143,8 @@ class EdgeConnectRecipe(Recipe):
         if self.cfg.stage != "inpaint":  # the inpaint stage is judged on Canny edges, as it trains
             x, _ = self._edge_input(image, edges, mask)
             prob = self.nets["edge_generator"](x).float()
-            result["edges"] = prob * mask + edges * (1 - mask)
-            edges = (result["edges"] > 0.5).float() * mask + edges * (1 - mask)
+            # Soft probabilities in the hole, as the engine method (and the published pipeline) feed them.
+            edges = result["edges"] = prob * mask + edges * (1 - mask)
         if "inpaint_generator" in self.nets:
             out = self.nets["inpaint_generator"](self._inpaint_input(image, edges, mask)).float()
             result["output"] = out * mask + image * (1 - mask)

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from inpaint_studio.networks.registry import create_network
+from inpaint_studio.networks.vcnet import rin_input, to_network_range
 from trainer import losses
 from trainer.config import ConfigError
 from trainer.recipes.base import BatchNeeds, ExportComponent, Recipe, detach_all
@@ -74,7 +75,7 @@ class VCNetRecipe(Recipe):
             self.optims["critics"] = self.adam(["discriminator", "patch_discriminator"], cfg.d_lr, cfg.betas)
 
     def _inpaint(self, rin: torch.nn.Module, x: Tensor, hole: Tensor, neck: Tensor) -> Tensor:
-        return rin(x * (1 - hole), hole, neck)
+        return rin(rin_input(x, hole), hole, neck)
 
     def _critics(self, image: Tensor, mask: Tensor, wrapped: bool) -> Tensor:
         get = self.net if wrapped else self.nets.__getitem__
@@ -83,7 +84,7 @@ class VCNetRecipe(Recipe):
     def train_step(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
         w, stage = self.cfg.weights, self.cfg.stage
         target, mask, contaminated = batch["image"], batch["mask"], batch["input"]
-        x = contaminated * 2 - 1
+        x = to_network_range(contaminated)
         parts: dict[str, Tensor] = {}
         if stage == "mpn":
             prob, _ = self.net("mpn")(x)
@@ -136,7 +137,7 @@ class VCNetRecipe(Recipe):
     @torch.no_grad()
     def predict(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
         mask, contaminated = batch["mask"], batch["input"]
-        x = contaminated * 2 - 1
+        x = to_network_range(contaminated)
         prob, neck = self.nets["mpn"](x)
         prob = prob.float()
         result = {"mask_prob": prob}
