@@ -68,6 +68,8 @@ def restore(win: MainWindow) -> None:
         return
     damaged = synthesize_damage(doc.image, np.random.default_rng(7), "scratch").image
     win.open_array(damaged)
+    win.panel.select_model("classical_restore")
+    win.set_tool(Tool.LASSO)  # nothing to brush here: no brush ring over the photo
     win.statusBar().showMessage("Restore: damage detected automatically (Auto mask), then one-click Restore", 60000)
     win.auto_mask()
 
