@@ -156,9 +156,8 @@ class RccReader:
     """Reads files out of Qt binary resource (.rcc) files through QResource/QFile (QtCore only)."""
 
     def __init__(self) -> None:
-        from PySide6.QtCore import QCoreApplication
-
-        self._app = QCoreApplication.instance() or QCoreApplication([])
+        # No QCoreApplication: QResource/QFile work without one, and creating one here would stop a
+        # later QApplication (the UI, pytest-qt) from being created in the same process.
         self._registered: set[str] = set()
 
     def read(self, rcc: Path, resource: str) -> bytes | None:
