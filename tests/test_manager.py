@@ -114,6 +114,19 @@ def test_result_is_exactly_the_input_outside_the_mask():
     assert (out[mask > 0] == 5).all()
 
 
+def test_soft_mask_is_thresholded_once_for_every_stage():
+    """Faint mask pixels (1..127) are known pixels: neither filled nor pasted back, under any strategy."""
+    image, mask = _case(64, 96)
+    soft = mask.copy()
+    soft[:8, :8] = 100  # faint, outside the real hole
+    for strategy in (HDStrategy.ORIGINAL, HDStrategy.CROP):
+        manager = ModelManager(hd_config=HDConfig(strategy=strategy, crop_margin=4))
+        manager.activate("fake_ok", value=5)
+        out = manager.run(image, soft)
+        assert np.array_equal(out[:8, :8], image[:8, :8])
+        assert (out[mask > 127] == 5).all()
+
+
 def test_switching_unloads_the_previous_model():
     manager = ModelManager()
     first = manager.activate("fake_ok", load=True)

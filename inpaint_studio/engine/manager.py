@@ -15,7 +15,7 @@ import numpy as np
 
 from inpaint_studio.core.errors import InpaintStudioError, MaskError, ModelUnavailableError
 from inpaint_studio.core.hd import HDConfig, apply_hd_strategy
-from inpaint_studio.core.masks import check_mask
+from inpaint_studio.core.masks import binary, check_mask
 from inpaint_studio.engine.base import (
     CancelFn,
     Capabilities,
@@ -168,6 +168,9 @@ class ModelManager:
                 raise MaskError(f"model '{self._active_name}' needs a mask: paint the area to fill")
             if mask is not None:
                 check_mask(image, mask)
+                # One threshold everywhere (core.masks: > 127 is hole), so a soft mask's faint pixels are
+                # neither filled by the method nor pasted back by the HD strategy.
+                mask = binary(mask)
             if edges is not None:
                 edges = validate_edges(edges, image) if caps.accepts_edges else None
             check_cancel(cancel)
