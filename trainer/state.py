@@ -5,16 +5,14 @@ Python random states."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from inpaint_studio.core.atomic import atomic_write
 from inpaint_studio.core.errors import CheckpointError
 
 TRAINING_FORMAT = "inpaint-studio-training"
@@ -45,17 +43,8 @@ def restore_rng(state: dict[str, Any]) -> None:
 
 
 def atomic_torch_save(obj: Any, target: Path) -> None:
-    """torch.save to a temp file in the same directory, then os.replace: a crash never leaves half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """torch.save through a temp file: a crash never leaves half a checkpoint."""
+    atomic_write(target, lambda tmp: torch.save(obj, tmp))
 
 
 def load_training_checkpoint(path: Path) -> dict[str, Any]:

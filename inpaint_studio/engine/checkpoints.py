@@ -27,16 +27,15 @@ listing methods must not import torch.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from inpaint_studio.core import paths
+from inpaint_studio.core.atomic import atomic_write
 from inpaint_studio.core.errors import CheckpointError
 
 if TYPE_CHECKING:
@@ -115,20 +114,6 @@ def checkpoint_files(path: str | os.PathLike[str]) -> tuple[Path, Path]:
     return p.with_name(p.name + ".safetensors"), p.with_name(p.name + ".json")
 
 
-def _atomic_write_bytes(target: Path, write: Any) -> None:
-    """Write through a temp file in the same directory, then os.replace: readers never see half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 # --- writing -----------------------------------------------------------------------------------
 
 
@@ -190,11 +175,11 @@ def save_checkpoint(
         raise CheckpointError(f"checkpoint metadata is not JSON-serialisable: {exc}") from None
 
     st_path, json_path = checkpoint_files(stem_path)
-    _atomic_write_bytes(
+    atomic_write(
         st_path, lambda tmp: save_file(flat, str(tmp), metadata={"format": CHECKPOINT_FORMAT})
     )
     # The JSON goes last: find_checkpoints() only lists a checkpoint once its JSON exists.
-    _atomic_write_bytes(json_path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+    atomic_write(json_path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
     return st_path
 
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import zlib
 from collections import defaultdict
 from collections.abc import Sequence
@@ -24,6 +22,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from inpaint_studio.core.atomic import atomic_write_text
 from inpaint_studio.core.errors import InpaintStudioError
 from inpaint_studio.core.hd import HDConfig, HDStrategy
 from inpaint_studio.core.imageio import load_rgb
@@ -314,27 +313,14 @@ def format_markdown(result: EvalResult) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_report(result: EvalResult, outdir: Path, stem: str = "evaluation") -> tuple[Path, Path]:
     """Write STEM.json (every number) and STEM.md (the table) into `outdir`, each atomically."""
     outdir = Path(outdir)
     try:
         outdir.mkdir(parents=True, exist_ok=True)
         json_path, md_path = outdir / f"{stem}.json", outdir / f"{stem}.md"
-        _write_atomic(json_path, json.dumps(result.to_dict(), indent=2) + "\n")
-        _write_atomic(md_path, format_markdown(result))
+        atomic_write_text(json_path, json.dumps(result.to_dict(), indent=2) + "\n")
+        atomic_write_text(md_path, format_markdown(result))
     except OSError as exc:
         raise InpaintStudioError(f"cannot write the evaluation report to '{outdir}': {exc.strerror or exc}") from None
     return json_path, md_path

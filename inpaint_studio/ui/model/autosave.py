@@ -8,14 +8,13 @@ Writes run on a background thread from a snapshot, so painting never waits for t
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from inpaint_studio.core.atomic import atomic_write, atomic_write_bytes
 from inpaint_studio.core.paths import user_data_dir
 
 STATE = "state.json"
@@ -34,19 +33,6 @@ def autosave_dir() -> Path:
     return user_data_dir() / "autosave"
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_snapshot(snap: Snapshot, folder: Path | None = None) -> Path:
     folder = folder or autosave_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -56,12 +42,12 @@ def write_snapshot(snap: Snapshot, folder: Path | None = None) -> Path:
     if snap.image is not None:
         arrays["image"] = snap.image
     layers = folder / f"layers.{gen}.npz"
-    tmp = layers.with_suffix(".tmp")
-    with open(tmp, "wb") as f:
-        np.savez_compressed(f, **arrays)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, layers)
+
+    def write_layers(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **arrays)
+
+    atomic_write(layers, write_layers)
     state = {
         "generation": gen,
         "image_path": snap.image_path,
@@ -69,7 +55,7 @@ def write_snapshot(snap: Snapshot, folder: Path | None = None) -> Path:
         "has_image": snap.image is not None,
         "layers": layers.name,
     }
-    _atomic_write(folder / STATE, json.dumps(state).encode())
+    atomic_write_bytes(folder / STATE, json.dumps(state).encode())
     for old in folder.glob("layers.*.npz"):
         if old != layers:
             old.unlink(missing_ok=True)
