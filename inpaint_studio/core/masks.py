@@ -35,6 +35,22 @@ class Box(NamedTuple):
     def height(self) -> int:
         return self.y1 - self.y0
 
+    @property
+    def empty(self) -> bool:
+        return self.x1 <= self.x0 or self.y1 <= self.y0
+
+    def union(self, other: Box | None) -> Box:
+        """The smallest box holding both (an empty box adds nothing)."""
+        if other is None or other.empty:
+            return self
+        if self.empty:
+            return other
+        return Box(min(self.x0, other.x0), min(self.y0, other.y0), max(self.x1, other.x1), max(self.y1, other.y1))
+
+    def slices(self) -> tuple[slice, slice]:
+        """`arr[box.slices()]` is the region."""
+        return slice(self.y0, self.y1), slice(self.x0, self.x1)
+
 
 def _size(shape: tuple[int, ...]) -> str:
     return f"{shape[1]}×{shape[0]}"

@@ -6,33 +6,9 @@ the segment. Hardness < 1 adds a linear fall-off from r·hardness to r (a soft b
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
-
-class Box(NamedTuple):
-    """Pixel rectangle, x1/y1 exclusive (same convention as core.masks.Box)."""
-
-    x0: int
-    y0: int
-    x1: int
-    y1: int
-
-    @property
-    def empty(self) -> bool:
-        return self.x1 <= self.x0 or self.y1 <= self.y0
-
-    def union(self, other: Box | None) -> Box:
-        if other is None or other.empty:
-            return self
-        if self.empty:
-            return other
-        return Box(min(self.x0, other.x0), min(self.y0, other.y0), max(self.x1, other.x1), max(self.y1, other.y1))
-
-    def slices(self) -> tuple[slice, slice]:
-        return slice(self.y0, self.y1), slice(self.x0, self.x1)
-
+from inpaint_studio.core.masks import Box
 
 EMPTY = Box(0, 0, 0, 0)
 
