@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -288,12 +288,17 @@ def load_state_strict(module: nn.Module, state: Mapping[str, torch.Tensor], what
     module.load_state_dict(cast, strict=True)
 
 
-def build_modules(checkpoint: Checkpoint, device: str = "cpu") -> dict[str, nn.Module]:
-    """Rebuild every component (registered network + config), load its weights strictly, eval mode."""
+def build_modules(
+    checkpoint: Checkpoint, device: str = "cpu", only: Sequence[str] | None = None
+) -> dict[str, nn.Module]:
+    """Rebuild each component (registered network + config), or just those in `only`; load its weights
+    strictly; eval mode."""
     from inpaint_studio.networks.registry import create_network
 
     modules: dict[str, nn.Module] = {}
     for comp, spec in checkpoint.components.items():
+        if only is not None and comp not in only:
+            continue
         try:
             net = create_network(spec["network"], **spec.get("config", {}))
         except KeyError as exc:

@@ -135,22 +135,26 @@ class LearnedMethod(InpaintMethod):
 
     # --- weights ---------------------------------------------------------------------------------
     def checkpoint_path(self) -> Path | None:
+        """The given checkpoint, else the best found one that holds every required component (a partial
+        import, e.g. only EdgeConnect's edge generator, is passed over while a complete one exists)."""
         if self.checkpoint is not None:
             return self.checkpoint
         found = find_checkpoints(self.name)
-        return found[0] if found else None
+        complete = [p for p in found if self._is_complete(p)]
+        return (complete or found or [None])[0]
+
+    def _is_complete(self, path: Path) -> bool:
+        try:
+            components = read_metadata(path)["components"]
+        except CheckpointError:
+            return False
+        return all(c in components for c in self.required_components)
 
     def is_available(self) -> bool:
         if self._in_memory:
             return True
         path = self.checkpoint_path()
-        if path is None:
-            return False
-        try:
-            read_metadata(path)
-        except CheckpointError:
-            return False
-        return True
+        return path is not None and self._is_complete(path)
 
     def weights_info(self) -> str:
         if self._in_memory:
@@ -203,7 +207,8 @@ class LearnedMethod(InpaintMethod):
         self._check_components(ckpt.components, Path(path).name)
         device = self._resolve_device()
         try:
-            modules = build_modules(ckpt, device)
+            # Inference needs only the generators; discriminators stay on disk.
+            modules = build_modules(ckpt, device, only=self.required_components or None)
             if self.half and device == "cuda":
                 modules = {k: m.half() for k, m in modules.items()}
         except RuntimeError as exc:
