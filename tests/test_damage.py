@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from inpaint_studio.core.damage import damage_mask, detect_damage
+from inpaint_studio.core.damage import damage_cues, damage_mask, detect_damage
 from inpaint_studio.core.errors import Cancelled, InpaintStudioError, MaskError
 from inpaint_studio.core.imageio import load_rgb
 from inpaint_studio.core.paths import RESOURCES_DIR
@@ -46,7 +46,42 @@ def test_bad_image_is_a_clear_error():
 
 def test_clean_photos_are_mostly_left_alone(photos):
     for photo in photos:
-        assert np.count_nonzero(damage_mask(detect_damage(photo))) < 0.05 * photo.shape[0] * photo.shape[1]
+        assert np.count_nonzero(damage_mask(detect_damage(photo))) < 0.03 * photo.shape[0] * photo.shape[1]
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(255.0**2 / max(np.mean((a.astype(float) - b.astype(float)) ** 2), 1e-9)))
+
+
+# Mean IoU floors per kind on 3 photos × seeds 0, 1 (measured 0.39 / 0.42 / 0.56 when written; the
+# detector before stroke interiors scored about 0.25 / 0.05 / 0.07), and the mean PSNR gain of the blind
+# restore over the untouched damaged photo (measured +2.5 / +3.7 / +5.3 dB; ink and graffiti used to lose).
+@pytest.mark.parametrize(("kind", "iou_floor", "gain_floor"), [("scratch", 0.3, 1.5), ("ink", 0.3, 2.0), ("graffiti", 0.45, 3.0)])
+def test_damage_is_found_and_blind_restore_repairs_it(photos, kind, iou_floor, gain_floor):
+    method = create_method("classical_restore")
+    ious, trivial, gains = [], [], []
+    for photo in photos:
+        for seed in range(2):
+            damaged = synthesize_damage(photo, np.random.default_rng(seed), kind)
+            ious.append(_iou(damage_mask(detect_damage(damaged.image)), damaged.mask))
+            trivial.append(np.count_nonzero(damaged.mask) / damaged.mask.size)  # IoU of an all-ones mask
+            gains.append(_psnr(method.inpaint(damaged.image, None), photo) - _psnr(damaged.image, photo))
+    assert np.mean(ious) > iou_floor
+    assert np.mean(ious) > 8 * np.mean(trivial)
+    assert np.mean(gains) > gain_floor
+
+
+def test_wide_ink_stroke_is_found_inside_not_only_at_its_edges(photos):
+    photo = photos[1]
+    damaged = photo.copy()
+    cv2.line(damaged, (40, 60), (280, 200), (20, 20, 45), 11)  # an 11-px felt-tip line, flat dark ink
+    stroke = (damaged != photo).any(-1)
+    cues = damage_cues(damaged)
+    edges_only = (cues["colour"] > 4) | (cues["line"] > 4)
+    found = damage_mask(detect_damage(damaged)) > 0
+    assert np.count_nonzero(edges_only & stroke) < 0.6 * np.count_nonzero(stroke)  # the old cues alone
+    assert np.count_nonzero(found & stroke) > 0.95 * np.count_nonzero(stroke)
+    assert np.count_nonzero(found & ~stroke) < 0.01 * stroke.size
 
 
 def test_scratches_are_found_far_better_than_a_trivial_mask(photos):
@@ -71,6 +106,15 @@ def test_damage_mask_keeps_thin_lines_and_drops_specks():
     grown = damage_mask(prob, dilate=1)
     assert grown[29:32, 10:50].all() and not grown[27, :].any() and not grown[33, :].any()
     assert np.count_nonzero(damage_mask(prob, threshold=0.25, dilate=0)[50]) == 50
+
+
+def test_damage_mask_drops_short_marks_relative_to_the_image():
+    prob = np.zeros((300, 300), np.float32)
+    prob[100, 20:70] = 0.9  # 50 px: longer than 4 % of the long side (12 px)
+    prob[200:203, 20:30] = 0.9  # 10 px long, 30 px area: a glint, not a scratch
+    hole = damage_mask(prob)
+    assert np.count_nonzero(hole[100]) == 50 and not hole[190:210].any()
+    assert np.count_nonzero(damage_mask(prob, min_length=0.0)[190:210]) == 30
 
 
 def test_damage_mask_closes_one_pixel_gaps():

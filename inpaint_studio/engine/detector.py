@@ -29,7 +29,7 @@ class ClassicalRestoreMethod(InpaintMethod):
     description = "Finds scratches, specks and paint marks by classical filters and fills them (Telea); no weights"
     capabilities = Capabilities(needs_mask=False, predicts_mask=True, blind=True)
 
-    def __init__(self, threshold: float = 0.5, radius: int = 3, dilate: int = 1) -> None:
+    def __init__(self, threshold: float = 0.5, radius: int = 3, dilate: int = 0) -> None:
         if not 0.0 < float(threshold) <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got {threshold}")
         if int(radius) < 1:
