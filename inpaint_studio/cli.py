@@ -39,7 +39,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_engine_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default="telea", help="method name (see `inpaint-studio models`); default telea")
+    p.add_argument(
+        "--model",
+        help="method name (see `inpaint-studio models`); default: the best measured one in models/table.json "
+        "(telea, or classical_restore without a mask, when nothing better is measured)",
+    )
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     p.add_argument("--hd-strategy", default="auto", choices=("auto", "original", "resize", "crop"))
     p.add_argument(
@@ -176,7 +180,16 @@ def _inpaint_file(manager, image_path: Path, mask, out: Path, args: argparse.Nam
 # --- commands --------------------------------------------------------------------------------------
 
 
+def _default_model(args: argparse.Namespace, has_mask: bool) -> None:
+    """No --model: the measured default for the task (engine/defaults.py; never fails)."""
+    if args.model is None:
+        from inpaint_studio.engine.defaults import default_method
+
+        args.model = default_method("fill" if has_mask else "blind")
+
+
 def cmd_inpaint(args: argparse.Namespace) -> int:
+    _default_model(args, args.mask is not None)
     if args.mask is None:
         from inpaint_studio.engine.base import get_spec
 
@@ -220,6 +233,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise UsageError(f"no images ({' '.join(IMAGE_SUFFIXES)}) in '{args.images}'")
     if args.masks is not None and not args.masks.exists():
         raise UsageError(f"mask path '{args.masks}' does not exist")
+    _default_model(args, args.masks is not None)
     manager = _manager(args)
     blind = manager.capabilities is not None and manager.capabilities.blind
     if args.masks is None and not blind:
@@ -330,8 +344,11 @@ def cmd_models(args: argparse.Namespace) -> int:
     if args.models_command == "import":
         return cmd_models_import(args)
     from inpaint_studio.engine.base import create_method, method_specs
+    from inpaint_studio.engine.defaults import default_method, measured_summary
 
     specs = method_specs()
+    measured = measured_summary()
+    defaults = {task: default_method(task) for task in ("fill", "blind")}
     width = max(len(s.name) for s in specs)
     for spec in specs:
         caps = spec.capabilities
@@ -351,6 +368,13 @@ def cmd_models(args: argparse.Namespace) -> int:
         print(f"{spec.name:<{width}}  [{', '.join(tags) or 'mask'}]  {where}")
         if spec.description:
             print(f"{'':<{width}}  {spec.description}")
+        chosen = [task for task, name in defaults.items() if name == spec.name]
+        if spec.name in measured or chosen:
+            note = "; ".join(filter(None, [
+                f"measured: {measured[spec.name]}" if spec.name in measured else "",
+                f"default for {' and '.join(chosen)}" if chosen else "",
+            ]))
+            print(f"{'':<{width}}  {note}")
     return 0
 
 

@@ -116,7 +116,7 @@ def test_unreadable_image(files, capsys):
 
 
 def test_missing_mask_for_a_model_that_needs_one(files, capsys):
-    assert cli.main(["inpaint", str(files["image_path"]), "-o", str(files["dir"] / "o.png")]) == 2
+    assert cli.main(["inpaint", str(files["image_path"]), "--model", "telea", "-o", str(files["dir"] / "o.png")]) == 2
     assert "--mask" in _one_error_line(capsys.readouterr().err)
 
 

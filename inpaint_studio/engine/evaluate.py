@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 import zlib
 from collections import defaultdict
 from collections.abc import Sequence
@@ -27,7 +28,7 @@ from inpaint_studio.core.errors import InpaintStudioError
 from inpaint_studio.core.hd import HDConfig, HDStrategy
 from inpaint_studio.core.imageio import load_rgb
 from inpaint_studio.core.masks import load_mask
-from inpaint_studio.engine.base import ProgressFn, report
+from inpaint_studio.engine.base import ProgressFn, create_method, report
 from inpaint_studio.engine.manager import ModelManager
 
 Bucket = tuple[float, float] | str  # (low, high) hole ratio, or "centre" for the centre box
@@ -42,8 +43,10 @@ class EvalResult:
     buckets: list[str]  # labels, in table order
     # {"model", "bucket", "n", and the IMAGE_METRICS means}
     rows: list[dict[str, Any]] = field(default_factory=list)
+    # (each row also has "seconds_per_image": mean wall time of one fill, mask prediction included)
     # blind / mask-predicting methods on damaged photos: {"model", "kind", "n", "mask_bce", "mask_iou",
-    # "psnr", "ssim", "input_psnr", "input_ssim"}
+    # "psnr", "ssim", "input_psnr", "input_ssim", "telea_true_mask_psnr", "telea_true_mask_ssim"}; the last two
+    # are OpenCV Telea given the exact damage mask, the reference a blind method has to approach
     restoration: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # "name: reason" for models and images left out
 
@@ -186,6 +189,7 @@ def evaluate(
         result.buckets = sorted({c[1] for c in cases}, key=lambda s: float(s.split("-")[0]))
 
     damaged = _damaged_cases(photos, seed) if contaminate else []
+    true_mask_fills: dict[int, np.ndarray] = {}  # Telea given the exact damage, computed once per case
     manager = ModelManager(device=device, hd_config=HDConfig(strategy=HDStrategy.ORIGINAL))
     total = max(len(methods) * (len(cases) + len(damaged)), 1)
     done = 0
@@ -199,7 +203,9 @@ def evaluate(
         scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
         for i, label, mask in cases:
             report(progress, done / total, f"{name} {photos[i][0]} {label}")
+            start = time.perf_counter()
             filled = manager.run(photos[i][1], mask)
+            scores[label]["seconds_per_image"].append(time.perf_counter() - start)
             for key, value in image_metrics(filled, photos[i][1], mask).items():
                 scores[label][key].append(float(value))
             done += 1
@@ -207,15 +213,22 @@ def evaluate(
             if label in scores:
                 n = len(scores[label]["l1_hole"])
                 result.rows.append(
-                    {"model": name, "bucket": label, "n": n, **{k: _mean(scores[label][k]) for k in IMAGE_METRICS}}
+                    {
+                        "model": name,
+                        "bucket": label,
+                        "n": n,
+                        **{k: _mean(scores[label][k]) for k in IMAGE_METRICS},
+                        "seconds_per_image": float(np.mean(scores[label]["seconds_per_image"])),
+                    }
                 )
 
         caps = manager.capabilities
         if damaged and caps is not None and (caps.predicts_mask or caps.blind):
             per_kind: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-            for kind, clean, dirty, target in damaged:
+            for c, (kind, clean, dirty, target) in enumerate(damaged):
                 report(progress, done / total, f"{name} {kind}")
                 s = per_kind[kind]
+                start = time.perf_counter()
                 if caps.predicts_mask:
                     pred = manager.predict_mask(dirty)
                     s["mask_bce"].append(bce(pred.probability, target))
@@ -223,6 +236,12 @@ def evaluate(
                     restored = manager.run(dirty, None if caps.blind else pred.mask)
                 else:
                     restored = manager.run(dirty, None)
+                s["seconds_per_image"].append(time.perf_counter() - start)
+                if c not in true_mask_fills:
+                    true_mask_fills[c] = create_method("telea").inpaint(dirty, target)
+                reference = true_mask_fills[c]
+                s["telea_true_mask_psnr"].append(psnr(reference, clean))
+                s["telea_true_mask_ssim"].append(ssim(reference, clean))
                 s["psnr"].append(psnr(restored, clean))
                 s["ssim"].append(ssim(restored, clean))
                 s["input_psnr"].append(psnr(dirty, clean))
@@ -232,7 +251,17 @@ def evaluate(
                 if kind in per_kind:
                     s = per_kind[kind]
                     row = {"model": name, "kind": kind, "n": len(s["psnr"])}
-                    for key in ("mask_bce", "mask_iou", "psnr", "ssim", "input_psnr", "input_ssim"):
+                    for key in (
+                        "mask_bce",
+                        "mask_iou",
+                        "psnr",
+                        "ssim",
+                        "input_psnr",
+                        "input_ssim",
+                        "telea_true_mask_psnr",
+                        "telea_true_mask_ssim",
+                        "seconds_per_image",
+                    ):
                         row[key] = _mean(s[key]) if s.get(key) else None
                     result.restoration.append(row)
         elif damaged:

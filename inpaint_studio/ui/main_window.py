@@ -306,7 +306,14 @@ class MainWindow(QMainWindow):
 
     def _on_models(self, infos: list[ModelInfo]) -> None:
         self.models = {i.name: i for i in infos}
-        self.panel.set_models(infos, self.settings.get("model"))
+        self.panel.set_models(infos, self.settings.get("model") or self._measured_default(infos))
+
+    @staticmethod
+    def _measured_default(infos: list[ModelInfo]) -> str:
+        """No stored choice yet: the best measured available fill method in models/table.json (JSON only)."""
+        from inpaint_studio.engine.defaults import default_method
+
+        return default_method("fill", available=[i.name for i in infos if i.available])
 
     # --- documents -------------------------------------------------------------------------------
     def open_path(self, path: str | os.PathLike[str]) -> bool:

@@ -78,6 +78,7 @@ class ModelPanel(QWidget):
         super().__init__(parent)
         self.setMinimumWidth(300)
         self.infos: dict[str, ModelInfo] = {}
+        self.measured: dict[str, str] = {}  # method -> its numbers in models/table.json
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
 
@@ -176,13 +177,17 @@ class ModelPanel(QWidget):
 
     # --- models ----------------------------------------------------------------------------------
     def set_models(self, infos: list[ModelInfo], current: str) -> None:
+        from inpaint_studio.engine.defaults import measured_summary  # JSON only, no torch
+
         self.infos = {i.name: i for i in infos}
+        self.measured = measured_summary()
         self.model_list.blockSignals(True)
         self.model_list.clear()
         for info in infos:
             item = QListWidgetItem(f"{info.name}\n{STATUS_TEXT.get(info.status, info.status)}")
             item.setData(Qt.ItemDataRole.UserRole, info.name)
-            item.setToolTip(f"{info.description}\n{capability_text(info.capabilities)}\n{info.weights}")
+            measured = f"\nmeasured: {self.measured[info.name]}" if info.name in self.measured else ""
+            item.setToolTip(f"{info.description}\n{capability_text(info.capabilities)}\n{info.weights}{measured}")
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
             if not info.available:
@@ -221,7 +226,10 @@ class ModelPanel(QWidget):
         if item is None:
             return
         info = self.infos[item.data(Qt.ItemDataRole.UserRole)]
-        self.model_status.setText(f"<b>{info.name}</b>: {info.description} <i>({capability_text(info.capabilities)})</i>")
+        measured = f"<br>measured: {self.measured[info.name]}" if info.name in self.measured else ""
+        self.model_status.setText(
+            f"<b>{info.name}</b>: {info.description} <i>({capability_text(info.capabilities)})</i>{measured}"
+        )
         self.import_button.setVisible(not info.available and info.capabilities.learned)
         self._build_options(info)
         self.modelChanged.emit(info.name)

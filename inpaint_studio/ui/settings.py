@@ -16,7 +16,7 @@ DEFAULTS: dict[str, Any] = {
     "brush_hardness": 1.0,
     "edge_width": 1,
     "jpeg_quality": 92,
-    "model": "telea",
+    "model": "",  # empty until the user picks one: the best measured method (engine/defaults.py)
     "recent_files": [],
     "geometry": None,
 }

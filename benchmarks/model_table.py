@@ -1,0 +1,320 @@
+"""The measured model table in models/: every available method scored by the engine's own `evaluate` on the
+photo set's validation split, next to the classical baselines, and the defaults chosen from it.
+
+    .venv/bin/python benchmarks/model_table.py [--limit 12] [--large-limit 6] [--sizes 256,512] [--seed 0]
+
+Fill: generated free-form holes in the 10–20 / 20–30 / 30–40 % buckets and the centre box, L1 / PSNR / SSIM in
+the hole and on the full image, seconds per image. Blind: `evaluate(..., contaminate=True)` (synthetic damage of
+five kinds; mask BCE / IoU, restoration PSNR / SSIM next to the untouched input and to Telea given the true
+mask). fsr_best and shiftmap are left out: each costs minutes per photo here.
+
+Writes models/table.json (every number, settings, date, machine), the generated part of models/README.md
+(between the `model-table` markers) and models/contact_sheet.png. Photos: `user_cache_dir()/photos/val`, or
+the bundled resources/samples (with a note) when the photo set has not been fetched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from inpaint_studio.core.atomic import atomic_write_text
+from inpaint_studio.core.imageio import load_rgb, save_image
+from inpaint_studio.core.paths import SAMPLES_DIR, SHIPPED_MODELS_DIR, user_cache_dir
+from inpaint_studio.engine.base import create_method, method_specs
+from inpaint_studio.engine.defaults import TABLE_FORMAT, choose_default, fill_score
+from inpaint_studio.engine.evaluate import evaluate, generated_mask, prepare
+
+BUCKETS: list[Any] = [(0.1, 0.2), (0.2, 0.3), (0.3, 0.4), "centre"]
+BASELINES = ("telea", "navier_stokes", "fsr_fast")
+TOO_SLOW = {"fsr_best": "minutes per photo on this CPU", "shiftmap": "minutes per photo on this CPU"}
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
+BEGIN, END = "<!-- model-table:begin (written by benchmarks/model_table.py) -->", "<!-- model-table:end -->"
+SHEET_ROWS, SHEET_TILE, SHEET_BUCKET = 4, 192, 1  # contact sheet: 4 photos, 192 px tiles, the 20–30 % bucket
+
+
+# --- inputs ----------------------------------------------------------------------------------------------
+
+
+def photo_folder() -> tuple[Path, str]:
+    val = user_cache_dir() / "photos" / "val"
+    if val.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in val.iterdir()):
+        return val, "photo set validation split"
+    return SAMPLES_DIR, "resources/samples (the photo set was not fetched: NOT the validation split)"
+
+
+def short_side(path: Path) -> int:
+    try:
+        with Image.open(path) as im:
+            return min(im.size)
+    except OSError:
+        return 0
+
+
+def pick_photos(folder: Path, size: int, limit: int | None) -> list[Path]:
+    """Photos at least `size` on the short side first (scored at native detail, not enlarged), by name."""
+    photos = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    photos.sort(key=lambda p: short_side(p) < size)  # stable: name order within each group
+    return photos[:limit] if limit is not None else photos
+
+
+def method_groups() -> tuple[list[str], list[str], dict[str, str]]:
+    """(fill methods, blind methods, {left-out method: why})."""
+    fill, blind, left_out = [], [], {}
+    for spec in method_specs():
+        if spec.name in TOO_SLOW:
+            left_out[spec.name] = f"too slow for this table ({TOO_SLOW[spec.name]})"
+            continue
+        method = create_method(spec.name)
+        if not method.is_available():
+            left_out[spec.name] = f"not measured: {method.weights_info()}"
+            continue
+        (blind if spec.capabilities.blind else fill).append(spec.name)
+    order = {name: i for i, name in enumerate(BASELINES)}
+    fill.sort(key=lambda n: order.get(n, -1))  # learned methods first, then the baselines
+    return fill, blind, left_out
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
+        "python": platform.python_version(),
+        "opencv": cv2.__version__,
+        "numpy": np.__version__,
+    }
+
+
+# --- Markdown --------------------------------------------------------------------------------------------
+
+
+def _f(value: Any, digits: int) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float) and math.isinf(value):
+        return "inf"
+    return f"{value:.{digits}f}"
+
+
+def fill_tables(result: dict[str, Any], size: int) -> list[str]:
+    buckets = result["buckets"]
+    models = list(dict.fromkeys(r["model"] for r in result["rows"]))
+    rows = {(r["model"], r["bucket"]): r for r in result["rows"]}
+    n = max((r["n"] for r in result["rows"]), default=0)
+    out = []
+    for title, keys in (("in the hole", ("l1_hole", "psnr_hole", "ssim_hole")), ("full image", ("l1", "psnr", "ssim"))):
+        out += [f"**{size}², {n} photos — {title}: L1 (grey levels, lower is better) / PSNR dB / SSIM**", ""]
+        header = ["method", *buckets, "s / image"]
+        out += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for model in models:
+            cells = [model]
+            times = []
+            for b in buckets:
+                r = rows.get((model, b))
+                if r is None:
+                    cells.append("–")
+                    continue
+                cells.append(f"{_f(r[keys[0]], 2)} / {_f(r[keys[1]], 2)} / {_f(r[keys[2]], 3)}")
+                times.append(r.get("seconds_per_image") or 0.0)
+            cells.append(_f(float(np.mean(times)), 2) if times else "–")
+            out.append("| " + " | ".join(cells) + " |")
+        out.append("")
+    return out
+
+
+def blind_table(result: dict[str, Any], size: int, n_photos: int) -> list[str]:
+    out = [
+        f"**Blind restoration, {size}², {n_photos} photos × five synthetic damage kinds** — mask BCE / IoU of the "
+        "predicted damage; PSNR dB / SSIM of the restored photo; the untouched damaged input and OpenCV Telea given "
+        "the true damage mask for comparison",
+        "",
+    ]
+    header = ["method", "damage", "n", "mask BCE", "mask IoU", "restored", "input", "Telea + true mask", "s / image"]
+    out += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for r in result["restoration"]:
+        out.append(
+            f"| {r['model']} | {r['kind']} | {r['n']} | {_f(r['mask_bce'], 3)} | {_f(r['mask_iou'], 3)} | "
+            f"{_f(r['psnr'], 2)} / {_f(r['ssim'], 3)} | {_f(r['input_psnr'], 2)} / {_f(r['input_ssim'], 3)} | "
+            f"{_f(r.get('telea_true_mask_psnr'), 2)} / {_f(r.get('telea_true_mask_ssim'), 3)} | "
+            f"{_f(r.get('seconds_per_image'), 2)} |"
+        )
+    out.append("")
+    return out
+
+
+def markdown(table: dict[str, Any]) -> str:
+    s = table["settings"]
+    counts = ", ".join(f"{len(table['fill'][k]['settings']['images'])} at {k}²" for k in table["fill"])
+    lines = [
+        BEGIN,
+        "",
+        f"Measured {table['date']} on {table['machine']['cpu_count']} CPU cores ({table['machine']['platform']}; "
+        f"load average {table['machine']['load_average']} at the start — times are noisy, compare within a table) by "
+        f"`{s['command']}`. Photos: {s['photo_source']} ({counts}; photos with a short side of at least the "
+        "evaluation size first, by name; each scaled so its short side is the size, then centre-cropped). "
+        f"Holes: generated free-form strokes per hole-ratio bucket plus the centre box, seed {s['seed']}; every method "
+        "sees the same holes. Every number is in `table.json`.",
+        "",
+    ]
+    for size, result in table["fill"].items():
+        lines += fill_tables(result, int(size))
+    if table.get("blind"):
+        blind = table["blind"]
+        lines += blind_table(blind, blind["settings"]["size"], len(blind["settings"]["images"]))
+    lines += ["**Defaults chosen from this table** (`inpaint_studio/engine/defaults.py`):", ""]
+    for task, d in table["defaults"].items():
+        lines.append(f"- {task}: `{d['method']}` — {d['why']}")
+    if table["left_out"]:
+        lines += ["", "**Left out:**", ""]
+        lines += [f"- `{name}`: {why}" for name, why in table["left_out"].items()]
+    lines += ["", "![contact sheet](contact_sheet.png)", "", END]
+    return "\n".join(lines)
+
+
+def write_readme(section: str, readme: Path) -> None:
+    text = readme.read_text(encoding="utf-8") if readme.is_file() else "# models/\n\n"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + section + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    atomic_write_text(readme, text)
+
+
+# --- contact sheet ---------------------------------------------------------------------------------------
+
+
+def _label(tile: np.ndarray, text: str) -> np.ndarray:
+    bar = np.full((18, tile.shape[1], 3), 255, np.uint8)
+    cv2.putText(bar, text, (4, 13), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (0, 0, 0), 1, cv2.LINE_AA)
+    return np.vstack([bar, tile])
+
+
+def contact_sheet(photos: list[Path], methods: list[str], size: int, seed: int) -> np.ndarray:
+    """Rows: photos; columns: input with the hole (grey), mask, each method's fill, ground truth."""
+    from inpaint_studio.core.hd import HDConfig, HDStrategy
+    from inpaint_studio.engine.manager import ModelManager
+
+    bucket = BUCKETS[SHEET_BUCKET]
+    cases = []
+    for path in photos:
+        image = prepare(load_rgb(path), size)
+        mask = generated_mask(size, bucket, seed, path.name, SHEET_BUCKET)  # the very holes the table scored
+        holed = image.copy()
+        holed[mask > 0] = 128
+        cases.append([holed, np.repeat(mask[..., None], 3, axis=2)])
+    manager = ModelManager(hd_config=HDConfig(strategy=HDStrategy.ORIGINAL))
+    for name in methods:
+        manager.activate(name, load=True)
+        for path, row in zip(photos, cases, strict=True):
+            image = prepare(load_rgb(path), size)
+            mask = generated_mask(size, bucket, seed, path.name, SHEET_BUCKET)
+            row.append(manager.run(image, mask))
+        manager.unload()
+    for path, row in zip(photos, cases, strict=True):
+        row.append(prepare(load_rgb(path), size))
+    titles = ["input + hole", "mask", *methods, "ground truth"]
+    grid = []
+    for r, row in enumerate(cases):
+        tiles = [cv2.resize(t, (SHEET_TILE, SHEET_TILE), interpolation=cv2.INTER_AREA) for t in row]
+        if r == 0:
+            tiles = [_label(t, title) for t, title in zip(tiles, titles, strict=True)]
+        gap = np.full((tiles[0].shape[0], 2, 3), 255, np.uint8)
+        line = [x for t in tiles for x in (t, gap)][:-1]
+        grid.append(np.hstack(line))
+        grid.append(np.full((2, grid[-1].shape[1], 3), 255, np.uint8))
+    return np.vstack(grid[:-1])
+
+
+# --- main ------------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--limit", type=int, default=12, help="photos at the smallest size (default 12)")
+    ap.add_argument("--large-limit", type=int, help="photos at the larger sizes (default half of --limit)")
+    ap.add_argument("--sizes", default="256,512", help="comma-separated evaluation sizes; the first is also blind")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-blind", action="store_true", help="skip the blind restoration part")
+    ap.add_argument("--out", type=Path, default=SHIPPED_MODELS_DIR, help="folder for table.json, README.md, sheet")
+    args = ap.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    large_limit = args.large_limit if args.large_limit is not None else max(1, math.ceil(args.limit / 2))
+    folder, source = photo_folder()
+    if folder == SAMPLES_DIR:
+        print(f"note: photos from {source}", file=sys.stderr)
+    fill, blind, left_out = method_groups()
+    print(f"fill methods: {', '.join(fill)}; blind: {', '.join(blind) or 'none'}", file=sys.stderr)
+    for name, why in left_out.items():
+        print(f"left out {name}: {why}", file=sys.stderr)
+
+    started = time.perf_counter()
+    table: dict[str, Any] = {
+        "format": TABLE_FORMAT,
+        "version": 1,
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "settings": {
+            "command": "python benchmarks/model_table.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "photo_source": source,
+            "photo_folder": str(folder),
+            "sizes": sizes,
+            "limit": args.limit,
+            "large_limit": large_limit,
+            "seed": args.seed,
+            "buckets": ["10-20%", "20-30%", "30-40%", "centre"],
+        },
+        "fill": {},
+        "blind": None,
+        "left_out": left_out,
+    }
+
+    def progress(fraction: float, message: str) -> None:
+        print(f"\r[{time.perf_counter() - started:6.0f} s] {fraction:5.1%} {message:<60}", end="", file=sys.stderr)
+
+    for k, size in enumerate(sizes):
+        photos = pick_photos(folder, size, args.limit if k == 0 else large_limit)
+        result = evaluate(photos, fill, generate=BUCKETS, seed=args.seed, size=size, progress=progress)
+        table["fill"][str(size)] = result.to_dict()
+        print(file=sys.stderr)
+    if blind and not args.no_blind:
+        photos = pick_photos(folder, sizes[0], args.limit)
+        result = evaluate(photos, blind, generate=[], seed=args.seed, size=sizes[0], contaminate=True, progress=progress)
+        table["blind"] = result.to_dict()
+        print(file=sys.stderr)
+
+    table["defaults"] = {}
+    for task, fallback in (("fill", "telea"), ("blind", "classical_restore")):
+        name, why = choose_default(table, task, available=fill if task == "fill" else blind)
+        table["defaults"][task] = {"method": name or fallback, "why": why if name else f"nothing measured: {fallback}"}
+    table["seconds"] = round(time.perf_counter() - started, 1)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    sheet_photos = pick_photos(folder, sizes[0], args.limit)[:SHEET_ROWS]
+    sheet = contact_sheet(sheet_photos, fill, sizes[0], args.seed)
+    save_image(args.out / "contact_sheet.png", sheet, overwrite=True)
+    atomic_write_text(args.out / "table.json", json.dumps(table, indent=2) + "\n")
+    write_readme(markdown(table), args.out / "README.md")
+    for name in fill:
+        score = fill_score(table, name)
+        print(f"{name}: hole L1 over 20-40 % at {sizes[0]}² = {_f(score[0] if score else None, 2)}", file=sys.stderr)
+    print(f"wrote {args.out / 'table.json'}, README.md and contact_sheet.png in {table['seconds']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

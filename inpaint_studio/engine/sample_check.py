@@ -1,0 +1,146 @@
+"""A shipped checkpoint carries the numbers it gave on one bundled photo, so anyone (and the test suite) can
+check that the weights in models/ load through the engine and still produce what was recorded.
+
+The recorded block is a top-level field of the checkpoint JSON:
+
+    "sample_check": {"image": "chelsea.png", "size": 256, "bucket": [0.2, 0.3], "seed": 0,
+                     "l1_hole": 17.3, "psnr_hole": 21.0, "ssim_hole": 0.41}
+
+The photo comes from resources/samples, is prepared exactly as `evaluate` prepares photos (short side scaled to
+`size`, centre crop) and gets the generated free-form hole of `bucket` that `evaluate` would give it.
+
+    .venv/bin/python -m inpaint_studio.engine.sample_check models/NAME.json            # check
+    .venv/bin/python -m inpaint_studio.engine.sample_check --record models/NAME.json   # measure and record
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from inpaint_studio.core.atomic import atomic_write_text
+from inpaint_studio.core.errors import CheckpointError, InpaintStudioError
+from inpaint_studio.core.paths import SAMPLES_DIR
+
+SAMPLE_IMAGE = "chelsea.png"
+KEY = "sample_check"
+# Allowed drift between the machine that recorded and the one that checks (BLAS, CPU vs GPU, float16).
+TOLERANCE: dict[str, float] = {"l1_hole": 0.5, "psnr_hole": 0.3, "ssim_hole": 0.01}
+
+
+def measure(
+    checkpoint: str | Path,
+    *,
+    image: str = SAMPLE_IMAGE,
+    size: int = 256,
+    bucket: tuple[float, float] = (0.2, 0.3),
+    seed: int = 0,
+    device: str = "cpu",
+) -> dict[str, Any]:
+    """Load `checkpoint` through the engine (its JSON names the method), fill the sample's hole and score it."""
+    from inpaint_studio.core.imageio import load_rgb
+    from inpaint_studio.core.metrics import image_metrics
+    from inpaint_studio.engine.base import create_method
+    from inpaint_studio.engine.checkpoints import checkpoint_files, read_metadata
+    from inpaint_studio.engine.evaluate import generated_mask, prepare
+
+    st_path, _ = checkpoint_files(checkpoint)
+    meta = read_metadata(st_path)
+    method = create_method(meta["method"], checkpoint=st_path, device=device)
+    method.load()
+    photo = prepare(load_rgb(SAMPLES_DIR / image), size)
+    mask = generated_mask(size, tuple(bucket), seed, image, 0)
+    try:
+        filled = method.inpaint(photo, mask)
+    finally:
+        method.unload()
+    scores = image_metrics(filled, photo, mask)
+    return {
+        "image": image,
+        "size": size,
+        "bucket": list(bucket),
+        "seed": seed,
+        **{k: round(float(scores[k]), 4) for k in TOLERANCE},
+    }
+
+
+def recorded(checkpoint: str | Path) -> dict[str, Any] | None:
+    from inpaint_studio.engine.checkpoints import read_metadata
+
+    block = read_metadata(checkpoint).get(KEY)
+    return block if isinstance(block, dict) else None
+
+
+def check(checkpoint: str | Path, *, device: str = "cpu", tolerance: Mapping[str, float] | None = None) -> list[str]:
+    """Problems found (empty = the checkpoint reproduces its recorded numbers), one line each."""
+    tol = {**TOLERANCE, **(tolerance or {})}
+    name = Path(checkpoint).name
+    block = recorded(checkpoint)
+    if block is None:
+        return [f"{name}: no '{KEY}' recorded (run `python -m inpaint_studio.engine.sample_check --record`)"]
+    try:
+        got = measure(
+            checkpoint,
+            image=str(block.get("image", SAMPLE_IMAGE)),
+            size=int(block.get("size", 256)),
+            bucket=tuple(block.get("bucket", (0.2, 0.3))),
+            seed=int(block.get("seed", 0)),
+            device=device,
+        )
+    except (InpaintStudioError, OSError, ValueError, TypeError) as exc:
+        return [f"{name}: cannot be measured: {exc}"]
+    problems = []
+    for key, allowed in tol.items():
+        want = block.get(key)
+        if not isinstance(want, int | float):
+            problems.append(f"{name}: recorded {key} is missing")
+        elif not (math.isfinite(got[key]) and abs(got[key] - want) <= allowed):
+            problems.append(f"{name}: {key} is {got[key]:.4f}, recorded {want:.4f} (tolerance {allowed})")
+    return problems
+
+
+def record(checkpoint: str | Path, *, device: str = "cpu", **settings: Any) -> dict[str, Any]:
+    """Measure and write the block into the checkpoint's JSON (atomically); returns it."""
+    from inpaint_studio.engine.checkpoints import checkpoint_files
+
+    block = measure(checkpoint, device=device, **settings)
+    _, json_path = checkpoint_files(checkpoint)
+    try:
+        doc = json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"cannot read {json_path.name}: {exc}") from None
+    doc[KEY] = block
+    atomic_write_text(json_path, json.dumps(doc, indent=1) + "\n")
+    return block
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m inpaint_studio.engine.sample_check", description=__doc__.split("\n\n")[0])
+    ap.add_argument("checkpoints", nargs="+", type=Path)
+    ap.add_argument("--record", action="store_true", help="measure and write the numbers into each JSON")
+    ap.add_argument("--device", default="cpu")
+    args = ap.parse_args(argv)
+    failed = 0
+    for path in args.checkpoints:
+        try:
+            if args.record:
+                print(f"{path}: recorded {record(path, device=args.device)}")
+                continue
+            problems = check(path, device=args.device)
+        except InpaintStudioError as exc:
+            problems = [f"{path}: {exc}"]
+        for line in problems:
+            print(line, file=sys.stderr)
+        failed += bool(problems)
+        if not problems:
+            print(f"{path}: matches its recorded numbers")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""Default methods come from the measured table: the best *available* method wins, a broken table falls back,
+and the CLI without --model uses the table's choice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import imagegen as gen
+import numpy as np
+import pytest
+from PIL import Image
+
+from inpaint_studio import cli
+from inpaint_studio.core import paths
+from inpaint_studio.engine import base
+from inpaint_studio.engine.base import create_method
+from inpaint_studio.engine.defaults import (
+    TABLE_FORMAT,
+    choose_default,
+    default_method,
+    measured_summary,
+)
+
+
+def _fill_rows(scores: dict[str, tuple[float, float]]) -> list[dict[str, Any]]:
+    """{method: (hole L1, seconds per image)} → rows for the 20–30 % and 30–40 % buckets (plus a decoy
+    10–20 % row that must not count)."""
+    rows = []
+    for model, (l1, seconds) in scores.items():
+        for bucket in ("20-30%", "30-40%"):
+            rows.append({"model": model, "bucket": bucket, "n": 3, "l1_hole": l1, "seconds_per_image": seconds})
+        rows.append({"model": model, "bucket": "10-20%", "n": 3, "l1_hole": 0.5, "seconds_per_image": 0.0})
+    return rows
+
+
+def _table(path: Path, fill: dict[str, tuple[float, float]], blind: dict[str, tuple[float, float]] | None = None) -> Path:
+    """A minimal models/table.json; `blind` maps method → (restored PSNR, input PSNR)."""
+    table = {
+        "format": TABLE_FORMAT,
+        "version": 1,
+        "fill": {
+            # The smallest size decides; a 512² entry with the opposite ranking must be ignored.
+            "512": {"buckets": ["20-30%", "30-40%"], "rows": _fill_rows({m: (100 - l1, t) for m, (l1, t) in fill.items()})},
+            "256": {"buckets": ["20-30%", "30-40%"], "rows": _fill_rows(fill)},
+        },
+        "blind": {
+            "restoration": [
+                {"model": m, "kind": k, "n": 2, "psnr": p + d, "input_psnr": i}
+                for m, (p, i) in (blind or {}).items()
+                for k, d in (("contamination", 0.5), ("scratch", -0.5))
+            ]
+        },
+    }
+    path.write_text(json.dumps(table), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def fake_blind(monkeypatch):
+    """A registered, available blind method (no weights) next to classical_restore."""
+
+    class FakeBlind(base.InpaintMethod):
+        name = "test_blind"
+        capabilities = base.Capabilities(needs_mask=False, blind=True)
+
+        def inpaint(self, image, mask, edges=None, progress=None, cancel=None):
+            return image.copy()
+
+    base._ensure_builtin_methods()
+    monkeypatch.setitem(base._REGISTRY, "test_blind", base.MethodSpec("test_blind", "", FakeBlind.capabilities, FakeBlind))
+    return "test_blind"
+
+
+def test_best_available_fill_method_is_chosen(tmp_path):
+    table = _table(tmp_path / "t.json", {"telea": (20.0, 0.01), "navier_stokes": (15.0, 0.01), "fsr_fast": (18.0, 2.0)})
+    assert default_method("fill", table) == "navier_stokes"
+    table = _table(tmp_path / "t.json", {"telea": (20.0, 0.01), "navier_stokes": (25.0, 0.01), "fsr_fast": (12.0, 2.0)})
+    assert default_method("fill", table) == "fsr_fast"
+
+
+def test_better_method_without_weights_is_skipped(tmp_path):
+    assert not create_method("deepfill_v2").is_available()  # no checkpoint in the isolated user dirs
+    table = _table(tmp_path / "t.json", {"deepfill_v2": (5.0, 0.3), "telea": (20.0, 0.01), "fsr_fast": (19.0, 2.0)})
+    assert default_method("fill", table) == "fsr_fast"
+    # The caller's own list of available methods is honoured too (the UI passes it).
+    assert default_method("fill", table, available=["telea", "deepfill_v2"]) == "deepfill_v2"
+
+
+def test_near_tie_goes_to_the_faster_method(tmp_path):
+    # fsr_fast is 1 % better (inside the 2 % near-tie) but 200× slower: telea wins.
+    table = _table(tmp_path / "t.json", {"telea": (20.0, 0.01), "fsr_fast": (19.8, 2.0)})
+    assert default_method("fill", table) == "telea"
+    # 5 % better is a real difference: the slower, better method wins.
+    table = _table(tmp_path / "t.json", {"telea": (20.0, 0.01), "fsr_fast": (19.0, 2.0)})
+    assert default_method("fill", table) == "fsr_fast"
+    # Equal speed (timing noise): the lower L1 decides even inside the near-tie.
+    name, why = choose_default(json.loads(table.read_text()) | {"fill": {"256": {"rows": _fill_rows(
+        {"telea": (20.0, 0.010), "navier_stokes": (19.9, 0.011)})}}}, "fill", ["telea", "navier_stokes"])
+    assert name == "navier_stokes" and "19.90" in why
+
+
+def test_blind_default_is_the_highest_psnr_gain(tmp_path, fake_blind):
+    table = _table(tmp_path / "t.json", {}, blind={"classical_restore": (30.0, 27.0), fake_blind: (31.0, 26.0)})
+    assert default_method("blind", table) == fake_blind  # +5 dB beats +3 dB
+    table = _table(tmp_path / "t.json", {}, blind={"classical_restore": (30.0, 27.0), "vcnet": (40.0, 26.0)})
+    assert default_method("blind", table) == "classical_restore"  # vcnet has no weights here
+
+
+@pytest.mark.parametrize(
+    "content",
+    [None, b"", b"{not json", b"\xff\xfe\x00", b"[1, 2]", b'{"format": "something-else", "fill": {}}',
+     json.dumps({"format": TABLE_FORMAT, "fill": [1, 2], "blind": "x"}).encode(),
+     json.dumps({"format": TABLE_FORMAT, "fill": {"abc": {"rows": [{"model": "telea", "bucket": "20-30%"}]}}}).encode(),
+     json.dumps({"format": TABLE_FORMAT, "fill": {"256": {"rows": [
+         {"model": "navier_stokes", "bucket": "20-30%", "l1_hole": "12"},
+         {"model": "navier_stokes", "bucket": "30-40%", "l1_hole": None}]}}}).encode()],
+    ids=["missing", "empty", "bad-json", "not-utf8", "list", "other-format", "wrong-shapes", "bad-size", "bad-numbers"],
+)
+def test_missing_or_corrupt_table_falls_back(tmp_path, content):
+    path = tmp_path / "table.json"
+    if content is not None:
+        path.write_bytes(content)
+    assert default_method("fill", path) == "telea"
+    assert default_method("blind", path) == "classical_restore"
+    assert isinstance(measured_summary(path), dict)
+
+
+def test_table_with_no_available_method_falls_back(tmp_path):
+    table = _table(tmp_path / "t.json", {"deepfill_v2": (5.0, 0.3)}, blind={"vcnet": (40.0, 26.0)})
+    assert default_method("fill", table) == "telea"
+    assert default_method("blind", table) == "classical_restore"
+
+
+def test_measured_summary_reads_the_20_30_bucket_and_blind_gain(tmp_path):
+    table = _table(tmp_path / "t.json", {"telea": (21.23, 0.01)}, blind={"classical_restore": (30.0, 27.0)})
+    summary = measured_summary(table)
+    assert summary["telea"] == "hole L1 21.2 @20–30 %, 0.01 s / image"
+    assert summary["classical_restore"] == "restoration +3.0 dB PSNR"
+
+
+# --- the CLI -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def shipped(tmp_path, monkeypatch) -> Path:
+    """Point the shipped models folder (and so the default table path) at an empty temp folder."""
+    folder = tmp_path / "models"
+    folder.mkdir()
+    monkeypatch.setattr(paths, "SHIPPED_MODELS_DIR", folder)
+    return folder
+
+
+def _photo(tmp_path: Path) -> tuple[Path, Path, np.ndarray, np.ndarray]:
+    image = gen.textured(40, 48, seed=3)
+    mask = gen.box_mask(40, 48, 8, 10, 30, 36)
+    Image.fromarray(image).save(tmp_path / "photo.png")
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    return tmp_path / "photo.png", tmp_path / "mask.png", image, mask
+
+
+def _read(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def test_cli_without_model_uses_the_tables_choice(tmp_path, shipped, capsys):
+    image_path, mask_path, image, mask = _photo(tmp_path)
+    ns = create_method("navier_stokes").inpaint(image, mask)
+    assert not np.array_equal(ns, create_method("telea").inpaint(image, mask))  # the test can tell them apart
+
+    _table(shipped / "table.json", {"telea": (20.0, 0.01), "navier_stokes": (15.0, 0.01)})
+    assert cli.main(["inpaint", str(image_path), "--mask", str(mask_path), "-o", str(tmp_path / "a.png")]) == 0
+    assert np.array_equal(_read(tmp_path / "a.png"), ns)
+
+    out_dir = tmp_path / "batch"
+    (tmp_path / "in").mkdir()
+    Image.fromarray(image).save(tmp_path / "in" / "photo.png")
+    assert cli.main(["batch", "--images", str(tmp_path / "in"), "--masks", str(mask_path), "-o", str(out_dir)]) == 0
+    assert np.array_equal(_read(out_dir / "photo.png"), ns)
+
+    # No table at all: telea, as before.
+    (shipped / "table.json").unlink()
+    assert cli.main(["inpaint", str(image_path), "--mask", str(mask_path), "-o", str(tmp_path / "b.png")]) == 0
+    assert np.array_equal(_read(tmp_path / "b.png"), create_method("telea").inpaint(image, mask))
+
+
+def test_cli_without_model_or_mask_runs_the_blind_default(tmp_path, shipped, fake_blind, capsys):
+    image_path, _, image, _ = _photo(tmp_path)
+    image[5:7, :] = 255  # a bright line that classical_restore changes and the fake blind method leaves
+    Image.fromarray(image).save(image_path)
+    restored = create_method("classical_restore").inpaint(image, None)
+    assert not np.array_equal(restored, image)  # the test can tell the two methods apart
+    _table(shipped / "table.json", {}, blind={"classical_restore": (30.0, 27.0), fake_blind: (31.0, 26.0)})
+    assert cli.main(["inpaint", str(image_path), "-o", str(tmp_path / "a.png")]) == 0
+    assert np.array_equal(_read(tmp_path / "a.png"), image)  # the fake blind method: untouched
+    (shipped / "table.json").unlink()
+    assert cli.main(["inpaint", str(image_path), "-o", str(tmp_path / "b.png")]) == 0
+    assert np.array_equal(_read(tmp_path / "b.png"), restored)
+
+
+def test_models_lists_measured_numbers_and_defaults(shipped, capsys):
+    _table(shipped / "table.json", {"telea": (21.23, 0.01), "navier_stokes": (15.0, 0.02)})
+    assert cli.main(["models"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    block = lines[lines.index(next(ln for ln in lines if ln.startswith("navier_stokes "))) :][:3]
+    assert any("measured: hole L1 15.0 @20–30 %" in ln and "default for fill" in ln for ln in block)
+    assert any("measured: hole L1 21.2 @20–30 %" in ln for ln in lines)

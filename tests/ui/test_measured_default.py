@@ -1,0 +1,36 @@
+"""The desktop app preselects the best measured model from models/table.json (not a hard-coded name) and
+shows its measured numbers; a stored choice of the user's still wins."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from inpaint_studio.core import paths
+from inpaint_studio.engine.defaults import TABLE_FORMAT
+
+
+@pytest.fixture
+def shipped_table(tmp_path, monkeypatch):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    rows = [
+        {"model": m, "bucket": b, "n": 2, "l1_hole": l1, "seconds_per_image": 0.01}
+        for m, l1 in (("telea", 20.0), ("navier_stokes", 15.0))
+        for b in ("20-30%", "30-40%")
+    ]
+    table = {"format": TABLE_FORMAT, "version": 1, "fill": {"256": {"rows": rows}}}
+    (folder / "table.json").write_text(json.dumps(table))
+    monkeypatch.setattr(paths, "SHIPPED_MODELS_DIR", folder)
+    return folder
+
+
+def test_initial_model_is_the_measured_best_with_its_numbers(shipped_table, window):
+    assert window.panel.current_model == "navier_stokes"
+    assert "measured: hole L1 15.0 @20–30 %" in window.panel.model_status.text()
+    window.panel.select_model("telea")
+    assert "hole L1 20.0" in window.panel.model_status.text()
+    assert window.settings.get("model") == "telea"  # the user's pick is remembered ...
+    window._on_models(list(window.models.values()))
+    assert window.panel.current_model == "telea"  # ... and wins over the table next time
