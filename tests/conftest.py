@@ -13,8 +13,9 @@ import pytest  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory, monkeypatch):
-    """Every test gets empty user data/config directories."""
+    """Every test gets empty user data/config/cache directories."""
     root = tmp_path_factory.mktemp("userdirs")
     monkeypatch.setenv("INPAINT_STUDIO_DATA_DIR", str(root / "data"))
     monkeypatch.setenv("INPAINT_STUDIO_CONFIG_DIR", str(root / "config"))
+    monkeypatch.setenv("INPAINT_STUDIO_CACHE_DIR", str(root / "cache"))  # fetched photos/HED trunk stay unseen
     yield

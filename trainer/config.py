@@ -50,6 +50,7 @@ class TrainConfig:
     network: dict[str, Any] = field(default_factory=dict)  # extra constructor kwargs, recipe-specific
     init_from: str = ""  # run dir or training checkpoint whose networks seed this stage (joint stages)
     vgg_weights: str = ""  # torchvision vgg19 .pth; without it the VGG-based terms are off
+    feature_trunk: str = ""  # vgg19 | hed | none; "" = vgg19 with vgg_weights, else hed once fetched, else none
     seed: int = 0
     device: str = "auto"
     amp: bool = True  # only takes effect on CUDA

