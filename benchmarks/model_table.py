@@ -21,6 +21,7 @@ import json
 import math
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -99,6 +100,20 @@ def machine() -> dict[str, Any]:
     }
 
 
+def code_version() -> dict[str, Any]:
+    """The commit measured, and the package files that differed from it (a shared checkout moves)."""
+    root = Path(__file__).resolve().parents[1]
+
+    def git(*cmd: str) -> str:
+        try:
+            return subprocess.run(["git", *cmd], cwd=root, capture_output=True, text=True, timeout=30).stdout
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    dirty = [line[3:] for line in git("status", "--porcelain", "--", "inpaint_studio").splitlines() if line]
+    return {"commit": git("rev-parse", "--short", "HEAD").strip() or None, "uncommitted": dirty}
+
+
 # --- Markdown --------------------------------------------------------------------------------------------
 
 
@@ -175,6 +190,11 @@ def markdown(table: dict[str, Any]) -> str:
     if table.get("blind"):
         blind = table["blind"]
         lines += blind_table(blind, blind["settings"]["size"], len(blind["settings"]["images"]))
+        if blind.get("date"):
+            code = blind.get("code") or {}
+            lines += [f"(blind part measured {blind['date']}, code {code.get('commit', '?')}"
+                      + (f", with uncommitted changes in {', '.join(code['uncommitted'])}" if code.get("uncommitted") else "")
+                      + ")", ""]
     lines += ["**Defaults chosen from this table** (`inpaint_studio/engine/defaults.py`):", ""]
     for task, d in table["defaults"].items():
         lines.append(f"- {task}: `{d['method']}` — {d['why']}")
@@ -243,6 +263,16 @@ def contact_sheet(photos: list[Path], methods: list[str], size: int, seed: int) 
 # --- main ------------------------------------------------------------------------------------------------
 
 
+def _previous_table(path: Path) -> dict[str, Any]:
+    try:
+        table = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"error: --blind-only needs an existing {path}: {exc}") from None
+    if table.get("format") != TABLE_FORMAT or not table.get("fill"):
+        raise SystemExit(f"error: {path} is not a model table with fill results")
+    return table
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--limit", type=int, default=12, help="photos at the smallest size (default 12)")
@@ -250,6 +280,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="256,512", help="comma-separated evaluation sizes; the first is also blind")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-blind", action="store_true", help="skip the blind restoration part")
+    ap.add_argument(
+        "--blind-only",
+        action="store_true",
+        help="re-measure only the blind part (after a detector change) into the existing table.json",
+    )
     ap.add_argument("--out", type=Path, default=SHIPPED_MODELS_DIR, help="folder for table.json, README.md, sheet")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -263,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"left out {name}: {why}", file=sys.stderr)
 
     started = time.perf_counter()
-    table: dict[str, Any] = {
+    previous = _previous_table(args.out / "table.json") if args.blind_only else None
+    table: dict[str, Any] = previous or {
         "format": TABLE_FORMAT,
         "version": 1,
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -278,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
             "seed": args.seed,
             "buckets": ["10-20%", "20-30%", "30-40%", "centre"],
         },
+        "code": code_version(),
         "fill": {},
         "blind": None,
         "left_out": left_out,
@@ -286,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     def progress(fraction: float, message: str) -> None:
         print(f"\r[{time.perf_counter() - started:6.0f} s] {fraction:5.1%} {message:<60}", end="", file=sys.stderr)
 
-    for k, size in enumerate(sizes):
+    for k, size in enumerate([] if previous else sizes):
         photos = pick_photos(folder, size, args.limit if k == 0 else large_limit)
         result = evaluate(photos, fill, generate=BUCKETS, seed=args.seed, size=size, progress=progress)
         table["fill"][str(size)] = result.to_dict()
@@ -295,24 +332,32 @@ def main(argv: list[str] | None = None) -> int:
         photos = pick_photos(folder, sizes[0], args.limit)
         result = evaluate(photos, blind, generate=[], seed=args.seed, size=sizes[0], contaminate=True, progress=progress)
         table["blind"] = result.to_dict()
+        table["blind"]["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        table["blind"]["code"] = code_version()
         print(file=sys.stderr)
 
     table["defaults"] = {}
     for task, fallback in (("fill", "telea"), ("blind", "classical_restore")):
         name, why = choose_default(table, task, available=fill if task == "fill" else blind)
         table["defaults"][task] = {"method": name or fallback, "why": why if name else f"nothing measured: {fallback}"}
-    table["seconds"] = round(time.perf_counter() - started, 1)
+    if previous:
+        table["settings"]["blind_command"] = "python benchmarks/model_table.py " + " ".join(
+            argv if argv is not None else sys.argv[1:]
+        )
+    else:
+        table["seconds"] = round(time.perf_counter() - started, 1)
 
     args.out.mkdir(parents=True, exist_ok=True)
-    sheet_photos = pick_photos(folder, sizes[0], args.limit)[:SHEET_ROWS]
-    sheet = contact_sheet(sheet_photos, fill, sizes[0], args.seed)
-    save_image(args.out / "contact_sheet.png", sheet, overwrite=True)
+    if not previous:
+        sheet_photos = pick_photos(folder, sizes[0], args.limit)[:SHEET_ROWS]
+        sheet = contact_sheet(sheet_photos, fill, sizes[0], args.seed)
+        save_image(args.out / "contact_sheet.png", sheet, overwrite=True)
     atomic_write_text(args.out / "table.json", json.dumps(table, indent=2) + "\n")
     write_readme(markdown(table), args.out / "README.md")
     for name in fill:
         score = fill_score(table, name)
         print(f"{name}: hole L1 over 20-40 % at {sizes[0]}² = {_f(score[0] if score else None, 2)}", file=sys.stderr)
-    print(f"wrote {args.out / 'table.json'}, README.md and contact_sheet.png in {table['seconds']:.0f} s")
+    print(f"wrote {args.out / 'table.json'} and README.md in {time.perf_counter() - started:.0f} s")
     return 0
 
 

@@ -126,6 +126,9 @@ def choose_default(
             why += f", within {NEAR_TIE:.0%} of the lowest and faster ({seconds:.2f} s / image)"
         else:
             why += ", the lowest"
+        others = [f"{n} {s[0]:.2f}" for n, s in near if n != name]
+        if others:  # say so when the win is inside the noise
+            why += f" (near-tie within {NEAR_TIE:.0%}: {', '.join(others)})"
         return name, why
     if task == "blind":
         gains = [(n, g) for n in names if (g := blind_score(table, n)) is not None]
