@@ -49,7 +49,18 @@ def _tiny_checkpoint(folder: Path) -> Path:
     return save_checkpoint(folder / "tiny", "deepfill_v2", {"generator": net}, components)
 
 
-def test_checker_passes_a_true_record_and_reports_a_wrong_one(tmp_path):
+@pytest.fixture
+def one_thread():
+    # Tiny convolutions on a shared CPU: thread start-up dominates, one thread is ~10x faster.
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_checker_passes_a_true_record_and_reports_a_wrong_one(tmp_path, one_thread):
     st = _tiny_checkpoint(tmp_path)
     assert sample_check.check(st)[0].endswith("(run `python -m inpaint_studio.engine.sample_check --record`)")
 
