@@ -314,14 +314,17 @@ def format_table(result: EvalResult) -> str:
             cells += [_fmt(r["psnr"], 2), _fmt(r["ssim"], 4), _fmt(r["l1_hole"], 2)] if r else ["–"] * 3
         lines.append("| " + " | ".join(cells) + " |")
     if result.restoration:
-        lines += ["", "Blind restoration of damaged photos (input = the damaged photo, untouched):", ""]
-        cols = ["model", "damage", "n", "mask BCE", "mask IoU", "PSNR", "SSIM", "input PSNR", "input SSIM"]
+        lines += ["", "Blind restoration of damaged photos (input = the damaged photo, untouched; Telea + true mask ="
+                  " OpenCV Telea told exactly where the damage is):", ""]
+        cols = ["model", "damage", "n", "mask BCE", "mask IoU", "PSNR", "SSIM", "input PSNR", "input SSIM",
+                "Telea + true mask PSNR"]
         lines.append("| " + " | ".join(cols) + " |")
         lines.append("|" + "---|" * len(cols))
         for r in result.restoration:
             lines.append(
                 f"| {r['model']} | {r['kind']} | {r['n']} | {_fmt(r['mask_bce'], 4)} | {_fmt(r['mask_iou'], 4)} | "
-                f"{_fmt(r['psnr'], 2)} | {_fmt(r['ssim'], 4)} | {_fmt(r['input_psnr'], 2)} | {_fmt(r['input_ssim'], 4)} |"
+                f"{_fmt(r['psnr'], 2)} | {_fmt(r['ssim'], 4)} | {_fmt(r['input_psnr'], 2)} | {_fmt(r['input_ssim'], 4)} | "
+                f"{_fmt(r.get('telea_true_mask_psnr'), 2)} |"
             )
     return "\n".join(lines)
 
