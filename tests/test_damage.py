@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from inpaint_studio.core.damage import damage_cues, damage_mask, detect_damage
+from inpaint_studio.core.damage import damage_cues, damage_mask, detect_damage, restore_hole
 from inpaint_studio.core.errors import Cancelled, InpaintStudioError, MaskError
 from inpaint_studio.core.imageio import load_rgb
 from inpaint_studio.core.paths import RESOURCES_DIR
@@ -53,10 +53,10 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float(10 * np.log10(255.0**2 / max(np.mean((a.astype(float) - b.astype(float)) ** 2), 1e-9)))
 
 
-# Mean IoU floors per kind on 3 photos × seeds 0, 1 (measured 0.39 / 0.42 / 0.56 when written; the
+# Mean IoU floors per kind on 3 photos × seeds 0, 1 (measured 0.41 / 0.47 / 0.61 when written; the
 # detector before stroke interiors scored about 0.25 / 0.05 / 0.07), and the mean PSNR gain of the blind
-# restore over the untouched damaged photo (measured +2.5 / +3.7 / +5.3 dB; ink and graffiti used to lose).
-@pytest.mark.parametrize(("kind", "iou_floor", "gain_floor"), [("scratch", 0.3, 1.5), ("ink", 0.3, 2.0), ("graffiti", 0.45, 3.0)])
+# restore over the untouched damaged photo (measured +3.0 / +4.8 / +6.4 dB; ink and graffiti used to lose).
+@pytest.mark.parametrize(("kind", "iou_floor", "gain_floor"), [("scratch", 0.3, 1.5), ("ink", 0.35, 3.0), ("graffiti", 0.5, 4.0)])
 def test_damage_is_found_and_blind_restore_repairs_it(photos, kind, iou_floor, gain_floor):
     method = create_method("classical_restore")
     ious, trivial, gains = [], [], []
@@ -117,6 +117,17 @@ def test_damage_mask_drops_short_marks_relative_to_the_image():
     assert np.count_nonzero(damage_mask(prob, min_length=0.0)[190:210]) == 30
 
 
+def test_restore_hole_widens_only_wide_regions():
+    mask = np.zeros((60, 80), np.uint8)
+    mask[10, 5:75] = 255  # a 1-px scratch
+    mask[30:39, 10:70] = 255  # a 9-px paint stroke
+    hole = restore_hole(mask)
+    np.testing.assert_array_equal(hole[:20], mask[:20])  # the scratch is filled as detected
+    assert hole[29, 10:70].all() and hole[39, 10:70].all() and not hole[28].any() and not hole[40].any()
+    assert (hole[mask > 0] == 255).all()
+    np.testing.assert_array_equal(restore_hole(mask, rim=0), mask)
+
+
 def test_damage_mask_closes_one_pixel_gaps():
     prob = np.zeros((20, 40), np.float32)
     prob[10, 2:38] = 1.0
@@ -144,7 +155,7 @@ def test_blind_restore_changes_only_the_predicted_mask_and_repairs_scratches(pho
     method = create_method("classical_restore")
     clean = photos[1]
     damaged = synthesize_damage(clean, np.random.default_rng(7), "scratch")
-    used = method.predict_mask(damaged.image).mask
+    used = restore_hole(method.predict_mask(damaged.image).mask)
     restored = method.inpaint(damaged.image, None)
     outside = used == 0
     np.testing.assert_array_equal(restored[outside], damaged.image[outside])

@@ -1,6 +1,10 @@
 """`classical_restore`: blind restoration without weights — find damage with the classical detector
 (core/damage.py), then fill it with OpenCV Telea. The day-one "Auto mask" and one-click "Restore" until a
 trained VCNet mask network is available. No torch anywhere in this module.
+
+The predicted mask is not dilated by default: the detector already takes in the anti-aliased rim of wide
+strokes, and a 1-px dilation of a 1-px scratch triples the hole (Telea then blurs more than it repairs;
+see benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -8,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from inpaint_studio.core.damage import damage_mask, detect_damage
+from inpaint_studio.core.damage import damage_mask, detect_damage, restore_hole
 from inpaint_studio.core.masks import check_mask
 from inpaint_studio.engine.base import (
     CancelFn,
@@ -26,7 +30,9 @@ from inpaint_studio.engine.classical import keep_known
 @register_method
 class ClassicalRestoreMethod(InpaintMethod):
     name = "classical_restore"
-    description = "Finds scratches, specks and paint marks by classical filters and fills them (Telea); no weights"
+    description = (
+        "Finds scratches, ink and paint marks (whole strokes) by classical filters and fills them (Telea); no weights"
+    )
     capabilities = Capabilities(needs_mask=False, predicts_mask=True, blind=True)
 
     def __init__(self, threshold: float = 0.5, radius: int = 3, dilate: int = 0) -> None:
@@ -57,9 +63,10 @@ class ClassicalRestoreMethod(InpaintMethod):
         progress: ProgressFn | None = None,
         cancel: CancelFn | None = None,
     ) -> np.ndarray:
-        """Fill `mask` (or, when it is None, the predicted damage); pixels outside it stay bit-identical."""
+        """Fill `mask` as given, or, when it is None, the predicted damage plus a 1-px rim around its wide
+        (paint) regions (`core.damage.restore_hole`); pixels outside the filled hole stay bit-identical."""
         if mask is None:
-            mask = self.predict_mask(image, None, cancel).mask
+            mask = restore_hole(self.predict_mask(image, None, cancel).mask)
         else:
             check_mask(image, mask)
         check_cancel(cancel)
