@@ -216,13 +216,14 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
         torch.set_num_threads(cfg.threads)
     _seed_everything(cfg.seed)
     # the resolved trunk is stored in cfg so a resumed run keeps it even if the cache changes
-    cfg.feature_trunk, vgg = load_feature_trunk(cfg.feature_trunk, cfg.vgg_weights)
+    requested_trunk = cfg.feature_trunk
+    cfg.feature_trunk, vgg = load_feature_trunk(requested_trunk, cfg.vgg_weights)
     vgg = vgg.to(device) if vgg is not None else None
     recipe = get_recipe(cfg.recipe)(cfg, device, vgg)
     recipe.build()
     if recipe.vgg_terms():
         if vgg is None:
-            why = ("--feature-trunk none" if cfg.vgg_weights else
+            why = ("--feature-trunk none" if requested_trunk == "none" else
                    "no VGG19 weights (--vgg-weights) and no HED trunk (python -m trainer fetch-hed)")
             log(f"{why}: the {', '.join(recipe.vgg_terms())} loss terms are off")
         else:
