@@ -36,7 +36,7 @@ _FAR_FROM_BACKGROUND = 50.0
 # stroke or ink spot we expect, narrower than the photo's own regions.
 _BLOWN = 250
 # Thin marks (no paint interior) shorter than this fraction of the long side are down-weighted.
-_MIN_LINE_LENGTH = 0.1
+_MIN_LINE_LENGTH = 0.2
 _SHORT_MARK_WEIGHT = 0.4
 _PROB_FLOOR, _PROB_CEILING = 0.02, 0.95
 _BACKGROUND_SMALL_SIDE = 96
