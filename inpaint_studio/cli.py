@@ -7,6 +7,7 @@ traceback. Nothing heavy (torch, Qt) is imported at module import time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -433,6 +434,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (KeyboardInterrupt, Cancelled):
         print("cancelled", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `inpaint-studio models | head`: the reader left; not an error worth a line
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stop the interpreter's own flush from failing
+        return 0
     except (UsageError, UnknownModelError) as exc:
         return _fail(str(exc), 2)
     except InpaintStudioError as exc:

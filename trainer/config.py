@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomllib
-
 from inpaint_studio.core.errors import InpaintStudioError
 
 try:

@@ -60,6 +60,7 @@ def export_run(run: Path, to: Path, *, which: str = "best", half: bool = False, 
             "data": cfg.data or "photo set (shared/data/photos.tsv, train split)",
             "val_data": cfg.val_data or ("photo set val split" if not cfg.data else cfg.data),
             "vgg_terms_off": list(ckpt.get("vgg_terms_off") or []),
+            "feature_trunk": ckpt.get("feature_trunk") or "none",
             "checkpoint": source.name, "config": cfg.to_dict(),
         },
         "metrics": {k: round(v, 6) for k, v in metrics.items()},
@@ -86,7 +87,8 @@ def model_card(name: str, method: str, meta: dict[str, Any], components: list[An
         f"- steps: {t['steps']}, wall time {t['wall_time_s']} s on {t['device']} × {t['world_size']}",
         f"- images {t['image_size']}², batch {t['batch_size']}, width multiplier {t['width']}",
         f"- data: {t['data']}; validation: {t['val_data']}",
-        f"- loss terms off (no VGG19 weights): {', '.join(t['vgg_terms_off']) or 'none'}",
+        f"- feature trunk for perceptual/style losses: {t.get('feature_trunk', 'none')}; "
+        f"terms off (no trunk): {', '.join(t['vgg_terms_off']) or 'none'}",
         f"- exported {time.strftime('%Y-%m-%d %H:%M')} on {platform.node() or 'unknown host'}", "",
         "## Validation (this model next to Telea on the same images and masks)", "",
     ]

@@ -439,7 +439,8 @@ class MainWindow(QMainWindow):
         current = self.models.get(self.panel.current_model)
         if current is not None and can(current) and current.available:
             return current.name
-        ranked = sorted(self.models.values(), key=lambda i: (i.name not in preferred, not i.available))
+        rank = {name: i for i, name in enumerate(preferred)}
+        ranked = sorted(self.models.values(), key=lambda i: (rank.get(i.name, len(rank)), not i.available))
         for info in ranked:
             if can(info) and info.available:
                 return info.name
@@ -449,6 +450,13 @@ class MainWindow(QMainWindow):
         else:
             self.show_error("no installed model can do that")
         return None
+
+    def _blind_preference(self) -> tuple[str, ...]:
+        """The measured best blind model first (models/table.json), then the learned one, then classical."""
+        from inpaint_studio.engine.defaults import default_method
+
+        available = [i.name for i in self.models.values() if i.available]
+        return (default_method("blind", available=available), "vcnet", "classical_restore")
 
     def inpaint_job(self, method: str, slot: str) -> Job | None:
         if not self._needs_document() or self.document is None:
@@ -490,7 +498,7 @@ class MainWindow(QMainWindow):
     def restore(self) -> int | None:
         if not self._needs_document() or self.document is None:
             return None
-        method = self._pick("blind", ("vcnet", "classical_restore"))
+        method = self._pick("blind", self._blind_preference())
         if method is None:
             return None
         image = self.panel.working_image(self.document).copy()
@@ -499,7 +507,7 @@ class MainWindow(QMainWindow):
     def auto_mask(self) -> int | None:
         if not self._needs_document() or self.document is None:
             return None
-        method = self._pick("predicts_mask", ("vcnet", "classical_restore"))
+        method = self._pick("predicts_mask", self._blind_preference())
         if method is None:
             return None
         return self._submit(Job(0, "mask", "predict_mask", method, self.document.image.copy()))
