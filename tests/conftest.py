@@ -5,15 +5,13 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-# Keep tests away from the real user's data directory (checkpoints, autosave, settings).
-os.environ.setdefault("INPAINT_STUDIO_DATA_DIR", os.path.join(os.path.dirname(__file__), ".."))
 
 import pytest  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory, monkeypatch):
-    """Every test gets empty user data/config/cache directories."""
+    """Every test gets empty user data/config/cache directories, away from the real user's files."""
     root = tmp_path_factory.mktemp("userdirs")
     monkeypatch.setenv("INPAINT_STUDIO_DATA_DIR", str(root / "data"))
     monkeypatch.setenv("INPAINT_STUDIO_CONFIG_DIR", str(root / "config"))
