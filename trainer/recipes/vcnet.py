@@ -1,12 +1,15 @@
 """VCNet (Wang et al. 2020), blind inpainting, in three stages: `mpn` (mask prediction, τ-weighted BCE,
 lr 1e-3), `rin` (robust inpainting on the true mask, lr 1e-4) and `joint` (RIN on the predicted mask,
-2·BCE + generator loss, lr 2e-4). Generator loss: 1.4·L1 + 1e-4·VGG feature (relu3_2) + 1e-3·ID-MRF +
+2·BCE + generator loss, lr 2e-4). `--set network.mpn=vcnet_mpn_hed` swaps the MPN for the one on HED's
+pretrained VGG16 trunk (seeded from `fetch-hed`'s file, or `network.hed_weights=FILE`; trunk frozen unless
+`network.freeze_trunk=false`). Generator loss: 1.4·L1 + 1e-4·VGG feature (relu3_2) + 1e-3·ID-MRF +
 1e-3·adversarial (WGAN-GP, penalty 10, a global and a mask-weighted patch critic). Betas (0.5, 0.9),
 batch 4, 256². Samples: I = O⊙(1−M) + N⊙M with N from other photos of the set (`core.synthesis`).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -16,8 +19,10 @@ from inpaint_studio.networks.registry import create_network
 from inpaint_studio.networks.vcnet import rin_input, to_network_range
 from trainer import losses
 from trainer.config import ConfigError
+from trainer.hed import hed_weights_path, load_hed
 from trainer.recipes.base import BatchNeeds, ExportComponent, Recipe, detach_all
 
+MPN_NETWORKS = ("vcnet_mpn", "vcnet_mpn_hed")
 MRF_LAYERS = ["relu3_2", "relu4_2"]
 FEATURE_LAYERS = ["relu3_2"]
 
@@ -46,17 +51,39 @@ class VCNetRecipe(Recipe):
     def vgg_terms(self) -> list[str]:
         return [] if self.cfg.stage == "mpn" else ["feature", "id_mrf"]
 
+    def _mpn_network(self) -> str:
+        name = str(self.cfg.network.get("mpn", "vcnet_mpn"))
+        if name not in MPN_NETWORKS:
+            raise ConfigError(f"network.mpn must be one of {', '.join(MPN_NETWORKS)}, not '{name}'")
+        return name
+
+    def _neck_channels(self) -> int:
+        return 2 * self.width(64, minimum=8)
+
     def _mpn_config(self) -> dict[str, Any]:
+        if self._mpn_network() == "vcnet_mpn_hed":
+            return {"neck_channels": self._neck_channels(), "decoder_channels": self.width(64, minimum=8),
+                    "freeze_trunk": bool(self.cfg.network.get("freeze_trunk", True))}
         return {"base_channels": self.width(64, minimum=8)}
 
     def _rin_config(self) -> dict[str, Any]:
-        return {"base_channels": self.width(32), "neck_channels": 2 * self._mpn_config()["base_channels"]}
+        return {"base_channels": self.width(32), "neck_channels": self._neck_channels()}
+
+    def _init_hed_trunk(self) -> None:
+        """Seed the HED MPN's trunk from the converted HED weights (a resume or export overwrites it)."""
+        given = str(self.cfg.network.get("hed_weights", ""))
+        path = Path(given) if given else hed_weights_path()
+        if path is None:
+            raise ConfigError("network.mpn=vcnet_mpn_hed needs the HED weights: run python -m trainer fetch-hed")
+        self.nets["mpn"].load_trunk(load_hed(path).state_dict())
 
     def build(self) -> None:
         cfg, stage = self.cfg, self.cfg.stage
         if cfg.image_size % 32:
             raise ConfigError(f"vcnet needs image_size a multiple of 32 (its critics), got {cfg.image_size}")
-        self.nets["mpn"] = create_network("vcnet_mpn", **self._mpn_config())
+        self.nets["mpn"] = create_network(self._mpn_network(), **self._mpn_config())
+        if self._mpn_network() == "vcnet_mpn_hed":
+            self._init_hed_trunk()
         self.nets["rin"] = create_network("vcnet_rin", **self._rin_config())
         if stage != "mpn":
             d = self.width(64)
@@ -69,7 +96,10 @@ class VCNetRecipe(Recipe):
         self.trained = {"mpn": ("mpn",), "rin": ("rin", "discriminator", "patch_discriminator"),
                         "joint": tuple(self.nets)}[stage]
         if stage in ("mpn", "joint"):
-            self.optims["mpn"] = self.adam("mpn", cfg.lr, cfg.betas)
+            # Only trainable parameters: a frozen HED trunk gets no Adam state (smaller checkpoints).
+            trainable = [p for p in self.nets["mpn"].parameters() if p.requires_grad]
+            self.optims["mpn"] = torch.optim.Adam(trainable, lr=cfg.lr, betas=(float(cfg.betas[0]),
+                                                                               float(cfg.betas[1])))
         if stage != "mpn":
             self.optims["rin"] = self.adam("rin", cfg.lr, cfg.betas)
             self.optims["critics"] = self.adam(["discriminator", "patch_discriminator"], cfg.d_lr, cfg.betas)
@@ -150,5 +180,5 @@ class VCNetRecipe(Recipe):
         return result
 
     def export_components(self) -> list[ExportComponent]:
-        return [ExportComponent("mpn", "vcnet_mpn", self._mpn_config()),
+        return [ExportComponent("mpn", self._mpn_network(), self._mpn_config()),
                 ExportComponent("rin", "vcnet_rin", self._rin_config())]
