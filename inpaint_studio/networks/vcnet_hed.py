@@ -59,11 +59,15 @@ class VCNetMPNHED(nn.Module):
         self.freeze_trunk = bool(freeze_trunk)
         c = int(decoder_channels)
 
-        trunk = HEDVGG16()
+        with torch.device("meta"):  # shapes only: initialising the unused 12 M deeper weights costs ~1 s
+            trunk = HEDVGG16()
         kept = {n for n in CONV_NAMES if int(n[4]) <= trunk_blocks}
         for name, _ in list(trunk.named_children()):
             if name not in kept:  # deeper convs, side outputs and fuse are unused here
                 delattr(trunk, name)
+        trunk.to_empty(device="cpu")
+        for conv in trunk.children():
+            conv.reset_parameters()  # type: ignore[operator]
         self.trunk = trunk
         self.taps = [_last_conv(b) for b in range(1, trunk_blocks + 1)]
         widths = [BLOCKS[b][1] for b in range(trunk_blocks)]
