@@ -193,6 +193,8 @@ def test_bad_inputs_give_clear_errors_and_empty_masks_change_nothing():
         method.inpaint(img, mask[:-1])
     with pytest.raises(MaskError, match="edge map"):
         method.inpaint(img, mask, edges=np.zeros((5, 5), np.uint8))
+    with pytest.raises(MaskError, match="uint8 32×32"):
+        method.inpaint(img, mask, edges=np.zeros((32, 32), np.float32))
     empty = np.zeros_like(mask)
     out = method.inpaint(img, empty)
     assert np.array_equal(out, img) and out is not img

@@ -185,9 +185,9 @@ def _validate(image: np.ndarray, mask: np.ndarray, edges: np.ndarray | None) -> 
         raise InpaintStudioError(f"image must be RGB uint8 H×W×3, got {got}")
     if not isinstance(mask, np.ndarray) or mask.dtype != np.uint8 or mask.shape != image.shape[:2]:
         got = f"{mask.dtype} {mask.shape}" if isinstance(mask, np.ndarray) else type(mask).__name__
-        raise MaskError(f"mask must be uint8 {image.shape[0]}×{image.shape[1]} to match the image, got {got}")
+        raise MaskError(f"mask must be uint8 {image.shape[1]}×{image.shape[0]} to match the image, got {got}")
     if edges is not None and (edges.dtype != np.uint8 or edges.shape != image.shape[:2]):
-        raise MaskError(f"edge map must be uint8 {image.shape[0]}×{image.shape[1]} to match the image")
+        raise MaskError(f"edge map must be uint8 {image.shape[1]}×{image.shape[0]} to match the image")
 
 
 def apply_hd_strategy(

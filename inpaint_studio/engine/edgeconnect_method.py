@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from inpaint_studio.core.edges import canny_edges
-from inpaint_studio.core.errors import MaskError
 from inpaint_studio.engine.base import (
     CancelFn,
     Capabilities,
@@ -77,8 +76,6 @@ class EdgeConnectMethod(LearnedMethod):
         cancel: CancelFn | None = None,
     ) -> np.ndarray:
         mask = self.check_inputs(image, mask, edges)
-        if edges is not None and (edges.dtype != np.uint8 or edges.ndim != 2):
-            raise MaskError("the edge map must be uint8 H×W (255 = edge)")
         if not mask.any():
             return image.copy()
         report(progress, 0.0, f"loading {self.name}")

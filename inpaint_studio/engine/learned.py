@@ -323,8 +323,10 @@ class LearnedMethod(InpaintMethod):
                 f"mask is {mask.shape[1] if mask.ndim > 1 else '?'}×{mask.shape[0]} but the image is "
                 f"{image.shape[1]}×{image.shape[0]}"
             )
-        if edges is not None and edges.shape != image.shape[:2]:
-            raise MaskError("the edge map must have the image's size")
+        if edges is not None and (edges.dtype != np.uint8 or edges.shape != image.shape[:2]):
+            raise MaskError(
+                f"the edge map must be uint8 {image.shape[1]}×{image.shape[0]} like the image (255 = edge)"
+            )
         return mask
 
     def predict(self, image: torch.Tensor, mask: torch.Tensor, edges: torch.Tensor | None) -> torch.Tensor:
