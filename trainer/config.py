@@ -44,6 +44,12 @@ class TrainConfig:
     lr: float = 1e-4  # generator (or first network) learning rate
     d_lr: float = 1e-4  # discriminator learning rate
     betas: list[float] = field(default_factory=lambda: [0.5, 0.999])
+    # Learning-rate schedule, a factor on every optimizer's base rate: "constant" (the papers') or "cosine"
+    # (linear warm-up over `warmup_steps`, then cosine down to `lr_min_ratio` at `steps`; extending `steps`
+    # on resume stretches the rest of the curve).
+    lr_schedule: str = "constant"
+    warmup_steps: int = 0
+    lr_min_ratio: float = 0.05
     weights: dict[str, float] = field(default_factory=dict)  # loss weights, recipe-specific keys
     network: dict[str, Any] = field(default_factory=dict)  # extra constructor kwargs, recipe-specific
     init_from: str = ""  # run dir or training checkpoint whose networks seed this stage (joint stages)

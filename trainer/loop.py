@@ -221,6 +221,9 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
     vgg = vgg.to(device) if vgg is not None else None
     recipe = get_recipe(cfg.recipe)(cfg, device, vgg)
     recipe.build()
+    # base rates as built from the config (before a resumed optimizer state replaces them), so a resumed
+    # run may change --lr; the schedule scales them every step
+    base_lrs = {name: [g["lr"] for g in opt.param_groups] for name, opt in recipe.optims.items()}
     if recipe.vgg_terms():
         if vgg is None:
             why = ("--feature-trunk none" if requested_trunk == "none" else
@@ -240,6 +243,7 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
         log(f"initialised {', '.join(seeded) or 'nothing'} from {cfg.init_from}")
     recipe.wrap(distributed.wrapper(d, device))
     recipe.train_mode(True)
+    lr_factor(cfg, run.step)  # an unknown schedule fails before any work
 
     train_ds, val_ds = make_datasets(cfg, recipe)
     sampler = DistributedSampler(train_ds, num_replicas=d.world, rank=d.rank, shuffle=True, seed=cfg.seed,
@@ -304,6 +308,8 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
                                 generator=torch.Generator().manual_seed(cfg.seed * 100003 + epoch))
             for batch in loader:
                 batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+                _apply_lr(recipe, base_lrs, lr_factor(cfg, run.step))
+                recipe.step = run.step
                 losses = recipe.train_step(batch)
                 if recipe.scaler is not None:
                     recipe.scaler.update()
@@ -359,6 +365,25 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
         tb.close()
     distributed.barrier(d)
     return RunResult(run_dir, run.step, stopped, run.last_val, run.best, recipe)
+
+
+def lr_factor(cfg: TrainConfig, step: int) -> float:
+    """The schedule's factor on the base learning rates before optimizer step `step + 1`."""
+    if cfg.warmup_steps > 0 and step < cfg.warmup_steps:
+        return (step + 1) / cfg.warmup_steps
+    if cfg.lr_schedule == "constant":
+        return 1.0
+    if cfg.lr_schedule == "cosine":
+        span = max(1, cfg.steps - cfg.warmup_steps)
+        t = min(1.0, (step - cfg.warmup_steps) / span)
+        return cfg.lr_min_ratio + (1.0 - cfg.lr_min_ratio) * 0.5 * (1.0 + math.cos(math.pi * t))
+    raise ConfigError(f"unknown lr_schedule '{cfg.lr_schedule}' (constant | cosine)")
+
+
+def _apply_lr(recipe: Recipe, base_lrs: dict[str, list[float]], factor: float) -> None:
+    for name, opt in recipe.optims.items():
+        for group, base in zip(opt.param_groups, base_lrs[name], strict=True):
+            group["lr"] = base * factor
 
 
 def _due(step: int, every: int) -> bool:

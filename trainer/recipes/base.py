@@ -50,6 +50,7 @@ class Recipe(ABC):
         self.nets: dict[str, nn.Module] = {}
         self.optims: dict[str, torch.optim.Optimizer] = {}
         self.trained: tuple[str, ...] = ()
+        self.step = 0  # optimizer steps done before the current one (the loop sets it; gates staged terms)
         self._wrapped: dict[str, nn.Module] = {}
         self.scaler: torch.amp.GradScaler | None = None
         self.autocast: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext

@@ -1,6 +1,10 @@
 """DeepFill v2 (Yu et al. 2019): gated-conv coarse + refinement generator against an SN-PatchGAN critic.
 Hinge loss (weight 1) + L1 on both stages (weight 1 each); Adam lr 1e-4, betas (0.5, 0.999); 256², batch 16;
-masks = union of a random box and free-form brush strokes (`core.synthesis.deepfill_training_mask`)."""
+masks = union of a random box and free-form brush strokes (`core.synthesis.deepfill_training_mask`).
+
+Two knobs for small compute, off by default (the paper's loss): `weights.hole` / `weights.valid` weight the L1
+inside and outside the hole, and `weights.adversarial_start` keeps the critic and the adversarial term off until
+that step, so the colours settle under L1 before the GAN term competes with them."""
 
 from __future__ import annotations
 
@@ -42,17 +46,23 @@ class DeepFillV2Recipe(Recipe):
     def train_step(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
         w = self.cfg.weights
         image, mask = batch["image"] * 2 - 1, batch["mask"]
+        gan_on = w["adversarial"] > 0 and self.step >= int(w.get("adversarial_start", 0))
         with self.autocast():
             coarse, fine = self.net("generator")(image, mask)
             completed = fine * mask + image * (1 - mask)
-            pair = torch.cat([torch.cat([image, mask], 1), torch.cat([completed.detach(), mask], 1)])
-            real_s, fake_s = self.net("discriminator")(pair).float().chunk(2)
-            d_loss = losses.hinge_d_loss(real_s, fake_s)
-        self.optimize(d_loss, "discriminator")
-        with self.autocast(), self.frozen("discriminator"):
-            adv = losses.hinge_g_loss(self.nets["discriminator"](torch.cat([completed, mask], 1)).float())
-        l1_c = losses.l1_loss(coarse.float(), image)
-        l1_f = losses.l1_loss(fine.float(), image)
+        zero = image.new_zeros(())
+        d_loss, adv = zero, zero
+        if gan_on:
+            with self.autocast():
+                pair = torch.cat([torch.cat([image, mask], 1), torch.cat([completed.detach(), mask], 1)])
+                real_s, fake_s = self.net("discriminator")(pair).float().chunk(2)
+                d_loss = losses.hinge_d_loss(real_s, fake_s)
+            self.optimize(d_loss, "discriminator")
+            with self.autocast(), self.frozen("discriminator"):
+                adv = losses.hinge_g_loss(self.nets["discriminator"](torch.cat([completed, mask], 1)).float())
+        hole, valid = float(w.get("hole", 1.0)), float(w.get("valid", 1.0))
+        l1_c = losses.l1_loss(coarse.float(), image, mask, hole, valid)
+        l1_f = losses.l1_loss(fine.float(), image, mask, hole, valid)
         g_loss = w["l1_coarse"] * l1_c + w["l1_fine"] * l1_f + w["adversarial"] * adv
         self.optimize(g_loss, "generator")
         return detach_all({"d": d_loss, "adv": adv, "l1_coarse": l1_c, "l1_fine": l1_f})
