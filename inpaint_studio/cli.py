@@ -81,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--generate-masks", action="store_true", help="generate masks per ratio bucket")
     p.add_argument("--ratios", default="0.1-0.2,0.2-0.3,0.3-0.4", help="hole-ratio buckets, plus 'centre'")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--models", required=True, help="comma-separated method names")
+    p.add_argument("--models", required=True,
+                   help="comma-separated method names; NAME=CHECKPOINT scores that checkpoint file")
     p.add_argument("--size", type=int, default=256, help="images are resized and centre-cropped to SIZE²")
     p.add_argument("--contaminate", action="store_true", help="also score blind restoration of damaged images")
     p.add_argument("--limit", type=int, help="use at most N images")
@@ -291,16 +292,19 @@ def _parse_ratios(text: str) -> list[Any]:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from inpaint_studio.engine.base import get_spec
-    from inpaint_studio.engine.evaluate import evaluate, format_table, write_report
+    from inpaint_studio.engine.evaluate import evaluate, format_table, method_spec, write_report
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if not models:
         raise UsageError("--models lists no model")
-    for name in models:
+    for entry in models:
         try:
+            _, name, options = method_spec(entry)
             get_spec(name)
-        except UnknownModelError as exc:
+        except InpaintStudioError as exc:
             raise UsageError(str(exc)) from None
+        if "checkpoint" in options and not options["checkpoint"].is_file():
+            raise UsageError(f"--models: checkpoint '{options['checkpoint']}' not found")
     if args.size < 16:
         raise UsageError("--size must be at least 16")
     images = _list_images(args.images)

@@ -201,6 +201,15 @@ def test_evaluate_rejects_bad_ratio(tmp_path, capsys):
     _one_error_line(capsys.readouterr().err)
 
 
+def test_evaluate_refuses_a_missing_checkpoint_file(tmp_path, capsys):
+    (tmp_path / "i").mkdir()
+    _png(tmp_path / "i" / "a.png", gen.textured(32, 32))
+    code = cli.main(["evaluate", "--images", str(tmp_path / "i"), "--generate-masks",
+                     "--models", f"telea,deepfill_v2={tmp_path / 'nope.safetensors'}"])
+    assert code == 2
+    assert "nope.safetensors" in _one_error_line(capsys.readouterr().err)
+
+
 def test_models_lists_classical_and_learned(capsys):
     assert cli.main(["models"]) == 0
     out = capsys.readouterr().out

@@ -116,3 +116,37 @@ def test_report_files_are_complete_and_json_has_no_infinity(tmp_path):
     assert data["rows"][0]["psnr"] is None
     assert format_table(result) in md_path.read_text()
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["evaluation.json", "evaluation.md"]
+
+
+def _tiny_deepfill(path: Path, seed: int) -> Path:
+    import torch
+
+    from inpaint_studio.engine.checkpoints import save_checkpoint
+    from inpaint_studio.networks.registry import create_network
+
+    torch.manual_seed(seed)
+    net = create_network("deepfill_v2_generator", cnum=4).eval()
+    components = {"generator": {"network": "deepfill_v2_generator", "config": {"cnum": 4}}}
+    return save_checkpoint(path, "deepfill_v2", {"generator": net}, components)
+
+
+def test_a_checkpoint_file_is_scored_under_its_own_label(tmp_path):
+    paths = _photos(tmp_path / "img", n=1, h=32, w=32)
+    a, b = _tiny_deepfill(tmp_path / "a", 0), _tiny_deepfill(tmp_path / "b", 1)
+    result = evaluate(paths, [f"deepfill_v2={a}", f"deepfill_v2={b.with_suffix('.json')}"],
+                      generate=[(0.2, 0.3)], size=32, device="cpu")
+    assert not result.skipped
+    ra, rb = result.row("deepfill_v2[a]", "20-30%"), result.row("deepfill_v2[b]", "20-30%")
+    # two different random networks: each row is its own file's fill, computed directly here
+    image = prepare(load_rgb(paths[0]), 32)
+    mask = generated_mask(32, (0.2, 0.3), 0, paths[0].name, 0)
+    for path, row in ((a, ra), (b, rb)):
+        method = create_method("deepfill_v2", checkpoint=path, device="cpu")
+        method.load()
+        assert row["l1_hole"] == pytest.approx(l1(method.inpaint(image, mask), image, mask), abs=1e-6)
+    assert ra["l1_hole"] != rb["l1_hole"]
+
+
+def test_a_checkpoint_spec_without_a_path_is_refused(tmp_path):
+    with pytest.raises(InpaintStudioError, match="NAME=PATH"):
+        evaluate(_photos(tmp_path / "img", n=1), ["deepfill_v2="], generate=[(0.2, 0.3)], size=32)

@@ -126,6 +126,18 @@ def _mean(values: list[float]) -> float:
     return float(np.mean(finite)) if finite else float("inf")
 
 
+def method_spec(entry: str) -> tuple[str, str, dict[str, Any]]:
+    """`NAME` or `NAME=CHECKPOINT` → (report label, method name, activation options). The label of a given
+    checkpoint is `NAME[STEM]`, so two checkpoints of one method can be compared in one table."""
+    name, sep, path = entry.partition("=")
+    name, path = name.strip(), path.strip()
+    if not sep:
+        return name, name, {}
+    if not path:
+        raise InpaintStudioError(f"'{entry}': give a checkpoint after '=' (NAME=PATH)")
+    return f"{name}[{Path(path).stem}]", name, {"checkpoint": Path(path)}
+
+
 def evaluate(
     images: Sequence[Path],
     methods: Sequence[str],
@@ -193,9 +205,10 @@ def evaluate(
     manager = ModelManager(device=device, hd_config=HDConfig(strategy=HDStrategy.ORIGINAL))
     total = max(len(methods) * (len(cases) + len(damaged)), 1)
     done = 0
-    for name in methods:
+    for entry in methods:
+        name, method_name, options = method_spec(entry)
         try:
-            manager.activate(name, load=True)
+            manager.activate(method_name, load=True, **options)
         except InpaintStudioError as exc:
             result.skipped.append(f"{name}: {exc}")
             done += len(cases) + len(damaged)
