@@ -187,6 +187,53 @@ def test_large_photos_are_scanned_shrunk_and_repaired_under_the_hd_strategy():
     assert np.array_equal(method.inpaint(img), img)
 
 
+def _scratched(h: int = 96, w: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    """A smooth photo-like gradient with one long bright scratch: what the classical detector finds."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    img = np.stack([60 + xx * 0.8, 80 + yy * 0.6, 120 + 0 * xx], -1).astype(np.uint8)
+    scratch = np.zeros((h, w), np.uint8)
+    scratch[h // 2, 10 : w - 10] = 255
+    img[scratch > 0] = 250
+    return img, scratch
+
+
+def test_mpn_plus_classical_unites_the_two_masks():
+    from inpaint_studio.core.damage import damage_mask, detect_damage
+
+    img, scratch = _scratched()
+    classical = damage_mask(detect_damage(img))
+    assert (classical[scratch > 0] > 0).mean() > 0.9  # the scene is one the detector sees
+    nets = _small()
+    _force_mpn(nets["mpn"], -30.0)  # the network finds nothing
+    alone = VCNetMethod.from_modules(nets).predict_mask(img)
+    assert not alone.mask.any()
+    united = VCNetMethod.from_modules(nets, detector="mpn+classical").predict_mask(img)
+    assert np.array_equal(united.mask, classical)
+    assert np.array_equal(united.probability, np.maximum(alone.probability, detect_damage(img)))
+    _force_mpn(nets["mpn"], 30.0)
+    assert VCNetMethod.from_modules(nets, detector="mpn+classical").predict_mask(img).mask.all()
+
+
+def test_telea_fill_and_the_checkpoints_blind_choice():
+    from inpaint_studio.core.damage import restore_hole
+
+    img, scratch = _scratched()
+    nets = _small()
+    _force_mpn(nets["mpn"], -30.0)
+    rin_calls = _Spy(nets["rin"])
+    # the checkpoint's measured choice applies without options; an option overrides it
+    method = VCNetMethod.from_modules(nets, meta={"blind": {"detector": "mpn+classical", "fill": "telea"}})
+    assert (method.detector, method.fill) == ("mpn+classical", "telea")
+    out = method.inpaint(img)
+    hole = restore_hole(method.predict_mask(img).mask)
+    assert np.array_equal(out, create_method("telea").inpaint(img, hole))
+    assert not rin_calls.args  # the RIN never ran
+    assert np.abs(out[scratch > 0].astype(int) - 250).min() > 50  # the scratch is gone
+    assert VCNetMethod.from_modules(nets, meta={"blind": {"fill": "telea"}}, fill="rin").fill == "rin"
+    with pytest.raises(ValueError, match="detector"):
+        VCNetMethod.from_modules(nets, detector="guess")
+
+
 def test_bad_inputs_and_missing_weights_give_clear_errors():
     img, mask = _scene(32, 32)
     method = VCNetMethod.from_modules(_small())

@@ -6,6 +6,12 @@ Value convention: MPN and RIN take RGB in [−1, 1]; the RIN's tanh output is re
 [−1, 1]; each checkpoint's RIN config says which). Only the pixels of the mask used (the given one, or the
 prediction thresholded at 0.5) change.
 
+How blind work finds and fills damage is part of the checkpoint (its JSON's `"blind"` block, chosen by
+measurement when the model is exported; options override it): `detector` = "mpn" (the network alone) or
+"mpn+classical" (its mask united with the classical detector's, `core.damage`: the two see complementary
+damage — pasted patches and stains vs thin strokes); `fill` = "rin" (the network) or "telea" (OpenCV on the
+found mask, where the RIN is not yet better).
+
 Also registers the published layout of the PyTorch reproduction's `VCNet_*.pth` training checkpoint
 (`{num_step, mpn, rin, D, patch_D, optimizer_*}`: mpn, rin, D, patch_D are taken, optimizers dropped).
 
@@ -44,12 +50,36 @@ class VCNetMethod(LearnedMethod):
     required_components = ("mpn", "rin")
     pad_multiple = 4  # VCNET_MULTIPLE: two stride-2 stages
 
-    def __init__(self, *args: Any, threshold: float = 0.5, max_side: int = 1024, **kw: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        threshold: float = 0.5,
+        max_side: int = 1024,
+        detector: str | None = None,
+        fill: str | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(*args, **kw)
+        if detector not in (None, *DETECTORS):
+            raise ValueError(f"detector must be one of {', '.join(DETECTORS)}, not '{detector}'")
+        if fill not in (None, *FILLS):
+            raise ValueError(f"fill must be one of {', '.join(FILLS)}, not '{fill}'")
+        self._detector, self._fill = detector, fill
         self.threshold = float(threshold)
         # Blind work on photos longer than this: the MPN looks at a copy shrunk to max_side, and the
         # repair goes through the HD strategy (crops / resize), so memory stays bounded.
         self.max_side = int(max_side)
+
+    @property
+    def detector(self) -> str:
+        """The option, else the checkpoint's measured choice, else the network alone."""
+        chosen = self._detector or str(self.meta.get("blind", {}).get("detector", "mpn"))
+        return chosen if chosen in DETECTORS else "mpn"
+
+    @property
+    def fill(self) -> str:
+        chosen = self._fill or str(self.meta.get("blind", {}).get("fill", "rin"))
+        return chosen if chosen in FILLS else "rin"
 
     # --- tensor steps ----------------------------------------------------------------------------
     def predict_hole(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -85,8 +115,13 @@ class VCNetMethod(LearnedMethod):
         if small.shape != image.shape:
             prob_np = _resize(prob_np, image.shape[:2], linear=True)
         prob_np = np.ascontiguousarray(np.clip(prob_np, 0.0, 1.0), dtype=np.float32)
+        mask = self._binary(prob_np)
+        if self.detector == "mpn+classical":
+            check_cancel(cancel)
+            report(progress, 0.6, "looking for scratches and strokes")
+            prob_np, mask = _unite(prob_np, mask, image)
         report(progress, 1.0, "done")
-        return MaskPrediction(prob_np, self._binary(prob_np), self.threshold)
+        return MaskPrediction(prob_np, mask, self.threshold)
 
     def _network_input(self, image: np.ndarray) -> torch.Tensor:
         from inpaint_studio.networks.vcnet import to_network_range
@@ -110,8 +145,10 @@ class VCNetMethod(LearnedMethod):
             mask = self.check_inputs(image, mask)
             if not mask.any():
                 return image.copy()
-        if mask is None and max(image.shape[:2]) > self.max_side:
-            return self._blind_large(image, progress, cancel)
+        if mask is None:
+            self.ensure_loaded()  # the checkpoint's blind settings decide the path
+            if max(image.shape[:2]) > self.max_side or self.detector != "mpn" or self.fill != "rin":
+                return self._blind_from_mask(image, progress, cancel)
         report(progress, 0.0, f"loading {self.name}")
         self.ensure_loaded()
         check_cancel(cancel)
@@ -122,6 +159,7 @@ class VCNetMethod(LearnedMethod):
             prob, neck = self.predict_hole(x)
             if mask is None:
                 # The RIN was trained on the MPN's soft probabilities; compositing uses the binary mask.
+                # (Only the plain MPN + RIN path comes here; every other blind path goes via a mask.)
                 hole = prob
                 used = self._binary(self.crop(prob[0, 0].float().cpu().numpy(), hw))
             else:
@@ -137,15 +175,25 @@ class VCNetMethod(LearnedMethod):
         return self.composite(self.crop(filled, hw), image, used)
 
 
-    def _blind_large(self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
-        """Blind repair of a large photo: predicted mask (from a shrunk copy), then a masked fill under
-        the HD strategy, which crops around the damage or resizes so the RIN never sees the full photo."""
+    def _blind_from_mask(self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
+        """Blind repair through an explicit mask: the predicted one (from a shrunk copy on a large photo,
+        united with the classical detector's when chosen), then the chosen fill of it — the RIN under the
+        HD strategy (crops around the damage or a resize, so it never sees the full photo) or Telea."""
+        from inpaint_studio.core.damage import restore_hole
         from inpaint_studio.core.hd import HDConfig, apply_hd_strategy
 
         predicted = self.predict_mask(image, None, cancel).mask
         report(progress, 0.3, "repairing")
         if not predicted.any():
             return image.copy()
+        if self.fill == "telea":
+            from inpaint_studio.engine.base import create_method
+
+            # the 1-px rim around wide strokes, as classical_restore fills it (their anti-aliased edge)
+            hole = restore_hole(predicted)
+            out = create_method("telea").inpaint(image, hole, None, None, cancel)
+            report(progress, 1.0, "done")
+            return self.composite(out, image, hole)
 
         def fill(img: np.ndarray, m: np.ndarray, _edges: np.ndarray | None) -> np.ndarray:
             return self.inpaint(img, m, None, None, cancel)
@@ -154,6 +202,18 @@ class VCNetMethod(LearnedMethod):
         out = apply_hd_strategy(image, predicted, fill, config=config, cancel=cancel)
         report(progress, 1.0, "done")
         return self.composite(out, image, predicted)
+
+
+DETECTORS = ("mpn", "mpn+classical")
+FILLS = ("rin", "telea")
+
+
+def _unite(prob: np.ndarray, mask: np.ndarray, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The MPN's probability and mask united with the classical detector's (pixelwise maximum, union)."""
+    from inpaint_studio.core.damage import damage_mask, detect_damage
+
+    classical = detect_damage(image)
+    return np.maximum(prob, classical), np.maximum(mask, damage_mask(classical))
 
 
 def _shrink(image: np.ndarray, max_side: int) -> np.ndarray:
