@@ -94,3 +94,41 @@ def test_export_refuses_to_overwrite_and_explains_a_missing_run(folders, capsys)
     export_run(result.run_dir, folders / "m" / "x", overwrite=True)
     assert main(["export", str(folders / "nope"), "--to", str(folders / "m" / "y")]) == 2
     assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_card_lists_every_stage_of_a_seeded_run_with_its_curve(folders):
+    def run(stage: str, **extra):
+        cfg = build_config("vcnet", stage, cli_options={
+            "data": str(folders / "train"), "val_data": str(folders / "val"), "image_size": 32, "batch_size": 2,
+            "width": 0.125, "steps": 2, "val_images": 2, "val_every": 1, "log_every": 1, "progress": False,
+            "device": "cpu", "threads": 1, "run_dir": str(folders / f"run-{stage}"), **extra,
+        })
+        return train(cfg, log=lambda m: None)
+
+    mpn = run("mpn")
+    rin = run("rin", init_from=str(mpn.run_dir))
+    path = export_run(rin.run_dir, folders / "models" / "vc", which="last")
+    meta = json.loads(path.with_suffix(".json").read_text())
+    assert [(s["stage"], s["steps"]) for s in meta["stages"]] == [("mpn", 2), ("rin", 2)]
+    assert meta["total_training_s"] == pytest.approx(sum(s["wall_time_s"] for s in meta["stages"]), abs=0.2)
+    card = path.with_suffix(".md").read_text()
+    assert "**Stage 1: `vcnet mpn`**" in card and "**Stage 2: `vcnet rin`**" in card
+    assert card.index("Stage 1") < card.index("Stage 2")
+    # each stage's curve: steps 0, 1, 2 with its own key metric (τ-BCE for the MPN, hole L1 for the RIN)
+    mpn_part, rin_part = card.split("**Stage 2")
+    assert "| step | minutes | mask_bce_tau |" in mpn_part and "| 2 |" in mpn_part
+    assert "| step | minutes | l1_hole | telea_l1_hole |" in rin_part
+    assert f"--resume {rin.run_dir}" in card
+    # parameters of the exported networks next to the paper's width
+    mpn_params = sum(p.numel() for p in rin.recipe.nets["mpn"].parameters())
+    assert f"| `mpn` | `vcnet_mpn` | {mpn_params:,} | 1,377,761 |" in card
+    assert path.with_name("vc.curve.png").is_file()
+
+
+def test_card_table_section_is_replaced_between_its_markers():
+    from trainer.card import TABLE_BEGIN, TABLE_END, replace_table
+
+    card = f"# x\n\n{TABLE_BEGIN}\nold\n{TABLE_END}\n\n## after\n"
+    new = replace_table(card, "| a | b |")
+    assert "old" not in new and "| a | b |" in new and new.endswith("## after\n")
+    assert replace_table(new, "| c |").count(TABLE_BEGIN) == 1

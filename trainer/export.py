@@ -4,8 +4,7 @@ The engine then loads it with `create_method(method, checkpoint=path)`."""
 
 from __future__ import annotations
 
-import platform
-import time
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +12,12 @@ import torch
 
 from inpaint_studio.core.errors import CheckpointError
 from inpaint_studio.engine.checkpoints import checkpoint_files, save_checkpoint
+from trainer.card import Stage, model_card, read_curve
 from trainer.config import TrainConfig
 from trainer.recipes import get_recipe
 from trainer.state import load_training_checkpoint
+
+MAX_CHAIN = 8  # init_from links followed when listing the stages behind an export
 
 
 def _pick_checkpoint(run: Path, which: str) -> Path:
@@ -37,6 +39,7 @@ def export_run(run: Path, to: Path, *, which: str = "best", half: bool = False, 
     cfg = TrainConfig.from_dict(ckpt["config"])
     st_path, json_path = checkpoint_files(to)
     card = st_path.with_suffix(".md")
+    curve_png = st_path.with_name(st_path.stem + ".curve.png")
     existing = [p.name for p in (st_path, json_path, card) if p.exists()]
     if existing and not overwrite:
         raise CheckpointError(f"{', '.join(existing)} already exist(s): choose another name or pass --force")
@@ -49,6 +52,7 @@ def export_run(run: Path, to: Path, *, which: str = "best", half: bool = False, 
     components = recipe.export_components()
     best = ckpt.get("best") or {}
     metrics = dict(best.get("metrics") or {}) if source.name == "best.pt" else dict(ckpt.get("last_val") or {})
+    stages = training_chain(source, ckpt)
     meta: dict[str, Any] = {
         "channel_order": "RGB",
         "source": {"file": str(source), "trained_by": "inpaint-studio trainer"},
@@ -64,6 +68,10 @@ def export_run(run: Path, to: Path, *, which: str = "best", half: bool = False, 
             "checkpoint": source.name, "config": cfg.to_dict(),
         },
         "metrics": {k: round(v, 6) for k, v in metrics.items()},
+        "stages": [{"run_dir": str(st.run_dir) if st.run_dir else None, "recipe": st.config.get("recipe"),
+                    "stage": st.config.get("stage"), "steps": st.steps, "wall_time_s": round(st.wall_time_s, 1),
+                    "device": st.device} for st in stages],
+        "total_training_s": round(sum(st.wall_time_s for st in stages), 1),
     }
     path = save_checkpoint(
         st_path.with_suffix(""), recipe.method,
@@ -71,34 +79,63 @@ def export_run(run: Path, to: Path, *, which: str = "best", half: bool = False, 
         {c.name: {"network": c.network, "config": c.config} for c in components},
         meta, half=half,
     )
-    card.write_text(model_card(st_path.stem, recipe.method, meta, components), encoding="utf-8")
+    networks = [(c.name, c.network, c.config, _count(recipe.nets[c.name]), _paper_count(cfg, c.name))
+                for c in components]
+    run_dir = stages[-1].run_dir
+    hint = (f"`python -m trainer train --resume {run_dir}` continues the last stage exactly (its state is "
+            "kept there), then `python -m trainer export` again." if run_dir is not None else
+            "The training state was not kept with this export.")
+    text = model_card(st_path.stem, recipe.method, {**meta, "half": half}, networks, stages, recipe.best_key(), hint)
+    card.write_text(text, encoding="utf-8")
+    if run_dir is not None and (run_dir / "plot.png").is_file():
+        shutil.copyfile(run_dir / "plot.png", curve_png)
     return path
 
 
-def model_card(name: str, method: str, meta: dict[str, Any], components: list[Any]) -> str:
-    t, m = meta["training"], meta["metrics"]
-    lines = [
-        f"# {name}", "",
-        f"Method `{method}`, trained with the Inpaint Studio trainer (recipe `{t['recipe']}`"
-        f"{', stage `' + t['stage'] + '`' if t['stage'] else ''}).", "",
-        "## Networks", "",
-        *[f"- `{c.name}`: `{c.network}` {c.config}" for c in components], "",
-        "## Training", "",
-        f"- steps: {t['steps']}, wall time {t['wall_time_s']} s on {t['device']} × {t['world_size']}",
-        f"- images {t['image_size']}², batch {t['batch_size']}, width multiplier {t['width']}",
-        f"- data: {t['data']}; validation: {t['val_data']}",
-        f"- feature trunk for perceptual/style losses: {t.get('feature_trunk', 'none')}; "
-        f"terms off (no trunk): {', '.join(t['vgg_terms_off']) or 'none'}",
-        f"- exported {time.strftime('%Y-%m-%d %H:%M')} on {platform.node() or 'unknown host'}", "",
-        "## Validation (this model next to Telea on the same images and masks)", "",
-    ]
-    keys = [k for k in m if not k.startswith("telea_")]
-    if keys:
-        lines += ["| metric | this model | Telea |", "|---|---|---|"]
-        lines += [f"| {k} | {m[k]:.4g} | {m['telea_' + k]:.4g} |" if f"telea_{k}" in m else f"| {k} | {m[k]:.4g} | |"
-                  for k in keys]
-    else:
-        lines.append("No validation metrics were recorded.")
-    lines += ["", "L1 in grey levels (0–255), PSNR in dB, SSIM in [0, 1]; `_hole` = inside the mask only.",
-              "Load it with `create_method(\"" + method + "\", checkpoint=\"" + name + ".safetensors\")`.", ""]
-    return "\n".join(lines)
+def _run_dir_of(checkpoint: Path) -> Path | None:
+    """checkpoints/last.pt → the run directory (when it looks like one)."""
+    if checkpoint.is_dir():
+        return checkpoint
+    parent = checkpoint.parent
+    return parent.parent if parent.name == "checkpoints" else None
+
+
+def training_chain(source: Path, ckpt: dict[str, Any]) -> list[Stage]:
+    """The exported run and, before it, every run it was seeded from (`init_from`), oldest first."""
+    stages: list[Stage] = []
+    seen: set[str] = set()
+    path: Path | None = source
+    while path is not None and ckpt is not None and len(stages) < MAX_CHAIN:
+        run_dir = _run_dir_of(path)
+        key = str((run_dir or path).resolve())
+        if key in seen:
+            break
+        seen.add(key)
+        cfg = dict(ckpt.get("config") or {})
+        stages.append(Stage(run_dir, cfg, int(ckpt.get("step", 0)), float(ckpt.get("wall_time", 0.0)),
+                            str(ckpt.get("device", "")), read_curve(run_dir)))
+        parent = str(cfg.get("init_from") or "")
+        path, ckpt = None, None
+        if parent:
+            candidate = Path(parent)
+            try:
+                ckpt = load_training_checkpoint(candidate)
+                path = candidate / "checkpoints" / "last.pt" if candidate.is_dir() else candidate
+            except (CheckpointError, OSError):
+                stages.append(Stage(None, {"recipe": "?", "init_from": parent}, 0, 0.0, "unknown"))
+    return stages[::-1]
+
+
+def _count(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def _paper_count(cfg: TrainConfig, component: str) -> int | None:
+    """Parameters of the same component at width 1 (the paper's size), built on the meta device."""
+    try:
+        with torch.device("meta"):
+            full = get_recipe(cfg.recipe)(TrainConfig.from_dict({**cfg.to_dict(), "width": 1.0}), torch.device("meta"), None)
+            full.build()
+        return _count(full.nets[component])
+    except Exception:  # a network that cannot be built on the meta device: the card shows a dash
+        return None
