@@ -180,6 +180,35 @@ def _run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_choose_blind(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "choose-blind",
+        help="measure a VCNet checkpoint's blind detector × fill combinations and record the best",
+        description="Scores detector (mpn | mpn+classical) × fill (rin | telea) on synthetic damage of the photo "
+        "set's validation split; --record writes the choice into the checkpoint's JSON ('blind').",
+    )
+    p.add_argument("checkpoint", type=Path, help="exported vcnet checkpoint (.safetensors or .json)")
+    p.add_argument("--images", type=Path, help="folder of clean photos (default: the photo set's val split)")
+    p.add_argument("--limit", type=int, default=12)
+    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--record", action="store_true", help="write the choice into the checkpoint JSON")
+    p.set_defaults(func=_run_choose_blind)
+
+
+def _run_choose_blind(args: argparse.Namespace) -> int:
+    from inpaint_studio.core.paths import user_cache_dir
+    from trainer.blind_choice import run
+    from trainer.data import DataError
+
+    folder = args.images or user_cache_dir() / "photos" / "val"
+    photos = sorted(p for p in folder.glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))[: args.limit]
+    if len(photos) < 2:
+        raise DataError(f"need at least two photos in {folder} (run `python -m trainer fetch-photos`)")
+    run(args.checkpoint, photos, args.size, args.seed, args.record)
+    return 0
+
+
 def _add_recipes(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("recipes", help="list recipes, their stages and default settings")
     p.set_defaults(func=_run_recipes)
@@ -202,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fetch_hed(sub)
     _add_train(sub)
     _add_export(sub)
+    _add_choose_blind(sub)
     _add_recipes(sub)
     return parser
 

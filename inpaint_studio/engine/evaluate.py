@@ -200,7 +200,7 @@ def evaluate(
     else:
         result.buckets = sorted({c[1] for c in cases}, key=lambda s: float(s.split("-")[0]))
 
-    damaged = _damaged_cases(photos, seed) if contaminate else []
+    damaged = damaged_cases(photos, seed) if contaminate else []
     true_mask_fills: dict[int, np.ndarray] = {}  # Telea given the exact damage, computed once per case
     manager = ModelManager(device=device, hd_config=HDConfig(strategy=HDStrategy.ORIGINAL))
     total = max(len(methods) * (len(cases) + len(damaged)), 1)
@@ -284,7 +284,7 @@ def evaluate(
     return result
 
 
-def _damaged_cases(photos: list[tuple[str, np.ndarray]], seed: int) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+def damaged_cases(photos: list[tuple[str, np.ndarray]], seed: int) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
     """(kind, clean, damaged, changed-pixel mask) for every photo and damage kind; contamination pastes
     another photo of the set (the next one) as VCNet does."""
     from inpaint_studio.core.synthesis import synthesize_damage

@@ -1,0 +1,85 @@
+"""`choose-blind` measures every detector × fill combination of a VCNet checkpoint on synthetic damage,
+picks the highest mean PSNR gain, and records it where the engine then follows it."""
+
+from __future__ import annotations
+
+import json
+
+import imagegen as gen
+import numpy as np
+import pytest
+import torch
+
+from inpaint_studio.core.errors import CheckpointError
+from inpaint_studio.engine.base import create_method
+from inpaint_studio.engine.checkpoints import save_checkpoint
+from inpaint_studio.engine.vcnet_method import VCNetMethod
+from inpaint_studio.networks.registry import create_network
+from trainer.blind_choice import ComboScore, blind_block, choose, measure_combos, record_block, run
+
+
+def _nets(logit: float) -> dict[str, torch.nn.Module]:
+    torch.manual_seed(0)
+    mpn = create_network("vcnet_mpn", base_channels=8, bottleneck_dilations=[2])
+    rin = create_network("vcnet_rin", base_channels=8, neck_channels=16, middle_dilations=[2])
+    with torch.no_grad():  # an MPN that finds nothing: only the classical detector can help
+        mpn.conv1.weight.zero_()
+        mpn.conv1.bias.fill_(logit)
+    return {"mpn": mpn, "rin": rin}
+
+
+def _photos(n: int = 2, size: int = 64) -> list[tuple[str, np.ndarray]]:
+    return [(f"p{i}.png", gen.textured(size, size, seed=20 + i)) for i in range(n)]
+
+
+def test_choose_takes_the_highest_mean_gain_and_the_simpler_on_a_tie():
+    a = ComboScore("mpn", "rin", {"scratch": {"gain": 1.0}, "ink": {"gain": 3.0}})
+    b = ComboScore("mpn+classical", "telea", {"scratch": {"gain": 4.0}, "ink": {"gain": 2.0}})
+    c = ComboScore("mpn+classical", "rin", {"scratch": {"gain": 4.0}, "ink": {"gain": 2.0}})
+    assert choose([a, b, c]) is b
+    assert choose([a, ComboScore("mpn", "telea", {"x": {"gain": 2.0}})]).fill == "rin"
+
+
+def test_measured_combinations_are_real_restorations():
+    nets = _nets(-30.0)
+
+    def make(detector: str, fill: str) -> VCNetMethod:
+        return VCNetMethod.from_modules(nets, detector=detector, fill=fill)
+
+    scores = measure_combos(make, _photos())
+    assert [(s.detector, s.fill) for s in scores] == [
+        ("mpn", "rin"), ("mpn", "telea"), ("mpn+classical", "rin"), ("mpn+classical", "telea")]
+    for s in scores[:2]:  # the MPN finds nothing: nothing is repaired, no gain, IoU 0
+        assert all(d["gain"] == pytest.approx(0.0) and d["iou"] == 0.0 for d in s.per_kind.values())
+    united = scores[3].per_kind
+    assert united["scratch"]["iou"] > 0.2 and united["scratch"]["gain"] > 1.0  # the classical half repairs
+    assert choose(scores).detector == "mpn+classical"
+
+
+def test_recorded_choice_is_followed_by_the_engine(tmp_path):
+    nets = _nets(-30.0)
+    components = {"mpn": {"network": "vcnet_mpn", "config": {"base_channels": 8, "bottleneck_dilations": [2]}},
+                  "rin": {"network": "vcnet_rin", "config": {"base_channels": 8, "neck_channels": 16,
+                                                             "middle_dilations": [2]}}}
+    path = save_checkpoint(tmp_path / "vc", "vcnet", nets, components)
+    photos = []
+    for name, image in _photos(2):
+        from PIL import Image
+
+        Image.fromarray(image).save(tmp_path / name)
+        photos.append(tmp_path / name)
+    block = run(path, photos, 64, 0, record=True, log=lambda m: None)
+    assert block["detector"] == "mpn+classical" and block["fill"] in ("rin", "telea")
+    assert len(block["measured"]) == 4
+    assert json.loads(path.with_suffix(".json").read_text())["blind"]["detector"] == "mpn+classical"
+    method = create_method("vcnet", checkpoint=path, device="cpu")
+    method.load()
+    assert (method.detector, method.fill) == (block["detector"], block["fill"])
+
+
+def test_record_refuses_a_checkpoint_of_another_method(tmp_path):
+    net = create_network("deepfill_v2_generator", cnum=4)
+    path = save_checkpoint(tmp_path / "df", "deepfill_v2", {"generator": net},
+                           {"generator": {"network": "deepfill_v2_generator", "config": {"cnum": 4}}})
+    with pytest.raises(CheckpointError, match="not vcnet"):
+        record_block(path, blind_block(ComboScore("mpn", "rin", {}), [], {}))

@@ -1,0 +1,128 @@
+"""Choose how an exported VCNet checkpoint works blind — which detector finds the damage (`mpn` alone or
+`mpn+classical`) and which fill repairs it (`rin` or `telea`) — by measuring every combination on damaged
+validation photos, and record the choice (with the measurements) as the checkpoint JSON's `"blind"` block,
+which the engine's `vcnet` method follows.
+
+    python -m trainer choose-blind models/vcnet-small.safetensors [--limit 12] [--size 256] [--record]
+
+Score: restoration PSNR gain over the damaged input, averaged over the damage kinds (the same figure the
+default blind method is chosen by, `engine/defaults.py`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inpaint_studio.core.atomic import atomic_write_text
+from inpaint_studio.core.errors import CheckpointError
+from inpaint_studio.core.imageio import load_rgb
+from inpaint_studio.core.metrics import iou, psnr
+from inpaint_studio.engine.checkpoints import checkpoint_files
+from inpaint_studio.engine.evaluate import DAMAGE_KINDS, damaged_cases, prepare
+from inpaint_studio.engine.vcnet_method import DETECTORS, FILLS, VCNetMethod
+
+
+@dataclass(frozen=True)
+class ComboScore:
+    detector: str
+    fill: str
+    per_kind: dict[str, dict[str, float]]  # kind → {"iou", "psnr", "input_psnr", "gain"}
+
+    @property
+    def mean_gain(self) -> float:
+        return float(np.mean([k["gain"] for k in self.per_kind.values()])) if self.per_kind else float("-inf")
+
+
+def measure_combos(
+    make_method: Callable[[str, str], VCNetMethod],
+    photos: Sequence[tuple[str, np.ndarray]],
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> list[ComboScore]:
+    """Every (detector, fill) pair on the synthetic damage of `photos` (name, RGB) — the cases `evaluate` uses."""
+    cases = damaged_cases(list(photos), seed)
+    out = []
+    for detector in DETECTORS:
+        for fill in FILLS:
+            if progress is not None:
+                progress(f"{detector} + {fill}")
+            method = make_method(detector, fill)
+            acc: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+            for kind, clean, dirty, target in cases:
+                predicted = method.predict_mask(dirty).mask
+                restored = method.inpaint(dirty)
+                a = acc[kind]
+                a["iou"].append(iou(predicted, target))
+                a["psnr"].append(psnr(restored, clean))
+                a["input_psnr"].append(psnr(dirty, clean))
+            per_kind = {}
+            for kind in DAMAGE_KINDS:
+                if kind in acc:
+                    means = {k: float(np.mean([v for v in vals if np.isfinite(v)] or [0.0])) for k, vals in acc[kind].items()}
+                    means["gain"] = means["psnr"] - means["input_psnr"]
+                    per_kind[kind] = means
+            out.append(ComboScore(detector, fill, per_kind))
+    return out
+
+
+def choose(scores: Sequence[ComboScore]) -> ComboScore:
+    """The highest mean gain; a tie goes to the earlier (simpler) combination."""
+    if not scores:
+        raise ValueError("nothing measured")
+    return max(scores, key=lambda s: (round(s.mean_gain, 6), -scores.index(s)))
+
+
+def blind_block(best: ComboScore, scores: Sequence[ComboScore], settings: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "detector": best.detector,
+        "fill": best.fill,
+        "why": f"highest mean restoration PSNR gain over the damaged input ({best.mean_gain:+.2f} dB)",
+        "settings": settings,
+        "measured": [
+            {"detector": s.detector, "fill": s.fill, "mean_gain_db": round(s.mean_gain, 3),
+             "per_kind": {k: {m: round(v, 4) for m, v in d.items()} for k, d in s.per_kind.items()}}
+            for s in scores
+        ],
+    }
+
+
+def record_block(checkpoint: Path, block: dict[str, Any]) -> None:
+    _, json_path = checkpoint_files(checkpoint)
+    try:
+        doc = json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"cannot read {json_path.name}: {exc}") from None
+    if doc.get("method") != "vcnet":
+        raise CheckpointError(f"{json_path.name} is a '{doc.get('method')}' checkpoint, not vcnet")
+    doc["blind"] = block
+    atomic_write_text(json_path, json.dumps(doc, indent=1) + "\n")
+
+
+def run(checkpoint: Path, photo_paths: Sequence[Path], size: int, seed: int, record: bool,
+        log: Callable[[str], None] = print) -> dict[str, Any]:
+    photos = [(p.name, prepare(load_rgb(p), size)) for p in photo_paths]
+
+    def make(detector: str, fill: str) -> VCNetMethod:
+        method = VCNetMethod(checkpoint=checkpoint, device="cpu", detector=detector, fill=fill)
+        method.load()
+        return method
+
+    scores = measure_combos(make, photos, seed, progress=lambda m: log(f"measuring {m}"))
+    best = choose(scores)
+    for s in scores:
+        kinds = ", ".join(f"{k} IoU {d['iou']:.2f} {d['gain']:+.2f} dB" for k, d in s.per_kind.items())
+        log(f"{s.detector:>14} + {s.fill:<5} mean {s.mean_gain:+.2f} dB  ({kinds})")
+    settings = {"photos": [p.name for p in photo_paths], "size": size, "seed": seed}
+    block = blind_block(best, scores, settings)
+    log(f"chosen: {best.detector} + {best.fill} ({block['why']})")
+    if record:
+        record_block(checkpoint, block)
+        log(f"recorded in {checkpoint_files(checkpoint)[1]}")
+    return block
