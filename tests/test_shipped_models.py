@@ -74,3 +74,30 @@ def test_checker_passes_a_true_record_and_reports_a_wrong_one(tmp_path, one_thre
     json_path.write_text(json.dumps(doc))
     problems = sample_check.check(st)
     assert len(problems) == 1 and "l1_hole" in problems[0] and "recorded" in problems[0]
+
+
+def test_a_mask_predicting_checkpoint_also_records_its_blind_numbers(tmp_path, one_thread):
+    import torch
+
+    from inpaint_studio.engine.checkpoints import save_checkpoint
+    from inpaint_studio.networks.registry import create_network
+
+    torch.manual_seed(0)
+    nets = {"mpn": create_network("vcnet_mpn", base_channels=8), "rin": create_network("vcnet_rin", base_channels=4,
+                                                                                        neck_channels=16)}
+    with torch.no_grad():  # an MPN that marks everything: IoU = the damaged fraction, a repaint of it all
+        nets["mpn"].conv1.weight.zero_()
+        nets["mpn"].conv1.bias.fill_(30.0)
+    components = {"mpn": {"network": "vcnet_mpn", "config": {"base_channels": 8}},
+                  "rin": {"network": "vcnet_rin", "config": {"base_channels": 4, "neck_channels": 16}}}
+    st = save_checkpoint(tmp_path / "vc", "vcnet", nets, components)
+    block = sample_check.record(st, size=64)
+    assert 0.0 < block["mask_iou"] < 1.0 and block["blind_psnr"] > 0
+    assert sample_check.check(st) == []
+    doc = json.loads(st.with_suffix(".json").read_text())
+    doc["sample_check"]["mask_iou"] = block["mask_iou"] + 0.2
+    del doc["sample_check"]["blind_psnr"]
+    st.with_suffix(".json").write_text(json.dumps(doc))
+    problems = sample_check.check(st)
+    assert len(problems) == 2
+    assert any("mask_iou" in p for p in problems) and any("blind_psnr is missing" in p for p in problems)
