@@ -34,6 +34,7 @@ from PIL import Image
 from inpaint_studio.core.atomic import atomic_write_text
 from inpaint_studio.core.imageio import load_rgb, save_image
 from inpaint_studio.core.paths import SAMPLES_DIR, SHIPPED_MODELS_DIR, user_cache_dir
+from inpaint_studio.core.sections import CARD_TABLE_BEGIN, CARD_TABLE_END, replace_section
 from inpaint_studio.engine.base import create_method, method_specs
 from inpaint_studio.engine.defaults import TABLE_FORMAT, choose_default, fill_score
 from inpaint_studio.engine.evaluate import evaluate, generated_mask, prepare
@@ -125,13 +126,14 @@ def _f(value: Any, digits: int) -> str:
     return f"{value:.{digits}f}"
 
 
-def fill_tables(result: dict[str, Any], size: int) -> list[str]:
+def fill_tables(result: dict[str, Any], size: int, *, hole_only: bool = False) -> list[str]:
     buckets = result["buckets"]
     models = list(dict.fromkeys(r["model"] for r in result["rows"]))
     rows = {(r["model"], r["bucket"]): r for r in result["rows"]}
     n = max((r["n"] for r in result["rows"]), default=0)
     out = []
-    for title, keys in (("in the hole", ("l1_hole", "psnr_hole", "ssim_hole")), ("full image", ("l1", "psnr", "ssim"))):
+    parts = [("in the hole", ("l1_hole", "psnr_hole", "ssim_hole")), ("full image", ("l1", "psnr", "ssim"))]
+    for title, keys in parts[:1] if hole_only else parts:
         out += [f"**{size}², {n} photos — {title}: L1 (grey levels, lower is better) / PSNR dB / SSIM**", ""]
         header = ["method", *buckets, "s / image"]
         out += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -205,14 +207,49 @@ def markdown(table: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def card_section(table: dict[str, Any], method: str) -> str:
+    """This method's rows of the table next to the classical baselines (fill) or classical_restore (blind)."""
+    keep = {method, *BASELINES, "classical_restore"}
+    lines = [f"From `models/table.json` ({table['date']}, {table['settings']['photo_source']}); the whole table "
+             "and how it was measured: [README.md](README.md).", ""]
+    measured = False
+    for size, result in table["fill"].items():
+        rows = [r for r in result["rows"] if r["model"] in keep]
+        if any(r["model"] == method for r in rows):
+            measured = True
+            lines += fill_tables({**result, "rows": rows}, int(size), hole_only=True)
+    blind = table.get("blind") or {}
+    rows = [r for r in blind.get("restoration", []) if r["model"] in keep]
+    if any(r["model"] == method for r in rows):
+        measured = True
+        lines += blind_table({**blind, "restoration": rows}, blind["settings"]["size"], len(blind["settings"]["images"]))
+    for task, d in table.get("defaults", {}).items():
+        lines.append(f"Default for {task}: `{d['method']}` ({d['why']}).")
+    return "\n".join(lines).rstrip() if measured else "Not in the measured table (its method had other weights then)."
+
+
+def update_cards(table: dict[str, Any], folder: Path) -> list[Path]:
+    """Write each shipped checkpoint's card section (models/NAME.md next to NAME.json); returns the cards."""
+    written = []
+    for meta_path in sorted(folder.glob("*.json")):
+        try:
+            doc = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        card = meta_path.with_suffix(".md")
+        if doc.get("format") != "inpaint-studio-checkpoint" or not card.is_file():
+            continue
+        text = replace_section(card.read_text(encoding="utf-8"), CARD_TABLE_BEGIN, CARD_TABLE_END,
+                               card_section(table, doc["method"]), heading="## Measured in the model table")
+        atomic_write_text(card, text)
+        written.append(card)
+    return written
+
+
 def write_readme(section: str, readme: Path) -> None:
     text = readme.read_text(encoding="utf-8") if readme.is_file() else "# models/\n\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    atomic_write_text(readme, text)
+    inner = section.removeprefix(BEGIN).removesuffix(END)
+    atomic_write_text(readme, replace_section(text, BEGIN, END, inner))
 
 
 # --- contact sheet ---------------------------------------------------------------------------------------
@@ -354,6 +391,8 @@ def main(argv: list[str] | None = None) -> int:
         save_image(args.out / "contact_sheet.png", sheet, overwrite=True)
     atomic_write_text(args.out / "table.json", json.dumps(table, indent=2) + "\n")
     write_readme(markdown(table), args.out / "README.md")
+    for card in update_cards(table, args.out):
+        print(f"updated {card.name}", file=sys.stderr)
     for name in fill:
         score = fill_score(table, name)
         print(f"{name}: hole L1 over 20-40 % at {sizes[0]}² = {_f(score[0] if score else None, 2)}", file=sys.stderr)

@@ -14,7 +14,7 @@ from PIL import Image
 
 from inpaint_studio.core.metrics import psnr
 from inpaint_studio.engine.base import create_method
-from inpaint_studio.engine.evaluate import _damaged_cases, evaluate, prepare
+from inpaint_studio.engine.evaluate import damaged_cases, evaluate, prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,7 +44,7 @@ def test_evaluate_records_time_and_telea_given_the_true_mask(tmp_path):
     assert all(r["seconds_per_image"] > 0 for r in result.rows)
     photos = [(p.name, prepare(np.asarray(Image.open(p).convert("RGB")), 48)) for p in paths]
     for row in result.restoration:
-        cases = [c for c in _damaged_cases(photos, 0) if c[0] == row["kind"]]
+        cases = [c for c in damaged_cases(photos, 0) if c[0] == row["kind"]]
         expected = np.mean([psnr(create_method("telea").inpaint(dirty, target), clean) for _, clean, dirty, target in cases])
         assert row["telea_true_mask_psnr"] == pytest.approx(expected)
         if row["kind"] == "scratch":  # thin lines: knowing exactly where they are makes Telea nearly exact
@@ -69,3 +69,32 @@ def test_photos_at_native_size_come_first(tmp_path, model_table):
         Image.fromarray(gen.textured(side, side + 5, seed=1)).save(folder / name)
     assert [p.name for p in model_table.pick_photos(folder, 64, None)] == ["b.png", "c.png", "a.png", "d.png"]
     assert [p.name for p in model_table.pick_photos(folder, 64, 3)] == ["b.png", "c.png", "a.png"]
+
+
+def test_each_shipped_card_gets_its_methods_rows(tmp_path, model_table):
+    from inpaint_studio.core.sections import CARD_TABLE_BEGIN as TABLE_BEGIN
+    from inpaint_studio.core.sections import CARD_TABLE_END as TABLE_END
+
+    def row(model, bucket, l1):
+        return {"model": model, "bucket": bucket, "n": 3, "l1_hole": l1, "psnr_hole": 20.0, "ssim_hole": 0.5,
+                "l1": 5.0, "psnr": 30.0, "ssim": 0.9, "seconds_per_image": 0.1}
+
+    buckets = ["20-30%", "30-40%"]
+    table = {
+        "date": "today", "settings": {"photo_source": "test photos"},
+        "fill": {"256": {"buckets": buckets, "rows": [row(m, b, l1) for m, l1 in
+                                                      (("deepfill_v2", 21.5), ("telea", 24.0), ("edgeconnect", 9.0))
+                                                      for b in buckets]}},
+        "blind": None,
+        "defaults": {"fill": {"method": "deepfill_v2", "why": "lowest"}},
+    }
+    (tmp_path / "df.json").write_text('{"format": "inpaint-studio-checkpoint", "method": "deepfill_v2"}')
+    (tmp_path / "df.md").write_text(f"# df\n\n{TABLE_BEGIN}\nold\n{TABLE_END}\n\n## Continue training\n")
+    (tmp_path / "other.json").write_text('{"format": "something else"}')
+    assert model_table.update_cards(table, tmp_path) == [tmp_path / "df.md"]
+    card = (tmp_path / "df.md").read_text()
+    section = card.split(TABLE_BEGIN)[1].split(TABLE_END)[0]
+    assert "| deepfill_v2 | 21.50 / 20.00 / 0.500 | 21.50 / 20.00 / 0.500 |" in section
+    assert "| telea |" in section and "edgeconnect" not in section  # its method and the baselines only
+    assert "full image" not in section and "Default for fill: `deepfill_v2`" in section
+    assert "old" not in card and card.endswith("## Continue training\n")

@@ -123,12 +123,3 @@ def test_card_lists_every_stage_of_a_seeded_run_with_its_curve(folders):
     mpn_params = sum(p.numel() for p in rin.recipe.nets["mpn"].parameters())
     assert f"| `mpn` | `vcnet_mpn` | {mpn_params:,} | 1,377,761 |" in card
     assert path.with_name("vc.curve.png").is_file()
-
-
-def test_card_table_section_is_replaced_between_its_markers():
-    from trainer.card import TABLE_BEGIN, TABLE_END, replace_table
-
-    card = f"# x\n\n{TABLE_BEGIN}\nold\n{TABLE_END}\n\n## after\n"
-    new = replace_table(card, "| a | b |")
-    assert "old" not in new and "| a | b |" in new and new.endswith("## after\n")
-    assert replace_table(new, "| c |").count(TABLE_BEGIN) == 1

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-TABLE_BEGIN = "<!-- card-table:begin (written by benchmarks/model_table.py) -->"
-TABLE_END = "<!-- card-table:end -->"
+from inpaint_studio.core.sections import CARD_TABLE_BEGIN as TABLE_BEGIN
+from inpaint_studio.core.sections import CARD_TABLE_END as TABLE_END
+
 CURVE_ROWS = 12  # a curve longer than this is thinned to evenly spaced rows (first and last kept)
 
 
@@ -163,11 +164,3 @@ def _stage_key(curve: Sequence[dict[str, str]]) -> str:
         if curve and key in curve[0]:
             return key
     return "l1_hole"
-
-
-def replace_table(card: str, section: str) -> str:
-    """The card with the text between the card-table markers replaced (markers kept)."""
-    if TABLE_BEGIN not in card or TABLE_END not in card:
-        return card.rstrip("\n") + f"\n\n## Measured in the model table\n\n{TABLE_BEGIN}\n{section}\n{TABLE_END}\n"
-    head, rest = card.split(TABLE_BEGIN, 1)
-    return head + TABLE_BEGIN + "\n" + section + "\n" + TABLE_END + rest.split(TABLE_END, 1)[1]
