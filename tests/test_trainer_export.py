@@ -123,3 +123,24 @@ def test_card_lists_every_stage_of_a_seeded_run_with_its_curve(folders):
     mpn_params = sum(p.numel() for p in rin.recipe.nets["mpn"].parameters())
     assert f"| `mpn` | `vcnet_mpn` | {mpn_params:,} | 1,377,761 |" in card
     assert path.with_name("vc.curve.png").is_file()
+
+
+def test_a_stage_seeded_from_two_runs_takes_each_networks_from_its_own_run(folders):
+    def run(stage: str, **extra):
+        cfg = build_config("edgeconnect", stage, cli_options={
+            "data": str(folders / "train"), "val_data": str(folders / "val"), "image_size": 32, "batch_size": 2,
+            "width": 0.125, "steps": 1, "val_images": 2, "progress": False, "device": "cpu", "threads": 1,
+            "network": {"num_blocks": 1}, "run_dir": str(folders / f"ec-{stage}"), "seed": len(stage), **extra,
+        })
+        return train(cfg, log=lambda m: None)
+
+    edge, inpaint = run("edge"), run("inpaint")
+    # the inpaint run carries an untrained edge generator: listed first, the edge run's one wins
+    joint = run("joint", init_from=f"{inpaint.run_dir},{edge.run_dir}", steps=0)
+    for name, source in (("edge_generator", edge), ("inpaint_generator", inpaint)):
+        want = source.recipe.nets[name].state_dict()
+        got = joint.recipe.nets[name].state_dict()
+        assert all(torch.equal(v, got[k]) for k, v in want.items()), name
+    path = export_run(joint.run_dir, folders / "models" / "ec", which="last")
+    stages = json.loads(path.with_suffix(".json").read_text())["stages"]
+    assert [s["stage"] for s in stages] == ["inpaint", "edge", "joint"]

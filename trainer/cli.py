@@ -85,7 +85,7 @@ _TRAIN_OPTIONS: list[tuple[str, str, type, str]] = [
     ("--workers", "workers", int, "data-loading worker processes"),
     ("--threads", "threads", int, "CPU threads for torch (default: torch's choice; 1 on a busy shared machine)"),
     ("--run-dir", "run_dir", str, "where logs, samples and checkpoints go (default: user data dir/runs/...)"),
-    ("--init-from", "init_from", str, "run dir or checkpoint whose networks seed this stage (later stages)"),
+    ("--init-from", "init_from", str, "run dirs or checkpoints (comma-separated, later ones win) whose networks seed this stage"),
     ("--vgg-weights", "vgg_weights", str, "torchvision vgg19 .pth (perceptual/style/ID-MRF terms need it)"),
     ("--feature-trunk", "feature_trunk", str, "vgg19 | hed | none: network of the perceptual/style/ID-MRF terms "
      "(default: vgg19 with --vgg-weights, else hed once `fetch-hed` ran, else none)"),

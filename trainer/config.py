@@ -52,7 +52,7 @@ class TrainConfig:
     lr_min_ratio: float = 0.05
     weights: dict[str, float] = field(default_factory=dict)  # loss weights, recipe-specific keys
     network: dict[str, Any] = field(default_factory=dict)  # extra constructor kwargs, recipe-specific
-    init_from: str = ""  # run dir or training checkpoint whose networks seed this stage (joint stages)
+    init_from: str = ""  # run dirs or training checkpoints (comma-separated) whose networks seed this stage
     vgg_weights: str = ""  # torchvision vgg19 .pth; without it the VGG-based terms are off
     feature_trunk: str = ""  # vgg19 | hed | none; "" = vgg19 with vgg_weights, else hed once fetched, else none
     seed: int = 0
@@ -115,6 +115,11 @@ def merge(cfg: TrainConfig, overrides: dict[str, Any], source: str) -> TrainConf
             continue
         setattr(out, key, _coerce(key, value, getattr(out, key), source))
     return out
+
+
+def init_sources(init_from: str) -> list[Path]:
+    """`init_from` as a list of run directories or checkpoints (comma-separated, in order)."""
+    return [Path(p.strip()) for p in init_from.split(",") if p.strip()]
 
 
 def load_toml(path: Path) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import torch
 from inpaint_studio.core.errors import CheckpointError
 from inpaint_studio.engine.checkpoints import checkpoint_files, save_checkpoint
 from trainer.card import Stage, model_card, read_curve
-from trainer.config import TrainConfig
+from trainer.config import TrainConfig, init_sources
 from trainer.recipes import get_recipe
 from trainer.state import load_training_checkpoint
 
@@ -101,29 +101,30 @@ def _run_dir_of(checkpoint: Path) -> Path | None:
 
 
 def training_chain(source: Path, ckpt: dict[str, Any]) -> list[Stage]:
-    """The exported run and, before it, every run it was seeded from (`init_from`), oldest first."""
+    """The exported run and, before it, every run it was seeded from (`init_from`, possibly several),
+    parents before children."""
     stages: list[Stage] = []
     seen: set[str] = set()
-    path: Path | None = source
-    while path is not None and ckpt is not None and len(stages) < MAX_CHAIN:
+
+    def visit(path: Path, ck: dict[str, Any]) -> None:
         run_dir = _run_dir_of(path)
         key = str((run_dir or path).resolve())
-        if key in seen:
-            break
+        if key in seen or len(stages) >= MAX_CHAIN:
+            return
         seen.add(key)
-        cfg = dict(ckpt.get("config") or {})
-        stages.append(Stage(run_dir, cfg, int(ckpt.get("step", 0)), float(ckpt.get("wall_time", 0.0)),
-                            str(ckpt.get("device", "")), read_curve(run_dir)))
-        parent = str(cfg.get("init_from") or "")
-        path, ckpt = None, None
-        if parent:
-            candidate = Path(parent)
+        cfg = dict(ck.get("config") or {})
+        for parent in init_sources(str(cfg.get("init_from") or "")):
             try:
-                ckpt = load_training_checkpoint(candidate)
-                path = candidate / "checkpoints" / "last.pt" if candidate.is_dir() else candidate
+                parent_ckpt = load_training_checkpoint(parent)
             except (CheckpointError, OSError):
-                stages.append(Stage(None, {"recipe": "?", "init_from": parent}, 0, 0.0, "unknown"))
-    return stages[::-1]
+                stages.append(Stage(None, {"recipe": "?", "init_from": str(parent)}, 0, 0.0, "unknown"))
+                continue
+            visit(parent / "checkpoints" / "last.pt" if parent.is_dir() else parent, parent_ckpt)
+        stages.append(Stage(run_dir, cfg, int(ck.get("step", 0)), float(ck.get("wall_time", 0.0)),
+                            str(ck.get("device", "")), read_curve(run_dir)))
+
+    visit(source, ckpt)
+    return stages
 
 
 def _count(module: torch.nn.Module) -> int:

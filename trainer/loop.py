@@ -29,7 +29,7 @@ from inpaint_studio.core.errors import InpaintStudioError
 from inpaint_studio.core.paths import user_cache_dir, user_data_dir
 from inpaint_studio.engine.device import resolve_device
 from trainer import distributed
-from trainer.config import ConfigError, TrainConfig, merge
+from trainer.config import ConfigError, TrainConfig, init_sources, merge
 from trainer.data import DataError, InpaintingDataset, MaskFolder, synthetic_mask_fn, to_tensors
 from trainer.hed import load_feature_trunk
 from trainer.recipes import get_recipe
@@ -239,8 +239,11 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
         _restore(run, recipe, ckpt)
         log(f"resumed {run_dir} at step {run.step}")
     elif cfg.init_from:
-        seeded = recipe.init_from_state(load_training_checkpoint(Path(cfg.init_from))["models"])
-        log(f"initialised {', '.join(seeded) or 'nothing'} from {cfg.init_from}")
+        # Several runs may seed one stage (EdgeConnect's joint stage from its edge and inpaint runs): each
+        # gives the networks it has, a later source overriding an earlier one.
+        for source in init_sources(cfg.init_from):
+            seeded = recipe.init_from_state(load_training_checkpoint(source)["models"])
+            log(f"initialised {', '.join(seeded) or 'nothing'} from {source}")
     recipe.wrap(distributed.wrapper(d, device))
     recipe.train_mode(True)
     lr_factor(cfg, run.step)  # an unknown schedule fails before any work
@@ -361,6 +364,8 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
                 _plot(run_dir, train_csv, val_csv, recipe)
     if bar is not None:
         bar.close()
+    if d.main and stopped == "done" and not (run_dir / "checkpoints" / "last.pt").is_file():
+        run.save(recipe)  # a zero-step run (networks merged from init_from runs) still leaves its checkpoint
     if tb is not None:
         tb.close()
     distributed.barrier(d)
