@@ -91,3 +91,25 @@ def test_mask_folder_masks_are_resized_binary(tmp_path):
     assert out.shape == (40, 40) and set(np.unique(out)) == {0, 255}
     assert 0.02 < (out > 0).mean() < 0.2  # 45/600 of the area, whatever the rotation
 
+
+
+def test_cached_photos_give_the_same_samples_and_are_decoded_once(photos, monkeypatch):
+    import trainer.data as data
+
+    calls: list[str] = []
+    real = data.load_rgb
+    monkeypatch.setattr(data, "load_rgb", lambda p: calls.append(p.name) or real(p))
+    kw = {"mask_fn": synthetic_mask_fn("deepfill"), "damage": None, "seed": 2}
+    plain = InpaintingDataset(photos, 32, cache_mb=0, **kw)
+    cached = InpaintingDataset(photos, 32, cache_mb=64, **kw)
+    n = len(plain)
+    for epoch in (0, 1):
+        plain.set_epoch(epoch)
+        cached.set_epoch(epoch)
+        for i in range(n):
+            a, b = plain[i], cached[i]
+            assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert len(calls) == 2 * n + n  # plain decodes every time; the cached set once per photo
+    tiny = InpaintingDataset(photos, 32, cache_mb=0, **kw)
+    tiny.cache_bytes = 1  # a budget too small for one photo: nothing is kept, samples still come
+    assert tiny[0]["image"].shape == (32, 32, 3) and not tiny._cache

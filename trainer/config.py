@@ -59,6 +59,7 @@ class TrainConfig:
     device: str = "auto"
     amp: bool = True  # only takes effect on CUDA
     workers: int = 0
+    cache_mb: int = 2048  # decoded training photos kept in memory per process (0 = decode every time)
     threads: int = 0  # CPU threads for torch (0 = torch's default); 1 is fastest on a shared, loaded machine
     log_every: int = 10
     sample_every: int = 200

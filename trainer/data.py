@@ -139,6 +139,7 @@ class InpaintingDataset(torch.utils.data.Dataset):
         seed: int = 0,
         crop_min: float = 0.6,
         limit: int | None = None,
+        cache_mb: int = 0,
     ) -> None:
         self.files = list_images(Path(root))
         if limit:
@@ -154,6 +155,11 @@ class InpaintingDataset(torch.utils.data.Dataset):
         self.epoch = 0
         self.bad: set[Path] = set()
         self._warned = False
+        # Decoded photos kept in memory: decoding a PNG costs most of a sample's preparation (~28 ms of ~36 at
+        # 128² on this CPU), and every epoch decodes every photo again. Filled first come, up to the budget.
+        self.cache_bytes = max(int(cache_mb), 0) * 2**20
+        self._cache: dict[Path, np.ndarray] = {}
+        self._cached_bytes = 0
         if mask_fn is None and not self.damage:
             raise DataError("a dataset needs a mask source or a damage kind")
         from inpaint_studio.core.synthesis import DAMAGE_KINDS
@@ -180,7 +186,7 @@ class InpaintingDataset(torch.utils.data.Dataset):
             if path in self.bad:
                 continue
             try:
-                rgb = load_rgb(path)  # EXIF orientation, any mode → RGB, decompression-bomb limit
+                rgb = self._decode(path)
             except ImageLoadError:
                 self.bad.add(path)
                 if not self._warned:
@@ -191,6 +197,17 @@ class InpaintingDataset(torch.utils.data.Dataset):
                 return random_square(rgb, self.size, rng, self.crop_min, flip=True)
             return centre_square(rgb, self.size)
         raise DataError(f"none of the {n} images under {self.files[0].parent} could be decoded")
+
+    def _decode(self, path: Path) -> np.ndarray:
+        cached = self._cache.get(path)
+        if cached is not None:
+            return cached
+        rgb = load_rgb(path)  # EXIF orientation, any mode → RGB, decompression-bomb limit
+        if self._cached_bytes + rgb.nbytes <= self.cache_bytes:
+            rgb.setflags(write=False)  # shared by every later sample: crops must copy, never write into it
+            self._cache[path] = rgb
+            self._cached_bytes += rgb.nbytes
+        return rgb
 
     def __getitem__(self, index: int) -> dict[str, np.ndarray]:
         rng = self._rng(index)

@@ -90,7 +90,7 @@ def make_datasets(cfg: TrainConfig, recipe: Recipe) -> tuple[InpaintingDataset, 
         damage = None
     common = {"mask_fn": mask_fn, "edges": needs.edges, "edge_sigma": cfg.edge_sigma, "damage": damage,
               "seed": cfg.seed, "crop_min": cfg.crop_min}
-    train = InpaintingDataset(train_dir, cfg.image_size, train=True, **common)
+    train = InpaintingDataset(train_dir, cfg.image_size, train=True, cache_mb=cfg.cache_mb, **common)
     val = InpaintingDataset(val_dir, cfg.image_size, train=False, limit=cfg.val_images, **common)
     return train, val
 
