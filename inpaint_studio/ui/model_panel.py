@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -95,6 +95,7 @@ class ModelPanel(QWidget):
         self.model_status = QLabel("loading models…")
         self.model_status.setWordWrap(True)
         self.model_status.setObjectName("modelStatus")
+        self.model_status.setOpenExternalLinks(True)  # the model card link opens in the system viewer
         ml.addWidget(self.model_status)
         self.import_button = QPushButton(icon("models"), "Import weights…")
         self.import_button.clicked.connect(self.importRequested)
@@ -227,8 +228,9 @@ class ModelPanel(QWidget):
             return
         info = self.infos[item.data(Qt.ItemDataRole.UserRole)]
         measured = f"<br>measured: {self.measured[info.name]}" if info.name in self.measured else ""
+        card = f' <a href="{QUrl.fromLocalFile(info.card).toString()}">model card</a>' if info.card else ""
         self.model_status.setText(
-            f"<b>{info.name}</b>: {info.description} <i>({capability_text(info.capabilities)})</i>{measured}"
+            f"<b>{info.name}</b>: {info.description} <i>({capability_text(info.capabilities)})</i>{measured}{card}"
         )
         self.import_button.setVisible(not info.available and info.capabilities.learned)
         self._build_options(info)

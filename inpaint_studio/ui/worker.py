@@ -44,6 +44,7 @@ class ModelInfo:
     status: str  # "builtin" | "shipped" | "imported" | "missing"
     weights: str
     options: dict[str, Any]  # constructor options with their defaults (for the options form)
+    card: str = ""  # the model card (NAME.md beside the checkpoint) when there is one
 
     @property
     def available(self) -> bool:
@@ -73,10 +74,14 @@ def describe_models() -> list[ModelInfo]:
 
     infos = []
     for spec in method_specs():
+        card = ""
         try:
             method = create_method(spec.name)
             available = method.is_available()
             weights = method.weights_info()
+            found = getattr(method, "checkpoint_path", lambda: None)() if available else None
+            if found is not None and found.with_suffix(".md").is_file():
+                card = str(found.with_suffix(".md"))
         except Exception as exc:  # noqa: BLE001 - one broken model must not hide the others
             available, weights = False, f"cannot be created: {exc}"
         if not spec.capabilities.learned:
@@ -87,7 +92,7 @@ def describe_models() -> list[ModelInfo]:
             status = "imported" if str(user_models_dir()) in weights else "shipped"
         infos.append(
             ModelInfo(spec.name, spec.description, spec.capabilities, status, weights,
-                      _option_defaults(spec.factory, spec.defaults))
+                      _option_defaults(spec.factory, spec.defaults), card)
         )
     return infos
 

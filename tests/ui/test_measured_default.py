@@ -34,3 +34,23 @@ def test_initial_model_is_the_measured_best_with_its_numbers(shipped_table, wind
     assert window.settings.get("model") == "telea"  # the user's pick is remembered ...
     window._on_models(list(window.models.values()))
     assert window.panel.current_model == "telea"  # ... and wins over the table next time
+
+
+def test_a_shipped_checkpoint_links_its_model_card(shipped_table, window):
+    from inpaint_studio.engine.checkpoints import save_checkpoint
+    from inpaint_studio.networks.registry import create_network
+    from inpaint_studio.ui.worker import describe_models
+
+    net = create_network("deepfill_v2_generator", cnum=4)
+    save_checkpoint(shipped_table / "df-small", "deepfill_v2", {"generator": net},
+                    {"generator": {"network": "deepfill_v2_generator", "config": {"cnum": 4}}})
+    (shipped_table / "df-small.md").write_text("# df-small\n")
+    infos = describe_models()
+    info = next(i for i in infos if i.name == "deepfill_v2")
+    assert info.status == "shipped" and info.card == str(shipped_table / "df-small.md")
+    assert next(i for i in infos if i.name == "telea").card == ""
+    window._on_models(infos)
+    window.panel.select_model("deepfill_v2")
+    text = window.panel.model_status.text()
+    assert ">model card</a>" in text and "df-small.md" in text
+    assert window.panel.model_status.openExternalLinks()
