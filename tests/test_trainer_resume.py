@@ -8,23 +8,17 @@ import signal
 
 import pytest
 import torch
+from tiny_runs import tiny_deepfill_config
 
 from trainer.config import ConfigError, TrainConfig
-from trainer.loop import TrainingDiverged, build_config, train
+from trainer.loop import TrainingDiverged, train
 from trainer.recipes.deepfill_v2 import DeepFillV2Recipe
 from trainer.state import load_training_checkpoint
-from trainer.toydata import write_toy_images
 
 
 @pytest.fixture
 def tiny(tmp_path) -> TrainConfig:
-    write_toy_images(tmp_path / "train", 6, size=(40, 48), seed=0)
-    write_toy_images(tmp_path / "val", 2, size=(40, 48), seed=1)
-    return build_config("deepfill_v2", cli_options={
-        "data": str(tmp_path / "train"), "val_data": str(tmp_path / "val"), "image_size": 32, "batch_size": 2,
-        "width": 0.1, "steps": 4, "val_images": 2, "val_every": 100, "sample_every": 0, "checkpoint_every": 100,
-        "log_every": 1, "progress": False, "device": "cpu", "lr": 1e-3, "d_lr": 1e-3, "seed": 7, "threads": 1,
-    })
+    return tiny_deepfill_config(tmp_path)
 
 
 def _run(cfg: TrainConfig, run_dir, **kw):

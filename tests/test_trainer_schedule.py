@@ -7,11 +7,11 @@ import math
 
 import pytest
 import torch
+from tiny_runs import tiny_deepfill_config
 
 from trainer.config import ConfigError, TrainConfig
-from trainer.loop import build_config, lr_factor, train
+from trainer.loop import lr_factor, train
 from trainer.state import load_training_checkpoint
-from trainer.toydata import write_toy_images
 
 
 def _cfg(**kw) -> TrainConfig:
@@ -38,14 +38,7 @@ def test_unknown_schedule_is_refused():
 
 @pytest.fixture
 def tiny(tmp_path) -> TrainConfig:
-    write_toy_images(tmp_path / "train", 6, size=(40, 48), seed=0)
-    write_toy_images(tmp_path / "val", 2, size=(40, 48), seed=1)
-    return build_config("deepfill_v2", cli_options={
-        "data": str(tmp_path / "train"), "val_data": str(tmp_path / "val"), "image_size": 32, "batch_size": 2,
-        "width": 0.1, "steps": 4, "val_images": 2, "val_every": 100, "sample_every": 0, "checkpoint_every": 100,
-        "log_every": 1, "progress": False, "device": "cpu", "lr": 1e-3, "d_lr": 2e-3, "seed": 3, "threads": 1,
-        "lr_schedule": "cosine", "warmup_steps": 2, "lr_min_ratio": 0.25,
-    })
+    return tiny_deepfill_config(tmp_path, d_lr=2e-3, seed=3, lr_schedule="cosine", warmup_steps=2, lr_min_ratio=0.25)
 
 
 def test_optimizers_run_at_the_scheduled_rate_and_resume_exactly(tiny, tmp_path):
