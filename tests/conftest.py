@@ -17,3 +17,14 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("INPAINT_STUDIO_CONFIG_DIR", str(root / "config"))
     monkeypatch.setenv("INPAINT_STUDIO_CACHE_DIR", str(root / "cache"))  # fetched photos/HED trunk stay unseen
     yield
+
+
+@pytest.fixture(autouse=True)
+def _shipped_models_unseen(request, tmp_path_factory, monkeypatch):
+    """Tests see an empty models/ folder (what they assert must not depend on which checkpoints ship), except
+    those marked `shipped_models`: the checks of the shipped checkpoints themselves."""
+    if request.node.get_closest_marker("shipped_models") is None:
+        from inpaint_studio.core import paths
+
+        monkeypatch.setattr(paths, "SHIPPED_MODELS_DIR", tmp_path_factory.mktemp("models"))
+    yield

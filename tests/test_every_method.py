@@ -11,6 +11,8 @@ import pytest
 from inpaint_studio.core.metrics import l1
 from inpaint_studio.engine.base import create_method, method_specs
 
+pytestmark = pytest.mark.shipped_models  # these check what models/ really holds
+
 H, W = 96, 128
 
 

@@ -11,6 +11,8 @@ import pytest
 from inpaint_studio.core.paths import SHIPPED_MODELS_DIR
 from inpaint_studio.engine import sample_check
 
+pytestmark = pytest.mark.shipped_models  # these check what models/ really holds
+
 
 def _shipped_checkpoints() -> list[Path]:
     out = []
