@@ -1,4 +1,4 @@
-"""`choose-blind` measures every detector × fill combination of a VCNet checkpoint on synthetic damage,
+"""`tune` measures every detector × fill combination of a VCNet checkpoint on synthetic damage,
 picks the highest mean PSNR gain, and records it where the engine then follows it."""
 
 from __future__ import annotations
@@ -62,13 +62,7 @@ def test_recorded_choice_is_followed_by_the_engine(tmp_path):
                   "rin": {"network": "vcnet_rin", "config": {"base_channels": 8, "neck_channels": 16,
                                                              "middle_dilations": [2]}}}
     path = save_checkpoint(tmp_path / "vc", "vcnet", nets, components)
-    photos = []
-    for name, image in _photos(2):
-        from PIL import Image
-
-        Image.fromarray(image).save(tmp_path / name)
-        photos.append(tmp_path / name)
-    block = run(path, photos, 64, 0, record=True, log=lambda m: None)
+    block = run(path, _photos(2), 0, record=True, log=lambda m: None)
     assert block["detector"] == "mpn+classical" and block["fill"] in ("rin", "telea")
     assert len(block["measured"]) == 4
     assert json.loads(path.with_suffix(".json").read_text())["blind"]["detector"] == "mpn+classical"

@@ -3,7 +3,7 @@
 validation photos, and record the choice (with the measurements) as the checkpoint JSON's `"blind"` block,
 which the engine's `vcnet` method follows.
 
-    python -m trainer choose-blind models/vcnet-small.safetensors [--limit 12] [--size 256] [--record]
+    python -m trainer tune models/vcnet-small.safetensors [--limit 12] [--size 256] [--record]
 
 Score: restoration PSNR gain over the damaged input, averaged over the damage kinds (the same figure the
 default blind method is chosen by, `engine/defaults.py`).
@@ -22,10 +22,9 @@ import numpy as np
 
 from inpaint_studio.core.atomic import atomic_write_text
 from inpaint_studio.core.errors import CheckpointError
-from inpaint_studio.core.imageio import load_rgb
 from inpaint_studio.core.metrics import iou, psnr
 from inpaint_studio.engine.checkpoints import checkpoint_files
-from inpaint_studio.engine.evaluate import DAMAGE_KINDS, damaged_cases, prepare
+from inpaint_studio.engine.evaluate import DAMAGE_KINDS, damaged_cases
 from inpaint_studio.engine.vcnet_method import DETECTORS, FILLS, VCNetMethod
 
 
@@ -105,9 +104,9 @@ def record_block(checkpoint: Path, block: dict[str, Any]) -> None:
     atomic_write_text(json_path, json.dumps(doc, indent=1) + "\n")
 
 
-def run(checkpoint: Path, photo_paths: Sequence[Path], size: int, seed: int, record: bool,
+def run(checkpoint: Path, photos: Sequence[tuple[str, np.ndarray]], seed: int, record: bool,
         log: Callable[[str], None] = print) -> dict[str, Any]:
-    photos = [(p.name, prepare(load_rgb(p), size)) for p in photo_paths]
+    """Measure, log, choose and (with `record`) write the block; `photos` are (name, RGB) at the size to score."""
 
     def make(detector: str, fill: str) -> VCNetMethod:
         method = VCNetMethod(checkpoint=checkpoint, device="cpu", detector=detector, fill=fill)
@@ -119,7 +118,7 @@ def run(checkpoint: Path, photo_paths: Sequence[Path], size: int, seed: int, rec
     for s in scores:
         kinds = ", ".join(f"{k} IoU {d['iou']:.2f} {d['gain']:+.2f} dB" for k, d in s.per_kind.items())
         log(f"{s.detector:>14} + {s.fill:<5} mean {s.mean_gain:+.2f} dB  ({kinds})")
-    settings = {"photos": [p.name for p in photo_paths], "size": size, "seed": seed}
+    settings = {"photos": [name for name, _ in photos], "size": photos[0][1].shape[0], "seed": seed}
     block = blind_block(best, scores, settings)
     log(f"chosen: {best.detector} + {best.fill} ({block['why']})")
     if record:

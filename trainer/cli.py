@@ -180,32 +180,40 @@ def _run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_choose_blind(sub: argparse._SubParsersAction) -> None:
+def _add_tune(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "choose-blind",
-        help="measure a VCNet checkpoint's blind detector × fill combinations and record the best",
-        description="Scores detector (mpn | mpn+classical) × fill (rin | telea) on synthetic damage of the photo "
-        "set's validation split; --record writes the choice into the checkpoint's JSON ('blind').",
+        "tune",
+        help="measure an exported checkpoint's inference settings and record the best in its JSON",
+        description="On the photo set's validation split: the working size its fills run at (hole L1 over the "
+        "20–40 %% buckets at full size and at multiples of the training crop) and, for VCNet, its blind detector "
+        "(mpn | mpn+classical) × fill (rin | telea) (restoration PSNR gain on synthetic damage). --record writes "
+        "them into the checkpoint's JSON ('inference', 'blind'), which the engine follows.",
     )
-    p.add_argument("checkpoint", type=Path, help="exported vcnet checkpoint (.safetensors or .json)")
+    p.add_argument("checkpoint", type=Path, help="exported checkpoint (.safetensors or .json)")
     p.add_argument("--images", type=Path, help="folder of clean photos (default: the photo set's val split)")
     p.add_argument("--limit", type=int, default=12)
-    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--size", type=int, default=256, help="photos are scaled and centre-cropped to SIZE²")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--record", action="store_true", help="write the choice into the checkpoint JSON")
-    p.set_defaults(func=_run_choose_blind)
+    p.add_argument("--record", action="store_true", help="write the choices into the checkpoint JSON")
+    p.set_defaults(func=_run_tune)
 
 
-def _run_choose_blind(args: argparse.Namespace) -> int:
+def _run_tune(args: argparse.Namespace) -> int:
+    from inpaint_studio.core.imageio import load_rgb
     from inpaint_studio.core.paths import user_cache_dir
-    from trainer.blind_choice import run
+    from inpaint_studio.engine.checkpoints import read_metadata
+    from inpaint_studio.engine.evaluate import prepare
+    from trainer import blind_choice, working_size
     from trainer.data import DataError
 
     folder = args.images or user_cache_dir() / "photos" / "val"
-    photos = sorted(p for p in folder.glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))[: args.limit]
-    if len(photos) < 2:
+    paths = sorted(p for p in folder.glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))[: args.limit]
+    if len(paths) < 2:
         raise DataError(f"need at least two photos in {folder} (run `python -m trainer fetch-photos`)")
-    run(args.checkpoint, photos, args.size, args.seed, args.record)
+    photos = [(p.name, prepare(load_rgb(p), args.size)) for p in paths]
+    working_size.run(args.checkpoint, photos, args.seed, args.record)
+    if read_metadata(args.checkpoint).get("method") == "vcnet":
+        blind_choice.run(args.checkpoint, photos, args.seed, args.record)
     return 0
 
 
@@ -231,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fetch_hed(sub)
     _add_train(sub)
     _add_export(sub)
-    _add_choose_blind(sub)
+    _add_tune(sub)
     _add_recipes(sub)
     return parser
 

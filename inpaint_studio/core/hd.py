@@ -129,7 +129,7 @@ def _shrink_binary(arr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.where(small > 0, 255, 0).astype(np.uint8)
 
 
-def _fill_resized(image: np.ndarray, hole: np.ndarray, fill: FillFn, edges: np.ndarray | None, limit: int) -> np.ndarray:
+def fill_resized(image: np.ndarray, hole: np.ndarray, fill: FillFn, edges: np.ndarray | None, limit: int) -> np.ndarray:
     """Fill at most `limit` on the long side; the return value is full size, meaningful only in the hole."""
     h, w = hole.shape
     scale = limit / max(h, w)
@@ -151,7 +151,7 @@ def _call_fill(fill: FillFn, image: np.ndarray, hole: np.ndarray, edges: np.ndar
 
 def _fill_region(image: np.ndarray, hole: np.ndarray, fill: FillFn, edges: np.ndarray | None, limit: int) -> np.ndarray:
     if max(hole.shape) > limit:
-        return _fill_resized(image, hole, fill, edges, limit)
+        return fill_resized(image, hole, fill, edges, limit)
     return _call_fill(fill, image, hole, edges)
 
 
@@ -226,7 +226,7 @@ def apply_hd_strategy(
     else:
         _report(progress, 0.0, strategy.value)
         if strategy is HDStrategy.RESIZE and max(hole.shape) > limit:
-            filled = _fill_resized(image, hole, fill, edges, limit)
+            filled = fill_resized(image, hole, fill, edges, limit)
         else:
             filled = _call_fill(fill, image, hole, edges)
         region = hole > 0

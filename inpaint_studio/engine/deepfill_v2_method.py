@@ -43,8 +43,9 @@ class DeepFillV2Method(LearnedMethod):
         device: str = "auto",
         half: bool = False,
         max_pixels: int = 1024 * 1024,
+        working_size: int | None = None,
     ) -> None:
-        super().__init__(checkpoint, device, half)
+        super().__init__(checkpoint, device, half, working_size)
         # Contextual attention scores every 1/8-resolution cell against every other one: memory grows
         # with the square of the pixel count (1 MP → a 16k × 16k matrix, ~1 GB, several copies live).
         self.max_pixels = int(max_pixels)

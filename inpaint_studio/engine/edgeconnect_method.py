@@ -67,20 +67,14 @@ class EdgeConnectMethod(LearnedMethod):
         img_p, hw = self.pad(image)
         return {"image": img_p, "mask": self.pad(mask)[0], "known": self.pad(known)[0], "hw": hw}
 
-    def inpaint(
+    def fill_loaded(
         self,
         image: np.ndarray,
-        mask: np.ndarray | None,
-        edges: np.ndarray | None = None,
-        progress: ProgressFn | None = None,
-        cancel: CancelFn | None = None,
+        mask: np.ndarray,
+        edges: np.ndarray | None,
+        progress: ProgressFn | None,
+        cancel: CancelFn | None,
     ) -> np.ndarray:
-        mask = self.check_inputs(image, mask, edges)
-        if not mask.any():
-            return image.copy()
-        report(progress, 0.0, f"loading {self.name}")
-        self.ensure_loaded()
-        check_cancel(cancel)
         p = self._prepare(image, mask)
         with self.running():
             img_t, m = self.to_tensor(p["image"]), self.mask_to_tensor(p["mask"])

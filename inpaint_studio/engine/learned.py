@@ -99,8 +99,15 @@ class LearnedMethod(InpaintMethod):
     pad_multiple: int = 8
 
     def __init__(
-        self, checkpoint: str | os.PathLike[str] | None = None, device: str = "auto", half: bool = False
+        self,
+        checkpoint: str | os.PathLike[str] | None = None,
+        device: str = "auto",
+        half: bool = False,
+        working_size: int | None = None,
     ):
+        if working_size is not None and int(working_size) < 0:
+            raise ValueError(f"working_size must be 0 (off) or a size in pixels, not {working_size}")
+        self._working_size = working_size
         self.checkpoint = Path(checkpoint) if checkpoint is not None else None
         self.device_pref = device
         self.half = bool(half)
@@ -333,6 +340,16 @@ class LearnedMethod(InpaintMethod):
         """Subclasses: padded 1×3×H×W [0,1] image, 1×1×H×W mask (1 = hole), optional edges → 1×3×H×W [0,1]."""
         raise NotImplementedError
 
+    @property
+    def working_size(self) -> int:
+        """Long side (px) fills run at: larger images are filled on a shrunk copy and only the hole pixels
+        are enlarged back. A network trained on small crops fills far better at the scale it learned (the
+        checkpoint's `inference.working_size`, chosen by measurement); 0 = always at full size."""
+        if self._working_size is not None:
+            return int(self._working_size)
+        value = (self.meta.get("inference") or {}).get("working_size", 0)
+        return int(value) if isinstance(value, int | float) and value > 0 else 0
+
     def inpaint(
         self,
         image: np.ndarray,
@@ -347,6 +364,27 @@ class LearnedMethod(InpaintMethod):
         report(progress, 0.0, f"loading {self.name}")
         self.ensure_loaded()
         check_cancel(cancel)
+        size = self.working_size
+        if size and max(image.shape[:2]) > size:
+            from inpaint_studio.core.hd import fill_resized
+
+            report(progress, 0.1, f"running {self.name} at {size} px")
+            hole = np.where(mask > 0, np.uint8(255), np.uint8(0))
+            filled = fill_resized(image, hole, lambda i, m, e: self.fill_loaded(i, m, e, None, cancel), edges, size)
+            report(progress, 1.0, "done")
+            return composite(filled, image, mask)
+        return self.fill_loaded(image, mask, edges, progress, cancel)
+
+    def fill_loaded(
+        self,
+        image: np.ndarray,
+        mask: np.ndarray,
+        edges: np.ndarray | None,
+        progress: ProgressFn | None,
+        cancel: CancelFn | None,
+    ) -> np.ndarray:
+        """The fill at the image's own size, inputs checked and networks loaded (subclasses with more
+        steps than one `predict` override this, not `inpaint`)."""
         img_p, hw = self.pad(image)
         mask_p, _ = self.pad(mask)
         edges_p = self.pad(edges)[0] if edges is not None else None

@@ -142,13 +142,26 @@ class VCNetMethod(LearnedMethod):
         """mask None → blind (the MPN's mask); otherwise fill exactly `mask`. `edges` are ignored."""
         self._check_image(image)
         if mask is not None:
-            mask = self.check_inputs(image, mask)
-            if not mask.any():
-                return image.copy()
-        if mask is None:
-            self.ensure_loaded()  # the checkpoint's blind settings decide the path
-            if max(image.shape[:2]) > self.max_side or self.detector != "mpn" or self.fill != "rin":
-                return self._blind_from_mask(image, progress, cancel)
+            return super().inpaint(image, mask, None, progress, cancel)
+        self.ensure_loaded()  # the checkpoint's blind settings decide the path
+        if max(image.shape[:2]) > self.max_side or self.detector != "mpn" or self.fill != "rin":
+            return self._blind_from_mask(image, progress, cancel)
+        return self._restore(image, None, progress, cancel)
+
+    def fill_loaded(
+        self,
+        image: np.ndarray,
+        mask: np.ndarray,
+        edges: np.ndarray | None,
+        progress: ProgressFn | None,
+        cancel: CancelFn | None,
+    ) -> np.ndarray:
+        return self._restore(image, mask, progress, cancel)
+
+    def _restore(
+        self, image: np.ndarray, mask: np.ndarray | None, progress: ProgressFn | None, cancel: CancelFn | None
+    ) -> np.ndarray:
+        """MPN + RIN at the image's size: the RIN fills `mask`, or (None) the MPN's own soft prediction."""
         report(progress, 0.0, f"loading {self.name}")
         self.ensure_loaded()
         check_cancel(cancel)
@@ -173,7 +186,6 @@ class VCNetMethod(LearnedMethod):
         check_cancel(cancel)
         report(progress, 1.0, "done")
         return self.composite(self.crop(filled, hw), image, used)
-
 
     def _blind_from_mask(self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
         """Blind repair through an explicit mask: the predicted one (from a shrunk copy on a large photo,
