@@ -10,8 +10,9 @@ import torch
 from tiny_runs import tiny_deepfill_config
 
 from trainer.config import ConfigError, TrainConfig
-from trainer.loop import lr_factor, train
+from trainer.loop import build_config, lr_factor, train
 from trainer.state import load_training_checkpoint
+from trainer.toydata import write_toy_images
 
 
 def _cfg(**kw) -> TrainConfig:
@@ -73,3 +74,18 @@ def test_critic_stays_untouched_until_the_adversarial_start(tiny, tmp_path):
     changed = [k for k, v in late["models"]["discriminator"].items()
                if v.is_floating_point() and not torch.equal(v, early["models"]["discriminator"][k])]
     assert changed
+
+
+def test_vcnet_critics_wait_for_the_adversarial_start(tmp_path):
+    write_toy_images(tmp_path / "train", 4, size=(40, 48), seed=0)
+    write_toy_images(tmp_path / "val", 2, size=(40, 48), seed=1)
+    cfg = build_config("vcnet", "rin", cli_options={
+        "data": str(tmp_path / "train"), "val_data": str(tmp_path / "val"), "image_size": 32, "batch_size": 2,
+        "width": 0.125, "steps": 2, "val_images": 2, "val_every": 100, "progress": False, "device": "cpu",
+        "threads": 1, "run_dir": str(tmp_path / "run"), "weights": {"adversarial_start": 2},
+    })
+    train(cfg, log=lambda m: None)
+    early = load_training_checkpoint(tmp_path / "run")
+    assert early["optimizers"]["critics"]["state"] == {} and early["optimizers"]["rin"]["state"] != {}
+    train(resume=tmp_path / "run", overrides={"steps": 3}, log=lambda m: None)
+    assert load_training_checkpoint(tmp_path / "run")["optimizers"]["critics"]["state"] != {}

@@ -135,23 +135,26 @@ class VCNetRecipe(Recipe):
         out01 = rin.to_unit_range(out)
         fake = out01 * mask + target * (1 - mask)
 
-        # Critics: WGAN-GP, real = clean photo, fake = the filled image (hole from the true mask).
-        real_fake = torch.cat([target, fake.detach()])
-        m2 = torch.cat([mask, mask])
-        d_global = self.net("discriminator")(real_fake)
-        d_patch = self.net("patch_discriminator")(real_fake, m2)
-        (rg, fg), (rp, fp) = d_global.chunk(2), d_patch.chunk(2)
-        gp = losses.gradient_penalty(self.nets["discriminator"], target, fake) + losses.gradient_penalty(
-            lambda t: self.nets["patch_discriminator"](t, mask), target, fake, mask
-        )
-        d_loss = losses.wgan_d_loss(rg, fg) + losses.wgan_d_loss(rp, fp) + w["gradient_penalty"] * gp
-        self.optimize(d_loss, "critics")
-
-        with self.frozen("discriminator", "patch_discriminator"):
-            adv = losses.wgan_g_loss(self._critics(fake, mask, wrapped=False))
         l1 = losses.l1_loss(out, rin.from_unit_range(target))
-        g_loss = w["l1"] * l1 + w["adversarial"] * adv
-        parts.update(d=d_loss, gp=gp, l1=l1, adv=adv)
+        g_loss = w["l1"] * l1
+        parts.update(l1=l1)
+        # `weights.adversarial_start` (default 0) keeps the critics off until the colours settle (small compute)
+        if w["adversarial"] > 0 and self.step >= int(w.get("adversarial_start", 0)):
+            # Critics: WGAN-GP, real = clean photo, fake = the filled image (hole from the true mask).
+            real_fake = torch.cat([target, fake.detach()])
+            m2 = torch.cat([mask, mask])
+            d_global = self.net("discriminator")(real_fake)
+            d_patch = self.net("patch_discriminator")(real_fake, m2)
+            (rg, fg), (rp, fp) = d_global.chunk(2), d_patch.chunk(2)
+            gp = losses.gradient_penalty(self.nets["discriminator"], target, fake) + losses.gradient_penalty(
+                lambda t: self.nets["patch_discriminator"](t, mask), target, fake, mask
+            )
+            d_loss = losses.wgan_d_loss(rg, fg) + losses.wgan_d_loss(rp, fp) + w["gradient_penalty"] * gp
+            self.optimize(d_loss, "critics")
+            with self.frozen("discriminator", "patch_discriminator"):
+                adv = losses.wgan_g_loss(self._critics(fake, mask, wrapped=False))
+            g_loss = g_loss + w["adversarial"] * adv
+            parts.update(d=d_loss, gp=gp, adv=adv)
         if self.vgg is not None:
             feat = losses.perceptual_loss(self.vgg_features(fake, FEATURE_LAYERS),
                                           self.vgg_features(target, FEATURE_LAYERS))
