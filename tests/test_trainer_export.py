@@ -107,11 +107,12 @@ def test_card_lists_every_stage_of_a_seeded_run_with_its_curve(folders):
 
     mpn = run("mpn")
     rin = run("rin", init_from=str(mpn.run_dir))
-    path = export_run(rin.run_dir, folders / "models" / "vc", which="last")
+    path = export_run(rin.run_dir, folders / "models" / "vc", which="last", notes="Below target: more steps.\n")
     meta = json.loads(path.with_suffix(".json").read_text())
     assert [(s["stage"], s["steps"]) for s in meta["stages"]] == [("mpn", 2), ("rin", 2)]
     assert meta["total_training_s"] == pytest.approx(sum(s["wall_time_s"] for s in meta["stages"]), abs=0.2)
     card = path.with_suffix(".md").read_text()
+    assert "## Where it stands\n\nBelow target: more steps.\n" in card
     assert "**Stage 1: `vcnet mpn`**" in card and "**Stage 2: `vcnet rin`**" in card
     assert card.index("Stage 1") < card.index("Stage 2")
     # each stage's curve: steps 0, 1, 2 with its own key metric (τ-BCE for the MPN, hole L1 for the RIN)

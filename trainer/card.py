@@ -102,6 +102,7 @@ def model_card(
     stages: Sequence[Stage],
     best_key: str,
     resume_hint: str,
+    notes: str = "",
 ) -> str:
     """networks: (component, registered network, config, parameters, parameters at the paper's width)."""
     t, m = meta["training"], meta["metrics"]
@@ -117,6 +118,8 @@ def model_card(
     ]
     for comp, net, config, params, paper in networks:
         lines.append(f"| `{comp}` | `{net}` | {params:,} | {f'{paper:,}' if paper else '–'} | `{config}` |")
+    if notes.strip():
+        lines += ["", "## Where it stands", "", notes.strip()]
     lines += ["", "## Training", ""]
     for i, s in enumerate(stages, 1):
         cfg = s.config

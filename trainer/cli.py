@@ -168,6 +168,7 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--to", type=Path, required=True, help="output stem, e.g. models/deepfill_v2-mine")
     p.add_argument("--which", choices=("best", "last"), default="best", help="checkpoint to export (default best)")
     p.add_argument("--half", action="store_true", help="store float16 weights (half the size)")
+    p.add_argument("--notes", type=Path, help="Markdown file: where the model stands and what limits it (in the card)")
     p.add_argument("--force", action="store_true", help="replace existing files of that name")
     p.set_defaults(func=_run_export)
 
@@ -175,7 +176,13 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
 def _run_export(args: argparse.Namespace) -> int:
     from trainer.export import export_run
 
-    path = export_run(args.run, args.to, which=args.which, half=args.half, overwrite=args.force)
+    notes = ""
+    if args.notes is not None:
+        try:
+            notes = args.notes.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InpaintStudioError(f"--notes: cannot read {args.notes}: {exc.strerror or exc}") from None
+    path = export_run(args.run, args.to, which=args.which, half=args.half, overwrite=args.force, notes=notes)
     print(f"wrote {path}, {path.with_suffix('.json').name} and {path.with_suffix('.md').name}")
     return 0
 

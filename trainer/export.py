@@ -32,7 +32,9 @@ def _pick_checkpoint(run: Path, which: str) -> Path:
     raise CheckpointError(f"{run} has no checkpoints/last.pt: is it a training run directory?")
 
 
-def export_run(run: Path, to: Path, *, which: str = "best", half: bool = False, overwrite: bool = False) -> Path:
+def export_run(
+    run: Path, to: Path, *, which: str = "best", half: bool = False, overwrite: bool = False, notes: str = ""
+) -> Path:
     """Write the app checkpoint and its model card; returns the .safetensors path."""
     source = _pick_checkpoint(run, which)
     ckpt = load_training_checkpoint(source)
@@ -85,7 +87,8 @@ def export_run(run: Path, to: Path, *, which: str = "best", half: bool = False, 
     hint = (f"`python -m trainer train --resume {run_dir}` continues the last stage exactly (its state is "
             "kept there), then `python -m trainer export` again." if run_dir is not None else
             "The training state was not kept with this export.")
-    text = model_card(st_path.stem, recipe.method, {**meta, "half": half}, networks, stages, recipe.best_key(), hint)
+    text = model_card(st_path.stem, recipe.method, {**meta, "half": half}, networks, stages, recipe.best_key(), hint,
+                      notes)
     card.write_text(text, encoding="utf-8")
     if run_dir is not None and (run_dir / "plot.png").is_file():
         shutil.copyfile(run_dir / "plot.png", curve_png)
