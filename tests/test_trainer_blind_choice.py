@@ -77,3 +77,26 @@ def test_record_refuses_a_checkpoint_of_another_method(tmp_path):
                            {"generator": {"network": "deepfill_v2_generator", "config": {"cnum": 4}}})
     with pytest.raises(CheckpointError, match="not vcnet"):
         record_block(path, blind_block(ComboScore("mpn", "rin", {}), [], {}))
+
+
+def test_mask_size_is_measured_on_contamination_and_recorded(tmp_path):
+    from trainer.blind_choice import measure_mask_sizes, run_mask_size
+
+    nets = _nets(0.0)
+    sizes_seen: list[int] = []
+
+    def make(size: int) -> VCNetMethod:
+        sizes_seen.append(size)
+        return VCNetMethod.from_modules(nets, detector="mpn", mask_size=size)
+
+    scores = measure_mask_sizes(make, _photos(2, size=96), (32, 64, 96, 128))
+    assert list(scores) == [32, 64, 96] == sizes_seen  # 128 is above the photos' side: the same as 96
+    assert all(0.0 <= v <= 1.0 for v in scores.values())
+    components = {"mpn": {"network": "vcnet_mpn", "config": {"base_channels": 8, "bottleneck_dilations": [2]}},
+                  "rin": {"network": "vcnet_rin", "config": {"base_channels": 8, "neck_channels": 16,
+                                                             "middle_dilations": [2]}}}
+    path = save_checkpoint(tmp_path / "vc", "vcnet", nets, components)
+    best = run_mask_size(path, _photos(2, size=200), 0, True, log=lambda m: None)
+    inference = json.loads(path.with_suffix(".json").read_text())["inference"]
+    assert inference["mask_size"] == best and set(inference["mask_size_measured"]["contamination_iou"]) == {
+        "192"}

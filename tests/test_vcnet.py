@@ -246,3 +246,18 @@ def test_bad_inputs_and_missing_weights_give_clear_errors():
     assert not unloaded.is_available()
     with pytest.raises(ModelUnavailableError):
         unloaded.predict_mask(img)
+
+
+def test_mask_network_looks_at_the_checkpoints_mask_size():
+    img, _ = _scene(90, 120)
+    nets = _small()
+    mpn_in = _Spy(nets["mpn"])
+    method = VCNetMethod.from_modules(nets, meta={"inference": {"mask_size": 40}})
+    assert method.mask_size == 40
+    pred = method.predict_mask(img)
+    assert pred.probability.shape == (90, 120) and max(mpn_in.args[-1][0].shape[-2:]) <= 40 + 4
+    VCNetMethod.from_modules(nets, meta={"inference": {"mask_size": 40}}, mask_size=200).predict_mask(img)
+    assert max(mpn_in.args[-1][0].shape[-2:]) == 120  # the option wins: the photo is within it, full size
+    assert VCNetMethod.from_modules(nets).mask_size == 1024  # nothing recorded: max_side
+    with pytest.raises(ValueError, match="mask_size"):
+        VCNetMethod.from_modules(nets, mask_size=4)

@@ -6,7 +6,9 @@ which the engine's `vcnet` method follows.
     python -m trainer tune models/vcnet-small.safetensors [--limit 12] [--size 256] [--record]
 
 Score: restoration PSNR gain over the damaged input, averaged over the damage kinds (the same figure the
-default blind method is chosen by, `engine/defaults.py`).
+default blind method is chosen by, `engine/defaults.py`). Also the mask size — the long side of the copy the
+MPN looks at — by contamination IoU on larger photos (`inference.mask_size`): a network trained on small crops
+finds damage best at the scale it learned.
 """
 
 from __future__ import annotations
@@ -90,6 +92,50 @@ def blind_block(best: ComboScore, scores: Sequence[ComboScore], settings: dict[s
             for s in scores
         ],
     }
+
+
+MASK_SIZES = (192, 256, 320, 384, 512, 768)
+
+
+def measure_mask_sizes(
+    make_method: Callable[[int], VCNetMethod], photos: Sequence[tuple[str, np.ndarray]], sizes: Sequence[int],
+    seed: int = 0,
+) -> dict[int, float]:
+    """Mean MPN IoU on the contamination cases of `photos` at each mask size (sizes above the photos' long
+    side are left out: they all mean "full size")."""
+    cases = [c for c in damaged_cases(list(photos), seed) if c[0] == "contamination"]
+    side = max(photos[0][1].shape[:2])
+    out = {}
+    for size in [s for s in sizes if s <= side]:
+        method = make_method(size)
+        out[size] = float(np.mean([iou(method.predict_mask(dirty).mask, target) for _, _, dirty, target in cases]))
+    return out
+
+
+def record_inference(checkpoint: Path, values: dict[str, Any]) -> None:
+    """Merge `values` into the checkpoint JSON's `inference` block."""
+    _, json_path = checkpoint_files(checkpoint)
+    doc = json.loads(json_path.read_text(encoding="utf-8"))
+    doc["inference"] = {**(doc.get("inference") or {}), **values}
+    atomic_write_text(json_path, json.dumps(doc, indent=1) + "\n")
+
+
+def run_mask_size(checkpoint: Path, photos: Sequence[tuple[str, np.ndarray]], seed: int, record: bool,
+                  log: Callable[[str], None] = print) -> int:
+    def make(size: int) -> VCNetMethod:
+        method = VCNetMethod(checkpoint=checkpoint, device="cpu", detector="mpn", mask_size=size)
+        method.load()
+        return method
+
+    scores = measure_mask_sizes(make, photos, MASK_SIZES, seed)
+    best = max(scores, key=lambda s: (round(scores[s], 6), s))
+    side = max(photos[0][1].shape[:2])
+    log(f"mask size on {side}-px photos: " + ", ".join(f"{k} → IoU {v:.3f}" for k, v in scores.items())
+        + f"; chosen {best}")
+    if record:
+        record_inference(checkpoint, {"mask_size": best, "mask_size_measured": {
+            "photo_side": side, "contamination_iou": {str(k): round(v, 4) for k, v in scores.items()}}})
+    return best
 
 
 def record_block(checkpoint: Path, block: dict[str, Any]) -> None:

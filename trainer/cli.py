@@ -193,8 +193,9 @@ def _add_tune(sub: argparse._SubParsersAction) -> None:
         help="measure an exported checkpoint's inference settings and record the best in its JSON",
         description="On the photo set's validation split: the working size its fills run at (hole L1 over the "
         "20–40 %% buckets at full size and at multiples of the training crop) and, for VCNet, its blind detector "
-        "(mpn | mpn+classical) × fill (rin | telea) (restoration PSNR gain on synthetic damage). --record writes "
-        "them into the checkpoint's JSON ('inference', 'blind'), which the engine follows.",
+        "(mpn | mpn+classical) × fill (rin | telea) (restoration PSNR gain on synthetic damage) and the size its mask "
+        "network looks at (contamination IoU on photos at twice --size). --record writes them into the checkpoint's "
+        "JSON ('inference', 'blind'), which the engine follows.",
     )
     p.add_argument("checkpoint", type=Path, help="exported checkpoint (.safetensors or .json)")
     p.add_argument("--images", type=Path, help="folder of clean photos (default: the photo set's val split)")
@@ -220,6 +221,8 @@ def _run_tune(args: argparse.Namespace) -> int:
     photos = [(p.name, prepare(load_rgb(p), args.size)) for p in paths]
     working_size.run(args.checkpoint, photos, args.seed, args.record)
     if read_metadata(args.checkpoint).get("method") == "vcnet":
+        large = [(p.name, prepare(load_rgb(p), 2 * args.size)) for p in paths]
+        blind_choice.run_mask_size(args.checkpoint, large, args.seed, args.record)
         blind_choice.run(args.checkpoint, photos, args.seed, args.record)
     return 0
 

@@ -57,6 +57,7 @@ class VCNetMethod(LearnedMethod):
         max_side: int = 1024,
         detector: str | None = None,
         fill: str | None = None,
+        mask_size: int | None = None,
         **kw: Any,
     ) -> None:
         super().__init__(*args, **kw)
@@ -64,7 +65,9 @@ class VCNetMethod(LearnedMethod):
             raise ValueError(f"detector must be one of {', '.join(DETECTORS)}, not '{detector}'")
         if fill not in (None, *FILLS):
             raise ValueError(f"fill must be one of {', '.join(FILLS)}, not '{fill}'")
-        self._detector, self._fill = detector, fill
+        if mask_size is not None and int(mask_size) < 16:
+            raise ValueError(f"mask_size must be at least 16 px, not {mask_size}")
+        self._detector, self._fill, self._mask_size = detector, fill, mask_size
         self.threshold = float(threshold)
         # Blind work on photos longer than this: the MPN looks at a copy shrunk to max_side, and the
         # repair goes through the HD strategy (crops / resize), so memory stays bounded.
@@ -75,6 +78,15 @@ class VCNetMethod(LearnedMethod):
         """The option, else the checkpoint's measured choice, else the network alone."""
         chosen = self._detector or str(self.meta.get("blind", {}).get("detector", "mpn"))
         return chosen if chosen in DETECTORS else "mpn"
+
+    @property
+    def mask_size(self) -> int:
+        """Long side (px) of the copy the MPN looks at: the option, else the checkpoint's measured
+        `inference.mask_size` (the scale it detects best at), else `max_side`."""
+        if self._mask_size is not None:
+            return int(self._mask_size)
+        value = (self.meta.get("inference") or {}).get("mask_size")
+        return int(value) if isinstance(value, int | float) and value >= 16 else self.max_side
 
     @property
     def fill(self) -> str:
@@ -105,7 +117,7 @@ class VCNetMethod(LearnedMethod):
         report(progress, 0.0, f"loading {self.name}")
         self.ensure_loaded()
         check_cancel(cancel)
-        small = _shrink(image, self.max_side)
+        small = _shrink(image, self.mask_size)
         img_p, hw = self.pad(small)
         report(progress, 0.2, "finding damage")
         with self.running():
@@ -144,7 +156,7 @@ class VCNetMethod(LearnedMethod):
         if mask is not None:
             return super().inpaint(image, mask, None, progress, cancel)
         self.ensure_loaded()  # the checkpoint's blind settings decide the path
-        if max(image.shape[:2]) > self.max_side or self.detector != "mpn" or self.fill != "rin":
+        if max(image.shape[:2]) > min(self.max_side, self.mask_size) or self.detector != "mpn" or self.fill != "rin":
             return self._blind_from_mask(image, progress, cancel)
         return self._restore(image, None, progress, cancel)
 
