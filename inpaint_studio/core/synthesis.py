@@ -35,6 +35,10 @@ def _ratio(mask: np.ndarray) -> float:
 # --- DeepFill v2 holes ----------------------------------------------------------------------------
 
 
+def _clamp(value: float, low: float, high: float) -> float:
+    return min(max(value, low), high)
+
+
 def _strokes(
     h: int,
     w: int,
@@ -62,9 +66,10 @@ def _strokes(
         x, y = float(rng.uniform(0, w)), float(rng.uniform(0, h))
         vertices = [(x, y)]
         for angle in angles:
-            r = float(np.clip(rng.normal(radius, radius / 2), 0, 2 * radius))
-            x = float(np.clip(x + r * math.cos(angle), 0, w - 1))
-            y = float(np.clip(y + r * math.sin(angle), 0, h - 1))
+            # Plain float clamps: np.clip on a scalar costs ~17 µs, most of a stroke mask's time.
+            r = _clamp(float(rng.normal(radius, radius / 2)), 0.0, 2 * radius)
+            x = _clamp(x + r * math.cos(angle), 0.0, w - 1)
+            y = _clamp(y + r * math.sin(angle), 0.0, h - 1)
             vertices.append((x, y))
         width = max(1, round(rng.uniform(min_width, max_width) * s))
         pts = [(round(px), round(py)) for px, py in vertices]
