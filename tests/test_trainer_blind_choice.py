@@ -43,12 +43,12 @@ def test_choose_takes_the_highest_mean_gain_and_the_simpler_on_a_tie():
 def test_measured_combinations_are_real_restorations():
     nets = _nets(-30.0)
 
-    def make(detector: str, fill: str) -> VCNetMethod:
-        return VCNetMethod.from_modules(nets, detector=detector, fill=fill)
+    def make(detector: str, fill: str, threshold: float) -> VCNetMethod:
+        return VCNetMethod.from_modules(nets, detector=detector, fill=fill, threshold=threshold)
 
     scores = measure_combos(make, _photos())
-    assert [(s.detector, s.fill) for s in scores] == [
-        ("mpn", "rin"), ("mpn", "telea"), ("mpn+classical", "rin"), ("mpn+classical", "telea")]
+    assert [(s.detector, s.fill, s.threshold) for s in scores] == [
+        ("mpn", "rin", 0.5), ("mpn", "telea", 0.5), ("mpn+classical", "rin", 0.5), ("mpn+classical", "telea", 0.5)]
     for s in scores[:2]:  # the MPN finds nothing: nothing is repaired, no gain, IoU 0
         assert all(d["gain"] == pytest.approx(0.0) and d["iou"] == 0.0 for d in s.per_kind.values())
     united = scores[3].per_kind
@@ -64,11 +64,14 @@ def test_recorded_choice_is_followed_by_the_engine(tmp_path):
     path = save_checkpoint(tmp_path / "vc", "vcnet", nets, components)
     block = run(path, _photos(2), 0, record=True, log=lambda m: None)
     assert block["detector"] == "mpn+classical" and block["fill"] in ("rin", "telea")
-    assert len(block["measured"]) == 4
+    # 4 pairs at 0.5, then the other thresholds for the best pair
+    measured = block["measured"]
+    assert len(measured) == 4 + 4 and {m["threshold"] for m in measured[4:]} == {0.7, 0.85, 0.9, 0.95}
+    assert block["threshold"] in {m["threshold"] for m in measured}
     assert json.loads(path.with_suffix(".json").read_text())["blind"]["detector"] == "mpn+classical"
     method = create_method("vcnet", checkpoint=path, device="cpu")
     method.load()
-    assert (method.detector, method.fill) == (block["detector"], block["fill"])
+    assert (method.detector, method.fill, method.threshold) == (block["detector"], block["fill"], block["threshold"])
 
 
 def test_record_refuses_a_checkpoint_of_another_method(tmp_path):
@@ -86,7 +89,7 @@ def test_mask_size_is_measured_on_contamination_and_recorded(tmp_path):
     sizes_seen: list[int] = []
 
     def make(size: int) -> VCNetMethod:
-        sizes_seen.append(size)
+        sizes_seen.append(size)  # (threshold: the default)
         return VCNetMethod.from_modules(nets, detector="mpn", mask_size=size)
 
     scores = measure_mask_sizes(make, _photos(2, size=96), (32, 64, 96, 128))

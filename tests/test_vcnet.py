@@ -261,3 +261,17 @@ def test_mask_network_looks_at_the_checkpoints_mask_size():
     assert VCNetMethod.from_modules(nets).mask_size == 1024  # nothing recorded: max_side
     with pytest.raises(ValueError, match="mask_size"):
         VCNetMethod.from_modules(nets, mask_size=4)
+
+
+def test_the_checkpoints_blind_threshold_decides_the_mask():
+    img, _ = _scene(40, 56)
+    nets = _small(seed=5)
+    prob = VCNetMethod.from_modules(nets).predict_mask(img).probability
+    t = float(np.quantile(prob, 0.7))  # a threshold that keeps about 30 % of the pixels
+    method = VCNetMethod.from_modules(nets, meta={"blind": {"threshold": t}})
+    assert method.threshold == t
+    assert np.array_equal(method.predict_mask(img).mask, np.where(prob >= t, 255, 0).astype(np.uint8))
+    assert VCNetMethod.from_modules(nets, meta={"blind": {"threshold": t}}, threshold=0.9).threshold == 0.9
+    assert VCNetMethod.from_modules(nets).threshold == 0.5
+    with pytest.raises(ValueError, match="threshold"):
+        VCNetMethod.from_modules(nets, threshold=1.5)

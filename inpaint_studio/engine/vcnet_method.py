@@ -53,7 +53,7 @@ class VCNetMethod(LearnedMethod):
     def __init__(
         self,
         *args: Any,
-        threshold: float = 0.5,
+        threshold: float | None = None,
         max_side: int = 1024,
         detector: str | None = None,
         fill: str | None = None,
@@ -68,7 +68,9 @@ class VCNetMethod(LearnedMethod):
         if mask_size is not None and int(mask_size) < 16:
             raise ValueError(f"mask_size must be at least 16 px, not {mask_size}")
         self._detector, self._fill, self._mask_size = detector, fill, mask_size
-        self.threshold = float(threshold)
+        if threshold is not None and not 0.0 < float(threshold) < 1.0:
+            raise ValueError(f"threshold must be between 0 and 1, not {threshold}")
+        self._threshold = threshold
         # Blind work on photos longer than this: the MPN looks at a copy shrunk to max_side, and the
         # repair goes through the HD strategy (crops / resize), so memory stays bounded.
         self.max_side = int(max_side)
@@ -78,6 +80,15 @@ class VCNetMethod(LearnedMethod):
         """The option, else the checkpoint's measured choice, else the network alone."""
         chosen = self._detector or str(self.meta.get("blind", {}).get("detector", "mpn"))
         return chosen if chosen in DETECTORS else "mpn"
+
+    @property
+    def threshold(self) -> float:
+        """Probability above which a pixel is damage: the option, else the checkpoint's measured blind
+        threshold (a mask network trained on contamination alone is over-eager on other photos), else 0.5."""
+        if self._threshold is not None:
+            return float(self._threshold)
+        value = self.meta.get("blind", {}).get("threshold")
+        return float(value) if isinstance(value, int | float) and 0 < value < 1 else 0.5
 
     @property
     def mask_size(self) -> int:
