@@ -275,3 +275,14 @@ def test_the_checkpoints_blind_threshold_decides_the_mask():
     assert VCNetMethod.from_modules(nets).threshold == 0.5
     with pytest.raises(ValueError, match="threshold"):
         VCNetMethod.from_modules(nets, threshold=1.5)
+
+
+def test_a_checkpoint_that_chose_telea_fills_given_masks_with_telea_too():
+    img, mask = _scene(48, 64)
+    nets = _small()
+    rin_calls = _Spy(nets["rin"])
+    method = VCNetMethod.from_modules(nets, meta={"blind": {"fill": "telea"}})
+    assert np.array_equal(method.inpaint(img, mask), create_method("telea").inpaint(img, mask))
+    assert not rin_calls.args
+    VCNetMethod.from_modules(nets, meta={"blind": {"fill": "telea"}}, fill="rin").inpaint(img, mask)
+    assert rin_calls.args  # the option still reaches the network

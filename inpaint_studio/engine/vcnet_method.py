@@ -9,8 +9,8 @@ prediction thresholded at 0.5) change.
 How blind work finds and fills damage is part of the checkpoint (its JSON's `"blind"` block, chosen by
 measurement when the model is exported; options override it): `detector` = "mpn" (the network alone) or
 "mpn+classical" (its mask united with the classical detector's, `core.damage`: the two see complementary
-damage — pasted patches and stains vs thin strokes); `fill` = "rin" (the network) or "telea" (OpenCV on the
-found mask, where the RIN is not yet better).
+damage — pasted patches and stains vs thin strokes); `fill` = "rin" (the network) or "telea" (OpenCV, where
+the RIN is not yet better: then a mask given by the user is filled by Telea too); `threshold`.
 
 Also registers the published layout of the PyTorch reproduction's `VCNet_*.pth` training checkpoint
 (`{num_step, mpn, rin, D, patch_D, optimizer_*}`: mpn, rin, D, patch_D are taken, optimizers dropped).
@@ -179,6 +179,12 @@ class VCNetMethod(LearnedMethod):
         progress: ProgressFn | None,
         cancel: CancelFn | None,
     ) -> np.ndarray:
+        if self.fill == "telea":
+            # The checkpoint measured Telea as the better fill (its RIN is not there yet): a given mask is
+            # filled the same way as a predicted one, so choosing VCNet never means a worse fill.
+            from inpaint_studio.engine.base import create_method
+
+            return create_method("telea").inpaint(image, mask, None, progress, cancel)
         return self._restore(image, mask, progress, cancel)
 
     def _restore(
