@@ -165,6 +165,9 @@ class VCNetMethod(LearnedMethod):
         """mask None → blind (the MPN's mask); otherwise fill exactly `mask`. `edges` are ignored."""
         self._check_image(image)
         if mask is not None:
+            self.ensure_loaded()  # the checkpoint's measured fill decides
+            if self.fill == "telea":
+                return self._telea(image, self.check_inputs(image, mask), progress, cancel)
             return super().inpaint(image, mask, None, progress, cancel)
         self.ensure_loaded()  # the checkpoint's blind settings decide the path
         if max(image.shape[:2]) > min(self.max_side, self.mask_size) or self.detector != "mpn" or self.fill != "rin":
@@ -179,13 +182,15 @@ class VCNetMethod(LearnedMethod):
         progress: ProgressFn | None,
         cancel: CancelFn | None,
     ) -> np.ndarray:
-        if self.fill == "telea":
-            # The checkpoint measured Telea as the better fill (its RIN is not there yet): a given mask is
-            # filled the same way as a predicted one, so choosing VCNet never means a worse fill.
-            from inpaint_studio.engine.base import create_method
-
-            return create_method("telea").inpaint(image, mask, None, progress, cancel)
         return self._restore(image, mask, progress, cancel)
+
+    @staticmethod
+    def _telea(image: np.ndarray, hole: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
+        """Where the checkpoint measured Telea as the better fill (its RIN is not there yet), a given mask is
+        filled like a predicted one, at full size: choosing VCNet never means a worse fill."""
+        from inpaint_studio.engine.base import create_method
+
+        return create_method("telea").inpaint(image, hole, None, progress, cancel)
 
     def _restore(
         self, image: np.ndarray, mask: np.ndarray | None, progress: ProgressFn | None, cancel: CancelFn | None
@@ -228,13 +233,10 @@ class VCNetMethod(LearnedMethod):
         if not predicted.any():
             return image.copy()
         if self.fill == "telea":
-            from inpaint_studio.engine.base import create_method
-
-            # the 1-px rim around wide strokes, as classical_restore fills it (their anti-aliased edge)
-            hole = restore_hole(predicted)
-            out = create_method("telea").inpaint(image, hole, None, None, cancel)
+            # with the 1-px rim around wide strokes, as classical_restore fills them (their anti-aliased edge)
+            out = self._telea(image, restore_hole(predicted), None, cancel)
             report(progress, 1.0, "done")
-            return self.composite(out, image, hole)
+            return out
 
         def fill(img: np.ndarray, m: np.ndarray, _edges: np.ndarray | None) -> np.ndarray:
             return self.inpaint(img, m, None, None, cancel)
