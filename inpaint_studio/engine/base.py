@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -46,6 +46,9 @@ class InpaintMethod(ABC):
     name: str = ""
     description: str = ""
     capabilities: Capabilities = Capabilities()
+    # For option forms (engine.options): the allowed values of a text option, the range of a number one.
+    option_choices: ClassVar[dict[str, tuple[str, ...]]] = {}
+    option_ranges: ClassVar[dict[str, tuple[float, float]]] = {}
 
     # --- weights / lifecycle (classical methods keep these defaults) ---------------------------
     def is_available(self) -> bool:

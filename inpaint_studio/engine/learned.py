@@ -41,7 +41,7 @@ import contextlib
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -97,6 +97,7 @@ class LearnedMethod(InpaintMethod):
     capabilities = Capabilities(needs_mask=True, learned=True)
     required_components: tuple[str, ...] = ()
     pad_multiple: int = 8
+    option_ranges: ClassVar[dict[str, tuple[float, float]]] = {"working_size": (0, 4096)}
 
     def __init__(
         self,

@@ -21,7 +21,7 @@ torch is imported inside methods only (listing methods must not import it).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -42,6 +42,10 @@ if TYPE_CHECKING:
     import torch
 
 
+DETECTORS = ("mpn", "mpn+classical")
+FILLS = ("rin", "telea")
+
+
 @register_method
 class VCNetMethod(LearnedMethod):
     name = "vcnet"
@@ -49,6 +53,9 @@ class VCNetMethod(LearnedMethod):
     capabilities = Capabilities(needs_mask=False, predicts_mask=True, blind=True, learned=True)
     required_components = ("mpn", "rin")
     pad_multiple = 4  # VCNET_MULTIPLE: two stride-2 stages
+    option_choices: ClassVar[dict[str, tuple[str, ...]]] = {"detector": DETECTORS, "fill": FILLS}
+    option_ranges: ClassVar[dict[str, tuple[float, float]]] = {
+        "threshold": (0.01, 0.99), "mask_size": (16, 4096), "max_side": (64, 16384)}
 
     def __init__(
         self,
@@ -246,9 +253,6 @@ class VCNetMethod(LearnedMethod):
         report(progress, 1.0, "done")
         return self.composite(out, image, predicted)
 
-
-DETECTORS = ("mpn", "mpn+classical")
-FILLS = ("rin", "telea")
 
 
 def _unite(prob: np.ndarray, mask: np.ndarray, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -11,23 +11,22 @@ from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListView,
     QListWidget,
     QListWidgetItem,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from inpaint_studio.engine.options import OptionSpec
 from inpaint_studio.ui.icons import icon
+from inpaint_studio.ui.option_form import make_option_widget, option_value
 from inpaint_studio.ui.worker import ModelInfo
 
 STATUS_TEXT = {
@@ -105,7 +104,7 @@ class ModelPanel(QWidget):
 
         self.options_box = QGroupBox("Options")
         self.options_form = QFormLayout(self.options_box)
-        self.option_widgets: dict[str, QWidget] = {}
+        self.option_widgets: dict[str, tuple[OptionSpec, QWidget]] = {}
         layout.addWidget(self.options_box)
 
         actions = QGroupBox("Actions")
@@ -240,35 +239,19 @@ class ModelPanel(QWidget):
         while self.options_form.rowCount():
             self.options_form.removeRow(0)
         self.option_widgets = {}
-        for key, value in info.options.items():
-            w: QWidget
-            if isinstance(value, bool):
-                w = QCheckBox()
-                w.setChecked(value)
-            elif isinstance(value, int):
-                w = QSpinBox()
-                w.setRange(0, 10_000)
-                w.setValue(value)
-            elif isinstance(value, float):
-                w = QDoubleSpinBox()
-                w.setRange(-1e6, 1e6)
-                w.setDecimals(3)
-                w.setValue(value)
-            else:
-                w = QLineEdit(str(value))
-            self.option_widgets[key] = w
-            self.options_form.addRow(key.replace("_", " "), w)
+        for spec in info.options:
+            w = make_option_widget(spec)
+            self.option_widgets[spec.name] = (spec, w)
+            self.options_form.addRow(spec.name.replace("_", " "), w)
         self.options_box.setVisible(bool(self.option_widgets))
 
     def options(self) -> dict[str, Any]:
+        """The options the user set; "auto" ones are left out, so the checkpoint's settings apply."""
         out: dict[str, Any] = {}
-        for key, w in self.option_widgets.items():
-            if isinstance(w, QCheckBox):
-                out[key] = w.isChecked()
-            elif isinstance(w, QSpinBox | QDoubleSpinBox):
-                out[key] = w.value()
-            elif isinstance(w, QLineEdit):
-                out[key] = w.text()
+        for key, (spec, w) in self.option_widgets.items():
+            value = option_value(spec, w)
+            if value is not None:
+                out[key] = value
         return out
 
     def working_image(self, document: Any) -> Any:

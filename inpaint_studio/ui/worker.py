@@ -8,7 +8,6 @@ worker thread, the first time a job needs it — never before the window is show
 from __future__ import annotations
 
 import contextlib
-import inspect
 import sys
 import threading
 import time
@@ -43,7 +42,7 @@ class ModelInfo:
     capabilities: Any  # engine.base.Capabilities
     status: str  # "builtin" | "shipped" | "imported" | "missing"
     weights: str
-    options: dict[str, Any]  # constructor options with their defaults (for the options form)
+    options: list[Any]  # engine.options.OptionSpec: what the options form offers
     card: str = ""  # the model card (NAME.md beside the checkpoint) when there is one
 
     @property
@@ -51,26 +50,11 @@ class ModelInfo:
         return self.status != "missing"
 
 
-def _option_defaults(factory: Any, defaults: dict[str, Any]) -> dict[str, Any]:
-    """Simple constructor options (numbers, flags, text) a user may set; device/checkpoint come from settings."""
-    out: dict[str, Any] = {}
-    try:
-        params = inspect.signature(factory).parameters.values()
-    except (TypeError, ValueError):
-        params = []
-    for p in params:
-        if p.name in ("self", "device", "checkpoint", "checkpoint_path", "weights"):
-            continue
-        value = defaults.get(p.name, p.default)
-        if isinstance(value, bool | int | float | str) and value is not inspect.Parameter.empty:
-            out[p.name] = value
-    return out
-
-
 def describe_models() -> list[ModelInfo]:
     """Every registered method with its weights status; creating a method must not load weights."""
     from inpaint_studio.core.paths import user_models_dir
     from inpaint_studio.engine.base import create_method, method_specs
+    from inpaint_studio.engine.options import option_specs
 
     infos = []
     for spec in method_specs():
@@ -92,7 +76,7 @@ def describe_models() -> list[ModelInfo]:
             status = "imported" if str(user_models_dir()) in weights else "shipped"
         infos.append(
             ModelInfo(spec.name, spec.description, spec.capabilities, status, weights,
-                      _option_defaults(spec.factory, spec.defaults), card)
+                      option_specs(spec.factory, spec.defaults), card)
         )
     return infos
 

@@ -1,0 +1,52 @@
+"""Method options as a form sees them: plain defaults, and "auto" ones that defer to the checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inpaint_studio.engine.base import create_method, method_specs
+from inpaint_studio.engine.deepfill_v2_method import DeepFillV2Method
+from inpaint_studio.engine.options import option_specs
+from inpaint_studio.engine.vcnet_method import DETECTORS, FILLS, VCNetMethod
+
+
+def by_name(factory, defaults=None):
+    return {s.name: s for s in option_specs(factory, defaults)}
+
+
+def test_vcnet_measured_settings_are_auto_options_with_their_allowed_values():
+    specs = by_name(VCNetMethod)
+    assert specs["detector"].kind == "choice" and specs["detector"].auto
+    assert specs["detector"].choices == DETECTORS and specs["fill"].choices == FILLS
+    assert specs["threshold"].kind == "float" and specs["threshold"].auto
+    assert (specs["threshold"].minimum, specs["threshold"].maximum) == (0.01, 0.99)
+    assert specs["mask_size"].kind == "int" and specs["mask_size"].minimum == 16
+    assert specs["max_side"].kind == "int" and specs["max_side"].default == 1024 and not specs["max_side"].auto
+    assert "device" not in specs and "checkpoint" not in specs
+
+
+def test_numbers_keep_large_defaults_in_range_and_registry_defaults_win():
+    specs = by_name(DeepFillV2Method)
+    assert specs["max_pixels"].maximum >= specs["max_pixels"].default == 1024 * 1024
+    assert specs["working_size"].auto and specs["working_size"].minimum == 0
+    assert by_name(DeepFillV2Method, {"max_pixels": 4096})["max_pixels"].default == 4096
+
+
+class Odd:
+    option_choices = {"mode": ("a", "b")}
+
+    def __init__(self, path: Path = Path("x"), scale: float | None = None, mode: str = "zzz",
+                 either: int | str | None = None, flag: bool = True) -> None:
+        pass
+
+
+def test_unformable_options_are_left_out():
+    specs = by_name(Odd)
+    assert set(specs) == {"scale", "flag"}  # a Path, a default outside its choices, an ambiguous union: no form
+    assert specs["scale"].kind == "float" and specs["scale"].auto and specs["flag"].kind == "bool"
+
+
+def test_every_registered_method_accepts_its_own_form_defaults():
+    for spec in method_specs():
+        values = {s.name: s.default for s in option_specs(spec.factory, spec.defaults) if not s.auto}
+        assert create_method(spec.name, **values).name == spec.name

@@ -1,0 +1,48 @@
+"""The model panel's options form: "auto" settings defer to the checkpoint, set ones reach the method."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QSpinBox
+
+from inpaint_studio.ui.model_panel import ModelPanel
+from inpaint_studio.ui.option_form import AUTO_TEXT
+from inpaint_studio.ui.worker import describe_models
+
+
+def panel_on(qtbot, name: str) -> ModelPanel:
+    panel = ModelPanel()
+    qtbot.addWidget(panel)
+    panel.set_models(describe_models(), name)
+    panel.select_model(name)
+    assert panel.current_model == name
+    return panel
+
+
+def widget(panel: ModelPanel, key: str):
+    return panel.option_widgets[key][1]
+
+
+def test_vcnet_form_starts_on_the_checkpoints_settings_and_passes_only_what_the_user_set(qtbot):
+    panel = panel_on(qtbot, "vcnet")
+    detector, threshold = widget(panel, "detector"), widget(panel, "threshold")
+    assert isinstance(detector, QComboBox) and detector.currentText() == AUTO_TEXT
+    assert [detector.itemText(i) for i in range(detector.count())] == [AUTO_TEXT, "mpn", "mpn+classical"]
+    assert isinstance(threshold, QDoubleSpinBox) and threshold.text() == AUTO_TEXT
+    assert panel.options() == {"max_side": 1024}  # every "auto" option is left to the checkpoint
+
+    detector.setCurrentIndex(detector.findText("mpn+classical"))
+    threshold.setValue(0.8)
+    widget(panel, "fill").setCurrentIndex(widget(panel, "fill").findText("telea"))
+    assert panel.options() == {"max_side": 1024, "detector": "mpn+classical", "threshold": 0.8, "fill": "telea"}
+
+    threshold.setValue(threshold.minimum())  # back to auto
+    assert "threshold" not in panel.options()
+
+
+def test_large_integer_defaults_survive_the_form(qtbot):
+    panel = panel_on(qtbot, "deepfill_v2")
+    assert isinstance(widget(panel, "max_pixels"), QSpinBox)
+    assert panel.options()["max_pixels"] == 1024 * 1024  # not clamped to a spin box's default range
+    assert "working_size" not in panel.options()
+    widget(panel, "working_size").setValue(0)  # 0 = off, a real value beside auto
+    assert panel.options()["working_size"] == 0
