@@ -145,3 +145,15 @@ def test_a_stage_seeded_from_two_runs_takes_each_networks_from_its_own_run(folde
     path = export_run(joint.run_dir, folders / "models" / "ec", which="last")
     stages = json.loads(path.with_suffix(".json").read_text())["stages"]
     assert [s["stage"] for s in stages] == ["inpaint", "edge", "joint"]
+
+
+def test_curve_table_shows_each_logged_quality_column_and_telea_beside_the_key():
+    from trainer.card import curve_table
+
+    rows = [{"step": "0", "wall_time": "0", "edge_l1_hole": "0.47", "edge_precision": "0.08", "edge_recall": "0.34"},
+            {"step": "500", "wall_time": "600", "edge_l1_hole": "0.12", "edge_precision": "0.14", "edge_recall": "0.09"}]
+    lines = curve_table(rows, "edge_l1_hole")
+    assert lines[0] == "| step | minutes | edge_l1_hole | edge_precision | edge_recall |"
+    assert lines[-1] == "| 500 | 10 | 0.12 | 0.14 | 0.09 |"
+    fill = curve_table([{"step": "0", "wall_time": "60", "l1_hole": "30", "telea_l1_hole": "20", "psnr": "25"}], "l1_hole")
+    assert fill[0] == "| step | minutes | l1_hole | telea_l1_hole | psnr |" and fill[-1] == "| 0 | 1 | 30 | 20 | 25 |"

@@ -70,10 +70,12 @@ def _num(value: str | None, digits: int = 4) -> str:
 
 
 def curve_table(rows: Sequence[dict[str, str]], key: str) -> list[str]:
-    """Markdown rows: step, minutes, the stage's key metric next to Telea's, PSNR and mask IoU where logged."""
+    """Markdown rows: step, minutes, the stage's key metric next to Telea's, PSNR, mask IoU, edge precision and
+    recall where logged."""
     if not rows:
         return ["No validation curve was recorded."]
-    extra = [k for k in ("psnr", "ssim_hole", "mask_iou", "edge_l1_hole") if k in rows[0] and k != key]
+    extra = [k for k in ("psnr", "ssim_hole", "mask_iou", "edge_l1_hole", "edge_precision", "edge_recall")
+             if k in rows[0] and k != key]
     cols = [key, *([f"telea_{key}"] if f"telea_{key}" in rows[0] else []), *extra]
     out = ["| step | minutes | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(cols)]
     for r in thin(rows):
