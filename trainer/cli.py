@@ -192,7 +192,7 @@ def _add_tune(sub: argparse._SubParsersAction) -> None:
         "tune",
         help="measure an exported checkpoint's inference settings and record the best in its JSON",
         description="On the photo set's validation split: the working size its fills run at (hole L1 over the "
-        "20–40 %% buckets at full size and at multiples of the training crop) and, for VCNet, its blind detector "
+        "20–40 % buckets at full size and at multiples of the training crop) and, for VCNet, its blind detector "
         "(mpn | mpn+classical) × fill (rin | telea) (restoration PSNR gain on synthetic damage) and the size its mask "
         "network looks at (contamination IoU on photos at twice --size). --record writes them into the checkpoint's "
         "JSON ('inference', 'blind'), which the engine follows.",
