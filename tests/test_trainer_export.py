@@ -157,3 +157,16 @@ def test_curve_table_shows_each_logged_quality_column_and_telea_beside_the_key()
     assert lines[-1] == "| 500 | 10 | 0.12 | 0.14 | 0.09 |"
     fill = curve_table([{"step": "0", "wall_time": "60", "l1_hole": "30", "telea_l1_hole": "20", "psnr": "25"}], "l1_hole")
     assert fill[0] == "| step | minutes | l1_hole | telea_l1_hole | psnr |" and fill[-1] == "| 0 | 1 | 30 | 20 | 25 |"
+
+
+def test_card_settings_list_only_the_loss_terms_a_stage_trains_with():
+    from trainer.card import _settings
+
+    weights = {"adversarial_edge": 1.0, "feature_matching": 10.0, "l1": 1.0, "adversarial": 0.1, "perceptual": 0.1,
+               "style": 250.0, "hole": 6.0}
+    inpaint = _settings({"recipe": "edgeconnect", "stage": "inpaint", "weights": weights})
+    edge = _settings({"recipe": "edgeconnect", "stage": "edge", "weights": weights})
+    assert "loss weights l1 1, adversarial 0.1, perceptual 0.1, style 250, hole 6;" in inpaint
+    assert "loss weights adversarial_edge 1, feature_matching 10, hole 6;" in edge
+    joint = _settings({"recipe": "edgeconnect", "stage": "joint", "weights": weights})
+    assert "adversarial_edge 1" in joint and "style 250" in joint  # the joint stage trains both generators

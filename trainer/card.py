@@ -18,6 +18,8 @@ from typing import Any
 
 from inpaint_studio.core.sections import CARD_TABLE_BEGIN as TABLE_BEGIN
 from inpaint_studio.core.sections import CARD_TABLE_END as TABLE_END
+from trainer.config import ConfigError
+from trainer.recipes import get_recipe
 
 CURVE_ROWS = 12  # a curve longer than this is thinned to evenly spaced rows (first and last kept)
 
@@ -84,12 +86,28 @@ def curve_table(rows: Sequence[dict[str, str]], key: str) -> list[str]:
     return out
 
 
+def _stage_weights(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The loss weights this stage trained with: a stage's unused default terms (EdgeConnect's edge losses in
+    its inpaint stage) are left out; settings the user added (hole, adversarial_start) stay."""
+    weights = dict(cfg.get("weights") or {})
+    try:
+        recipe = get_recipe(str(cfg.get("recipe")))
+    except ConfigError:
+        return weights
+    terms = recipe.loss_terms(str(cfg.get("stage") or recipe.default_stage()))
+    if terms is None:
+        return weights
+    defaults = recipe.defaults(str(cfg.get("stage") or "")).get("weights", {})
+    return {k: v for k, v in weights.items() if k in terms or k not in defaults}
+
+
 def _settings(cfg: dict[str, Any]) -> str:
     schedule = cfg.get("lr_schedule", "constant")
     lr = f"lr {cfg.get('lr')}" + (f" ({schedule}, warm-up {cfg.get('warmup_steps', 0)})" if schedule != "constant" else "")
     what = (f"damage {', '.join(cfg.get('damage') or [])}" if cfg.get("recipe") == "vcnet"
             else f"masks {cfg.get('mask_kind')}")
-    weights = ", ".join(f"{k} {v:g}" if isinstance(v, int | float) else f"{k} {v}" for k, v in (cfg.get("weights") or {}).items())
+    used = _stage_weights(cfg)
+    weights = ", ".join(f"{k} {v:g}" if isinstance(v, int | float) else f"{k} {v}" for k, v in used.items())
     network = f"; network {cfg['network']}" if cfg.get("network") else ""
     return (f"{cfg.get('image_size')}², batch {cfg.get('batch_size')}, width {cfg.get('width')}, {lr}, betas "
             f"{cfg.get('betas')}, {what}; loss weights {weights}{network}; {cfg.get('threads') or 'default'} CPU "

@@ -62,6 +62,11 @@ class Recipe(ABC):
         return {}
 
     @classmethod
+    def loss_terms(cls, stage: str) -> tuple[str, ...] | None:
+        """The default loss weights a stage uses (for its model card); None: all of them."""
+        return None
+
+    @classmethod
     def default_stage(cls) -> str:
         return cls.stages[0]
 

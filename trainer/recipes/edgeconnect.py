@@ -35,6 +35,11 @@ class EdgeConnectRecipe(Recipe):
                         "perceptual": 0.1, "style": 250.0},
         }
 
+    @classmethod
+    def loss_terms(cls, stage: str) -> tuple[str, ...] | None:
+        edge, inpaint = ("adversarial_edge", "feature_matching"), ("l1", "adversarial", "perceptual", "style")
+        return {"edge": edge, "inpaint": inpaint}.get(stage)
+
     def needs(self) -> BatchNeeds:
         return BatchNeeds(edges=True)
 

@@ -42,6 +42,10 @@ class VCNetRecipe(Recipe):
                         "adversarial": 1e-3, "gradient_penalty": 10.0},
         }
 
+    @classmethod
+    def loss_terms(cls, stage: str) -> tuple[str, ...] | None:
+        return ("bce",) if stage == "mpn" else None  # the mask network alone learns from its BCE only
+
     def needs(self) -> BatchNeeds:
         return BatchNeeds(damage=True)
 
