@@ -50,3 +50,18 @@ def test_every_registered_method_accepts_its_own_form_defaults():
     for spec in method_specs():
         values = {s.name: s.default for s in option_specs(spec.factory, spec.defaults) if not s.auto}
         assert create_method(spec.name, **values).name == spec.name
+
+
+def test_resolved_options_read_the_checkpoint_json_without_loading_weights(tmp_path):
+    from inpaint_studio.engine.checkpoints import save_checkpoint
+    from inpaint_studio.networks.registry import create_network
+
+    net = create_network("deepfill_v2_generator", cnum=4)
+    path = save_checkpoint(tmp_path / "df", "deepfill_v2", {"generator": net},
+                           {"generator": {"network": "deepfill_v2_generator", "config": {"cnum": 4}}},
+                           {"inference": {"working_size": 192}})
+    method = create_method("deepfill_v2", checkpoint=path)
+    assert method.resolved_options(["working_size", "max_pixels"]) == {"working_size": 192}  # a plain attribute is no auto option
+    assert not method.loaded and method.meta == {}
+    assert create_method("deepfill_v2", checkpoint=path, working_size=0).resolved_options(["working_size"]) == {"working_size": 0}
+    assert create_method("telea").resolved_options(["radius"]) == {}

@@ -10,7 +10,7 @@ checkpoint), never a shared request object carrying every model's options.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -54,6 +54,11 @@ class InpaintMethod(ABC):
     def is_available(self) -> bool:
         """True when the method can run here (weights found, dependencies present)."""
         return True
+
+    def resolved_options(self, names: Iterable[str]) -> dict[str, Any]:
+        """What each named "auto" option (default None) resolves to here; learned methods read their
+        checkpoint's recorded settings. Classical methods have none."""
+        return {}
 
     def weights_info(self) -> str:
         """Where the weights come from, for `inpaint-studio models` and the model picker."""

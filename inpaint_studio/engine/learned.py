@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -179,6 +179,22 @@ class LearnedMethod(InpaintMethod):
         from inpaint_studio.engine.checkpoints import Checkpoint
 
         return f"{path} — {Checkpoint(Path(path), meta).summary()}"
+
+    def resolved_options(self, names: Iterable[str]) -> dict[str, Any]:
+        """The value each named "auto" option (default None) takes with the checkpoint in use: the recorded
+        inference settings, read from its JSON alone when the weights are not loaded yet."""
+        meta = self.meta
+        if not self.loaded and not self._in_memory:
+            path = self.checkpoint_path()
+            try:
+                meta = read_metadata(path) if path is not None else {}
+            except CheckpointError:
+                meta = {}
+        saved, self.meta = self.meta, dict(meta)
+        try:
+            return {n: getattr(self, n) for n in names if isinstance(getattr(type(self), n, None), property)}
+        finally:
+            self.meta = saved
 
     @property
     def loaded(self) -> bool:

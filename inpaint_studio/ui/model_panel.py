@@ -240,7 +240,7 @@ class ModelPanel(QWidget):
             self.options_form.removeRow(0)
         self.option_widgets = {}
         for spec in info.options:
-            w = make_option_widget(spec)
+            w = make_option_widget(spec, info.resolved.get(spec.name))
             self.option_widgets[spec.name] = (spec, w)
             self.options_form.addRow(spec.name.replace("_", " "), w)
         self.options_box.setVisible(bool(self.option_widgets))

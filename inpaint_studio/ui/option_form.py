@@ -14,10 +14,26 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, Q
 from inpaint_studio.engine.options import OptionSpec
 
 AUTO_TEXT = "auto (model's setting)"
+AUTO_TIP = "auto: the setting measured for these weights and recorded in the checkpoint"
 _INT_LIMIT = 2_147_483_647  # QSpinBox is int32
 
 
-def make_option_widget(spec: OptionSpec) -> QWidget:
+def auto_text(resolved: Any = None) -> str:
+    """ "auto (0.95)" when the checkpoint's value is known, else a generic "auto"."""
+    if resolved is None:
+        return AUTO_TEXT
+    return f"auto ({resolved:g})" if isinstance(resolved, float) else f"auto ({resolved})"
+
+
+def make_option_widget(spec: OptionSpec, resolved: Any = None) -> QWidget:
+    """`resolved`: what the option means in "auto" (the checkpoint's recorded value), shown beside it."""
+    w = _make(spec, auto_text(resolved))
+    if spec.auto:
+        w.setToolTip(AUTO_TIP)
+    return w
+
+
+def _make(spec: OptionSpec, auto: str) -> QWidget:
     if spec.kind == "bool":
         box = QCheckBox()
         box.setChecked(bool(spec.default))
@@ -25,7 +41,7 @@ def make_option_widget(spec: OptionSpec) -> QWidget:
     if spec.kind == "choice":
         combo = QComboBox()
         if spec.auto:
-            combo.addItem(AUTO_TEXT, None)
+            combo.addItem(auto, None)
         for choice in spec.choices:
             combo.addItem(choice, choice)
         combo.setCurrentIndex(max(combo.findData(spec.default), 0))
@@ -35,7 +51,7 @@ def make_option_widget(spec: OptionSpec) -> QWidget:
         lo, hi = int(spec.minimum), int(min(spec.maximum, _INT_LIMIT))
         spin.setRange(lo - 1 if spec.auto else lo, hi)
         if spec.auto:
-            spin.setSpecialValueText(AUTO_TEXT)  # shown at the minimum, i.e. one below the range
+            spin.setSpecialValueText(auto)  # shown at the minimum, i.e. one below the range
         spin.setValue(spin.minimum() if spec.auto else int(spec.default))
         return spin
     if spec.kind == "float":
@@ -45,7 +61,7 @@ def make_option_widget(spec: OptionSpec) -> QWidget:
         dspin.setSingleStep(step)
         dspin.setRange(spec.minimum - step if spec.auto else spec.minimum, spec.maximum)
         if spec.auto:
-            dspin.setSpecialValueText(AUTO_TEXT)
+            dspin.setSpecialValueText(auto)
         dspin.setValue(dspin.minimum() if spec.auto else float(spec.default))
         return dspin
     return QLineEdit("" if spec.default is None else str(spec.default))

@@ -44,6 +44,7 @@ class ModelInfo:
     weights: str
     options: list[Any]  # engine.options.OptionSpec: what the options form offers
     card: str = ""  # the model card (NAME.md beside the checkpoint) when there is one
+    resolved: dict[str, Any] = field(default_factory=dict)  # what each "auto" option means with these weights
 
     @property
     def available(self) -> bool:
@@ -59,6 +60,8 @@ def describe_models() -> list[ModelInfo]:
     infos = []
     for spec in method_specs():
         card = ""
+        specs = option_specs(spec.factory, spec.defaults)
+        resolved: dict[str, Any] = {}
         try:
             method = create_method(spec.name)
             available = method.is_available()
@@ -66,6 +69,7 @@ def describe_models() -> list[ModelInfo]:
             found = getattr(method, "checkpoint_path", lambda: None)() if available else None
             if found is not None and found.with_suffix(".md").is_file():
                 card = str(found.with_suffix(".md"))
+            resolved = method.resolved_options([o.name for o in specs if o.auto]) if available else {}
         except Exception as exc:  # noqa: BLE001 - one broken model must not hide the others
             available, weights = False, f"cannot be created: {exc}"
         if not spec.capabilities.learned:
@@ -76,7 +80,7 @@ def describe_models() -> list[ModelInfo]:
             status = "imported" if str(user_models_dir()) in weights else "shipped"
         infos.append(
             ModelInfo(spec.name, spec.description, spec.capabilities, status, weights,
-                      option_specs(spec.factory, spec.defaults), card)
+                      specs, card, resolved)
         )
     return infos
 

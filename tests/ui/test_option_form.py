@@ -46,3 +46,26 @@ def test_large_integer_defaults_survive_the_form(qtbot):
     assert "working_size" not in panel.options()
     widget(panel, "working_size").setValue(0)  # 0 = off, a real value beside auto
     assert panel.options()["working_size"] == 0
+
+
+def test_auto_entries_show_what_the_found_checkpoint_recorded(qtbot):
+    import torch
+
+    from inpaint_studio.core.paths import user_models_dir
+    from inpaint_studio.engine.checkpoints import save_checkpoint
+    from inpaint_studio.networks.registry import create_network
+
+    nets = {"mpn": create_network("vcnet_mpn", base_channels=8),
+            "rin": create_network("vcnet_rin", base_channels=4, neck_channels=16)}
+    components = {"mpn": {"network": "vcnet_mpn", "config": {"base_channels": 8}},
+                  "rin": {"network": "vcnet_rin", "config": {"base_channels": 4, "neck_channels": 16}}}
+    with torch.no_grad():
+        save_checkpoint(user_models_dir() / "vcnet-mine", "vcnet", nets, components,
+                        {"blind": {"detector": "mpn+classical", "fill": "telea", "threshold": 0.8},
+                         "inference": {"mask_size": 320}})
+    panel = panel_on(qtbot, "vcnet")
+    assert widget(panel, "detector").currentText() == "auto (mpn+classical)"
+    assert widget(panel, "fill").currentText() == "auto (telea)"
+    assert widget(panel, "threshold").text() == "auto (0.8)"
+    assert widget(panel, "mask_size").text() == "auto (320)"
+    assert panel.options() == {"max_side": 1024}  # shown, not passed: the checkpoint keeps deciding
