@@ -78,6 +78,7 @@ class ModelPanel(QWidget):
         self.setMinimumWidth(300)
         self.infos: dict[str, ModelInfo] = {}
         self.measured: dict[str, str] = {}  # method -> its numbers in models/table.json
+        self.defaults: dict[str, str] = {}  # task ("fill" | "blind") -> the measured default method
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
 
@@ -177,10 +178,12 @@ class ModelPanel(QWidget):
 
     # --- models ----------------------------------------------------------------------------------
     def set_models(self, infos: list[ModelInfo], current: str) -> None:
-        from inpaint_studio.engine.defaults import measured_summary  # JSON only, no torch
+        from inpaint_studio.engine.defaults import default_method, measured_summary  # JSON only, no torch
 
         self.infos = {i.name: i for i in infos}
         self.measured = measured_summary()
+        usable = [i.name for i in infos if i.available]
+        self.defaults = {task: default_method(task, available=usable) for task in ("fill", "blind")}
         self.model_list.blockSignals(True)
         self.model_list.clear()
         for info in infos:
@@ -226,7 +229,7 @@ class ModelPanel(QWidget):
         if item is None:
             return
         info = self.infos[item.data(Qt.ItemDataRole.UserRole)]
-        measured = f"<br>measured: {self.measured[info.name]}" if info.name in self.measured else ""
+        measured = f"<br>{self.measured_text(info.name)}" if info.name in self.measured else ""
         card = f' <a href="{QUrl.fromLocalFile(info.card).toString()}">model card</a>' if info.card else ""
         self.model_status.setText(
             f"<b>{info.name}</b>: {info.description} <i>({capability_text(info.capabilities)})</i>{measured}{card}"
@@ -234,6 +237,16 @@ class ModelPanel(QWidget):
         self.import_button.setVisible(not info.available and info.capabilities.learned)
         self._build_options(info)
         self.modelChanged.emit(info.name)
+
+    def measured_text(self, name: str) -> str:
+        """Its measured numbers, and whether they make it a default or what the default measured instead."""
+        text = f"measured: {self.measured[name]}"
+        roles = [task for task, best in self.defaults.items() if best == name]
+        if roles:
+            return f"{text} — the {' and '.join(roles)} default"
+        task = "blind" if self.measured[name].startswith("restoration") else "fill"
+        best = self.defaults.get(task, "")
+        return f"{text} (the {task} default, {best}: {self.measured[best]})" if best in self.measured else text
 
     def _build_options(self, info: ModelInfo) -> None:
         while self.options_form.rowCount():

@@ -28,9 +28,11 @@ def shipped_table(tmp_path, monkeypatch):
 
 def test_initial_model_is_the_measured_best_with_its_numbers(shipped_table, window):
     assert window.panel.current_model == "navier_stokes"
-    assert "measured: hole L1 15.0 @20–30 %" in window.panel.model_status.text()
+    assert "measured: hole L1 15.0 @20–30 %, 0.01 s / image — the fill default" in window.panel.model_status.text()
     window.panel.select_model("telea")
-    assert "hole L1 20.0" in window.panel.model_status.text()
+    # another method: its numbers next to the default's, so the user sees what choosing it costs
+    assert ("measured: hole L1 20.0 @20–30 %, 0.01 s / image (the fill default, navier_stokes: hole L1 15.0"
+            in window.panel.model_status.text())
     assert window.settings.get("model") == "telea"  # the user's pick is remembered ...
     window._on_models(list(window.models.values()))
     assert window.panel.current_model == "telea"  # ... and wins over the table next time
