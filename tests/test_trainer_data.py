@@ -58,6 +58,19 @@ def test_contamination_mask_is_exactly_the_changed_pixels(photos, kind):
         assert np.array_equal(s["mask"] > 0, changed)
 
 
+def test_clean_negatives_leave_the_photo_as_it_is_with_an_empty_mask(photos):
+    ds = InpaintingDataset(photos, 48, damage=["contamination", "clean"], seed=1, edges=True)
+    samples = [ds[i] for i in range(len(ds))]
+    clean = [s for s in samples if not s["mask"].any()]
+    damaged = [s for s in samples if s["mask"].any()]
+    assert clean and damaged  # both kinds are drawn
+    for s in clean:
+        assert np.array_equal(s["input"], s["image"]) and s["input"] is not s["image"]
+        assert s["edges"].shape == (48, 48)
+    for s in damaged:
+        assert np.array_equal(s["mask"] > 0, (s["input"] != s["image"]).any(axis=2))
+
+
 def test_undecodable_files_are_skipped_and_counted(photos, caplog):
     (photos / "broken.png").write_bytes(b"not a png at all")
     (photos / "truncated.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 20)

@@ -23,6 +23,8 @@ from inpaint_studio.core.imageio import load_rgb
 log = logging.getLogger("trainer")
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
+# A VCNet "damage kind" for training only: the photo as it is, with an empty mask (a negative example).
+CLEAN = "clean"
 MaskFn = Callable[[int, int, np.random.Generator], np.ndarray]
 
 
@@ -164,9 +166,10 @@ class InpaintingDataset(torch.utils.data.Dataset):
             raise DataError("a dataset needs a mask source or a damage kind")
         from inpaint_studio.core.synthesis import DAMAGE_KINDS
 
-        unknown = [k for k in self.damage if k not in DAMAGE_KINDS]
+        known = (*DAMAGE_KINDS, CLEAN)
+        unknown = [k for k in self.damage if k not in known]
         if unknown:
-            raise DataError(f"unknown damage kind(s) {', '.join(unknown)} (known: {', '.join(DAMAGE_KINDS)})")
+            raise DataError(f"unknown damage kind(s) {', '.join(unknown)} (known: {', '.join(known)})")
 
     def __len__(self) -> int:
         return len(self.files)
@@ -217,6 +220,10 @@ class InpaintingDataset(torch.utils.data.Dataset):
             from inpaint_studio.core import synthesis
 
             kind = self.damage[int(rng.integers(len(self.damage)))]
+            if kind == CLEAN:  # a negative: nothing to find, so the mask network learns to stay quiet
+                sample["input"] = image.copy()
+                sample["mask"] = np.zeros(image.shape[:2], np.uint8)
+                return self._with_edges(sample, image)
             noise = None
             if kind in ("contamination", "mixed"):
                 # VCNet's noise N: a patch of another photo of the set.
@@ -228,6 +235,9 @@ class InpaintingDataset(torch.utils.data.Dataset):
         else:
             assert self.mask_fn is not None
             sample["mask"] = np.where(self.mask_fn(self.size, self.size, rng) > 0, 255, 0).astype(np.uint8)
+        return self._with_edges(sample, image)
+
+    def _with_edges(self, sample: dict[str, np.ndarray], image: np.ndarray) -> dict[str, np.ndarray]:
         if self.edges:
             from inpaint_studio.core.edges import canny_edges
 
