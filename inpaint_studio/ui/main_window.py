@@ -11,16 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
     QCloseEvent,
-    QDragEnterEvent,
-    QDropEvent,
     QGuiApplication,
     QIcon,
-    QImage,
     QKeyEvent,
     QKeySequence,
     QShortcut,
@@ -28,8 +25,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
-    QFileDialog,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -37,7 +32,9 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
+from inpaint_studio.ui.autosave_actions import AUTOSAVE_DELAY_MS, AutosaveActions
 from inpaint_studio.ui.canvas import CanvasView
+from inpaint_studio.ui.file_actions import FileActions
 from inpaint_studio.ui.icons import icon
 from inpaint_studio.ui.model import autosave
 from inpaint_studio.ui.model.document import Candidate, Document
@@ -50,20 +47,10 @@ from inpaint_studio.ui.undo import PatchCommand
 from inpaint_studio.ui.worker import EngineThread, Job, ModelInfo
 
 APP_TITLE = "Inpaint Studio"
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp);;All files (*)"
-SAVE_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp);;TIFF (*.tif *.tiff);;BMP (*.bmp)"
-AUTOSAVE_DELAY_MS = 1500
 MASK_STEP_PX = 8
 
 
-def qimage_to_rgb(qimg: QImage) -> np.ndarray:
-    qimg = qimg.convertToFormat(QImage.Format.Format_RGB888)
-    h, w = qimg.height(), qimg.width()
-    arr = np.frombuffer(qimg.constBits(), np.uint8).reshape(h, qimg.bytesPerLine())[:, : w * 3]
-    return np.ascontiguousarray(arr.reshape(h, w, 3))
-
-
-class MainWindow(QMainWindow):
+class MainWindow(FileActions, AutosaveActions, QMainWindow):
     shown = Signal()
     jobFinished = Signal(int, str)  # rid, outcome ("applied", "discarded", "failed", "cancelled")
 
@@ -630,248 +617,6 @@ class MainWindow(QMainWindow):
             self.canvas.set_comparing(False)
             return
         super().keyReleaseEvent(event)
-
-    # --- files -----------------------------------------------------------------------------------
-    def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open image", self._dialog_dir(), IMAGE_FILTER)
-        if path:
-            self.open_path(path)
-
-    def _dialog_dir(self) -> str:
-        recent = self.settings.recent_files()
-        return str(Path(recent[0]).parent) if recent else str(Path.home())
-
-    def _refresh_recent(self) -> None:
-        self.recent_menu.clear()
-        files = self.settings.recent_files()
-        for path in files:
-            act = self.recent_menu.addAction(path)
-            act.triggered.connect(lambda _=False, p=path: self.open_path(p))
-        self.recent_menu.setEnabled(bool(files))
-
-    def paste(self) -> None:
-        self.open_mime(QGuiApplication.clipboard().mimeData())
-
-    def open_mime(self, mime: QMimeData | None) -> bool:
-        if mime is None:
-            return False
-        if mime.hasUrls():
-            for url in mime.urls():
-                if url.isLocalFile():
-                    return self.open_path(url.toLocalFile())
-        if mime.hasImage():
-            img = mime.imageData()
-            if isinstance(img, QImage) and not img.isNull():
-                return self.open_array(qimage_to_rgb(img))
-        for fmt in ("image/png", "image/jpeg", "image/webp"):
-            if mime.hasFormat(fmt):
-                return self.open_bytes(bytes(mime.data(fmt).data()), "clipboard")
-        self.show_error("the clipboard holds no image")
-        return False
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasUrls() or event.mimeData().hasImage():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        if self.open_mime(event.mimeData()):
-            event.acceptProposedAction()
-
-    def save(self) -> bool:
-        doc = self.document
-        if doc is None:
-            return False
-        if doc.path is None:
-            return self.save_as()
-        answer = QMessageBox.question(
-            self, "Overwrite original?",
-            f"Replace the original file?\n{doc.path}\n\nChoose No to save under a new name.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.No,
-        )
-        if answer == QMessageBox.StandardButton.Cancel:
-            return False
-        if answer == QMessageBox.StandardButton.No:
-            return self.save_as()
-        return self.write_image(doc.path, overwrite=True)
-
-    def save_as(self) -> bool:
-        doc = self.document
-        if doc is None:
-            return False
-        start = str(doc.path.with_name(doc.path.stem + "-inpainted.png")) if doc.path else str(Path.home() / "inpainted.png")
-        path, _ = QFileDialog.getSaveFileName(self, "Save image as", start, SAVE_FILTER)
-        if not path:
-            return False
-        quality = self.settings.get("jpeg_quality")
-        if Path(path).suffix.lower() in (".jpg", ".jpeg", ".webp"):
-            quality, ok = QInputDialog.getInt(self, "Quality", "JPEG/WebP quality (1–100)", quality, 1, 100)
-            if not ok:
-                return False
-            self.settings.set("jpeg_quality", quality)
-        # The file dialog already asked before replacing an existing file.
-        return self.write_image(Path(path), overwrite=True, quality=quality)
-
-    def write_image(self, path: Path, *, overwrite: bool, quality: int | None = None) -> bool:
-        from inpaint_studio.core.errors import InpaintStudioError
-        from inpaint_studio.core.imageio import save_image
-
-        doc = self.document
-        if doc is None:
-            return False
-        try:
-            written = save_image(
-                path, doc.image, alpha=doc.alpha, exif=doc.exif, icc_profile=doc.icc_profile,
-                quality=quality or self.settings.get("jpeg_quality"), overwrite=overwrite,
-            )
-        except InpaintStudioError as exc:
-            self.show_error(str(exc))
-            return False
-        doc.mark_saved(written)
-        self.settings.add_recent(str(written.resolve()))
-        self._refresh_recent()
-        self._update_title()
-        self.statusBar().showMessage(f"saved {written}", 4000)
-        return True
-
-    def export_layer(self, layer: str, path: str | None = None) -> bool:
-        from inpaint_studio.core.errors import InpaintStudioError
-        from inpaint_studio.core.imageio import save_image
-
-        doc = self.document
-        if doc is None:
-            return False
-        if path is None:
-            stem = doc.path.stem if doc.path else "image"
-            start = str((doc.path.parent if doc.path else Path.home()) / f"{stem}-{layer}.png")
-            path, _ = QFileDialog.getSaveFileName(self, f"Export {layer}", start, "PNG (*.png)")
-            if not path:
-                return False
-        arr = doc.binary_mask() if layer == "mask" else doc.edges
-        try:
-            save_image(path, np.dstack([arr] * 3), overwrite=True)
-        except InpaintStudioError as exc:
-            self.show_error(str(exc))
-            return False
-        return True
-
-    def import_layer(self, layer: str, path: str | None = None) -> bool:
-        from inpaint_studio.core.errors import InpaintStudioError
-        from inpaint_studio.core.masks import load_mask
-
-        doc = self.document
-        if doc is None:
-            return False
-        if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, f"Import {layer}", self._dialog_dir(), IMAGE_FILTER)
-            if not path:
-                return False
-        try:
-            arr = load_mask(path, doc.shape)
-        except InpaintStudioError as exc:
-            self.show_error(str(exc))
-            return False
-        self._replace(layer, arr, f"Import {layer}")
-        return True
-
-    def import_weights(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Import model weights", str(Path.home()), "Checkpoints (*.pth *.pt *.ckpt *.safetensors);;All files (*)"
-        )
-        if path:
-            self._submit(Job(0, "import", "import_checkpoint", options={"path": path}))
-
-    def preferences(self) -> None:
-        from inpaint_studio.ui.preferences import PreferencesDialog
-
-        dlg = PreferencesDialog(self.settings, self)
-        if dlg.exec():
-            dlg.store()
-            self.apply_preferences()
-
-    def apply_preferences(self) -> None:
-        """Send stored preferences to the worker (they apply between jobs, from the next model load)."""
-        self.engine.set_device(self.settings.get("device"))
-        self.engine.set_hd(self.settings.get("hd_strategy"), self.settings.get("hd_resize_limit"))
-        self.device_label.setText(f"device: {self.settings.get('device')}")
-
-    # --- autosave --------------------------------------------------------------------------------
-    def schedule_autosave(self) -> None:
-        # Throttled, not debounced: continuous painting still saves every AUTOSAVE_DELAY_MS.
-        if not self._autosave_timer.isActive():
-            self._autosave_timer.start()
-
-    def snapshot(self) -> autosave.Snapshot | None:
-        doc = self.document
-        if doc is None:
-            return None
-        changed = doc.image_token != 0 or doc.path is None
-        return autosave.Snapshot(
-            image_path=str(doc.path.resolve()) if doc.path else None,
-            mask=doc.mask.copy(),
-            edges=doc.edges.copy(),
-            image=doc.image.copy() if changed else None,
-            original_shape=doc.shape,
-        )
-
-    def autosave_now(self) -> None:
-        snap = self.snapshot()
-        if snap is None:
-            return
-        if self._autosave_writer is None:
-            self._autosave_writer = autosave.BackgroundWriter()
-        self._autosave_writer.submit(snap)
-
-    def flush_autosave(self, timeout: float = 10.0) -> bool:
-        if self._autosave_timer.isActive():
-            self._autosave_timer.stop()
-            self.autosave_now()
-        return self._autosave_writer.flush(timeout) if self._autosave_writer else True
-
-    def offer_restore(self) -> bool:
-        """If the last session died, offer its autosave; True if it was restored."""
-        if not autosave.has_autosave():
-            return False
-        if not self.ask_restore():
-            autosave.clear()
-            return False
-        return self.restore_autosave()
-
-    def ask_restore(self) -> bool:
-        answer = QMessageBox.question(
-            self, "Restore unsaved work?",
-            "Inpaint Studio did not close properly last time.\nRestore the mask, edges and results you were working on?",
-        )
-        return answer == QMessageBox.StandardButton.Yes
-
-    def restore_autosave(self) -> bool:
-        snap = autosave.read_snapshot()
-        if snap is None:
-            self.show_error("the autosaved state could not be read")
-            return False
-        doc: Document | None = None
-        if snap.image is not None:
-            doc = Document(snap.image, path=Path(snap.image_path) if snap.image_path else None)
-            doc.saved_token = -1
-        elif snap.image_path:
-            from inpaint_studio.core.errors import InpaintStudioError
-            from inpaint_studio.core.imageio import load_image
-
-            try:
-                loaded = load_image(snap.image_path)
-            except InpaintStudioError as exc:
-                self.show_error(f"cannot restore: {exc}")
-                return False
-            doc = Document(loaded.rgb, path=Path(snap.image_path), alpha=loaded.alpha, exif=loaded.exif,
-                           icc_profile=loaded.icc_profile)
-        if doc is None or snap.mask.shape != doc.shape:
-            self.show_error("cannot restore: the autosaved layers do not match the image")
-            return False
-        doc.mask[...] = snap.mask
-        doc.edges[...] = snap.edges
-        self.set_document(doc)
-        self.statusBar().showMessage("restored the autosaved session", 5000)
-        return True
 
     # --- misc ------------------------------------------------------------------------------------
     def show_error(self, message: str) -> None:
