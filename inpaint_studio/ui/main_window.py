@@ -551,10 +551,11 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
         if slot == "mask":
             self._replace("mask", np.asarray(result, np.uint8), "Auto mask")
         elif slot == "edges":
-            # The guess fills the edge layer only inside the hole; the user's edges outside stay.
+            # The guess is added inside the hole only: the user's edges outside stay, and so do the contours
+            # they sketched inside it (the network never sees those: they are the user's, not its).
             hole = doc.binary_mask() > 0
             edges = doc.edges.copy()
-            edges[hole] = np.asarray(result, np.uint8)[hole]
+            edges[hole] = np.maximum(edges[hole], np.asarray(result, np.uint8)[hole])
             self._replace("edges", edges, "Predict edges")
         else:
             if result.shape != doc.image.shape:  # the document changed under the job

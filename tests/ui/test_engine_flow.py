@@ -107,20 +107,25 @@ def test_edges_drawn_with_the_pen_reach_the_model_unchanged(window, qtbot):
     assert EdgeCapture.seen and np.array_equal(EdgeCapture.seen[-1], drawn)
 
 
-def test_predicted_edges_fill_only_the_hole_and_stay_editable(window, qtbot):
+def test_predicted_edges_join_the_users_inside_the_hole_and_stay_editable(window, qtbot):
     win, doc = window, window.document
     doc.edges[100, 150] = 255  # a user edge outside the hole survives the prediction
     paint_hole(win)
+    hole = doc.binary_mask() > 0
+    sketched = np.zeros(doc.shape, bool)
+    ys, xs = np.nonzero(hole)
+    sketched[ys[ys == ys.min()], xs[ys == ys.min()]] = True  # the user's contour along the hole's top row
+    doc.edges[sketched] = 255
+    before = doc.edges.copy()
     win.panel.select_model("test_edges")
     run_and_wait(qtbot, win, win.panel.edges_button)
-    hole = doc.binary_mask() > 0
     diag = np.zeros(doc.shape, bool)
     idx = np.arange(min(doc.shape))
     diag[idx, idx] = True
-    assert np.array_equal(doc.edges[hole] > 0, diag[hole])
+    assert np.array_equal(doc.edges[hole] > 0, (diag | sketched)[hole])  # the guess added, the sketch kept
     assert doc.edges[100, 150] == 255 and not doc.edges[~hole & diag].any()
     win.undo_stack.undo()
-    assert not doc.edges[hole].any()
+    assert np.array_equal(doc.edges, before)
 
 
 def test_model_errors_are_messages_not_crashes(window, qtbot):
