@@ -123,7 +123,12 @@ def test_card_lists_every_stage_of_a_seeded_run_with_its_curve(folders):
     # parameters of the exported networks next to the paper's width
     mpn_params = sum(p.numel() for p in rin.recipe.nets["mpn"].parameters())
     assert f"| `mpn` | `vcnet_mpn` | {mpn_params:,} | 1,377,761 |" in card
-    assert path.with_name("vc.curve.png").is_file()
+    # both stages' curves, one above the other (the exported run's own plot alone would hide the MPN's)
+    from PIL import Image
+
+    heights = [Image.open(r.run_dir / "plot.png").height for r in (mpn, rin)]
+    assert Image.open(path.with_name("vc.curve.png")).height == sum(heights)
+    assert "the training curve image is `vc.curve.png`" in card
 
 
 def test_a_stage_seeded_from_two_runs_takes_each_networks_from_its_own_run(folders):
@@ -145,6 +150,10 @@ def test_a_stage_seeded_from_two_runs_takes_each_networks_from_its_own_run(folde
     path = export_run(joint.run_dir, folders / "models" / "ec", which="last")
     stages = json.loads(path.with_suffix(".json").read_text())["stages"]
     assert [s["stage"] for s in stages] == ["inpaint", "edge", "joint"]
+    # the card names a curve image exactly when one was drawn (the zero-step merge has no curve of its own)
+    drawn = path.with_name("ec.curve.png").is_file()
+    assert drawn == any((r.run_dir / "plot.png").is_file() for r in (edge, inpaint))
+    assert ("the training curve image is `ec.curve.png`" in path.with_suffix(".md").read_text()) == drawn
 
 
 def test_curve_table_shows_each_logged_quality_column_and_telea_beside_the_key():

@@ -123,6 +123,7 @@ def model_card(
     best_key: str,
     resume_hint: str,
     notes: str = "",
+    curve_image: bool = True,
 ) -> str:
     """networks: (component, registered network, config, parameters, parameters at the paper's width)."""
     t, m = meta["training"], meta["metrics"]
@@ -163,7 +164,8 @@ def model_card(
         f"Feature trunk for perceptual/style losses: {t.get('feature_trunk', 'none')}; terms off for want of a "
         f"trunk: {', '.join(t['vgg_terms_off']) or 'none'}. Exported {time.strftime('%Y-%m-%d %H:%M')} from "
         f"`{Path(t['checkpoint']).name}` ({'float16' if meta.get('half') else 'float32'} weights) on "
-        f"{platform.node() or 'unknown host'}; the training curve image is `{name}.curve.png`.", "",
+        f"{platform.node() or 'unknown host'}"
+        + (f"; the training curve image is `{name}.curve.png`." if curve_image else "."), "",
         "## Validation at export (training scale, this model next to Telea on the same images and holes)", "",
     ]
     keys = [k for k in m if not k.startswith("telea_")]

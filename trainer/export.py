@@ -87,12 +87,32 @@ def export_run(
     hint = (f"`python -m trainer train --resume {run_dir}` continues the last stage exactly (its state is "
             "kept there), then `python -m trainer export` again." if run_dir is not None else
             "The training state was not kept with this export.")
+    drawn = write_curve_image(stages, curve_png)
     text = model_card(st_path.stem, recipe.method, {**meta, "half": half}, networks, stages, recipe.best_key(), hint,
-                      notes)
+                      notes, curve_image=drawn)
     card.write_text(text, encoding="utf-8")
-    if run_dir is not None and (run_dir / "plot.png").is_file():
-        shutil.copyfile(run_dir / "plot.png", curve_png)
     return path
+
+
+def write_curve_image(stages: list[Stage], dest: Path) -> bool:
+    """The training curves (each run's plot.png) of every stage that trained, one above the other: a merged
+    zero-step run has no curve of its own, its stages do. False (and no file) when none was drawn."""
+    plots = [s.run_dir / "plot.png" for s in stages
+             if s.run_dir is not None and s.steps > 0 and (s.run_dir / "plot.png").is_file()]
+    dest.unlink(missing_ok=True)  # never leave an earlier export's curve beside a new card
+    if len(plots) == 1:
+        shutil.copyfile(plots[0], dest)
+    elif plots:
+        from PIL import Image
+
+        images = [Image.open(p).convert("RGB") for p in plots]
+        sheet = Image.new("RGB", (max(i.width for i in images), sum(i.height for i in images)), "white")
+        y = 0
+        for image in images:
+            sheet.paste(image, (0, y))
+            y += image.height
+        sheet.save(dest)
+    return bool(plots)
 
 
 def _run_dir_of(checkpoint: Path) -> Path | None:
