@@ -127,7 +127,7 @@ def test_card_lists_every_stage_of_a_seeded_run_with_its_curve(folders):
     from PIL import Image
 
     heights = [Image.open(r.run_dir / "plot.png").height for r in (mpn, rin)]
-    assert Image.open(path.with_name("vc.curve.png")).height == sum(heights)
+    assert Image.open(path.with_name("vc.curve.png")).height == sum(heights) + 2 * 24  # plus a title band each
     assert "the training curve image is `vc.curve.png`" in card
 
 

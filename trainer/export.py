@@ -97,22 +97,25 @@ def export_run(
 def write_curve_image(stages: list[Stage], dest: Path) -> bool:
     """The training curves (each run's plot.png) of every stage that trained, one above the other: a merged
     zero-step run has no curve of its own, its stages do. False (and no file) when none was drawn."""
-    plots = [s.run_dir / "plot.png" for s in stages
-             if s.run_dir is not None and s.steps > 0 and (s.run_dir / "plot.png").is_file()]
+    trained = [s for s in stages if s.run_dir is not None and s.steps > 0 and (s.run_dir / "plot.png").is_file()]
     dest.unlink(missing_ok=True)  # never leave an earlier export's curve beside a new card
-    if len(plots) == 1:
-        shutil.copyfile(plots[0], dest)
-    elif plots:
-        from PIL import Image
+    if len(trained) == 1:
+        shutil.copyfile(trained[0].run_dir / "plot.png", dest)
+    elif trained:
+        from PIL import Image, ImageDraw
 
-        images = [Image.open(p).convert("RGB") for p in plots]
-        sheet = Image.new("RGB", (max(i.width for i in images), sum(i.height for i in images)), "white")
-        y = 0
-        for image in images:
-            sheet.paste(image, (0, y))
-            y += image.height
+        images = [Image.open(s.run_dir / "plot.png").convert("RGB") for s in trained]
+        band = 24  # a title above each stage's plot: which run it is
+        sheet = Image.new("RGB", (max(i.width for i in images), sum(i.height + band for i in images)), "white")
+        draw, y = ImageDraw.Draw(sheet), 0
+        for i, (stage, image) in enumerate(zip(trained, images, strict=True), 1):
+            cfg = stage.config
+            draw.text((8, y + 6), f"Stage {i}: {cfg.get('recipe')} {cfg.get('stage') or ''}: {stage.run_dir} "
+                      f"({stage.steps} steps)", fill="black")
+            sheet.paste(image, (0, y + band))
+            y += image.height + band
         sheet.save(dest)
-    return bool(plots)
+    return bool(trained)
 
 
 def _run_dir_of(checkpoint: Path) -> Path | None:
