@@ -94,10 +94,11 @@ def _stage_weights(cfg: dict[str, Any]) -> dict[str, Any]:
         recipe = get_recipe(str(cfg.get("recipe")))
     except ConfigError:
         return weights
-    terms = recipe.loss_terms(str(cfg.get("stage") or recipe.default_stage()))
+    stage = str(cfg.get("stage") or recipe.default_stage())
+    terms = recipe.loss_terms(stage)
     if terms is None:
         return weights
-    defaults = recipe.defaults(str(cfg.get("stage") or "")).get("weights", {})
+    defaults = recipe.defaults(stage).get("weights", {})
     return {k: v for k, v in weights.items() if k in terms or k not in defaults}
 
 

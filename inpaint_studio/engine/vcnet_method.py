@@ -254,7 +254,6 @@ class VCNetMethod(LearnedMethod):
         return self.composite(out, image, predicted)
 
 
-
 def _unite(prob: np.ndarray, mask: np.ndarray, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The MPN's probability and mask united with the classical detector's (pixelwise maximum, union)."""
     from inpaint_studio.core.damage import damage_mask, detect_damage
