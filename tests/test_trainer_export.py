@@ -141,19 +141,44 @@ def test_a_stage_seeded_from_two_runs_takes_each_networks_from_its_own_run(folde
         return train(cfg, log=lambda m: None)
 
     edge, inpaint = run("edge"), run("inpaint")
-    # the inpaint run carries an untrained edge generator: listed first, the edge run's one wins
-    joint = run("joint", init_from=f"{inpaint.run_dir},{edge.run_dir}", steps=0)
-    for name, source in (("edge_generator", edge), ("inpaint_generator", inpaint)):
-        want = source.recipe.nets[name].state_dict()
-        got = joint.recipe.nets[name].state_dict()
-        assert all(torch.equal(v, got[k]) for k, v in want.items()), name
+    # the inpaint run carries an untrained edge generator: in either order, the edge run's one wins
+    for i, order in enumerate((f"{edge.run_dir},{inpaint.run_dir}", f"{inpaint.run_dir},{edge.run_dir}")):
+        joint = run("joint", init_from=order, steps=0, run_dir=str(folders / f"ec-joint-{i}"))
+        for name, source in (("edge_generator", edge), ("inpaint_generator", inpaint)):
+            _assert_same_weights(source.recipe.nets[name], joint.recipe.nets[name], name)
     path = export_run(joint.run_dir, folders / "models" / "ec", which="last")
     stages = json.loads(path.with_suffix(".json").read_text())["stages"]
-    assert [s["stage"] for s in stages] == ["inpaint", "edge", "joint"]
+    assert [s["stage"] for s in stages] == ["inpaint", "edge", "joint"]  # the last merge's order
     # the card names a curve image exactly when one was drawn (the zero-step merge has no curve of its own)
     drawn = path.with_name("ec.curve.png").is_file()
     assert drawn == any((r.run_dir / "plot.png").is_file() for r in (edge, inpaint))
     assert ("the training curve image is `ec.curve.png`" in path.with_suffix(".md").read_text()) == drawn
+
+
+def _assert_same_weights(want: torch.nn.Module, got: torch.nn.Module, name: str) -> None:
+    theirs = got.state_dict()
+    assert all(torch.equal(v, theirs[k]) for k, v in want.state_dict().items()), name
+
+
+def test_vcnet_merge_takes_the_rin_from_the_rin_run_not_the_mask_runs_passenger(folders):
+    """A mask-stage run holds an untrained RIN; merged with a RIN run in either order, the trained RIN and the
+    later mask network are the ones kept (the merge once shipped the mask run's untrained RIN)."""
+    def run(stage: str, name: str, **extra):
+        cfg = build_config("vcnet", stage, cli_options={
+            "data": str(folders / "train"), "val_data": str(folders / "val"), "image_size": 32, "batch_size": 2,
+            "width": 0.125, "steps": 1, "val_images": 2, "progress": False, "device": "cpu", "threads": 1,
+            "run_dir": str(folders / name), "seed": len(name), **extra,
+        })
+        return train(cfg, log=lambda m: None)
+
+    first_mpn = run("mpn", "mpn-a")
+    rin = run("rin", "rin", init_from=str(first_mpn.run_dir))
+    mpn = run("mpn", "mpn-b", init_from=str(first_mpn.run_dir), steps=2)  # trained further after the RIN run
+    for i, order in enumerate((f"{rin.run_dir},{mpn.run_dir}", f"{mpn.run_dir},{rin.run_dir}")):
+        joint = run("joint", f"joint-{i}", init_from=order, steps=0)
+        _assert_same_weights(mpn.recipe.nets["mpn"], joint.recipe.nets["mpn"], "mpn")
+        for name in ("rin", "discriminator", "patch_discriminator"):
+            _assert_same_weights(rin.recipe.nets[name], joint.recipe.nets[name], name)
 
 
 def test_curve_table_shows_each_logged_quality_column_and_telea_beside_the_key():

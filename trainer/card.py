@@ -186,7 +186,9 @@ def model_card(
 
 
 def _stage_key(curve: Sequence[dict[str, str]]) -> str:
-    for key in ("mask_bce_tau", "edge_l1_hole", "l1_hole"):
+    # A stage that fills is judged by its fill (VCNet's RIN stage logs its frozen MPN's BCE too), an edge
+    # stage by its edges, a mask stage by its BCE.
+    for key in ("l1_hole", "edge_l1_hole", "mask_bce_tau"):
         if curve and key in curve[0]:
             return key
     return "l1_hole"

@@ -35,6 +35,7 @@ from trainer.hed import load_feature_trunk
 from trainer.recipes import get_recipe
 from trainer.recipes.base import Recipe
 from trainer.runlog import CsvLog, TensorBoard, draw_plot
+from trainer.seeding import seed_plan
 from trainer.state import (
     TRAINING_FORMAT,
     TRAINING_VERSION,
@@ -239,10 +240,11 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
         _restore(run, recipe, ckpt)
         log(f"resumed {run_dir} at step {run.step}")
     elif cfg.init_from:
-        # Several runs may seed one stage (EdgeConnect's joint stage from its edge and inpaint runs): each
-        # gives the networks it has, a later source overriding an earlier one.
-        for source in init_sources(cfg.init_from):
-            seeded = recipe.init_from_state(load_training_checkpoint(source)["models"])
+        # Several runs may seed one stage (EdgeConnect's joint stage from its edge and inpaint runs).
+        # Each network comes from the last source whose stage trained it (`trainer.seeding`).
+        sources = [(src, load_training_checkpoint(src)) for src in init_sources(cfg.init_from)]
+        for source, models in seed_plan(sources):
+            seeded = recipe.init_from_state(models)
             log(f"initialised {', '.join(seeded) or 'nothing'} from {source}")
     recipe.wrap(distributed.wrapper(d, device))
     recipe.train_mode(True)

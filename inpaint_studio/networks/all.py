@@ -4,4 +4,5 @@ import inpaint_studio.networks.deepfill_v2  # noqa: F401
 import inpaint_studio.networks.edgeconnect  # noqa: F401
 import inpaint_studio.networks.hed  # noqa: F401
 import inpaint_studio.networks.vcnet  # noqa: F401
+import inpaint_studio.networks.vcnet_fine  # noqa: F401
 import inpaint_studio.networks.vcnet_hed  # noqa: F401

@@ -67,6 +67,12 @@ class Recipe(ABC):
         return None
 
     @classmethod
+    def trained_in(cls, stage: str, names: tuple[str, ...]) -> tuple[str, ...]:
+        """Which of a stage's networks (`names`) it trains; the others are only carried along (and must not
+        override a trained copy when several runs seed one stage, `trainer.seeding`)."""
+        return names
+
+    @classmethod
     def default_stage(cls) -> str:
         return cls.stages[0]
 

@@ -49,6 +49,10 @@ class EdgeConnectRecipe(Recipe):
     def vgg_terms(self) -> list[str]:
         return [] if self.cfg.stage == "edge" else ["perceptual", "style"]
 
+    @classmethod
+    def trained_in(cls, stage: str, names: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(n for n in names if not (stage == "inpaint" and n == "edge_generator"))
+
     def _gen_config(self) -> dict[str, Any]:
         return {"base_channels": self.width(64), "num_blocks": int(self.cfg.network.get("num_blocks", 8))}
 
@@ -65,7 +69,7 @@ class EdgeConnectRecipe(Recipe):
             self.nets["inpaint_discriminator"] = create_network("edgeconnect_inpaint_discriminator", **d_cfg)
         for m in self.nets.values():
             m.to(self.device)
-        self.trained = tuple(n for n in self.nets if not (stage == "inpaint" and n == "edge_generator"))
+        self.trained = self.trained_in(stage, tuple(self.nets))
         for g, d in (("edge_generator", "edge_discriminator"), ("inpaint_generator", "inpaint_discriminator")):
             if g in self.trained:
                 self.optims[g] = self.adam(g, cfg.lr, cfg.betas)

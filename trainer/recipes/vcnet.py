@@ -2,7 +2,9 @@
 lr 1e-3), `rin` (robust inpainting on the true mask, lr 1e-4) and `joint` (RIN on the predicted mask,
 2·BCE + generator loss, lr 2e-4). `--set network.mpn=vcnet_mpn_hed` swaps the MPN for the one on HED's
 pretrained VGG16 trunk (seeded from `fetch-hed`'s file, or `network.hed_weights=FILE`; trunk frozen unless
-`network.freeze_trunk=false`). Generator loss: 1.4·L1 + 1e-4·VGG feature (relu3_2) + 1e-3·ID-MRF +
+`network.freeze_trunk=false`); `--set network.mpn=vcnet_mpn_fine` for the one with a full-resolution head on
+damage cues (thin scratches), seeded from a plain MPN run by `--init-from` (`network.freeze_body=true`
+trains the head alone). Generator loss: 1.4·L1 + 1e-4·VGG feature (relu3_2) + 1e-3·ID-MRF +
 1e-3·adversarial (WGAN-GP, penalty 10, a global and a mask-weighted patch critic). Betas (0.5, 0.9),
 batch 4, 256². Samples: I = O⊙(1−M) + N⊙M with N from other photos of the set (`core.synthesis`).
 """
@@ -17,12 +19,13 @@ from torch import Tensor
 
 from inpaint_studio.networks.registry import create_network
 from inpaint_studio.networks.vcnet import rin_input, to_network_range
+from inpaint_studio.networks.vcnet_fine import MPNFine
 from trainer import losses
 from trainer.config import ConfigError
 from trainer.hed import hed_weights_path, load_hed
 from trainer.recipes.base import BatchNeeds, ExportComponent, Recipe, detach_all
 
-MPN_NETWORKS = ("vcnet_mpn", "vcnet_mpn_hed")
+MPN_NETWORKS = ("vcnet_mpn", "vcnet_mpn_hed", "vcnet_mpn_fine")
 MRF_LAYERS = ["relu3_2", "relu4_2"]
 FEATURE_LAYERS = ["relu3_2"]
 
@@ -46,6 +49,12 @@ class VCNetRecipe(Recipe):
     def loss_terms(cls, stage: str) -> tuple[str, ...] | None:
         return ("bce",) if stage == "mpn" else None  # the mask network alone learns from its BCE only
 
+    @classmethod
+    def trained_in(cls, stage: str, names: tuple[str, ...]) -> tuple[str, ...]:
+        # The mask stage carries an untrained RIN along; the RIN stage runs the (frozen) MPN.
+        kept = {"mpn": ("mpn",), "rin": ("rin", "discriminator", "patch_discriminator")}.get(stage)
+        return names if kept is None else tuple(n for n in names if n in kept)
+
     def needs(self) -> BatchNeeds:
         return BatchNeeds(damage=True)
 
@@ -68,10 +77,29 @@ class VCNetRecipe(Recipe):
         if self._mpn_network() == "vcnet_mpn_hed":
             return {"neck_channels": self._neck_channels(), "decoder_channels": self.width(64, minimum=8),
                     "freeze_trunk": bool(self.cfg.network.get("freeze_trunk", True))}
+        if self._mpn_network() == "vcnet_mpn_fine":
+            return {"base_channels": self.width(64, minimum=8),
+                    "refine_channels": int(self.cfg.network.get("refine_channels", 24)),
+                    "freeze_body": bool(self.cfg.network.get("freeze_body", False))}
         return {"base_channels": self.width(64, minimum=8)}
 
     def _rin_config(self) -> dict[str, Any]:
         return {"base_channels": self.width(32), "neck_channels": self._neck_channels()}
+
+    def init_from_state(self, models: dict[str, dict[str, Tensor]]) -> list[str]:
+        """As the base, except that `vcnet_mpn_fine` may be seeded from a plain MPN: the head it adds then
+        keeps its initialisation (which leaves the seeded MPN's output unchanged); any other key mismatch
+        still fails."""
+        mpn = self.nets["mpn"]
+        state = models.get("mpn")
+        if isinstance(mpn, MPNFine) and state is not None and not any(k.startswith("refine") for k in state):
+            missing, unexpected = mpn.load_state_dict(state, strict=False)
+            if unexpected or set(missing) != set(mpn.head_keys()):
+                raise ConfigError(f"mask network seed does not match: missing {missing[:3]}, unexpected "
+                                  f"{unexpected[:3]}")
+            rest = {k: v for k, v in models.items() if k != "mpn"}
+            return ["mpn (its head new)", *super().init_from_state(rest)]
+        return super().init_from_state(models)
 
     def _init_hed_trunk(self) -> None:
         """Seed the HED MPN's trunk from the converted HED weights (a resume or export overwrites it)."""
@@ -97,8 +125,7 @@ class VCNetRecipe(Recipe):
         for m in self.nets.values():
             m.to(self.device)
         # The RIN stage still runs the (frozen) MPN: the RIN consumes its bottleneck feature.
-        self.trained = {"mpn": ("mpn",), "rin": ("rin", "discriminator", "patch_discriminator"),
-                        "joint": tuple(self.nets)}[stage]
+        self.trained = self.trained_in(stage, tuple(self.nets))
         if stage in ("mpn", "joint"):
             # Only trainable parameters: a frozen HED trunk gets no Adam state (smaller checkpoints).
             trainable = [p for p in self.nets["mpn"].parameters() if p.requires_grad]
