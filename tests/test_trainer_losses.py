@@ -110,3 +110,35 @@ def test_tau_weighted_bce_by_hand():
     # a perfect prediction costs (almost) nothing; predicting the opposite costs a lot
     assert losses.tau_weighted_bce(target, target).item() < 1e-4
     assert losses.tau_weighted_bce(1 - target, target).item() > 3.0
+
+
+def test_capped_tau_lets_clean_photos_and_sparse_masks_teach_false_alarms():
+    clean = torch.zeros(1, 1, 16, 16)
+    alarm = torch.full((1, 1, 16, 16), 0.9)
+    # The paper's τ: a clean photo's loss is identically zero, whatever the network says.
+    assert losses.tau_weighted_bce(alarm, clean).item() == 0.0
+    capped = losses.tau_weighted_bce(alarm, clean, tau_max=0.9).item()
+    assert capped == pytest.approx(0.1 * -math.log(0.1), rel=1e-5)
+    # A 1-px line on 16×16: τ = 15/16 uncapped, 0.9 capped — a false alarm weighs (1 − τ) = 1/16 → 0.1.
+    line = torch.zeros(1, 1, 16, 16)
+    line[..., 8] = 1.0
+    on_line_only = line.clone().clamp(0.01, 0.99)
+    everywhere = torch.full_like(line, 0.99)
+    extra = [losses.tau_weighted_bce(everywhere, line, tau_max=t) - losses.tau_weighted_bce(on_line_only, line, tau_max=t)
+             for t in (1.0, 0.9)]
+    assert extra[1] > extra[0] * 1.5
+
+
+def test_soft_dice_scores_against_the_damage_size():
+    line = torch.zeros(2, 1, 32, 32)
+    line[..., 10] = 1.0
+    assert losses.soft_dice(line, line).item() < 1e-6
+    assert losses.soft_dice(1 - line, line).item() > 0.99
+    # The same 32-px line found, plus a false-alarm blob: the bigger the blob, the closer to a total miss.
+    small, big = line.clone(), line.clone()
+    small[..., 0:4, 20:24] = 1.0
+    big[..., 0:16, 16:32] = 1.0
+    assert 0.1 < losses.soft_dice(small, line).item() < 0.25 < 0.7 < losses.soft_dice(big, line).item()
+    # an empty mask: any alarm costs, silence costs nothing
+    empty = torch.zeros(1, 1, 8, 8)
+    assert losses.soft_dice(empty, empty).item() == 0.0 and losses.soft_dice(empty + 0.5, empty).item() > 0.9

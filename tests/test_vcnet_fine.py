@@ -185,3 +185,20 @@ def test_exported_fine_mpn_loads_in_the_engine_and_repairs_only_what_it_flags(tm
     out = method.inpaint(img)
     assert np.array_equal(out[pred.mask == 0], img[pred.mask == 0])
     assert np.abs(out[5:-5, 20].astype(int) - 250).min() > 50  # the bright line is gone
+
+
+def test_mask_stage_adds_dice_and_caps_tau_when_asked():
+    cfg = build_config("vcnet", "mpn", cli_options={
+        "width": "0.25", "image_size": "32", "mask_tau_max": "0.9", "weights": {"dice": 1.0},
+        "network": {"mpn": "vcnet_mpn_fine"}})
+    recipe = get_recipe("vcnet")(cfg, torch.device("cpu"), None)
+    recipe.build()
+    clean = torch.rand(2, 3, 32, 32)
+    batch = {"image": clean, "input": clean, "mask": torch.zeros(2, 1, 32, 32)}  # clean photos: negatives
+    before = {k: v.clone() for k, v in recipe.nets["mpn"].state_dict().items() if k.startswith("refine")}
+    parts = recipe.train_step(batch)
+    assert set(parts) == {"bce", "dice"} and parts["bce"] > 0  # uncapped, a clean photo's BCE would be 0
+    after = recipe.nets["mpn"].state_dict()
+    assert any(not torch.equal(after[k], v) for k, v in before.items())  # and it did teach something
+    paper = build_config("vcnet", "mpn", cli_options={"width": "0.25", "image_size": "32"})
+    assert paper.mask_tau_max == 1.0 and paper.weights["dice"] == 0.0

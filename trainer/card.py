@@ -110,6 +110,8 @@ def _settings(cfg: dict[str, Any]) -> str:
     used = _stage_weights(cfg)
     weights = ", ".join(f"{k} {v:g}" if isinstance(v, int | float) else f"{k} {v}" for k, v in used.items())
     network = f"; network {cfg['network']}" if cfg.get("network") else ""
+    if float(cfg.get("mask_tau_max", 1.0)) < 1.0:
+        weights += f" (mask BCE τ capped at {cfg['mask_tau_max']})"
     return (f"{cfg.get('image_size')}², batch {cfg.get('batch_size')}, width {cfg.get('width')}, {lr}, betas "
             f"{cfg.get('betas')}, {what}; loss weights {weights}{network}; {cfg.get('threads') or 'default'} CPU "
             f"thread(s) when on CPU; seed {cfg.get('seed')}")

@@ -37,6 +37,7 @@ class TrainConfig:
     hole_ratio: list[float] = field(default_factory=list)  # [lo, hi] for mask_kind = bucket
     damage: list[str] = field(default_factory=lambda: ["contamination"])  # VCNet: kinds drawn per sample
     edge_sigma: float = 2.0
+    mask_tau_max: float = 1.0  # VCNet: cap on τ in the mask BCE (1 = the paper; see losses.tau_weighted_bce)
     image_size: int = 256
     batch_size: int = 16
     width: float = 1.0  # channel-width multiplier of every network (small variants for a laptop CPU)

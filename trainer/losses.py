@@ -154,10 +154,23 @@ def _mrf_layer(pred: Tensor, target: Tensor, bandwidth: float, eps: float) -> Te
 # --- mask prediction ---------------------------------------------------------------------------
 
 
-def tau_weighted_bce(probability: Tensor, target: Tensor, eps: float = 1e-6) -> Tensor:
+def tau_weighted_bce(probability: Tensor, target: Tensor, eps: float = 1e-6, tau_max: float = 1.0) -> Tensor:
     """VCNet's mask loss: −[τ·M·log M̂ + (1 − τ)·(1 − M)·log(1 − M̂)], averaged over pixels, with
-    τ = fraction of clean pixels of each image, so the (rarer) hole class weighs more."""
+    τ = fraction of clean pixels of each image, so the (rarer) hole class weighs more.
+
+    `tau_max` < 1 caps τ (the paper: no cap). Uncapped, a photo with 1 % scratch pixels weighs a missed hole
+    pixel 99× a false alarm — any pixel with a 1 % chance of being damage is best called damage — and a clean
+    photo (empty mask, τ = 1) teaches nothing at all: its loss is identically zero."""
     tau = 1.0 - target.flatten(1).mean(dim=1).view(-1, *([1] * (target.dim() - 1)))
+    tau = tau.clamp(max=tau_max)
     p = probability.clamp(eps, 1.0 - eps)
     loss = -(tau * target * torch.log(p) + (1.0 - tau) * (1.0 - target) * torch.log(1.0 - p))
     return loss.mean()
+
+
+def soft_dice(probability: Tensor, target: Tensor, smooth: float = 1.0) -> Tensor:
+    """1 − soft Dice per image, averaged: 1 − (2·Σ M̂M + s) / (Σ M̂ + Σ M + s). Scored against the damage's
+    own size, so a false alarm the size of an object costs a thin-scratch photo as much as missing the scratch
+    (pixel-averaged cross-entropy barely notices either); `smooth` keeps an empty mask defined."""
+    p, m = probability.flatten(1), target.flatten(1)
+    return (1.0 - (2.0 * (p * m).sum(1) + smooth) / (p.sum(1) + m.sum(1) + smooth)).mean()

@@ -41,13 +41,13 @@ class VCNetRecipe(Recipe):
         return {
             "image_size": 256, "batch_size": 4, "lr": lr, "d_lr": lr, "betas": [0.5, 0.9],
             "damage": ["contamination"],
-            "weights": {"bce": 1.0 if stage == "mpn" else 2.0, "l1": 1.4, "feature": 1e-4, "id_mrf": 1e-3,
+            "weights": {"bce": 1.0 if stage == "mpn" else 2.0, "dice": 0.0, "l1": 1.4, "feature": 1e-4, "id_mrf": 1e-3,
                         "adversarial": 1e-3, "gradient_penalty": 10.0},
         }
 
     @classmethod
     def loss_terms(cls, stage: str) -> tuple[str, ...] | None:
-        return ("bce",) if stage == "mpn" else None  # the mask network alone learns from its BCE only
+        return ("bce", "dice") if stage == "mpn" else None  # the mask network alone learns from its mask losses only
 
     @classmethod
     def trained_in(cls, stage: str, names: tuple[str, ...]) -> tuple[str, ...]:
@@ -142,6 +142,13 @@ class VCNetRecipe(Recipe):
         get = self.net if wrapped else self.nets.__getitem__
         return get("discriminator")(image).mean() + get("patch_discriminator")(image, mask).mean()
 
+    def _mask_losses(self, prob: Tensor, mask: Tensor) -> dict[str, Tensor]:
+        """τ-weighted BCE (the paper's), plus soft Dice when `weights.dice` > 0."""
+        parts = {"bce": losses.tau_weighted_bce(prob.float(), mask, tau_max=float(self.cfg.mask_tau_max))}
+        if self.cfg.weights.get("dice", 0.0) > 0:
+            parts["dice"] = losses.soft_dice(prob.float(), mask)
+        return parts
+
     def train_step(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
         w, stage = self.cfg.weights, self.cfg.stage
         target, mask, contaminated = batch["image"], batch["mask"], batch["input"]
@@ -149,9 +156,9 @@ class VCNetRecipe(Recipe):
         parts: dict[str, Tensor] = {}
         if stage == "mpn":
             prob, _ = self.net("mpn")(x)
-            bce = losses.tau_weighted_bce(prob.float(), mask)
-            self.optimize(w["bce"] * bce, "mpn")
-            return detach_all({"bce": bce})
+            parts = self._mask_losses(prob, mask)
+            self.optimize(sum(w[k] * v for k, v in parts.items()), "mpn")
+            return detach_all(parts)
 
         if stage == "rin":
             with torch.no_grad():
@@ -159,7 +166,7 @@ class VCNetRecipe(Recipe):
             hole = mask
         else:
             prob, neck = self.net("mpn")(x)
-            parts["bce"] = losses.tau_weighted_bce(prob.float(), mask)
+            parts.update(self._mask_losses(prob, mask))
             hole = prob
         rin = self.nets["rin"]
         out = self._inpaint(self.net("rin"), x, hole, neck).float()
@@ -193,7 +200,7 @@ class VCNetRecipe(Recipe):
             g_loss = g_loss + w["feature"] * feat + w["id_mrf"] * mrf
             parts.update(feature=feat, id_mrf=mrf)
         if stage == "joint":
-            self.optimize(g_loss + w["bce"] * parts["bce"], "mpn", "rin")
+            self.optimize(g_loss + sum(w[k] * parts[k] for k in ("bce", "dice") if k in parts), "mpn", "rin")
         else:
             self.optimize(g_loss, "rin")
         return detach_all(parts)
