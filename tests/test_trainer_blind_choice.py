@@ -38,6 +38,11 @@ def test_choose_takes_the_highest_mean_gain_and_the_simpler_on_a_tie():
     c = ComboScore("mpn+classical", "rin", {"scratch": {"gain": 4.0}, "ink": {"gain": 2.0}})
     assert choose([a, b, c]) is b
     assert choose([a, ComboScore("mpn", "telea", {"x": {"gain": 2.0}})]).fill == "rin"
+    # within 0.1 dB is noise on a dozen photos: the earlier (the network's own threshold) stays
+    near = ComboScore("mpn+classical", "telea", {"scratch": {"gain": 4.1}, "ink": {"gain": 2.0}}, threshold=0.9)
+    assert choose([b, near]) is b
+    far = ComboScore("mpn+classical", "telea", {"scratch": {"gain": 4.3}, "ink": {"gain": 2.0}}, threshold=0.9)
+    assert choose([b, far]) is far
 
 
 def test_measured_combinations_are_real_restorations():

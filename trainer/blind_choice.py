@@ -78,11 +78,18 @@ def measure_combos(
     return out
 
 
+# Mean gains closer than this are a tie: on a dozen photos, differences of a few hundredths of a dB are
+# noise, and a tie goes to the earlier (simpler) combination — the network's own threshold 0.5 before a
+# tuned one.
+TIE_DB = 0.1
+
+
 def choose(scores: Sequence[ComboScore]) -> ComboScore:
-    """The highest mean gain; a tie goes to the earlier (simpler) combination."""
+    """The earliest combination whose mean gain is within `TIE_DB` of the highest."""
     if not scores:
         raise ValueError("nothing measured")
-    return max(scores, key=lambda s: (round(s.mean_gain, 6), -scores.index(s)))
+    top = max(s.mean_gain for s in scores)
+    return next(s for s in scores if s.mean_gain >= top - TIE_DB)
 
 
 def blind_block(best: ComboScore, scores: Sequence[ComboScore], settings: dict[str, Any]) -> dict[str, Any]:
@@ -90,7 +97,8 @@ def blind_block(best: ComboScore, scores: Sequence[ComboScore], settings: dict[s
         "detector": best.detector,
         "fill": best.fill,
         "threshold": best.threshold,
-        "why": f"highest mean restoration PSNR gain over the damaged input ({best.mean_gain:+.2f} dB)",
+        "why": f"highest mean restoration PSNR gain over the damaged input ({best.mean_gain:+.2f} dB; gains within "
+               f"{TIE_DB} dB of the highest count as a tie, won by the simpler setting)",
         "settings": settings,
         "measured": [
             {"detector": s.detector, "fill": s.fill, "threshold": s.threshold, "mean_gain_db": round(s.mean_gain, 3),
