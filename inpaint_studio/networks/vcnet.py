@@ -143,7 +143,8 @@ class MPN(nn.Module):
         self.conv1 = nn.Conv2d(c // 4, 1, 3, padding=1)
         _init_normal(self)
 
-    def logits_and_neck(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def features_and_neck(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The last full-resolution features (`cb1`'s output) and the bottleneck feature."""
         names = self._blocks
         out = x
         for name in names[: self._num_encoder]:
@@ -153,7 +154,11 @@ class MPN(nn.Module):
         out = first(neck)
         out = second(F.interpolate(out, scale_factor=2.0, mode="nearest"))
         out = third(F.interpolate(out, scale_factor=2.0, mode="nearest"))
-        return self.conv1(self.cb1(out)), neck
+        return self.cb1(out), neck
+
+    def logits_and_neck(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features, neck = self.features_and_neck(x)
+        return self.conv1(features), neck
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         logits, neck = self.logits_and_neck(x)

@@ -137,16 +137,8 @@ class MPNFine(MPN):
         return [k for k in self.state_dict() if k.startswith("refine")]
 
     def _body(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        names = self._blocks
-        out = x
-        for name in names[: self._num_encoder]:
-            out = getattr(self, name)(out)
-        neck = out
-        first, second, third = (getattr(self, n) for n in names[self._num_encoder :])
-        out = first(neck)
-        out = second(F.interpolate(out, scale_factor=2.0, mode="nearest"))
-        out = third(F.interpolate(out, scale_factor=2.0, mode="nearest"))
-        features = self.cb1(out)
+        """The MPN's logit, its last features and its bottleneck feature."""
+        features, neck = self.features_and_neck(x)
         return self.conv1(features), features, neck
 
     def logits_and_neck(self, x: Tensor) -> tuple[Tensor, Tensor]:
