@@ -68,7 +68,11 @@ def restore(win: MainWindow) -> None:
         return
     damaged = synthesize_damage(doc.image, np.random.default_rng(7), "scratch").image
     win.open_array(damaged)
+    # The shipped VCNet (its mask network ∪ the classical detector, Telea fill) finds the long forehead
+    # scratch the classical detector alone leaves; without its checkpoint the row is absent and the
+    # classical detector stays selected.
     win.panel.select_model("classical_restore")
+    win.panel.select_model("vcnet")
     win.set_tool(Tool.LASSO)  # nothing to brush here: no brush ring over the photo
     win.statusBar().showMessage("Restore: damage detected automatically (Auto mask), then one-click Restore", 60000)
     win.auto_mask()
