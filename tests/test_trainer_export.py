@@ -181,6 +181,20 @@ def test_vcnet_merge_takes_the_rin_from_the_rin_run_not_the_mask_runs_passenger(
             _assert_same_weights(rin.recipe.nets[name], joint.recipe.nets[name], name)
 
 
+def test_seed_plan_keeps_later_wins_where_no_stage_says_what_it_trained():
+    from pathlib import Path
+
+    from trainer.seeding import seed_plan
+
+    a = {"recipe": "not-a-recipe", "stage": "", "models": {"g": {"w": 1}, "d": {"w": 1}}}
+    b = {"recipe": "not-a-recipe", "stage": "", "models": {"g": {"w": 2}}}
+    mpn_run = {"recipe": "vcnet", "stage": "mpn", "models": {"mpn": {"w": 3}, "rin": {"w": 3}}}
+    plan = seed_plan([(Path("a"), a), (Path("b"), b)])
+    assert plan == [(Path("a"), {"d": {"w": 1}}), (Path("b"), {"g": {"w": 2}})]
+    # a lone source gives everything it has, passengers included (nothing else offers them)
+    assert seed_plan([(Path("m"), mpn_run)]) == [(Path("m"), mpn_run["models"])]
+
+
 def test_curve_table_shows_each_logged_quality_column_and_telea_beside_the_key():
     from trainer.card import curve_table
 

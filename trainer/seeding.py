@@ -15,6 +15,7 @@ from typing import Any
 
 from torch import Tensor
 
+from trainer.config import ConfigError
 from trainer.recipes import get_recipe
 
 
@@ -23,7 +24,7 @@ def trained_networks(ckpt: Mapping[str, Any]) -> tuple[str, ...]:
     names = tuple(ckpt.get("models", {}))
     try:
         recipe = get_recipe(str(ckpt.get("recipe", "")))
-    except Exception:  # an unknown recipe: treat every network as trained (the old rule)
+    except ConfigError:  # an unknown recipe: treat every network as trained (the old rule)
         return names
     return recipe.trained_in(str(ckpt.get("stage", "")), names)
 
