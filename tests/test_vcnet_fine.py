@@ -146,11 +146,37 @@ def test_recipe_seeds_the_body_from_a_plain_mpn_run_and_refuses_a_mismatch():
     optimized = {id(p) for g in recipe.optims["mpn"].param_groups for p in g["params"]}
     assert optimized == {id(p) for n, p in recipe.nets["mpn"].named_parameters() if n.startswith("refine")}
     # A seed of another width is refused with a message, not half-loaded.
-    with pytest.raises((ConfigError, RuntimeError)):
+    with pytest.raises(ConfigError, match="another width"):
         recipe.init_from_state({"mpn": create_network("vcnet_mpn", base_channels=8).state_dict()})
     wrong = {**plain.state_dict(), "stray.weight": torch.zeros(1)}
     with pytest.raises(ConfigError, match="does not match"):
         recipe.init_from_state({"mpn": wrong})
+
+
+def test_a_narrower_head_is_widened_without_changing_the_output_and_then_trains():
+    torch.manual_seed(0)
+    narrow = create_network("vcnet_mpn_fine", base_channels=16, refine_channels=8).eval()
+    with torch.no_grad():  # a trained-looking head: its last conv no longer zero
+        for p in narrow.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    wide = create_network("vcnet_mpn_fine", base_channels=16, refine_channels=20).eval()
+    assert wide.seed_from(narrow.state_dict()) == "widened head"
+    x = narrow.example_inputs(40, 48)[0]
+    with torch.no_grad():
+        (p0, n0), (p1, n1) = narrow(x), wide(x)
+    assert torch.equal(n0, n1)
+    assert torch.allclose(p0, p1, atol=1e-5)
+    # The new units start silent but not dead: the loss reaches their outgoing weights.
+    wide.train()
+    wide(x)[0].mean().backward()
+    assert wide.refine3.weight.grad[:, 8:].abs().sum() > 0
+    # A seed wider than this head, or of another body width, is refused before anything is loaded.
+    before = {k: v.clone() for k, v in narrow.state_dict().items()}
+    with pytest.raises(ValueError, match="does not fit"):
+        narrow.seed_from(wide.state_dict())
+    with pytest.raises(ValueError, match="another width"):
+        narrow.seed_from(create_network("vcnet_mpn_fine", base_channels=8, refine_channels=8).state_dict())
+    assert all(torch.equal(before[k], v) for k, v in narrow.state_dict().items())
 
 
 def test_exported_fine_mpn_loads_in_the_engine_and_repairs_only_what_it_flags(tmp_path):

@@ -136,6 +136,47 @@ class MPNFine(MPN):
         """State-dict keys this network adds to `vcnet_mpn`'s (what a seed from a plain MPN lacks)."""
         return [k for k in self.state_dict() if k.startswith("refine")]
 
+    def seed_from(self, state: dict[str, Tensor]) -> str:
+        """Load an MPN's weights into this network without changing what it computes.
+
+        - a plain `vcnet_mpn` state (no head): the body is loaded, the head keeps its zero-output start;
+        - a `vcnet_mpn_fine` state whose head is as wide: loaded as it is;
+        - one whose head is narrower: its units become the first ones of this head, the new units keep their
+          random start but feed nothing yet (their refine3 weights, and the old units' weights from them, are
+          zero), so the seeded network's output is the narrower one's and training grows from there.
+        Any other mismatch raises ValueError. Returns "new head", "same head" or "widened head"."""
+        own = self.state_dict()
+        body = {k: v for k, v in state.items() if not k.startswith("refine")}
+        head = {k: v for k, v in state.items() if k.startswith("refine")}
+        missing = sorted(set(own) - set(body) - set(self.head_keys()))
+        unexpected = sorted(set(body) - set(own))
+        if missing or unexpected:
+            raise ValueError(f"mask network seed does not match: missing {missing[:3]}, unexpected {unexpected[:3]}")
+        wrong = [k for k, v in body.items() if v.shape != own[k].shape]
+        if wrong:  # checked first: load_state_dict would copy the matching tensors before it complains
+            raise ValueError(f"mask network seed does not match: {wrong[0]} is {tuple(body[wrong[0]].shape)}, "
+                             f"this network's {tuple(own[wrong[0]].shape)} (another width?)")
+        if not head:
+            self.load_state_dict(body, strict=False)
+            return "new head"
+        if set(head) != set(self.head_keys()):
+            raise ValueError(f"mask network head does not match: {sorted(head)[:3]}")
+        r0, r = head["refine1.weight"].shape[0], own["refine1.weight"].shape[0]
+        if r0 > r or head["refine1.weight"].shape[1:] != own["refine1.weight"].shape[1:]:
+            raise ValueError(f"mask network head of width {r0} does not fit this one of width {r}")
+        self.load_state_dict(body, strict=False)
+        grown = {k: v.clone() for k, v in own.items() if k.startswith("refine")}
+        grown["refine1.weight"][:r0] = head["refine1.weight"]
+        grown["refine1.bias"][:r0] = head["refine1.bias"]
+        grown["refine2.weight"][:r0, :r0] = head["refine2.weight"]
+        grown["refine2.weight"][:r0, r0:] = 0.0
+        grown["refine2.bias"][:r0] = head["refine2.bias"]
+        grown["refine3.weight"][:, :r0] = head["refine3.weight"]
+        grown["refine3.weight"][:, r0:] = 0.0
+        grown["refine3.bias"][:] = head["refine3.bias"]
+        self.load_state_dict(grown, strict=False)
+        return "same head" if r0 == r else "widened head"
+
     def _body(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """The MPN's logit, its last features and its bottleneck feature."""
         features, neck = self.features_and_neck(x)

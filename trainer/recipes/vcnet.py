@@ -3,8 +3,8 @@ lr 1e-3), `rin` (robust inpainting on the true mask, lr 1e-4) and `joint` (RIN o
 2·BCE + generator loss, lr 2e-4). `--set network.mpn=vcnet_mpn_hed` swaps the MPN for the one on HED's
 pretrained VGG16 trunk (seeded from `fetch-hed`'s file, or `network.hed_weights=FILE`; trunk frozen unless
 `network.freeze_trunk=false`); `--set network.mpn=vcnet_mpn_fine` for the one with a full-resolution head on
-damage cues (thin scratches), seeded from a plain MPN run by `--init-from` (`network.freeze_body=true`
-trains the head alone). Generator loss: 1.4·L1 + 1e-4·VGG feature (relu3_2) + 1e-3·ID-MRF +
+damage cues (thin scratches), seeded by `--init-from` from a plain MPN run or one with a narrower head
+(`network.refine_channels`; widened without changing its output), `network.freeze_body=true` trains the head alone. Generator loss: 1.4·L1 + 1e-4·VGG feature (relu3_2) + 1e-3·ID-MRF +
 1e-3·adversarial (WGAN-GP, penalty 10, a global and a mask-weighted patch critic). Betas (0.5, 0.9),
 batch 4, 256². Samples: I = O⊙(1−M) + N⊙M with N from other photos of the set (`core.synthesis`).
 """
@@ -87,18 +87,18 @@ class VCNetRecipe(Recipe):
         return {"base_channels": self.width(32), "neck_channels": self._neck_channels()}
 
     def init_from_state(self, models: dict[str, dict[str, Tensor]]) -> list[str]:
-        """As the base, except that `vcnet_mpn_fine` may be seeded from a plain MPN: the head it adds then
-        keeps its initialisation (which leaves the seeded MPN's output unchanged); any other key mismatch
-        still fails."""
+        """As the base, except that `vcnet_mpn_fine` may be seeded from a plain MPN (its head starts at zero
+        output) or from one with a narrower head (widened without changing its output): `MPNFine.seed_from`.
+        Any other key mismatch still fails."""
         mpn = self.nets["mpn"]
         state = models.get("mpn")
-        if isinstance(mpn, MPNFine) and state is not None and not any(k.startswith("refine") for k in state):
-            missing, unexpected = mpn.load_state_dict(state, strict=False)
-            if unexpected or set(missing) != set(mpn.head_keys()):
-                raise ConfigError(f"mask network seed does not match: missing {missing[:3]}, unexpected "
-                                  f"{unexpected[:3]}")
+        if isinstance(mpn, MPNFine) and state is not None:
+            try:
+                how = mpn.seed_from(state)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
             rest = {k: v for k, v in models.items() if k != "mpn"}
-            return ["mpn (its head new)", *super().init_from_state(rest)]
+            return [f"mpn ({how})", *super().init_from_state(rest)]
         return super().init_from_state(models)
 
     def _init_hed_trunk(self) -> None:
