@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ratios", default="0.1-0.2,0.2-0.3,0.3-0.4", help="hole-ratio buckets, plus 'centre'")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--models", required=True,
-                   help="comma-separated method names; NAME=CHECKPOINT scores that checkpoint file")
+                   help="comma-separated method names; NAME=CHECKPOINT scores that checkpoint file; "
+                   "a trailing :OPTION=VALUE sets an option (vcnet:detector=mpn)")
     p.add_argument("--size", type=int, default=256, help="images are resized and centre-cropped to SIZE²")
     p.add_argument("--contaminate", action="store_true", help="also score blind restoration of damaged images")
     p.add_argument("--limit", type=int, help="use at most N images")

@@ -19,6 +19,7 @@ from inpaint_studio.engine.evaluate import (
     evaluate,
     format_table,
     generated_mask,
+    method_spec,
     prepare,
     write_report,
 )
@@ -150,3 +151,28 @@ def test_a_checkpoint_file_is_scored_under_its_own_label(tmp_path):
 def test_a_checkpoint_spec_without_a_path_is_refused(tmp_path):
     with pytest.raises(InpaintStudioError, match="NAME=PATH"):
         evaluate(_photos(tmp_path / "img", n=1), ["deepfill_v2="], generate=[(0.2, 0.3)], size=32)
+
+
+def test_method_options_in_a_spec_are_parsed_from_the_right():
+    assert method_spec("vcnet:detector=mpn") == ("vcnet:detector=mpn", "vcnet", {"detector": "mpn"})
+    label, name, options = method_spec("vcnet=/runs/a:b/v.json:detector=mpn:threshold=0.7")  # a colon in the path
+    assert (label, name) == ("vcnet[v]:detector=mpn:threshold=0.7", "vcnet")
+    assert options == {"checkpoint": Path("/runs/a:b/v.json"), "detector": "mpn", "threshold": 0.7}
+    assert method_spec("telea:radius=5:fast=false")[2] == {"radius": 5, "fast": False}
+    with pytest.raises(InpaintStudioError, match="NAME=PATH"):
+        method_spec("vcnet:checkpoint=x.json")
+
+
+def test_an_option_in_a_spec_reaches_the_method_and_gets_its_own_rows(tmp_path):
+    paths = _photos(tmp_path / "img", n=2, h=48, w=48)
+    result = evaluate(paths, ["classical_restore", "classical_restore:threshold=0.99"], generate=[(0.1, 0.2)],
+                      size=48, contaminate=True)
+    rows = {(r["model"], r["kind"]): r for r in result.restoration}
+    # The squeezed classical probability never reaches 0.99: that setting marks nothing, so it repairs
+    # nothing (the restored photo is the damaged input), while the default threshold finds damage.
+    strict = [r for (m, _), r in rows.items() if m == "classical_restore:threshold=0.99"]
+    assert strict and all(r["mask_iou"] == 0.0 and r["psnr"] == pytest.approx(r["input_psnr"]) for r in strict)
+    assert any(r["mask_iou"] > 0.0 for (m, _), r in rows.items() if m == "classical_restore")
+    # An option the method does not take is reported under its label, not silently dropped.
+    bad = evaluate(paths, ["classical_restore:bogus=1"], generate=[(0.1, 0.2)], size=48, contaminate=True)
+    assert not bad.restoration and "rejected its options" in " ".join(bad.skipped)

@@ -98,3 +98,24 @@ def test_each_shipped_card_gets_its_methods_rows(tmp_path, model_table):
     assert "| telea |" in section and "edgeconnect" not in section  # its method and the baselines only
     assert "full image" not in section and "Default for fill: `deepfill_v2`" in section
     assert "old" not in card and card.endswith("## Continue training\n")
+
+
+def test_a_blind_variant_row_reaches_its_card_but_never_the_default(model_table):
+    from inpaint_studio.engine.defaults import choose_default
+
+    def row(model, gain):
+        return {"model": model, "kind": "scratch", "n": 3, "mask_bce": 0.1, "mask_iou": 0.5, "psnr": 30.0 + gain,
+                "ssim": 0.9, "input_psnr": 30.0, "input_ssim": 0.9}
+
+    variant = model_table.BLIND_VARIANTS["vcnet"][0]
+    table = {
+        "date": "today", "settings": {"photo_source": "test photos"}, "fill": {},
+        "blind": {"settings": {"size": 256, "images": ["a", "b", "c"]},
+                  "restoration": [row("vcnet", 2.0), row(variant, 9.0), row("classical_restore", 3.0),
+                                  row("other_blind", 1.0)]},
+    }
+    section = model_table.card_section(table, "vcnet")
+    assert f"| {variant} | scratch |" in section and "| vcnet | scratch |" in section
+    assert "| classical_restore |" in section and "other_blind" not in section
+    # The variant measured best, but it is a label, not a method: the default is among real methods only.
+    assert choose_default(table, "blind", available=["vcnet", "classical_restore"])[0] == "classical_restore"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 import zlib
 from collections import defaultdict
@@ -126,16 +127,48 @@ def _mean(values: list[float]) -> float:
     return float(np.mean(finite)) if finite else float("inf")
 
 
+_OPTION = re.compile(r"^([A-Za-z_]\w*)=([^=:]*)$")
+
+
+def _option_value(text: str) -> Any:
+    """"0.7" → 0.7, "3" → 3, "true"/"false" → bool, anything else stays text."""
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text.strip()
+
+
 def method_spec(entry: str) -> tuple[str, str, dict[str, Any]]:
-    """`NAME` or `NAME=CHECKPOINT` → (report label, method name, activation options). The label of a given
-    checkpoint is `NAME[STEM]`, so two checkpoints of one method can be compared in one table."""
-    name, sep, path = entry.partition("=")
+    """`NAME`, `NAME=CHECKPOINT`, either followed by `:OPTION=VALUE` parts → (report label, method name,
+    activation options). The label of a given checkpoint is `NAME[STEM]`, so two checkpoints of one method
+    can be compared in one table; options stay in the label (`vcnet:detector=mpn`: VCNet's mask network alone
+    beside its shipped blind setting). Option parts are peeled from the right, so a checkpoint path may hold
+    a drive letter's colon."""
+    options: dict[str, Any] = {}
+    suffix = ""
+    head = entry.strip()
+    while ":" in head:
+        rest, _, last = head.rpartition(":")
+        match = _OPTION.match(last.strip())
+        if match is None:
+            break
+        options = {match.group(1): _option_value(match.group(2)), **options}
+        suffix = f":{last.strip()}{suffix}"
+        head = rest
+    name, sep, path = head.partition("=")
     name, path = name.strip(), path.strip()
+    if "checkpoint" in options:
+        raise InpaintStudioError(f"'{entry}': give a checkpoint as NAME=PATH, not as an option")
     if not sep:
-        return name, name, {}
+        return name + suffix, name, options
     if not path:
         raise InpaintStudioError(f"'{entry}': give a checkpoint after '=' (NAME=PATH)")
-    return f"{name}[{Path(path).stem}]", name, {"checkpoint": Path(path)}
+    return f"{name}[{Path(path).stem}]{suffix}", name, {"checkpoint": Path(path), **options}
 
 
 def evaluate(
