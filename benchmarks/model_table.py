@@ -216,7 +216,10 @@ def markdown(table: dict[str, Any]) -> str:
 def card_section(table: dict[str, Any], method: str) -> str:
     """This method's rows of the table next to the classical baselines (fill) or classical_restore (blind)."""
     keep = {method, *BASELINES, "classical_restore"}
-    lines = [f"From `models/table.json` ({table['date']}, {table['settings']['photo_source']}); the whole table "
+    blind = table.get("blind") or {}
+    # `--blind-only` re-measures the blind part alone: its own date, not the table's, dates those rows.
+    when = table["date"] + (f"; blind part {blind['date']}" if blind.get("date", table["date"]) != table["date"] else "")
+    lines = [f"From `models/table.json` ({when}, {table['settings']['photo_source']}); the whole table "
              "and how it was measured: [README.md](README.md).", ""]
     measured = False
     for size, result in table["fill"].items():
@@ -224,7 +227,6 @@ def card_section(table: dict[str, Any], method: str) -> str:
         if any(r["model"] == method for r in rows):
             measured = True
             lines += fill_tables({**result, "rows": rows}, int(size), hole_only=True)
-    blind = table.get("blind") or {}
     rows = [r for r in blind.get("restoration", []) if r["model"] in keep or r["model"].startswith(f"{method}:")]
     if any(r["model"] == method for r in rows):
         measured = True

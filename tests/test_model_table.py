@@ -119,3 +119,14 @@ def test_a_blind_variant_row_reaches_its_card_but_never_the_default(model_table)
     assert "| classical_restore |" in section and "other_blind" not in section
     # The variant measured best, but it is a label, not a method: the default is among real methods only.
     assert choose_default(table, "blind", available=["vcnet", "classical_restore"])[0] == "classical_restore"
+
+
+def test_a_card_dates_a_re_measured_blind_part_by_its_own_date(model_table):
+    table = {"date": "day 1", "settings": {"photo_source": "test photos"}, "fill": {},
+             "blind": {"date": "day 2", "settings": {"size": 256, "images": ["a"]},
+                       "restoration": [{"model": "vcnet", "kind": "scratch", "n": 1, "mask_bce": 0.1,
+                                        "mask_iou": 0.5, "psnr": 31.0, "ssim": 0.9, "input_psnr": 30.0,
+                                        "input_ssim": 0.9}]}}
+    assert "(day 1; blind part day 2, test photos)" in model_table.card_section(table, "vcnet")
+    table["blind"]["date"] = "day 1"
+    assert "(day 1, test photos)" in model_table.card_section(table, "vcnet")
