@@ -294,6 +294,7 @@ def _parse_ratios(text: str) -> list[Any]:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from inpaint_studio.engine.base import get_spec
     from inpaint_studio.engine.evaluate import evaluate, format_table, method_spec, write_report
+    from inpaint_studio.engine.options import option_specs
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if not models:
@@ -301,9 +302,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     for entry in models:
         try:
             _, name, options = method_spec(entry)
-            get_spec(name)
+            spec = get_spec(name)
         except InpaintStudioError as exc:
             raise UsageError(str(exc)) from None
+        known = {o.name for o in option_specs(spec.factory, spec.defaults)}
+        unknown = sorted(set(options) - known - {"checkpoint"})
+        if unknown:
+            raise UsageError(f"--models: '{name}' has no option {', '.join(unknown)} "
+                             f"(its options: {', '.join(sorted(known)) or 'none'})")
         if "checkpoint" in options and not options["checkpoint"].is_file():
             raise UsageError(f"--models: checkpoint '{options['checkpoint']}' not found")
     if args.size < 16:

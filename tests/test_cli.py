@@ -210,6 +210,17 @@ def test_evaluate_refuses_a_missing_checkpoint_file(tmp_path, capsys):
     assert "nope.safetensors" in _one_error_line(capsys.readouterr().err)
 
 
+def test_evaluate_refuses_an_option_the_method_lacks_and_names_its_options(tmp_path, capsys):
+    (tmp_path / "i").mkdir()
+    _png(tmp_path / "i" / "a.png", gen.textured(32, 32))
+    code = cli.main(["evaluate", "--images", str(tmp_path / "i"), "--generate-masks", "-o", str(tmp_path / "out"),
+                     "--models", "telea,classical_restore:bogus=1"])
+    assert code == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "no option bogus" in line and "threshold" in line
+    assert not (tmp_path / "out").exists()  # refused before any work
+
+
 def test_models_lists_classical_and_learned(capsys):
     assert cli.main(["models"]) == 0
     out = capsys.readouterr().out

@@ -4,9 +4,9 @@ lr 1e-3), `rin` (robust inpainting on the true mask, lr 1e-4) and `joint` (RIN o
 pretrained VGG16 trunk (seeded from `fetch-hed`'s file, or `network.hed_weights=FILE`; trunk frozen unless
 `network.freeze_trunk=false`); `--set network.mpn=vcnet_mpn_fine` for the one with a full-resolution head on
 damage cues (thin scratches), seeded by `--init-from` from a plain MPN run or one with a narrower head
-(`network.refine_channels`; widened without changing its output), `network.freeze_body=true` trains the head alone. Generator loss: 1.4·L1 + 1e-4·VGG feature (relu3_2) + 1e-3·ID-MRF +
-1e-3·adversarial (WGAN-GP, penalty 10, a global and a mask-weighted patch critic). Betas (0.5, 0.9),
-batch 4, 256². Samples: I = O⊙(1−M) + N⊙M with N from other photos of the set (`core.synthesis`).
+(`network.refine_channels`; widened without changing its output); `network.freeze_body=true` trains the head
+alone. Generator loss: 1.4·L1 + 1e-4·VGG feature (relu3_2) + 1e-3·ID-MRF + 1e-3·adversarial (WGAN-GP,
+penalty 10, a global and a mask-weighted patch critic). Betas (0.5, 0.9), batch 4, 256². Samples: I = O⊙(1−M) + N⊙M with N from other photos of the set (`core.synthesis`).
 """
 
 from __future__ import annotations
