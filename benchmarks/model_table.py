@@ -3,8 +3,9 @@ photo set's validation split, next to the classical baselines, and the defaults 
 
     .venv/bin/python benchmarks/model_table.py [--limit 12] [--large-limit 6] [--sizes 256,512] [--seed 0]
 
-Fill: generated free-form holes in the 10–20 / 20–30 / 30–40 % buckets and the centre box, L1 / PSNR / SSIM in
-the hole and on the full image, seconds per image. Blind: `evaluate(..., contaminate=True)` (synthetic damage of
+Fill: generated free-form holes in the 10–20 / 20–30 / 30–40 % buckets, the centre box and thin strokes (1–8 px),
+L1 / PSNR / SSIM in the hole and on the full image, the hole's plausibility (detail ratio, patch SWD: see
+`core.metrics`), seconds per image. Blind: `evaluate(..., contaminate=True)` (synthetic damage of
 five kinds; mask BCE / IoU, restoration PSNR / SSIM next to the untouched input and to Telea given the true
 mask). fsr_best and shiftmap are left out: each costs minutes per photo here.
 
@@ -36,10 +37,10 @@ from inpaint_studio.core.imageio import load_rgb, save_image
 from inpaint_studio.core.paths import SAMPLES_DIR, SHIPPED_MODELS_DIR, user_cache_dir
 from inpaint_studio.core.sections import CARD_TABLE_BEGIN, CARD_TABLE_END, replace_section
 from inpaint_studio.engine.base import create_method, method_specs
-from inpaint_studio.engine.defaults import TABLE_FORMAT, choose_default, fill_score
+from inpaint_studio.engine.defaults import FALLBACK, TABLE_FORMAT, TASKS, choose_default, fill_score
 from inpaint_studio.engine.evaluate import evaluate, generated_mask, prepare
 
-BUCKETS: list[Any] = [(0.1, 0.2), (0.2, 0.3), (0.3, 0.4), "centre"]
+BUCKETS: list[Any] = [(0.1, 0.2), (0.2, 0.3), (0.3, 0.4), "centre", "thin"]
 BASELINES = ("telea", "navier_stokes", "fsr_fast")
 TOO_SLOW = {"fsr_best": "minutes per photo on this CPU", "shiftmap": "minutes per photo on this CPU"}
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
@@ -138,9 +139,14 @@ def fill_tables(result: dict[str, Any], size: int, *, hole_only: bool = False) -
     rows = {(r["model"], r["bucket"]): r for r in result["rows"]}
     n = max((r["n"] for r in result["rows"]), default=0)
     out = []
-    parts = [("in the hole", ("l1_hole", "psnr_hole", "ssim_hole")), ("full image", ("l1", "psnr", "ssim"))]
-    for title, keys in parts[:1] if hole_only else parts:
-        out += [f"**{size}², {n} photos — {title}: L1 (grey levels, lower is better) / PSNR dB / SSIM**", ""]
+    parts = [
+        ("in the hole: L1 (grey levels, lower is better) / PSNR dB / SSIM", ("l1_hole", "psnr_hole", "ssim_hole")),
+        ("texture in the hole: detail (1 = as detailed as the photo, < 1 blur) / patch SWD (lower is more "
+         "photo-like)", ("detail", "swd")),
+        ("full image: L1 / PSNR dB / SSIM", ("l1", "psnr", "ssim")),
+    ]
+    for title, keys in parts[:2] if hole_only else parts:
+        out += [f"**{size}², {n} photos — {title}**", ""]
         header = ["method", *buckets, "s / image"]
         out += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for model in models:
@@ -151,7 +157,8 @@ def fill_tables(result: dict[str, Any], size: int, *, hole_only: bool = False) -
                 if r is None:
                     cells.append("–")
                     continue
-                cells.append(f"{_f(r[keys[0]], 2)} / {_f(r[keys[1]], 2)} / {_f(r[keys[2]], 3)}")
+                digits = (2, 2, 3)
+                cells.append(" / ".join(_f(r.get(key), d) for key, d in zip(keys, digits, strict=False)))
                 times.append(r.get("seconds_per_image") or 0.0)
             cells.append(_f(float(np.mean(times)), 2) if times else "–")
             out.append("| " + " | ".join(cells) + " |")
@@ -203,7 +210,8 @@ def markdown(table: dict[str, Any]) -> str:
             lines += [f"(blind part measured {blind['date']}, code {code.get('commit', '?')}"
                       + (f", with uncommitted changes in {', '.join(code['uncommitted'])}" if code.get("uncommitted") else "")
                       + ")", ""]
-    lines += ["**Defaults chosen from this table** (`inpaint_studio/engine/defaults.py`):", ""]
+    lines += ["**Defaults chosen from this table** (`inpaint_studio/engine/defaults.py`; fill = object removal, "
+              "box and thin = the shapes `auto` routes, blind = one-click restoration):", ""]
     for task, d in table["defaults"].items():
         lines.append(f"- {task}: `{d['method']}` — {d['why']}")
     if table["left_out"]:
@@ -357,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
             "limit": args.limit,
             "large_limit": large_limit,
             "seed": args.seed,
-            "buckets": ["10-20%", "20-30%", "30-40%", "centre"],
+            "buckets": ["10-20%", "20-30%", "30-40%", "centre", "thin"],
         },
         "code": code_version(),
         "fill": {},
@@ -384,9 +392,13 @@ def main(argv: list[str] | None = None) -> int:
         print(file=sys.stderr)
 
     table["defaults"] = {}
-    for task, fallback in (("fill", "telea"), ("blind", "classical_restore")):
-        name, why = choose_default(table, task, available=fill if task == "fill" else blind)
-        table["defaults"][task] = {"method": name or fallback, "why": why if name else f"nothing measured: {fallback}"}
+    for task in TASKS:
+        # `auto` routes box and thin holes to those defaults, so it cannot be one of them itself.
+        exclude = ("auto",) if task in ("box", "thin") else ()
+        name, why = choose_default(table, task, available=blind if task == "blind" else fill, exclude=exclude)
+        table["defaults"][task] = {
+            "method": name or FALLBACK[task], "why": why if name else f"nothing measured: {FALLBACK[task]}"
+        }
     if previous:
         table["settings"]["blind_command"] = "python benchmarks/model_table.py " + " ".join(
             argv if argv is not None else sys.argv[1:]

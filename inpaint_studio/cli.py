@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument("--masks", type=Path, help="folder of masks matched by image stem")
     group.add_argument("--generate-masks", action="store_true", help="generate masks per ratio bucket")
-    p.add_argument("--ratios", default="0.1-0.2,0.2-0.3,0.3-0.4", help="hole-ratio buckets, plus 'centre'")
+    p.add_argument("--ratios", default="0.1-0.2,0.2-0.3,0.3-0.4", help="hole-ratio buckets, plus 'centre' (centre box) and 'thin' (thin strokes)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--models", required=True,
                    help="comma-separated method names; NAME=CHECKPOINT scores that checkpoint file; "
@@ -275,14 +275,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
 def _parse_ratios(text: str) -> list[Any]:
     buckets: list[Any] = []
     for part in filter(None, (s.strip() for s in text.split(","))):
-        if part.lower() in ("centre", "center"):
-            buckets.append("centre")
+        if part.lower() in ("centre", "center", "thin"):
+            buckets.append("thin" if part.lower() == "thin" else "centre")
             continue
         lo, sep, hi = part.partition("-")
         try:
             low, high = float(lo), float(hi)
         except ValueError:
-            raise UsageError(f"--ratios: '{part}' is not LOW-HIGH (e.g. 0.1-0.2) or 'centre'") from None
+            raise UsageError(f"--ratios: '{part}' is not LOW-HIGH (e.g. 0.1-0.2), 'centre' or 'thin'") from None
         if not sep or not 0 <= low < high <= 1:
             raise UsageError(f"--ratios: '{part}' must be LOW-HIGH with 0 <= LOW < HIGH <= 1")
         buckets.append((low, high))

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import imagegen as gen
 import numpy as np
 import pytest
 
 from inpaint_studio.core.errors import MaskError
-from inpaint_studio.core.metrics import bce, image_metrics, iou, l1, mse, psnr, ssim
+from inpaint_studio.core.imageio import load_rgb
+from inpaint_studio.core.metrics import (
+    bce,
+    detail_ratio,
+    image_metrics,
+    iou,
+    l1,
+    mse,
+    patch_swd,
+    periodic_ratio,
+    psnr,
+    ssim,
+)
+from inpaint_studio.core.paths import SAMPLES_DIR
 
 # Two 2×2 RGB images. Differences per pixel (all three channels alike): 0, 2, 4, 10.
 A = np.array([[[10, 10, 10], [20, 20, 20]], [[30, 30, 30], [40, 40, 40]]], np.uint8)
@@ -113,12 +127,81 @@ def test_image_metrics_keys_and_values():
     pred = target.copy()
     pred[hole == 255] = 128
     m = image_metrics(pred, target, hole)
-    assert set(m) == {"l1", "psnr", "ssim", "l1_hole", "psnr_hole", "ssim_hole"}
+    assert set(m) == {"l1", "psnr", "ssim", "l1_hole", "psnr_hole", "ssim_hole", "detail", "swd"}
     assert m["l1_hole"] == pytest.approx(m["l1"] * 32 * 32 / 64)  # all error lies in the 64 hole px
     assert m["psnr_hole"] < m["psnr"] and m["ssim_hole"] < m["ssim"] < 1.0
     # The combined computation gives exactly what the individual functions give.
     assert m == {
         "l1": l1(pred, target), "psnr": psnr(pred, target), "ssim": ssim(pred, target),
         "l1_hole": l1(pred, target, hole), "psnr_hole": psnr(pred, target, hole),
-        "ssim_hole": ssim(pred, target, hole),
+        "ssim_hole": ssim(pred, target, hole), "detail": detail_ratio(pred, target, hole),
+        "swd": patch_swd(pred, target, hole),
     }
+
+
+# --- plausibility: hand-made cases -------------------------------------------------------------------------
+
+
+def _photo_and_hole() -> tuple[np.ndarray, np.ndarray]:
+    photo = load_rgb(SAMPLES_DIR / "chelsea.png")
+    hole = np.zeros(photo.shape[:2], np.uint8)
+    hole[100:200, 120:260] = 255
+    return photo, hole
+
+
+def _in_hole(photo: np.ndarray, hole: np.ndarray, fill: np.ndarray) -> np.ndarray:
+    out = photo.copy()
+    out[hole > 0] = fill[hole > 0]
+    return out
+
+
+def test_a_copy_of_the_truth_has_detail_one_swd_zero_periodic_one():
+    photo, hole = _photo_and_hole()
+    assert detail_ratio(photo, photo, hole) == 1.0
+    assert patch_swd(photo, photo, hole) == 0.0
+    assert periodic_ratio(photo, photo, hole) == 1.0
+
+
+def test_a_blurred_copy_has_less_detail_and_a_larger_swd():
+    photo, hole = _photo_and_hole()
+    blurred = _in_hole(photo, hole, cv2.GaussianBlur(photo, (0, 0), 3))
+    assert detail_ratio(blurred, photo, hole) < 0.3
+    assert patch_swd(blurred, photo, hole) > 2.0
+    assert periodic_ratio(blurred, photo, hole) < 1.0
+
+
+def test_noise_has_more_detail_than_the_photo():
+    photo, hole = _photo_and_hole()
+    noise = np.random.default_rng(0).normal(0, 25, photo.shape)
+    noisy = _in_hole(photo, hole, np.clip(photo + noise, 0, 255).astype(np.uint8))
+    assert detail_ratio(noisy, photo, hole) > 2.0
+    assert patch_swd(noisy, photo, hole) > patch_swd(photo, photo, hole)
+
+
+def test_swd_ranks_a_flat_fill_worse_than_a_texture_copied_from_elsewhere():
+    # The photo's own texture shifted by a few pixels is misaligned (high L1) but statistically alike (low SWD);
+    # a flat mean colour is the opposite. This is what makes SWD a texture measure and not another L1.
+    photo, hole = _photo_and_hole()
+    shifted = _in_hole(photo, hole, np.roll(photo, (9, 13), axis=(0, 1)))
+    flat = _in_hole(photo, hole, np.broadcast_to(photo[hole > 0].mean(0).astype(np.uint8), photo.shape))
+    assert patch_swd(shifted, photo, hole) < patch_swd(flat, photo, hole) / 3
+    assert abs(detail_ratio(shifted, photo, hole) - 1) < 0.2 < abs(detail_ratio(flat, photo, hole) - 1)
+
+
+def test_a_checkerboard_is_caught_by_the_periodic_ratio_and_not_by_l1():
+    photo, hole = _photo_and_hole()
+    yy, xx = np.mgrid[: photo.shape[0], : photo.shape[1]]
+    grid = (((yy + xx) % 2) * 2 - 1)[..., None] * 8  # ±8 grey levels, period 2
+    checker = _in_hole(photo, hole, np.clip(photo.astype(int) + grid, 0, 255).astype(np.uint8))
+    assert l1(checker, photo, hole) < 8.5
+    assert periodic_ratio(checker, photo, hole) > 50
+    stripes = _in_hole(photo, hole, np.clip(photo.astype(int) + ((xx % 4) < 2)[..., None] * 16, 0, 255).astype(np.uint8))
+    assert periodic_ratio(stripes, photo, hole) > 50  # period 4
+
+
+def test_plausibility_metrics_need_hole_pixels():
+    photo, _ = _photo_and_hole()
+    empty = np.zeros(photo.shape[:2], np.uint8)
+    for metric in (detail_ratio, patch_swd, periodic_ratio):
+        with pytest.raises(MaskError):
+            metric(photo, photo, empty)

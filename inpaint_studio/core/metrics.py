@@ -110,7 +110,8 @@ def iou(pred_mask: np.ndarray, target_mask: np.ndarray) -> float:
 
 
 def image_metrics(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> dict[str, float]:
-    """Whole-image and hole-only L1, PSNR and SSIM of a fill against the ground truth.
+    """Whole-image and hole-only L1, PSNR and SSIM of a fill against the ground truth, and the hole's
+    plausibility: `detail` (detail_ratio) and `swd` (patch_swd).
 
     Same values as the individual functions; the SSIM map is computed once for both SSIM keys."""
     x, y = _pair(pred, target)
@@ -125,4 +126,123 @@ def image_metrics(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> dic
         "l1_hole": float(diff[hole].mean()),
         "psnr_hole": _psnr_of(float(np.mean(diff[hole] ** 2))),
         "ssim_hole": float(np.mean(ssim_map[hole])),
+        "detail": detail_ratio(x, y, mask),
+        "swd": patch_swd(x, y, mask),
     }
+
+
+# --- plausibility: does the fill look like the photo, not only how close it is on average ------------------
+# L1 / PSNR reward the mean of all plausible fills, i.e. blur. These two measure what a viewer sees instead:
+# whether the hole carries the photo's level of detail, and whether its small patches look like the photo's.
+
+DETAIL_EPS = 0.5  # grey levels of mean |Laplacian|: keeps the ratio finite on a flat truth (flat fill → 1)
+SWD_PATCH = 7  # side of the patches compared by `patch_swd`
+SWD_DIRECTIONS = 64  # random projections (fixed seed: every run compares the same directions)
+SWD_MAX_PATCHES = 4096  # hole pixels sampled as patch centres (fixed seed), enough for a stable mean
+
+
+def _luma(image: np.ndarray) -> np.ndarray:
+    x = np.asarray(image, dtype=np.float64)
+    if x.ndim == 2:
+        return x
+    return x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114
+
+
+def _laplacian_abs(grey: np.ndarray) -> np.ndarray:
+    """|4-neighbour Laplacian| of a grey image, edges replicated (no cv2/scipy needed here)."""
+    p = np.pad(grey, 1, mode="edge")
+    lap = p[:-2, 1:-1] + p[2:, 1:-1] + p[1:-1, :-2] + p[1:-1, 2:] - 4.0 * p[1:-1, 1:-1]
+    return np.abs(lap)
+
+
+def detail_energy(image: np.ndarray, mask: np.ndarray) -> float:
+    """Mean |Laplacian| of the luma over hole pixels, in grey levels."""
+    grey = _luma(image)
+    return float(_laplacian_abs(grey)[_hole(mask, grey.shape)].mean())
+
+
+def detail_ratio(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> float:
+    """Detail of the fill relative to the truth in the hole:
+    (mean |Laplacian(luma(pred))| + ε) / (mean |Laplacian(luma(target))| + ε) over hole pixels, ε = 0.5.
+
+    1 = as detailed as the photo; < 1 blur (diffusion fills score ~0.2); > 1 noisier than the photo. The Laplacian
+    is taken on the whole composited image, so a seam at the hole's border counts as (false) detail."""
+    x, y = _pair(pred, target)
+    return (detail_energy(x, mask) + DETAIL_EPS) / (detail_energy(y, mask) + DETAIL_EPS)
+
+
+def _patches(image: np.ndarray, centres: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """SWD_PATCH² × C values around each centre (edges reflected), as an N × D float64 array."""
+    r = SWD_PATCH // 2
+    x = image if image.ndim == 3 else image[..., None]
+    mode = "reflect" if min(x.shape[:2]) > r else "edge"
+    padded = np.pad(x, ((r, r), (r, r), (0, 0)), mode=mode)
+    ys, xs = centres
+    dy, dx = np.mgrid[0:SWD_PATCH, 0:SWD_PATCH]
+    rows = ys[:, None, None] + dy[None]
+    cols = xs[:, None, None] + dx[None]
+    return padded[rows, cols].reshape(len(ys), -1)
+
+
+def patch_swd(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> float:
+    """Sliced Wasserstein distance (grey levels) between the 7×7 patches of the fill and of the truth centred on
+    hole pixels: texture statistics, no alignment needed. 0 for a copy of the truth; lower is better.
+
+    Up to 4 096 hole pixels (the same ones for both, fixed seed) are patch centres; each patch (all channels,
+    0–255) is projected on 64 fixed random unit directions, and the W1 distance of the two sorted projections
+    (equal counts) is averaged over directions."""
+    x, y = _pair(pred, target)
+    hole = _hole(mask, x.shape)
+    ys, xs = np.nonzero(hole)
+    rng = np.random.default_rng(0)
+    if len(ys) > SWD_MAX_PATCHES:
+        keep = np.sort(rng.choice(len(ys), SWD_MAX_PATCHES, replace=False))
+        ys, xs = ys[keep], xs[keep]
+    a, b = _patches(x, (ys, xs)), _patches(y, (ys, xs))
+    directions = np.random.default_rng(1).normal(size=(a.shape[1], SWD_DIRECTIONS))
+    directions /= np.linalg.norm(directions, axis=0, keepdims=True)
+    pa, pb = np.sort(a @ directions, axis=0), np.sort(b @ directions, axis=0)
+    return float(np.mean(np.abs(pa - pb)))
+
+
+def periodic_energy(image: np.ndarray, mask: np.ndarray, periods: tuple[int, ...] = (2, 3, 4)) -> float:
+    """Energy (grey levels²) of patterns repeating every 2, 3 or 4 px in the hole: the checkerboards that
+    transposed convolutions leave and L1 hardly sees.
+
+    For each period p, the high-passed luma (luma − its 3×3 mean) is averaged separately over the p × p pixel
+    phases (y mod p, x mod p) of the hole; the variance of those p² means is the energy of whatever repeats with
+    period p (a natural photo's phases average out to nearly the same value). Summed over the periods."""
+    grey = _luma(image)
+    hole = _hole(mask, grey.shape)
+    high = grey - _box(grey, 3)
+    ys, xs = np.nonzero(hole)
+    values = high[ys, xs]
+    total = 0.0
+    for p in periods:
+        phase = (ys % p) * p + (xs % p)
+        counts = np.bincount(phase, minlength=p * p)
+        if (counts == 0).any():  # a hole too small to hold every phase: nothing periodic can be told
+            continue
+        means = np.bincount(phase, weights=values, minlength=p * p) / counts
+        total += float(np.var(means))
+    return total
+
+
+PERIODIC_EPS = 0.25  # grey levels²: a flat reference does not turn a faint pattern into a large ratio
+
+
+def periodic_ratio(pred: np.ndarray, reference: np.ndarray, mask: np.ndarray) -> float:
+    """(periodic_energy(fill) + ε) / (periodic_energy(reference) + ε) in the same hole, ε = 0.25 grey levels².
+    ~1 or below for a photo-like or smooth fill; a visible checkerboard scores ≫ 1."""
+    x, y = _pair(pred, reference)
+    return (periodic_energy(x, mask) + PERIODIC_EPS) / (periodic_energy(y, mask) + PERIODIC_EPS)
+
+
+def _box(grey: np.ndarray, k: int) -> np.ndarray:
+    """Mean over a k×k window (edges replicated), with an integral image."""
+    before, after = (k - 1) // 2, k // 2
+    p = np.pad(grey, ((before, after), (before, after)), mode="edge")
+    s = np.pad(p, ((1, 0), (1, 0))).cumsum(0).cumsum(1)
+    h, w = grey.shape
+    total = s[k : k + h, k : k + w] - s[0:h, k : k + w] - s[k : k + h, 0:w] + s[0:h, 0:w]
+    return total / (k * k)

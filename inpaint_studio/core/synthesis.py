@@ -135,6 +135,17 @@ def vcnet_stroke_mask(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     return bucketed_mask(h, w, (0.2, 0.5), rng, kind="vcnet")
 
 
+def thin_stroke_mask(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    """Thin damage as a person paints it over a scratch, a wire or a hair: 3–8 smooth curves, each 1–8 px wide
+    at 256² (scaled with the image), long relative to the image. The model table's "thin" bucket."""
+    s = _scale(h, w)
+    mask = np.zeros((h, w), np.uint8)
+    for _ in range(int(rng.integers(3, 9))):
+        width = max(1, round(float(rng.uniform(1, 8)) * s))
+        cv2.polylines(mask, [_random_curve(h, w, rng)], False, 255, width, cv2.LINE_8)
+    return mask
+
+
 def _draw(kind: str, h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     if kind == "free_form":
         return free_form_mask(h, w, rng)

@@ -50,7 +50,7 @@ def _require_mask(name: str, image: np.ndarray, mask: np.ndarray | None) -> np.n
     return mask
 
 
-class _ClassicalMethod(InpaintMethod):
+class ClassicalMethod(InpaintMethod):
     """Shared flow: validate, skip empty masks, run `_fill`, composite."""
 
     capabilities = Capabilities()
@@ -79,7 +79,7 @@ class _ClassicalMethod(InpaintMethod):
         raise NotImplementedError
 
 
-class _DiffusionMethod(_ClassicalMethod):
+class _DiffusionMethod(ClassicalMethod):
     flag: int = cv2.INPAINT_TELEA
 
     def __init__(self, radius: int = 5) -> None:
@@ -106,10 +106,8 @@ class NavierStokesMethod(_DiffusionMethod):
     flag = cv2.INPAINT_NS
 
 
-# Runs one xphoto fill in a child interpreter: a blocking OpenCV call cannot be interrupted in-process, and
-# FSR-best takes minutes on a large hole. Only numpy and cv2 are imported there (no main-module re-import,
-# unlike multiprocessing's spawn).
-_CHILD = """
+# Runs one xphoto fill in a child interpreter (see `run_in_child`).
+_XPHOTO_CHILD = """
 import sys
 import cv2
 import numpy as np
@@ -120,28 +118,28 @@ np.save(sys.argv[1] + "/dst.npy", dst)
 """
 
 
-def xphoto_fill(src: np.ndarray, valid: np.ndarray, algorithm: int) -> np.ndarray:
-    dst = np.zeros_like(src)
-    cv2.xphoto.inpaint(src, valid, dst, algorithm)
-    return dst
+def run_in_child(
+    script: str, arrays: dict[str, np.ndarray], args: list[str], cancel: CancelFn, name: str = "fill"
+) -> np.ndarray | None:
+    """Run `script` in a child interpreter that is killed as soon as `cancel()` turns true.
 
-
-def xphoto_fill_cancellable(
-    src: np.ndarray, valid: np.ndarray, algorithm: int, cancel: CancelFn, name: str = "fill"
-) -> np.ndarray:
-    """xphoto_fill in a child process that is killed as soon as `cancel()` turns true."""
+    A blocking native call (OpenCV's xphoto, PatchMatch) cannot be interrupted in-process. The child gets a
+    temporary folder as argv[1] holding ARRAY.npy for each of `arrays`, then `args`; it must write dst.npy there.
+    Only numpy and what the script imports load there (no main-module re-import, unlike multiprocessing's
+    spawn). Returns None when no interpreter can be started (embedded Python): the caller then runs in-process.
+    """
     with tempfile.TemporaryDirectory(prefix="inpaint-studio-") as tmp:
-        np.save(Path(tmp) / "src.npy", src)
-        np.save(Path(tmp) / "valid.npy", valid)
+        for key, array in arrays.items():
+            np.save(Path(tmp) / f"{key}.npy", array)
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-c", _CHILD, tmp, str(int(algorithm))],
+                [sys.executable, "-c", script, tmp, *args],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
             )
-        except OSError:  # no interpreter to start (embedded Python): run here, uncancellable
-            return xphoto_fill(src, valid, algorithm)
+        except OSError:
+            return None
         try:
             while True:
                 try:
@@ -159,11 +157,25 @@ def xphoto_fill_cancellable(
                 proc.stderr.close()
         if proc.returncode != 0:
             last = err.strip().splitlines()[-1] if err.strip() else f"exit status {proc.returncode}"
-            raise InpaintStudioError(f"{name} failed in OpenCV: {last}")
+            raise InpaintStudioError(f"{name} failed: {last}")
         return np.load(Path(tmp) / "dst.npy")
 
 
-class _XPhotoMethod(_ClassicalMethod):
+def xphoto_fill(src: np.ndarray, valid: np.ndarray, algorithm: int) -> np.ndarray:
+    dst = np.zeros_like(src)
+    cv2.xphoto.inpaint(src, valid, dst, algorithm)
+    return dst
+
+
+def xphoto_fill_cancellable(
+    src: np.ndarray, valid: np.ndarray, algorithm: int, cancel: CancelFn, name: str = "fill"
+) -> np.ndarray:
+    """xphoto_fill in a child process that is killed as soon as `cancel()` turns true."""
+    dst = run_in_child(_XPHOTO_CHILD, {"src": src, "valid": valid}, [str(int(algorithm))], cancel, f"{name} (OpenCV)")
+    return dst if dst is not None else xphoto_fill(src, valid, algorithm)
+
+
+class _XPhotoMethod(ClassicalMethod):
     algorithm: int = 0
     # Above this many hole pixels, and when the caller can cancel, the fill runs in a killable child process.
     cancellable_above: int = 20_000

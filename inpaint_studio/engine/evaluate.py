@@ -32,9 +32,12 @@ from inpaint_studio.core.masks import load_mask
 from inpaint_studio.engine.base import ProgressFn, create_method, report
 from inpaint_studio.engine.manager import ModelManager
 
-Bucket = tuple[float, float] | str  # (low, high) hole ratio, or "centre" for the centre box
+# (low, high) hole ratio of generated free-form holes, or a hole shape: "centre" (the centre box, a quarter of the
+# image) or "thin" (thin strokes 1–8 px wide, as painted over a scratch or a wire)
+Bucket = tuple[float, float] | str
+SHAPE_BUCKETS = ("centre", "thin")
 DAMAGE_KINDS = ("contamination", "scratch", "stain", "ink", "graffiti")
-IMAGE_METRICS = ("l1_hole", "psnr_hole", "ssim_hole", "l1", "psnr", "ssim")
+IMAGE_METRICS = ("l1_hole", "psnr_hole", "ssim_hole", "l1", "psnr", "ssim", "detail", "swd")
 MASK_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 
 
@@ -60,7 +63,9 @@ class EvalResult:
 
 def bucket_label(bucket: Bucket) -> str:
     if isinstance(bucket, str):
-        return "centre"
+        if bucket not in SHAPE_BUCKETS:
+            raise InpaintStudioError(f"unknown hole shape '{bucket}' (known: {', '.join(SHAPE_BUCKETS)})")
+        return bucket
     low, high = bucket
     return f"{round(low * 100)}-{round(high * 100)}%"
 
@@ -86,8 +91,10 @@ def mask_rng(seed: int, image_name: str, salt: int) -> np.random.Generator:
 
 
 def generated_mask(size: int, bucket: Bucket, seed: int, image_name: str, index: int) -> np.ndarray:
-    from inpaint_studio.core.synthesis import bucketed_mask, centre_box_mask
+    from inpaint_studio.core.synthesis import bucketed_mask, centre_box_mask, thin_stroke_mask
 
+    if bucket == "thin":
+        return thin_stroke_mask(size, size, mask_rng(seed, image_name, index))
     if isinstance(bucket, str):
         return centre_box_mask(size, size)
     return bucketed_mask(size, size, tuple(bucket), mask_rng(seed, image_name, index))
