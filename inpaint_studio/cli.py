@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, default=Path("evaluation"), help="folder for JSON + Markdown")
 
     p = sub.add_parser("models", help="list models and where their weights are; import checkpoints")
+    p.add_argument("--numbers", action="store_true", help="also print each method's measured numbers")
     models_sub = p.add_subparsers(dest="models_command", parser_class=_Parser)
     imp = models_sub.add_parser("import", help="convert a published checkpoint (.pth) into ours")
     imp.add_argument("file", type=Path)
@@ -175,6 +176,10 @@ def _inpaint_file(manager, image_path: Path, mask, out: Path, args: argparse.Nam
     edges = load_mask(edges_path, shape, resize=args.resize_mask) if edges_path is not None else None
     # A cancel hook (never set) makes long classical fills run in a killable child: Ctrl-C acts at once.
     result = manager.run(loaded.rgb, mask, edges, cancel=lambda: False)
+    if manager.active_name == "auto" and mask is not None:
+        from inpaint_studio.engine.auto_fill import describe_routes, plan_routes
+
+        print(f"{image_path.name}: {describe_routes(plan_routes(mask))}")
     return save_image(
         out, result, alpha=loaded.alpha, exif=loaded.exif, icc_profile=loaded.icc_profile, overwrite=args.overwrite
     )
@@ -356,11 +361,13 @@ def cmd_models(args: argparse.Namespace) -> int:
     if args.models_command == "import":
         return cmd_models_import(args)
     from inpaint_studio.engine.base import create_method, method_specs
-    from inpaint_studio.engine.defaults import default_method, measured_summary
+    from inpaint_studio.engine.defaults import TASKS, default_method, measured_summary, measured_words
 
     specs = method_specs()
-    measured = measured_summary()
-    defaults = {task: default_method(task) for task in ("fill", "blind")}
+    words = measured_words()
+    numbers = measured_summary() if args.numbers else {}
+    defaults = {task: default_method(task, exclude=("auto",) if task in ("box", "thin") else ()) for task in TASKS}
+    task_words = {"fill": "object removal", "box": "large boxes", "thin": "thin strokes", "blind": "one-click restore"}
     width = max(len(s.name) for s in specs)
     for spec in specs:
         caps = spec.capabilities
@@ -380,13 +387,17 @@ def cmd_models(args: argparse.Namespace) -> int:
         print(f"{spec.name:<{width}}  [{', '.join(tags) or 'mask'}]  {where}")
         if spec.description:
             print(f"{'':<{width}}  {spec.description}")
-        chosen = [task for task, name in defaults.items() if name == spec.name]
-        if spec.name in measured or chosen:
+        chosen = [task_words[task] for task, name in defaults.items() if name == spec.name]
+        if spec.name in words or chosen:
             note = "; ".join(filter(None, [
-                f"measured: {measured[spec.name]}" if spec.name in measured else "",
-                f"default for {' and '.join(chosen)}" if chosen else "",
+                f"measured: {words[spec.name]}" if spec.name in words else "",
+                f"default for {', '.join(chosen)}" if chosen else "",
             ]))
             print(f"{'':<{width}}  {note}")
+        if spec.name in numbers:
+            print(f"{'':<{width}}  numbers: {numbers[spec.name]}")
+    if not args.numbers and words:
+        print("(inpaint-studio models --numbers adds the measured numbers; models/README.md has the whole table)")
     return 0
 
 

@@ -206,3 +206,74 @@ def test_models_lists_measured_numbers_and_defaults(shipped, capsys):
     block = lines[lines.index(next(ln for ln in lines if ln.startswith("navier_stokes "))) :][:3]
     assert any("measured: hole L1 15.0 @20–30 %" in ln and "default for fill" in ln for ln in block)
     assert any("measured: hole L1 21.2 @20–30 %" in ln for ln in lines)
+
+
+# --- per task: object removal by texture among the accurate, thin damage by L1 ---------------------------------
+
+
+def _texture_table(path: Path, scores: dict[str, dict[str, tuple[float, float, float]]]) -> Path:
+    """{method: {bucket: (hole L1, detail, patch SWD)}} at 256² (0.1 s per image each)."""
+    rows = [
+        {"model": m, "bucket": b, "n": 3, "l1_hole": l1, "detail": d, "swd": swd, "seconds_per_image": 0.1}
+        for m, buckets in scores.items()
+        for b, (l1, d, swd) in buckets.items()
+    ]
+    path.write_text(json.dumps({"format": TABLE_FORMAT, "version": 1, "fill": {"256": {"rows": rows}}}), "utf-8")
+    return path
+
+
+def _all_buckets(free: tuple[float, float, float], thin: tuple[float, float, float], box: tuple[float, float, float]):
+    return {"20-30%": free, "30-40%": free, "thin": thin, "centre": box}
+
+
+def test_object_removal_takes_the_most_photo_like_texture_within_the_margin(tmp_path):
+    table = _texture_table(tmp_path / "t.json", {
+        "navier_stokes": _all_buckets((20.0, 0.2, 7.0), (5.0, 0.3, 3.0), (30.0, 0.1, 12.0)),
+        "patchmatch": _all_buckets((20.8, 1.05, 6.0), (6.0, 1.0, 2.5), (30.5, 1.0, 9.0)),  # +4 %: inside 5 %
+        "learned": _all_buckets((26.0, 0.9, 4.0), (9.0, 0.9, 2.0), (40.0, 0.9, 5.0)),  # best SWD, far worse L1
+    })
+    names = ["navier_stokes", "patchmatch", "learned"]
+    assert choose_default(json.loads(table.read_text()), "fill", names)[0] == "patchmatch"
+    assert default_method("fill", table, available=names) == "patchmatch"
+    assert default_method("box", table, available=names) == "patchmatch"
+    assert default_method("thin", table, available=names) == "navier_stokes"  # thin damage: the lowest L1
+    # Outside the margin, texture no longer decides.
+    worse = _texture_table(tmp_path / "w.json", {
+        "navier_stokes": _all_buckets((20.0, 0.2, 7.0), (5.0, 0.3, 3.0), (30.0, 0.1, 12.0)),
+        "patchmatch": _all_buckets((21.2, 1.05, 6.0), (6.0, 1.0, 2.5), (30.5, 1.0, 9.0)),  # +6 %
+    })
+    assert default_method("fill", worse, available=names) == "navier_stokes"
+
+
+def test_equal_texture_goes_to_the_detail_nearer_one(tmp_path):
+    table = _texture_table(tmp_path / "t.json", {
+        "grainy": _all_buckets((20.0, 1.6, 6.0), (5.0, 1.0, 3.0), (30.0, 1.0, 9.0)),
+        "photo_like": _all_buckets((20.2, 0.95, 6.05), (5.0, 1.0, 3.0), (30.0, 1.0, 9.0)),  # SWD within 2 %
+    })
+    assert default_method("fill", table, available=["grainy", "photo_like"]) == "photo_like"
+
+
+def test_a_table_without_texture_numbers_keeps_the_l1_rule(tmp_path):
+    table = _table(tmp_path / "t.json", {"telea": (20.0, 0.01), "navier_stokes": (19.0, 0.01), "patchmatch": (19.5, 0.5)})
+    assert default_method("fill", table, available=["telea", "navier_stokes", "patchmatch"]) == "navier_stokes"
+
+
+def test_excluded_methods_never_win(tmp_path):
+    table = _table(tmp_path / "t.json", {"auto": (10.0, 0.01), "telea": (20.0, 0.01)})
+    assert default_method("fill", table, available=["auto", "telea"]) == "auto"
+    assert default_method("fill", table, available=["auto", "telea"], exclude=("auto",)) == "telea"
+
+
+def test_plain_words_first(tmp_path):
+    from inpaint_studio.engine.defaults import measured_words
+
+    table = _texture_table(tmp_path / "t.json", {
+        "navier_stokes": _all_buckets((20.0, 0.2, 7.0), (5.0, 0.3, 3.0), (30.0, 0.1, 12.0)),
+        "patchmatch": _all_buckets((20.8, 1.05, 6.0), (6.0, 1.0, 2.5), (30.5, 1.0, 9.0)),
+        "learned": _all_buckets((26.0, 0.6, 4.0), (9.0, 0.9, 2.0), (40.0, 0.9, 5.0)),
+    })
+    words = measured_words(table)
+    assert words["navier_stokes"].startswith("smooth, blurred fill, among the most accurate")
+    assert words["patchmatch"].startswith("photo-like texture, among the most accurate")
+    assert words["learned"].startswith("softer than the photo, less accurate than the best")
+    assert not any(ch.isdigit() for text in words.values() for ch in text)  # numbers are one click away

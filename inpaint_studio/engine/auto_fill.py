@@ -7,7 +7,7 @@ lowest L1 for thin strokes (whose detail comes from their neighbours anyway). Th
 classifies each connected hole region by its shape and hands each group to that method.
 
 Shapes (thresholds in pixels of the image the fill sees):
-- thin: no pixel is further than THIN_RADIUS from the hole's edge (strokes up to ~9 px wide);
+- thin: no pixel is further than THIN_RADIUS from outside the hole (strokes up to 9 px wide);
 - box: at least BOX_MIN_SIDE on both sides and filling at least BOX_FILL of its bounding box;
 - blob: everything else.
 """
@@ -25,7 +25,7 @@ from inpaint_studio.core.masks import Box
 from inpaint_studio.engine.base import CancelFn, InpaintMethod, check_cancel, create_method, register_method
 from inpaint_studio.engine.classical import ClassicalMethod
 
-THIN_RADIUS = 4.5
+THIN_RADIUS = 5.0
 BOX_MIN_SIDE = 32
 BOX_FILL = 0.9
 SHAPES = ("thin", "box", "blob")
@@ -70,7 +70,7 @@ def _labelled_routes(mask: np.ndarray, methods: dict[str, str] | None) -> tuple[
     for i in range(1, count):
         x, y, w, h, area = (int(v) for v in stats[i])
         shape = classify(labels[y : y + h, x : x + w] == i)
-        routes.append(Route(shape, methods[shape], Box(y, x, y + h, x + w), area))
+        routes.append(Route(shape, methods[shape], Box(x, y, x + w, y + h), area))
     return labels, routes
 
 

@@ -29,6 +29,8 @@ from inpaint_studio.ui.icons import icon
 from inpaint_studio.ui.option_form import make_option_widget, option_value
 from inpaint_studio.ui.worker import ModelInfo
 
+TASK_WORDS = {"fill": "removing objects", "blind": "one-click restore"}
+
 STATUS_TEXT = {
     "builtin": "built-in, no weights needed",
     "shipped": "weights shipped",
@@ -77,7 +79,8 @@ class ModelPanel(QWidget):
         super().__init__(parent)
         self.setMinimumWidth(300)
         self.infos: dict[str, ModelInfo] = {}
-        self.measured: dict[str, str] = {}  # method -> its numbers in models/table.json
+        self.measured: dict[str, str] = {}  # method -> its numbers in models/table.json (the tooltip)
+        self.words: dict[str, str] = {}  # method -> how it measured, in plain words (shown first)
         self.defaults: dict[str, str] = {}  # task ("fill" | "blind") -> the measured default method
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
@@ -178,10 +181,15 @@ class ModelPanel(QWidget):
 
     # --- models ----------------------------------------------------------------------------------
     def set_models(self, infos: list[ModelInfo], current: str) -> None:
-        from inpaint_studio.engine.defaults import default_method, measured_summary  # JSON only, no torch
+        from inpaint_studio.engine.defaults import (  # JSON only, no torch
+            default_method,
+            measured_summary,
+            measured_words,
+        )
 
         self.infos = {i.name: i for i in infos}
         self.measured = measured_summary()
+        self.words = measured_words()
         usable = [i.name for i in infos if i.available]
         self.defaults = {task: default_method(task, available=usable) for task in ("fill", "blind")}
         self.model_list.blockSignals(True)
@@ -229,24 +237,27 @@ class ModelPanel(QWidget):
         if item is None:
             return
         info = self.infos[item.data(Qt.ItemDataRole.UserRole)]
-        measured = f"<br>{self.measured_text(info.name)}" if info.name in self.measured else ""
+        measured = f"<br>{self.measured_text(info.name)}" if info.name in self.words else ""
         card = f' <a href="{QUrl.fromLocalFile(info.card).toString()}">model card</a>' if info.card else ""
         self.model_status.setText(
             f"<b>{info.name}</b>: {info.description} <i>({capability_text(info.capabilities)})</i>{measured}{card}"
         )
+        numbers = self.measured.get(info.name, "")
+        self.model_status.setToolTip(f"Measured: {numbers}" if numbers else "")
         self.import_button.setVisible(not info.available and info.capabilities.learned)
         self._build_options(info)
         self.modelChanged.emit(info.name)
 
     def measured_text(self, name: str) -> str:
-        """Its measured numbers, and whether they make it a default or what the default measured instead."""
-        text = f"measured: {self.measured[name]}"
+        """How it measured, in plain words, and whether that makes it a default or which method is instead (the
+        numbers are the status line's tooltip)."""
+        text = f"Measured: {self.words[name]}"
         roles = [task for task, best in self.defaults.items() if best == name]
         if roles:
-            return f"{text} — the {' and '.join(roles)} default"
-        task = "blind" if self.measured[name].startswith("restoration") else "fill"
+            return f"{text} — the default for {' and '.join(TASK_WORDS.get(r, r) for r in roles)}"
+        task = "blind" if self.infos[name].capabilities.blind else "fill"
         best = self.defaults.get(task, "")
-        return f"{text} (the {task} default, {best}: {self.measured[best]})" if best in self.measured else text
+        return f"{text} (the default for {TASK_WORDS[task]} is {best})" if best else text
 
     def _build_options(self, info: ModelInfo) -> None:
         while self.options_form.rowCount():

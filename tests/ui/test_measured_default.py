@@ -1,5 +1,5 @@
 """The desktop app preselects the best measured model from models/table.json (not a hard-coded name) and
-shows its measured numbers; a stored choice of the user's still wins."""
+shows how it measured (in words; the numbers in the tooltip); a stored choice of the user's still wins."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ def shipped_table(tmp_path, monkeypatch):
     folder = tmp_path / "models"
     folder.mkdir()
     rows = [
-        {"model": m, "bucket": b, "n": 2, "l1_hole": l1, "seconds_per_image": 0.01}
-        for m, l1 in (("telea", 20.0), ("navier_stokes", 15.0))
+        {"model": m, "bucket": b, "n": 2, "l1_hole": l1, "seconds_per_image": 0.01, "detail": d, "swd": 5.0}
+        for m, l1, d in (("telea", 20.0, 0.3), ("navier_stokes", 15.0, 0.2))
         for b in ("20-30%", "30-40%")
     ]
     table = {"format": TABLE_FORMAT, "version": 1, "fill": {"256": {"rows": rows}}}
@@ -28,11 +28,16 @@ def shipped_table(tmp_path, monkeypatch):
 
 def test_initial_model_is_the_measured_best_with_its_numbers(shipped_table, window):
     assert window.panel.current_model == "navier_stokes"
-    assert "measured: hole L1 15.0 @20–30 %, 0.01 s / image — the fill default" in window.panel.model_status.text()
+    status = window.panel.model_status
+    assert "Measured: smooth, blurred fill, among the most accurate, instant — the default for removing objects" in (
+        status.text()
+    )
+    assert "hole L1 15.0 @20–30 %" in status.toolTip()  # the numbers, one hover away
     window.panel.select_model("telea")
-    # another method: its numbers next to the default's, so the user sees what choosing it costs
-    assert ("measured: hole L1 20.0 @20–30 %, 0.01 s / image (the fill default, navier_stokes: hole L1 15.0"
-            in window.panel.model_status.text())
+    # another method: how it measured, and which method is the default instead
+    assert ("Measured: smooth, blurred fill, less accurate than the best, instant (the default for removing objects "
+            "is navier_stokes)" in status.text())
+    assert "hole L1 20.0 @20–30 %" in status.toolTip()
     assert window.settings.get("model") == "telea"  # the user's pick is remembered ...
     window._on_models(list(window.models.values()))
     assert window.panel.current_model == "telea"  # ... and wins over the table next time
