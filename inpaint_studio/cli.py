@@ -86,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "a trailing :OPTION=VALUE sets an option (vcnet:detector=mpn)")
     p.add_argument("--size", type=int, default=256, help="images are resized and centre-cropped to SIZE²")
     p.add_argument("--contaminate", action="store_true", help="also score blind restoration of damaged images")
+    p.add_argument("--guide-edges", action="store_true",
+                   help="give edge-aware models the photo's own edges (as if traced by hand); report edge adherence")
     p.add_argument("--limit", type=int, help="use at most N images")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     p.add_argument("-o", "--output", type=Path, default=Path("evaluation"), help="folder for JSON + Markdown")
@@ -344,6 +346,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             seed=args.seed,
             size=args.size,
             contaminate=args.contaminate,
+            guide_edges=args.guide_edges,
             device=args.device,
             progress=progress,
         )

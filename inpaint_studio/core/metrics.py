@@ -246,3 +246,30 @@ def _box(grey: np.ndarray, k: int) -> np.ndarray:
     h, w = grey.shape
     total = s[k : k + h, k : k + w] - s[0:h, k : k + w] - s[k : k + h, 0:w] + s[0:h, 0:w]
     return total / (k * k)
+
+
+# --- edge adherence: does the fill follow the edges a person drew through the hole -----------------------------
+
+EDGE_TOLERANCE = 2  # px: a fill edge this close to a drawn one counts as following it (Canny's localisation)
+
+
+def edge_adherence(pred: np.ndarray, edges: np.ndarray, mask: np.ndarray, tolerance: int = EDGE_TOLERANCE) -> dict[str, float]:
+    """Canny edges of the fill (sigma 2, as EdgeConnect's) inside the hole against the given edges (255 = edge)
+    inside the hole: {"edge_precision": fill edges within `tolerance` px of a given edge / fill edges,
+    "edge_recall": given edges within `tolerance` px of a fill edge / given edges}. A ratio over no edges is 1.0
+    (no fill edge: nothing false; no given edge: nothing missed)."""
+    from scipy.ndimage import binary_dilation
+
+    from inpaint_studio.core.edges import canny_edges
+
+    hole = _hole(mask, np.asarray(pred).shape)
+    found = (canny_edges(np.asarray(pred, dtype=np.uint8)) > 0) & hole
+    given = (np.asarray(edges) > 127) & hole
+    disk = np.hypot(*np.mgrid[-tolerance : tolerance + 1, -tolerance : tolerance + 1]) <= tolerance + 1e-9
+
+    def share(a: np.ndarray, b: np.ndarray) -> float:
+        if not a.any():
+            return 1.0
+        return float(np.count_nonzero(a & binary_dilation(b, disk))) / np.count_nonzero(a)
+
+    return {"edge_precision": share(found, given), "edge_recall": share(given, found)}
