@@ -20,6 +20,7 @@ from inpaint_studio.core.errors import (
     Cancelled,
     ImageSaveError,
     InpaintStudioError,
+    OptionError,
     UnknownModelError,
 )
 
@@ -130,12 +131,33 @@ def _manager(args: argparse.Namespace):
         from inpaint_studio.engine.device import resolve_device
 
         resolve_device(args.device)
+    options = _parse_options(args.option)
+    spec = _checked_spec(args.model, options)
     manager = ModelManager(device=args.device, hd_config=HDConfig(strategy=HDStrategy(args.hd_strategy)))
     try:
-        manager.activate(args.model, load=True, **_parse_options(args.option))
-    except UnknownModelError as exc:
-        raise UsageError(str(exc)) from None
+        manager.activate(args.model, load=True, **options)
+    except OptionError as exc:  # a value the method's own checks refuse
+        raise UsageError(f"{exc} (its options: {_options_line(spec)})") from None
     return manager
+
+
+def _checked_spec(name: str, options: dict[str, Any]):
+    """The method's spec, its options checked against what it takes (usage errors, naming its options)."""
+    from inpaint_studio.engine.base import get_spec
+    from inpaint_studio.engine.options import check_options
+
+    try:
+        spec = get_spec(name)
+        check_options(name, spec.factory, spec.defaults, {k: v for k, v in options.items() if k != "checkpoint"})
+    except (UnknownModelError, OptionError) as exc:
+        raise UsageError(str(exc)) from None
+    return spec
+
+
+def _options_line(spec) -> str:
+    from inpaint_studio.engine.options import describe_options, option_specs
+
+    return describe_options(option_specs(spec.factory, spec.defaults))
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -163,23 +185,28 @@ def _inpaint_file(manager, image_path: Path, mask, out: Path, args: argparse.Nam
     shape = loaded.rgb.shape
     if isinstance(mask, Path):
         mask = load_mask(mask)
-    if isinstance(mask, np.ndarray) and mask.shape != shape[:2]:
-        import cv2
-
-        from inpaint_studio.core.errors import MaskError
-
-        if not args.resize_mask:
-            raise MaskError(
-                f"mask is {mask.shape[1]}×{mask.shape[0]} but the image is {shape[1]}×{shape[0]}; "
-                "pass --resize-mask to scale it"
-            )
-        mask = cv2.resize(mask, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
-    edges = load_mask(edges_path, shape, resize=args.resize_mask) if edges_path is not None else None
+    if isinstance(mask, np.ndarray):
+        mask = _fit_to_image("mask", mask, shape, args.resize_mask)
+    edges = _fit_to_image("--edges map", load_mask(edges_path), shape, args.resize_mask) if edges_path else None
     # A cancel hook (never set) makes long classical fills run in a killable child: Ctrl-C acts at once.
     result = manager.run(loaded.rgb, mask, edges, cancel=lambda: False)
     return save_image(
         out, result, alpha=loaded.alpha, exif=loaded.exif, icc_profile=loaded.icc_profile, overwrite=args.overwrite
     )
+
+
+def _fit_to_image(what: str, layer, shape: tuple[int, ...], resize: bool):
+    """`layer` (a mask or an edge map) at the image's size: scaled with --resize-mask, else refused."""
+    if layer.shape == shape[:2]:
+        return layer
+    if not resize:
+        from inpaint_studio.core.errors import MaskError
+
+        raise MaskError(f"{what} is {layer.shape[1]}×{layer.shape[0]} but the image is {shape[1]}×{shape[0]}; "
+                        "pass --resize-mask to scale it")
+    import cv2
+
+    return cv2.resize(layer, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
 
 
 # --- commands --------------------------------------------------------------------------------------
@@ -204,11 +231,16 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         if not spec.capabilities.blind:
             raise UsageError(f"model '{args.model}' needs --mask (only blind models run without one)")
+    if args.output.is_dir():  # --overwrite would not help: a folder is never replaced by an image
+        raise UsageError(f"-o '{args.output}' is a folder; give the output file's name, e.g. "
+                         f"-o {args.output / args.image.name} (batch fills a folder)")
     _check_output(args.output, args.image, args.overwrite)
     manager = _manager(args)
-    if args.edges is not None and not manager.capabilities.accepts_edges:
+    edges = args.edges
+    if edges is not None and not manager.capabilities.accepts_edges:
         print(f"warning: model '{args.model}' does not use edge maps; --edges ignored", file=sys.stderr)
-    written = _inpaint_file(manager, args.image, args.mask, args.output, args, edges_path=args.edges)
+        edges = None
+    written = _inpaint_file(manager, args.image, args.mask, args.output, args, edges_path=edges)
     print(f"wrote {written}")
     return 0
 
@@ -294,9 +326,7 @@ def _parse_ratios(text: str) -> list[Any]:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from inpaint_studio.engine.base import get_spec
     from inpaint_studio.engine.evaluate import evaluate, format_table, method_spec, write_report
-    from inpaint_studio.engine.options import option_specs
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if not models:
@@ -304,14 +334,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     for entry in models:
         try:
             _, name, options = method_spec(entry)
-            spec = get_spec(name)
         except InpaintStudioError as exc:
             raise UsageError(str(exc)) from None
-        known = {o.name for o in option_specs(spec.factory, spec.defaults)}
-        unknown = sorted(set(options) - known - {"checkpoint"})
-        if unknown:
-            raise UsageError(f"--models: '{name}' has no option {', '.join(unknown)} "
-                             f"(its options: {', '.join(sorted(known)) or 'none'})")
+        try:
+            _checked_spec(name, options)
+        except UsageError as exc:
+            raise UsageError(f"--models: {exc}") from None
         if "checkpoint" in options and not options["checkpoint"].is_file():
             raise UsageError(f"--models: checkpoint '{options['checkpoint']}' not found")
     if args.size < 16:

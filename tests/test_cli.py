@@ -286,3 +286,53 @@ def test_model_without_weights_is_one_line(files, capsys):
     code = cli.main(["inpaint", str(files["image_path"]), "--mask", str(files["mask_path"]), "--model", missing[0], "-o", str(out)])
     assert code == 1 and not out.exists()
     assert "models import" in _one_error_line(capsys.readouterr().err)
+
+
+# --- usage faults: exit 2, one line that says what to do --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("option", "says"),
+    [("bogus=1", "no option bogus"), ("radius=abc", "radius takes an integer, not 'abc'"),
+     ("radius=-5", "radius must be ≥ 0, got -5")],
+)
+def test_a_bad_option_is_a_usage_error_naming_the_methods_options(files, capsys, option, says):
+    out = files["dir"] / "out.png"
+    code = cli.main(["inpaint", str(files["image_path"]), "--mask", str(files["mask_path"]), "--model", "telea",
+                     "--option", option, "-o", str(out)])
+    assert code == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert says in line and "its options: radius (integer ≥ 0, default 5)" in line
+    assert not out.exists()
+
+
+def test_a_value_the_method_itself_refuses_is_a_usage_error_too(files, capsys):
+    # radius=0 is in the form's range; telea's own check refuses it.
+    code = cli.main(["inpaint", str(files["image_path"]), "--mask", str(files["mask_path"]), "--model", "telea",
+                     "--option", "radius=0", "-o", str(files["dir"] / "out.png")])
+    assert code == 2
+    assert "its options: radius" in _one_error_line(capsys.readouterr().err)
+
+
+def test_a_wrong_sized_edge_map_names_resize_mask(files, capsys, monkeypatch):
+    edges = _png(files["dir"] / "edges.png", np.zeros((24, 32), np.uint8))
+    edge_aware = types.SimpleNamespace(capabilities=types.SimpleNamespace(accepts_edges=True),
+                                       run=lambda image, mask, edges, cancel: image)
+    monkeypatch.setattr(cli, "_manager", lambda args: edge_aware)  # no weights needed to reach the check
+    code = cli.main(["inpaint", str(files["image_path"]), "--mask", str(files["mask_path"]), "--model", "telea",
+                     "--edges", str(edges), "-o", str(files["dir"] / "out.png")])
+    assert code == 1
+    line = _one_error_line(capsys.readouterr().err)
+    assert "--edges map is 32×24 but the image is 64×48; pass --resize-mask" in line
+    assert "pass resize " not in line
+
+
+def test_an_output_folder_is_refused_with_a_file_name_to_use(files, capsys):
+    folder = files["dir"] / "results"
+    folder.mkdir()
+    code = cli.main(["inpaint", str(files["image_path"]), "--mask", str(files["mask_path"]), "--model", "telea",
+                     "-o", f"{folder}/", "--overwrite"])
+    assert code == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "is a folder" in line and f"-o {folder / 'photo.png'}" in line and "--overwrite" not in line
+    assert list(folder.iterdir()) == []

@@ -144,9 +144,8 @@ def load_mask(
         return mask
     height, width = int(shape[0]), int(shape[1])
     if not resize:
-        raise MaskError(
-            f"mask is {_size(mask.shape)} but the image is {width}×{height}; pass resize to scale it"
-        )
+        # No advice here: how to ask for scaling is the front end's (`--resize-mask` on the command line).
+        raise MaskError(f"mask is {_size(mask.shape)} but the image is {width}×{height}")
     return cv2.resize(mask, (width, height), interpolation=cv2.INTER_NEAREST)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from inpaint_studio.core.errors import InpaintStudioError, MaskError, ModelUnavailableError
+from inpaint_studio.core.errors import InpaintStudioError, MaskError, ModelUnavailableError, OptionError
 from inpaint_studio.core.hd import HDConfig, apply_hd_strategy
 from inpaint_studio.core.masks import binary, check_mask
 from inpaint_studio.engine.base import (
@@ -88,7 +88,7 @@ class ModelManager:
         try:
             method = create_method(name, **options)
         except (TypeError, ValueError) as exc:  # an option the method does not take, or a bad value
-            raise InpaintStudioError(f"model '{name}' rejected its options: {exc}") from None
+            raise OptionError(f"model '{name}' rejected its options: {exc}") from None
         with self._lock:
             if load:
                 self._load(name, method)  # raises: nothing changed
