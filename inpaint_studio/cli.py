@@ -255,9 +255,24 @@ def _find_mask(masks_dir: Path, stem: str) -> Path | None:
 
 
 def _list_images(folder: Path) -> list[Path]:
+    return _sort_folder(folder)[0]
+
+
+def _sort_folder(folder: Path) -> tuple[list[Path], list[Path]]:
+    """(images in a format we read and write, the other files): hidden files (.DS_Store, temp files) are
+    neither."""
     if not folder.is_dir():
         raise UsageError(f"'{folder}' is not a folder")
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
+    return images, [p for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
+
+
+def _other_files_line(others: list[Path]) -> str:
+    kinds = sorted({p.suffix.lower() or "no extension" for p in others})
+    names = ", ".join(p.name for p in others[:5]) + (", …" if len(others) > 5 else "")
+    return (f"skipped {len(others)} file{'s' if len(others) > 1 else ''} in a format batch does not read "
+            f"({', '.join(kinds)}; it reads {' '.join(IMAGE_SUFFIXES)}): {names}")
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -265,9 +280,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     from inpaint_studio.core.masks import load_mask
 
-    images = _list_images(args.images)
+    images, others = _sort_folder(args.images)
     if not images:
-        raise UsageError(f"no images ({' '.join(IMAGE_SUFFIXES)}) in '{args.images}'")
+        also = f"; {_other_files_line(others)}" if others else ""
+        raise UsageError(f"no images ({' '.join(IMAGE_SUFFIXES)}) in '{args.images}'{also}")
     if args.masks is not None and not args.masks.exists():
         raise UsageError(f"mask path '{args.masks}' does not exist")
     _default_model(args, args.masks is not None)
@@ -298,6 +314,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         except InpaintStudioError as exc:
             failed.append((image_path.name, str(exc)))
     print(f"wrote {written} of {len(images)} images to {args.output}")
+    if others:  # counted and named, not silently passed over; not an error (a notes file may sit there)
+        print(_other_files_line(others), file=sys.stderr)
     if failed:
         print(f"skipped {len(failed)}:", file=sys.stderr)
         for name, reason in failed:

@@ -336,3 +336,38 @@ def test_an_output_folder_is_refused_with_a_file_name_to_use(files, capsys):
     line = _one_error_line(capsys.readouterr().err)
     assert "is a folder" in line and f"-o {folder / 'photo.png'}" in line and "--overwrite" not in line
     assert list(folder.iterdir()) == []
+
+
+def test_batch_counts_and_names_the_files_it_does_not_read(tmp_path, capsys):
+    images, out = tmp_path / "images", tmp_path / "out"
+    images.mkdir()
+    _png(images / "a.png", gen.textured(32, 32, seed=1))
+    Image.fromarray(gen.textured(32, 32, seed=2)).save(images / "anim.gif")
+    (images / "notes.txt").write_text("shot list")
+    (images / ".DS_Store").write_bytes(b"\0")
+    mask_file = _png(tmp_path / "mask.png", gen.box_mask(32, 32, 4, 4, 12, 12))
+    code = cli.main(["batch", "--images", str(images), "--masks", str(mask_file), "--model", "telea", "-o", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0 and "wrote 1 of 1 images" in captured.out
+    lines = [line for line in captured.err.splitlines() if "skipped" in line]
+    assert len(lines) == 1 and "skipped 2 files" in lines[0] and "anim.gif, notes.txt" in lines[0]
+    assert ".gif" in lines[0] and ".DS_Store" not in lines[0]
+
+
+def test_batch_of_only_gifs_says_so(tmp_path, capsys):
+    images = tmp_path / "images"
+    images.mkdir()
+    Image.fromarray(gen.textured(32, 32, seed=2)).save(images / "anim.gif")
+    code = cli.main(["batch", "--images", str(images), "--masks", str(tmp_path), "--model", "telea",
+                     "-o", str(tmp_path / "out")])
+    assert code == 2
+    assert "skipped 1 file in a format batch does not read (.gif" in _one_error_line(capsys.readouterr().err)
+
+
+def test_an_all_white_mask_is_refused_with_a_plain_message(files, capsys):
+    white = _png(files["dir"] / "white.png", np.full((48, 64), 255, np.uint8))
+    out = files["dir"] / "out.png"
+    code = cli.main(["inpaint", str(files["image_path"]), "--mask", str(white), "--model", "telea", "-o", str(out)])
+    assert code == 1
+    assert "the mask covers the whole image" in _one_error_line(capsys.readouterr().err)
+    assert not out.exists()  # not a silent copy of the photo

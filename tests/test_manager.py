@@ -341,3 +341,15 @@ def test_device_resolution(monkeypatch):
         resolve_device("cuda")
     with pytest.raises(ModelUnavailableError, match="tpu"):
         resolve_device("tpu")
+
+
+def test_a_mask_that_leaves_nothing_known_is_refused_before_the_method_runs():
+    manager = ModelManager()
+    method = manager.activate("fake_ok")
+    image = gen.textured(16, 16)
+    with pytest.raises(MaskError, match="covers the whole image"):
+        manager.run(image, np.full((16, 16), 255, np.uint8))
+    assert method.seen_shapes == []
+    almost = np.full((16, 16), 255, np.uint8)
+    almost[0, 0] = 0  # one known pixel is enough to fill from
+    assert manager.run(image, almost)[0, 0].tolist() == image[0, 0].tolist()

@@ -159,6 +159,15 @@ def check_mask(image: np.ndarray, mask: np.ndarray) -> None:
         raise MaskError(f"mask is {_size(mask.shape)} but the image is {_size(image.shape)}")
 
 
+def check_fillable(mask: np.ndarray) -> None:
+    """Raise MaskError when a (binary) mask leaves no known pixel: a fill continues what surrounds the hole, and
+    with nothing around it every method would return the photo unchanged (classical) or invent a picture
+    (learned). A user who whitened the whole mask wants to be told, not handed a copy."""
+    if mask.size and bool(mask.all()):
+        raise MaskError("the mask covers the whole image, so there is nothing left to fill from: "
+                        "paint only the area to remove")
+
+
 # --- editing ---------------------------------------------------------------------------------------
 
 
