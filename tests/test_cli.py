@@ -294,7 +294,7 @@ def test_model_without_weights_is_one_line(files, capsys):
 @pytest.mark.parametrize(
     ("option", "says"),
     [("bogus=1", "no option bogus"), ("radius=abc", "radius takes an integer, not 'abc'"),
-     ("radius=-5", "radius must be ≥ 0, got -5")],
+     ("radius=-5", "radius must be ≥ 1, got -5"), ("radius=0", "radius must be ≥ 1, got 0")],
 )
 def test_a_bad_option_is_a_usage_error_naming_the_methods_options(files, capsys, option, says):
     out = files["dir"] / "out.png"
@@ -302,16 +302,17 @@ def test_a_bad_option_is_a_usage_error_naming_the_methods_options(files, capsys,
                      "--option", option, "-o", str(out)])
     assert code == 2
     line = _one_error_line(capsys.readouterr().err)
-    assert says in line and "its options: radius (integer ≥ 0, default 5)" in line
+    assert says in line and "its options: radius (integer ≥ 1, default 5)" in line
     assert not out.exists()
 
 
 def test_a_value_the_method_itself_refuses_is_a_usage_error_too(files, capsys):
-    # radius=0 is in the form's range; telea's own check refuses it.
-    code = cli.main(["inpaint", str(files["image_path"]), "--mask", str(files["mask_path"]), "--model", "telea",
-                     "--option", "radius=0", "-o", str(files["dir"] / "out.png")])
+    # threshold=0 is in the form's range; the detector's own check refuses it.
+    code = cli.main(["inpaint", str(files["image_path"]), "--mask", str(files["mask_path"]), "--model",
+                     "classical_restore", "--option", "threshold=0", "-o", str(files["dir"] / "out.png")])
     assert code == 2
-    assert "its options: radius" in _one_error_line(capsys.readouterr().err)
+    line = _one_error_line(capsys.readouterr().err)
+    assert "threshold must be in (0, 1]" in line and "its options: threshold" in line
 
 
 def test_a_wrong_sized_edge_map_names_resize_mask(files, capsys, monkeypatch):
