@@ -57,6 +57,14 @@ def _add_engine_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
 
 
+def _file_name(text: str) -> Path:
+    # Path("out/") forgets the slash that says "a folder": checked here, while the text still has it.
+    if text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"'{text}' is a folder; give the output file's name, e.g. {text}filled.png "
+                                         "(batch fills a folder)")
+    return Path(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="inpaint-studio",
@@ -68,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("image", type=Path)
     p.add_argument("--mask", type=Path, help="white = fill; optional for blind models")
     p.add_argument("--edges", type=Path, help="edge map guiding edge-aware models (white = edge)")
-    p.add_argument("-o", "--output", type=Path, required=True)
+    p.add_argument("-o", "--output", type=_file_name, required=True)
     _add_engine_options(p)
 
     p = sub.add_parser("batch", help="inpaint every image in a folder")

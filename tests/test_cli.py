@@ -335,8 +335,16 @@ def test_an_output_folder_is_refused_with_a_file_name_to_use(files, capsys):
                      "-o", f"{folder}/", "--overwrite"])
     assert code == 2
     line = _one_error_line(capsys.readouterr().err)
-    assert "is a folder" in line and f"-o {folder / 'photo.png'}" in line and "--overwrite" not in line
+    assert "is a folder" in line and f"{folder}/filled.png" in line and "--overwrite" not in line
     assert list(folder.iterdir()) == []
+    code = cli.main(["inpaint", str(files["image_path"]), "--mask", str(files["mask_path"]), "--model", "telea",
+                     "-o", str(folder)])  # an existing folder named without the slash
+    assert code == 2
+    assert f"-o {folder / 'photo.png'}" in _one_error_line(capsys.readouterr().err)
+    assert not (files["dir"] / "new").exists()
+    code = cli.main(["inpaint", str(files["image_path"]), "--mask", str(files["mask_path"]), "--model", "telea",
+                     "-o", f"{files['dir'] / 'new'}/"])  # a folder that does not exist yet
+    assert code == 2 and "is a folder" in _one_error_line(capsys.readouterr().err)
 
 
 def test_batch_counts_and_names_the_files_it_does_not_read(tmp_path, capsys):

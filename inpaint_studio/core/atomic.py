@@ -15,6 +15,7 @@ import contextlib
 import os
 import re
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -119,6 +120,8 @@ def _is_leftover(entry: os.DirEntry[str]) -> bool:
 
 
 def _running(pid: int) -> bool:
+    if sys.platform == "win32":  # os.kill there terminates the process: assume it runs, keep its file
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
