@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -18,6 +20,7 @@ from inpaint_studio.core.errors import (
     Cancelled,
     ImageSaveError,
     InpaintStudioError,
+    OptionError,
     UnknownModelError,
 )
 
@@ -54,6 +57,14 @@ def _add_engine_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
 
 
+def _file_name(text: str) -> Path:
+    # Path("out/") forgets the slash that says "a folder": checked here, while the text still has it.
+    if text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"'{text}' is a folder; give the output file's name, e.g. {text}filled.png "
+                                         "(batch fills a folder)")
+    return Path(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="inpaint-studio",
@@ -65,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("image", type=Path)
     p.add_argument("--mask", type=Path, help="white = fill; optional for blind models")
     p.add_argument("--edges", type=Path, help="edge map guiding edge-aware models (white = edge)")
-    p.add_argument("-o", "--output", type=Path, required=True)
+    p.add_argument("-o", "--output", type=_file_name, required=True)
     _add_engine_options(p)
 
     p = sub.add_parser("batch", help="inpaint every image in a folder")
@@ -131,12 +142,33 @@ def _manager(args: argparse.Namespace):
         from inpaint_studio.engine.device import resolve_device
 
         resolve_device(args.device)
+    options = _parse_options(args.option)
+    spec = _checked_spec(args.model, options)
     manager = ModelManager(device=args.device, hd_config=HDConfig(strategy=HDStrategy(args.hd_strategy)))
     try:
-        manager.activate(args.model, load=True, **_parse_options(args.option))
-    except UnknownModelError as exc:
-        raise UsageError(str(exc)) from None
+        manager.activate(args.model, load=True, **options)
+    except OptionError as exc:  # a value the method's own checks refuse
+        raise UsageError(f"{exc} (its options: {_options_line(spec)})") from None
     return manager
+
+
+def _checked_spec(name: str, options: dict[str, Any]):
+    """The method's spec, its options checked against what it takes (usage errors, naming its options)."""
+    from inpaint_studio.engine.base import get_spec
+    from inpaint_studio.engine.options import check_options
+
+    try:
+        spec = get_spec(name)
+        check_options(name, spec.factory, spec.defaults, {k: v for k, v in options.items() if k != "checkpoint"})
+    except (UnknownModelError, OptionError) as exc:
+        raise UsageError(str(exc)) from None
+    return spec
+
+
+def _options_line(spec) -> str:
+    from inpaint_studio.engine.options import describe_options, option_specs
+
+    return describe_options(option_specs(spec.factory, spec.defaults))
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -164,18 +196,9 @@ def _inpaint_file(manager, image_path: Path, mask, out: Path, args: argparse.Nam
     shape = loaded.rgb.shape
     if isinstance(mask, Path):
         mask = load_mask(mask)
-    if isinstance(mask, np.ndarray) and mask.shape != shape[:2]:
-        import cv2
-
-        from inpaint_studio.core.errors import MaskError
-
-        if not args.resize_mask:
-            raise MaskError(
-                f"mask is {mask.shape[1]}×{mask.shape[0]} but the image is {shape[1]}×{shape[0]}; "
-                "pass --resize-mask to scale it"
-            )
-        mask = cv2.resize(mask, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
-    edges = load_mask(edges_path, shape, resize=args.resize_mask) if edges_path is not None else None
+    if isinstance(mask, np.ndarray):
+        mask = _fit_to_image("mask", mask, shape, args.resize_mask)
+    edges = _fit_to_image("--edges map", load_mask(edges_path), shape, args.resize_mask) if edges_path else None
     # A cancel hook (never set) makes long classical fills run in a killable child: Ctrl-C acts at once.
     result = manager.run(loaded.rgb, mask, edges, cancel=lambda: False)
     if manager.active_name == "auto" and mask is not None:
@@ -185,6 +208,20 @@ def _inpaint_file(manager, image_path: Path, mask, out: Path, args: argparse.Nam
     return save_image(
         out, result, alpha=loaded.alpha, exif=loaded.exif, icc_profile=loaded.icc_profile, overwrite=args.overwrite
     )
+
+
+def _fit_to_image(what: str, layer, shape: tuple[int, ...], resize: bool):
+    """`layer` (a mask or an edge map) at the image's size: scaled with --resize-mask, else refused."""
+    if layer.shape == shape[:2]:
+        return layer
+    if not resize:
+        from inpaint_studio.core.errors import MaskError
+
+        raise MaskError(f"{what} is {layer.shape[1]}×{layer.shape[0]} but the image is {shape[1]}×{shape[0]}; "
+                        "pass --resize-mask to scale it")
+    import cv2
+
+    return cv2.resize(layer, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
 
 
 # --- commands --------------------------------------------------------------------------------------
@@ -209,11 +246,16 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         if not spec.capabilities.blind:
             raise UsageError(f"model '{args.model}' needs --mask (only blind models run without one)")
+    if args.output.is_dir():  # --overwrite would not help: a folder is never replaced by an image
+        raise UsageError(f"-o '{args.output}' is a folder; give the output file's name, e.g. "
+                         f"-o {args.output / args.image.name} (batch fills a folder)")
     _check_output(args.output, args.image, args.overwrite)
     manager = _manager(args)
-    if args.edges is not None and not manager.capabilities.accepts_edges:
+    edges = args.edges
+    if edges is not None and not manager.capabilities.accepts_edges:
         print(f"warning: model '{args.model}' does not use edge maps; --edges ignored", file=sys.stderr)
-    written = _inpaint_file(manager, args.image, args.mask, args.output, args, edges_path=args.edges)
+        edges = None
+    written = _inpaint_file(manager, args.image, args.mask, args.output, args, edges_path=edges)
     print(f"wrote {written}")
     return 0
 
@@ -228,9 +270,24 @@ def _find_mask(masks_dir: Path, stem: str) -> Path | None:
 
 
 def _list_images(folder: Path) -> list[Path]:
+    return _sort_folder(folder)[0]
+
+
+def _sort_folder(folder: Path) -> tuple[list[Path], list[Path]]:
+    """(images in a format we read and write, the other files): hidden files (.DS_Store, temp files) are
+    neither."""
     if not folder.is_dir():
         raise UsageError(f"'{folder}' is not a folder")
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
+    return images, [p for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
+
+
+def _other_files_line(others: list[Path]) -> str:
+    kinds = sorted({p.suffix.lower() or "no extension" for p in others})
+    names = ", ".join(p.name for p in others[:5]) + (", …" if len(others) > 5 else "")
+    return (f"skipped {len(others)} file{'s' if len(others) > 1 else ''} in a format batch does not read "
+            f"({', '.join(kinds)}; it reads {' '.join(IMAGE_SUFFIXES)}): {names}")
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -238,9 +295,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     from inpaint_studio.core.masks import load_mask
 
-    images = _list_images(args.images)
+    images, others = _sort_folder(args.images)
     if not images:
-        raise UsageError(f"no images ({' '.join(IMAGE_SUFFIXES)}) in '{args.images}'")
+        also = f"; {_other_files_line(others)}" if others else ""
+        raise UsageError(f"no images ({' '.join(IMAGE_SUFFIXES)}) in '{args.images}'{also}")
     if args.masks is not None and not args.masks.exists():
         raise UsageError(f"mask path '{args.masks}' does not exist")
     _default_model(args, args.masks is not None)
@@ -271,6 +329,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         except InpaintStudioError as exc:
             failed.append((image_path.name, str(exc)))
     print(f"wrote {written} of {len(images)} images to {args.output}")
+    if others:  # counted and named, not silently passed over; not an error (a notes file may sit there)
+        print(_other_files_line(others), file=sys.stderr)
     if failed:
         print(f"skipped {len(failed)}:", file=sys.stderr)
         for name, reason in failed:
@@ -299,9 +359,7 @@ def _parse_ratios(text: str) -> list[Any]:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from inpaint_studio.engine.base import get_spec
     from inpaint_studio.engine.evaluate import evaluate, format_table, method_spec, write_report
-    from inpaint_studio.engine.options import option_specs
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if not models:
@@ -309,14 +367,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     for entry in models:
         try:
             _, name, options = method_spec(entry)
-            spec = get_spec(name)
         except InpaintStudioError as exc:
             raise UsageError(str(exc)) from None
-        known = {o.name for o in option_specs(spec.factory, spec.defaults)}
-        unknown = sorted(set(options) - known - {"checkpoint"})
-        if unknown:
-            raise UsageError(f"--models: '{name}' has no option {', '.join(unknown)} "
-                             f"(its options: {', '.join(sorted(known)) or 'none'})")
+        try:
+            _checked_spec(name, options)
+        except UsageError as exc:
+            raise UsageError(f"--models: {exc}") from None
         if "checkpoint" in options and not options["checkpoint"].is_file():
             raise UsageError(f"--models: checkpoint '{options['checkpoint']}' not found")
     if args.size < 16:
@@ -442,7 +498,29 @@ def _dispatch(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
         return open_app(None)
-    return COMMANDS[args.command](args)
+    with _sigterm_as_exception():
+        return COMMANDS[args.command](args)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is so that cleanups run (temp files, child processes) as for Ctrl+C."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_exception():
+    # Only from the main thread, and only where nobody (an embedding program) has set a handler already.
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def raise_terminated(signum, frame) -> NoReturn:
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _fail(message: str, code: int) -> int:
@@ -456,6 +534,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return _dispatch(argv)
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return 143
     except (KeyboardInterrupt, Cancelled):
         print("cancelled", file=sys.stderr)
         return 130

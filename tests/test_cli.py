@@ -286,3 +286,97 @@ def test_model_without_weights_is_one_line(files, capsys):
     code = cli.main(["inpaint", str(files["image_path"]), "--mask", str(files["mask_path"]), "--model", missing[0], "-o", str(out)])
     assert code == 1 and not out.exists()
     assert "models import" in _one_error_line(capsys.readouterr().err)
+
+
+# --- usage faults: exit 2, one line that says what to do --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("option", "says"),
+    [("bogus=1", "no option bogus"), ("radius=abc", "radius takes an integer, not 'abc'"),
+     ("radius=-5", "radius must be ≥ 1, got -5"), ("radius=0", "radius must be ≥ 1, got 0")],
+)
+def test_a_bad_option_is_a_usage_error_naming_the_methods_options(files, capsys, option, says):
+    out = files["dir"] / "out.png"
+    code = cli.main(["inpaint", str(files["image_path"]), "--mask", str(files["mask_path"]), "--model", "telea",
+                     "--option", option, "-o", str(out)])
+    assert code == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert says in line and "its options: radius (integer ≥ 1, default 5)" in line
+    assert not out.exists()
+
+
+def test_a_value_the_method_itself_refuses_is_a_usage_error_too(files, capsys):
+    # threshold=0 is in the form's range; the detector's own check refuses it.
+    code = cli.main(["inpaint", str(files["image_path"]), "--mask", str(files["mask_path"]), "--model",
+                     "classical_restore", "--option", "threshold=0", "-o", str(files["dir"] / "out.png")])
+    assert code == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "threshold must be in (0, 1]" in line and "its options: threshold" in line
+
+
+def test_a_wrong_sized_edge_map_names_resize_mask(files, capsys, monkeypatch):
+    edges = _png(files["dir"] / "edges.png", np.zeros((24, 32), np.uint8))
+    edge_aware = types.SimpleNamespace(capabilities=types.SimpleNamespace(accepts_edges=True),
+                                       run=lambda image, mask, edges, cancel: image)
+    monkeypatch.setattr(cli, "_manager", lambda args: edge_aware)  # no weights needed to reach the check
+    code = cli.main(["inpaint", str(files["image_path"]), "--mask", str(files["mask_path"]), "--model", "telea",
+                     "--edges", str(edges), "-o", str(files["dir"] / "out.png")])
+    assert code == 1
+    line = _one_error_line(capsys.readouterr().err)
+    assert "--edges map is 32×24 but the image is 64×48; pass --resize-mask" in line
+    assert "pass resize " not in line
+
+
+def test_an_output_folder_is_refused_with_a_file_name_to_use(files, capsys):
+    folder = files["dir"] / "results"
+    folder.mkdir()
+    code = cli.main(["inpaint", str(files["image_path"]), "--mask", str(files["mask_path"]), "--model", "telea",
+                     "-o", f"{folder}/", "--overwrite"])
+    assert code == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "is a folder" in line and f"{folder}/filled.png" in line and "--overwrite" not in line
+    assert list(folder.iterdir()) == []
+    code = cli.main(["inpaint", str(files["image_path"]), "--mask", str(files["mask_path"]), "--model", "telea",
+                     "-o", str(folder)])  # an existing folder named without the slash
+    assert code == 2
+    assert f"-o {folder / 'photo.png'}" in _one_error_line(capsys.readouterr().err)
+    assert not (files["dir"] / "new").exists()
+    code = cli.main(["inpaint", str(files["image_path"]), "--mask", str(files["mask_path"]), "--model", "telea",
+                     "-o", f"{files['dir'] / 'new'}/"])  # a folder that does not exist yet
+    assert code == 2 and "is a folder" in _one_error_line(capsys.readouterr().err)
+
+
+def test_batch_counts_and_names_the_files_it_does_not_read(tmp_path, capsys):
+    images, out = tmp_path / "images", tmp_path / "out"
+    images.mkdir()
+    _png(images / "a.png", gen.textured(32, 32, seed=1))
+    Image.fromarray(gen.textured(32, 32, seed=2)).save(images / "anim.gif")
+    (images / "notes.txt").write_text("shot list")
+    (images / ".DS_Store").write_bytes(b"\0")
+    mask_file = _png(tmp_path / "mask.png", gen.box_mask(32, 32, 4, 4, 12, 12))
+    code = cli.main(["batch", "--images", str(images), "--masks", str(mask_file), "--model", "telea", "-o", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0 and "wrote 1 of 1 images" in captured.out
+    lines = [line for line in captured.err.splitlines() if "skipped" in line]
+    assert len(lines) == 1 and "skipped 2 files" in lines[0] and "anim.gif, notes.txt" in lines[0]
+    assert ".gif" in lines[0] and ".DS_Store" not in lines[0]
+
+
+def test_batch_of_only_gifs_says_so(tmp_path, capsys):
+    images = tmp_path / "images"
+    images.mkdir()
+    Image.fromarray(gen.textured(32, 32, seed=2)).save(images / "anim.gif")
+    code = cli.main(["batch", "--images", str(images), "--masks", str(tmp_path), "--model", "telea",
+                     "-o", str(tmp_path / "out")])
+    assert code == 2
+    assert "skipped 1 file in a format batch does not read (.gif" in _one_error_line(capsys.readouterr().err)
+
+
+def test_an_all_white_mask_is_refused_with_a_plain_message(files, capsys):
+    white = _png(files["dir"] / "white.png", np.full((48, 64), 255, np.uint8))
+    out = files["dir"] / "out.png"
+    code = cli.main(["inpaint", str(files["image_path"]), "--mask", str(white), "--model", "telea", "-o", str(out)])
+    assert code == 1
+    assert "the mask covers the whole image" in _one_error_line(capsys.readouterr().err)
+    assert not out.exists()  # not a silent copy of the photo

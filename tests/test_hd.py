@@ -294,3 +294,12 @@ def test_any_mask_any_strategy_changes_exactly_the_hole(h, w, strategy, limit, m
     out = apply_hd_strategy(image, mask, _paint_red(), config=config)
     np.testing.assert_array_equal(out[mask == 0], image[mask == 0])
     assert (out[mask > 0] == RED).all()
+
+
+@pytest.mark.parametrize(("shape", "expected"), [((1, 1), (16, 16)), ((3, 5), (16, 16)), ((9, 40), (16, 40)),
+                                                 ((17, 16), (20, 16))])
+def test_padding_reaches_a_minimum_side_then_the_multiple(shape, expected):
+    arr = np.arange(np.prod(shape), dtype=np.uint8).reshape(shape)
+    padded, hw = pad_to_multiple(arr, 4, minimum=16)
+    assert padded.shape == expected and hw == shape
+    assert np.array_equal(crop_to(padded, hw), arr)

@@ -45,7 +45,8 @@ def test_malicious_pickle_is_refused_and_never_runs(tmp_path, legacy):
     )
     with pytest.raises(CheckpointError, match="refused") as info:
         import_checkpoint(bad)
-    assert "weights-only" in str(info.value) and "\n" not in str(info.value)
+    assert "\n" not in str(info.value)
+    assert "weights_only" not in str(info.value)  # torch's advice to load it anyway is never passed on
     assert not marker.exists()
     assert list(paths.user_models_dir().iterdir()) == []  # nothing written
 
@@ -68,6 +69,28 @@ def test_truncated_file_gives_a_clear_error(tmp_path):
     assert "\n" not in str(info.value)
     with pytest.raises(CheckpointError, match="not found"):
         import_checkpoint(tmp_path / "nope.pth")
+
+
+def test_random_bytes_are_not_a_pytorch_checkpoint(tmp_path):
+    noise = tmp_path / "download.pth"
+    noise.write_bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    with pytest.raises(CheckpointError) as info:
+        import_checkpoint(noise)
+    assert str(info.value) == "download.pth is not a PyTorch checkpoint (.pth/.pt) file"
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_weights_are_refused_at_import(tmp_path, bad):
+    state = fake_published_dict("deepfill_v2_pytorch_finetuned")
+    key = next(k for k, v in state["G"].items() if v.is_floating_point())
+    state["G"][key].view(-1)[0] = bad
+    src = tmp_path / "states_pt_places2.pth"
+    torch.save(state, src)
+    with pytest.raises(CheckpointError, match=f"refused states_pt_places2.pth: weights that are NaN or infinite in "
+                                              f"generator/{key}") as info:
+        import_checkpoint(src)
+    assert "\n" not in str(info.value)
+    assert list(paths.user_models_dir().iterdir()) == []  # nothing written
 
 
 def test_unknown_layout_is_named(tmp_path):

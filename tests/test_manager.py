@@ -274,18 +274,46 @@ def test_unavailable_model_reports_how_to_get_weights(monkeypatch):
         manager.run(image, mask)
 
 
-def test_concurrent_runs_from_two_threads_are_serialised():
+class OverlapRecorder(FakeMethod):
+    """Records whether two fills ever ran at once: each holds the method for a moment, long enough for a
+    second thread to enter if nothing serialises them."""
+
+    name = "fake_overlap"
+    inside = 0
+    most_inside = 0
+    _count = threading.Lock()
+
+    def inpaint(self, image, mask, edges=None, progress=None, cancel=None):
+        with self._count:
+            OverlapRecorder.inside += 1
+            OverlapRecorder.most_inside = max(OverlapRecorder.most_inside, OverlapRecorder.inside)
+        try:
+            threading.Event().wait(0.05)
+            return super().inpaint(image, mask, edges, progress, cancel)
+        finally:
+            with self._count:
+                OverlapRecorder.inside -= 1
+
+
+def test_concurrent_runs_from_several_threads_are_serialised():
+    register_method(OverlapRecorder)
     manager = ModelManager()
-    manager.activate("telea")
+    manager.activate("fake_overlap")
     image, mask = _case()
-    expected = manager.run(image, mask)
+    start = threading.Barrier(4)
     results: list[np.ndarray] = []
-    threads = [threading.Thread(target=lambda: results.append(manager.run(image, mask))) for _ in range(4)]
+
+    def run() -> None:
+        start.wait()
+        results.append(manager.run(image, mask))
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len(results) == 4 and all(np.array_equal(r, expected) for r in results)
+    assert len(results) == 4
+    assert OverlapRecorder.most_inside == 1  # 4 without the manager's lock
 
 
 def test_blind_model_runs_without_a_mask_and_predicts_one():
@@ -313,3 +341,15 @@ def test_device_resolution(monkeypatch):
         resolve_device("cuda")
     with pytest.raises(ModelUnavailableError, match="tpu"):
         resolve_device("tpu")
+
+
+def test_a_mask_that_leaves_nothing_known_is_refused_before_the_method_runs():
+    manager = ModelManager()
+    method = manager.activate("fake_ok")
+    image = gen.textured(16, 16)
+    with pytest.raises(MaskError, match="covers the whole image"):
+        manager.run(image, np.full((16, 16), 255, np.uint8))
+    assert method.seen_shapes == []
+    almost = np.full((16, 16), 255, np.uint8)
+    almost[0, 0] = 0  # one known pixel is enough to fill from
+    assert manager.run(image, almost)[0, 0].tolist() == image[0, 0].tolist()

@@ -109,3 +109,43 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tiny, tmp_path, monkeypat
     with pytest.raises(TrainingDiverged, match="l1_fine became non-finite at step 3"):
         _run(tiny, tmp_path / "run")
     assert load_training_checkpoint(tmp_path / "run")["step"] == 2
+
+
+class _Exploit:
+    def __reduce__(self):
+        return (os.getcwd, ())
+
+
+def test_a_refused_checkpoint_gets_one_plain_line(tmp_path):
+    from inpaint_studio.core.errors import CheckpointError
+
+    hostile = tmp_path / "last.pt"
+    torch.save({"format": "inpaint-studio-training", "x": _Exploit()}, hostile)
+    with pytest.raises(CheckpointError) as info:
+        load_training_checkpoint(hostile)
+    message = str(info.value)
+    assert message.startswith("refused last.pt") and "\n" not in message
+    assert "weights_only" not in message and "trusted source" not in message  # torch's advice is not passed on
+
+
+@pytest.mark.parametrize("source", ["missing-run", "noise.pt"])
+def test_a_failed_init_from_leaves_no_run_folder(tiny, tmp_path, source):
+    from inpaint_studio.core.errors import CheckpointError
+
+    (tmp_path / "noise.pt").write_bytes(os.urandom(2048))
+    tiny.init_from = str(tmp_path / source)
+    with pytest.raises(CheckpointError):
+        _run(tiny, tmp_path / "new-run")
+    assert not (tmp_path / "new-run").exists()
+
+
+def test_a_failed_start_keeps_a_folder_the_user_made(tiny, tmp_path):
+    from inpaint_studio.core.errors import CheckpointError
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    tiny.init_from = str(tmp_path / "missing-run")
+    with pytest.raises(CheckpointError):
+        _run(tiny, mine)
+    assert (mine / "notes.txt").read_text() == "keep"

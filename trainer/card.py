@@ -154,7 +154,7 @@ def model_card(
             f"{s.steps} steps, {s.wall_time_s / 60:.0f} min on {s.device}",
             "",
             f"- {_settings(cfg)}",
-            f"- data: {cfg.get('data') or 'photo set train split (shared/data/photos.tsv)'}; validation: "
+            f"- data: {cfg.get('data') or 'photo set train split (trainer/data/photos.tsv)'}; validation: "
             f"{cfg.get('val_data') or 'photo set val split'} ({cfg.get('val_images')} images, fixed masks)",
             "",
             f"Validation curve (`{key}`, lower is better"

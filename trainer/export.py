@@ -63,7 +63,7 @@ def export_run(
             "wall_time_s": round(float(ckpt.get("wall_time", 0.0)), 1), "device": ckpt.get("device", ""),
             "world_size": int(ckpt.get("world_size", 1)), "image_size": cfg.image_size,
             "batch_size": cfg.batch_size, "width": cfg.width,
-            "data": cfg.data or "photo set (shared/data/photos.tsv, train split)",
+            "data": cfg.data or "photo set (trainer/data/photos.tsv, train split)",
             "val_data": cfg.val_data or ("photo set val split" if not cfg.data else cfg.data),
             "vgg_terms_off": list(ckpt.get("vgg_terms_off") or []),
             "feature_trunk": ckpt.get("feature_trunk") or "none",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import shutil
 import signal
 import threading
 import time
@@ -187,11 +188,23 @@ def train(
 
     d = distributed.init_from_env(resolve_device(cfg.device))
     threads = torch.get_num_threads()
+    new_dir = not Path(cfg.run_dir).exists()
     try:
         return _train(cfg, d, ckpt, stop_at, log)
+    except BaseException:
+        if new_dir and d.main:
+            _drop_unstarted_run(Path(cfg.run_dir))
+        raise
     finally:
         torch.set_num_threads(threads)
         distributed.shutdown(d)
+
+
+def _drop_unstarted_run(run_dir: Path) -> None:
+    """A run that failed before its first checkpoint (a refused --init-from, too few images) leaves no folder
+    behind: it holds nothing to resume, and an empty run would be listed beside the real ones."""
+    if run_dir.is_dir() and not (run_dir / "checkpoints").exists():
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, stop_at: int | None,

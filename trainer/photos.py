@@ -1,4 +1,4 @@
-"""Assemble the offline training photo set listed in `shared/data/photos.tsv`.
+"""Assemble the offline training photo set listed in `trainer/data/photos.tsv` (shipped with the package).
 
 The photos ship inside pinned Debian packages: `apt-get download` them into a cache, unpack with `dpkg -x`,
 read `.rcc` entries through Qt's resource system, check every file's sha256, shrink to a short side and
@@ -22,9 +22,9 @@ from PIL import Image
 
 from inpaint_studio.core.errors import ImageLoadError, InpaintStudioError
 from inpaint_studio.core.imageio import decode_image, save_image
-from inpaint_studio.core.paths import PROJECT_ROOT, user_cache_dir
+from inpaint_studio.core.paths import user_cache_dir
 
-DEFAULT_MANIFEST = PROJECT_ROOT.parent / "shared" / "data" / "photos.tsv"
+DEFAULT_MANIFEST = Path(__file__).resolve().parent / "data" / "photos.tsv"
 SPLITS = ("train", "val")
 
 

@@ -14,6 +14,7 @@ import torch
 
 from inpaint_studio.core.atomic import atomic_write
 from inpaint_studio.core.errors import CheckpointError
+from inpaint_studio.engine.importer import load_weights_only
 
 TRAINING_FORMAT = "inpaint-studio-training"
 TRAINING_VERSION = 1
@@ -54,10 +55,7 @@ def load_training_checkpoint(path: Path) -> dict[str, Any]:
         path = path / "checkpoints" / "last.pt"
     if not path.is_file():
         raise CheckpointError(f"no training checkpoint at {path}")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise CheckpointError(f"training checkpoint {path} is unreadable: {exc}") from None
+    ckpt = load_weights_only(path, "training checkpoint")
     if not isinstance(ckpt, dict) or ckpt.get("format") != TRAINING_FORMAT:
         raise CheckpointError(f"{path} is not an Inpaint Studio training checkpoint")
     return ckpt

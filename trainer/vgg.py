@@ -76,12 +76,9 @@ class VGG19Features(nn.Module):
 
 def load_vgg19(path: Path) -> VGG19Features:
     """Load torchvision's vgg19 ImageNet file (its `features.*` keys; the classifier is ignored)."""
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise CheckpointError(f"VGG19 weights not found: {path}") from None
-    except Exception as exc:  # unpickling refused or truncated file
-        raise CheckpointError(f"cannot read VGG19 weights {path}: {exc}") from None
+    from inpaint_studio.engine.importer import load_weights_only
+
+    state = load_weights_only(path, "VGG19 weights")
     if isinstance(state, dict) and "state_dict" in state:
         state = state["state_dict"]
     features = {k: v for k, v in state.items() if isinstance(k, str) and k.startswith("features.")}

@@ -33,3 +33,7 @@ class ModelUnavailableError(InpaintStudioError):
 
 class Cancelled(InpaintStudioError):
     """The user cancelled a running job; its partial result is discarded."""
+
+
+class OptionError(InpaintStudioError):
+    """A method option the method does not have, or a value it cannot take (a usage error on the command line)."""

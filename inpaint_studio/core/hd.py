@@ -62,8 +62,9 @@ def _report(progress: ProgressFn | None, fraction: float, message: str) -> None:
         progress(min(max(fraction, 0.0), 1.0), message)
 
 
-def pad_to_multiple(arr: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int, int]]:
-    """Reflection-pad the bottom and right so H and W are multiples of `multiple` (H×W or H×W×C).
+def pad_to_multiple(arr: np.ndarray, multiple: int, minimum: int = 0) -> tuple[np.ndarray, tuple[int, int]]:
+    """Reflection-pad the bottom and right so H and W are multiples of `multiple` (H×W or H×W×C), and at
+    least `minimum` (a network whose deepest layers pad by reflection needs a few pixels there).
 
     Returns the padded array and the original (h, w) for `crop_to`. numpy's reflect mode repeats the
     reflection when the pad is larger than the image; a 1-pixel side cannot be reflected, so it is
@@ -72,7 +73,8 @@ def pad_to_multiple(arr: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[i
     if multiple < 1:
         raise ValueError(f"multiple must be at least 1, got {multiple}")
     h, w = arr.shape[:2]
-    ph, pw = (-h) % multiple, (-w) % multiple
+    th, tw = max(h, minimum), max(w, minimum)
+    ph, pw = th - h + (-th) % multiple, tw - w + (-tw) % multiple
     if ph == 0 and pw == 0:
         return arr.copy(), (h, w)
     pad = [(0, ph), (0, pw)] + [(0, 0)] * (arr.ndim - 2)

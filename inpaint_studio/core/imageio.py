@@ -10,17 +10,14 @@ Loading policy (every failure is one `ImageLoadError` naming the file):
   inpainted and saved as if it were whole. Pillow's global LOAD_TRUNCATED_IMAGES is left untouched.
 - Images over `MAX_PIXELS` are refused from their header, before any pixel is decoded.
 
-Saving is atomic: a temporary file in the target directory is written, fsynced and renamed over the
-target, so a failed save leaves neither a partial file nor a damaged original. An existing file is
-only replaced with `overwrite=True`.
+Saving goes through `core.atomic` (the one writer): a failed or interrupted save leaves neither a partial
+file, a temp file, nor a damaged original. An existing file is only replaced with `overwrite=True`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
-import secrets
 import stat
 import struct
 import warnings
@@ -31,6 +28,7 @@ from typing import IO
 import numpy as np
 from PIL import Image, ImageOps
 
+from inpaint_studio.core.atomic import atomic_write
 from inpaint_studio.core.errors import ImageLoadError, ImageSaveError
 
 # Project limit on decoded size. Above Pillow's own warning level (89 MP) because camera panoramas
@@ -369,28 +367,21 @@ def save_image(
         )
     options = _save_options(fmt, exif, icc_profile, quality)
 
-    # Hidden, unique, and short enough for NAME_MAX whatever the target's name.
-    tmp = path.parent / f".{path.name[:200]}.{secrets.token_hex(4)}.tmp"
     try:
-        # os.open honours the umask (mkstemp would make the user's image 0600).
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-        if overwrite and path.exists() and os.chmod in os.supports_fd:
-            with contextlib.suppress(OSError):  # a replaced file keeps its permissions
-                os.chmod(fd, stat.S_IMODE(path.stat().st_mode))
-        with os.fdopen(fd, "wb") as f:
-            image.save(f, format=fmt, **options)
-            f.flush()
-            os.fsync(f.fileno())
-        _commit(tmp, path, overwrite)
-    except ImageSaveError:
-        _remove_quietly(tmp)
-        raise
+        atomic_write(path, lambda tmp: _encode(tmp, image, fmt, options), replace=overwrite)
+    except FileExistsError:  # appeared while we encoded: never clobbered
+        raise ImageSaveError(
+            f"not saving '{path}': the file already exists (choose another name or allow overwriting)"
+        ) from None
     except Exception as exc:  # noqa: BLE001 - OSError (disk full, permissions) or an encoder error
-        _remove_quietly(tmp)
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         raise ImageSaveError(f"cannot save '{path}': {reason}") from None
-    _fsync_dir(path.parent)
     return path
+
+
+def _encode(tmp: Path, image: Image.Image, fmt: str, options: dict) -> None:
+    with open(tmp, "wb") as f:
+        image.save(f, format=fmt, **options)
 
 
 def _to_pil(path: Path, rgb: np.ndarray, alpha: np.ndarray | None) -> Image.Image:
@@ -425,44 +416,3 @@ def _save_options(fmt: str, exif: bytes | None, icc: bytes | None, quality: int)
     elif fmt == "TIFF":
         options.update(compression="tiff_lzw")
     return options
-
-
-def _commit(tmp: Path, path: Path, overwrite: bool) -> None:
-    if overwrite:
-        os.replace(tmp, path)
-        return
-    # A hard link fails if the target appeared meanwhile, so we never clobber a file created by someone
-    # else between our check and the rename.
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        raise ImageSaveError(
-            f"not saving '{path}': the file already exists (choose another name or allow overwriting)"
-        ) from None
-    except OSError:  # filesystems without hard links (FAT, some network shares)
-        if path.exists():
-            raise ImageSaveError(
-                f"not saving '{path}': the file already exists (choose another name or allow overwriting)"
-            ) from None
-        os.replace(tmp, path)
-        return
-    _remove_quietly(tmp)
-
-
-def _remove_quietly(tmp: Path) -> None:
-    with contextlib.suppress(OSError):
-        tmp.unlink()
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename itself durable on POSIX; not possible (nor needed) on Windows.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -144,9 +144,8 @@ def load_mask(
         return mask
     height, width = int(shape[0]), int(shape[1])
     if not resize:
-        raise MaskError(
-            f"mask is {_size(mask.shape)} but the image is {width}×{height}; pass resize to scale it"
-        )
+        # No advice here: how to ask for scaling is the front end's (`--resize-mask` on the command line).
+        raise MaskError(f"mask is {_size(mask.shape)} but the image is {width}×{height}")
     return cv2.resize(mask, (width, height), interpolation=cv2.INTER_NEAREST)
 
 
@@ -158,6 +157,15 @@ def check_mask(image: np.ndarray, mask: np.ndarray) -> None:
         raise MaskError(f"a mask must be uint8 (0 = known, 255 = hole), got {mask.dtype}")
     if mask.shape != tuple(image.shape[:2]):
         raise MaskError(f"mask is {_size(mask.shape)} but the image is {_size(image.shape)}")
+
+
+def check_fillable(mask: np.ndarray) -> None:
+    """Raise MaskError when a (binary) mask leaves no known pixel: a fill continues what surrounds the hole, and
+    with nothing around it every method would return the photo unchanged (classical) or invent a picture
+    (learned). A user who whitened the whole mask wants to be told, not handed a copy."""
+    if mask.size and bool(mask.all()):
+        raise MaskError("the mask covers the whole image, so there is nothing left to fill from: "
+                        "paint only the area to remove")
 
 
 # --- editing ---------------------------------------------------------------------------------------

@@ -81,6 +81,7 @@ class ClassicalMethod(InpaintMethod):
 
 class _DiffusionMethod(ClassicalMethod):
     flag: int = cv2.INPAINT_TELEA
+    option_ranges = {"radius": (1, 1e9)}  # forms and the CLI offer what __init__ accepts
 
     def __init__(self, radius: int = 5) -> None:
         if int(radius) < 1:

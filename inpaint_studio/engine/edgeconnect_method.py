@@ -42,6 +42,9 @@ class EdgeConnectMethod(LearnedMethod):
     capabilities = Capabilities(needs_mask=True, accepts_edges=True, predicts_edges=True, learned=True)
     required_components = ("edge_generator", "inpaint_generator")
     pad_multiple = 4  # EDGECONNECT_MULTIPLE: two stride-2 convolutions
+    # The residual blocks at 1/4 size reflect-pad by 2 (and instance norm needs more than one pixel): ≥ 3 px
+    # there, 12 here; 16 leaves a margin. Smaller photos (a 1×1 one too) are padded up to it.
+    min_side = 16
 
     def __init__(self, *args: Any, sigma: float = 2.0, edge_threshold: float = 0.5, **kw: Any) -> None:
         super().__init__(*args, **kw)

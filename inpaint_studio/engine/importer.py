@@ -143,27 +143,54 @@ def _sha256(path: Path) -> str:
 
 def load_published(path: str | os.PathLike[str]) -> Any:
     """torch.load with weights_only=True; every failure becomes one clear CheckpointError line."""
+    return load_weights_only(path)
+
+
+# How a file torch.save wrote begins: a zip archive (torch ≥ 1.6) or a pickle (protocol 2+, the legacy format).
+_TORCH_FILE_STARTS = (b"PK\x03\x04", b"\x80")
+
+
+def load_weights_only(path: str | os.PathLike[str], what: str = "checkpoint") -> Any:
+    """The one place a PyTorch file is opened: `torch.load(weights_only=True)`, never more. Every failure is one
+    plain CheckpointError line naming the file; torch's own text is not passed on, because for a refused file
+    it advises the one thing never to do with an untrusted file (loading it with weights_only=False)."""
     import torch
 
     p = Path(path)
     if not p.is_file():
-        raise CheckpointError(f"checkpoint file not found: {p}")
+        raise CheckpointError(f"{what} file not found: {p}")
+    with open(p, "rb") as f:
+        start = f.read(4)
+    if not start.startswith(_TORCH_FILE_STARTS):
+        raise CheckpointError(f"{p.name} is not a PyTorch {what} (.pth/.pt) file")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter(
-                "ignore"
-            )  # protocol notices from old/odd pickles are not the user's concern
+            warnings.simplefilter("ignore")  # protocol notices from old/odd pickles are not the user's concern
             return torch.load(p, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        msg = str(exc)
-        if "Weights only load failed" in msg or "Unsupported global" in msg or "not an allowed global" in msg:
+        if "global" in str(exc).lower():  # "Unsupported global …": a class or function, not a tensor
             raise CheckpointError(
-                f"refused {p.name}: the file contains code/objects that a weights-only load does not allow"
+                f"refused {p.name}: it holds Python objects besides tensors, and such files are not loaded"
             ) from None
-        raise CheckpointError(f"{p.name} is truncated or corrupt (unpickling failed)") from None
+        raise CheckpointError(f"refused {p.name}: it is not a file of plain tensors (damaged, or other Python "
+                              "data), and such files are not loaded") from None
     except Exception as exc:  # zip reader errors, EOFError, ...
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "weights_only" in first:
+            first = type(exc).__name__
         raise CheckpointError(f"{p.name} is truncated or corrupt ({first[:120]})") from None
+
+
+def _refuse_non_finite(states: Mapping[str, Mapping[str, torch.Tensor]], source: str) -> None:
+    """NaN or infinite weights fill every photo with garbage (or black): refused here, not found out later."""
+    import torch
+
+    bad = [f"{c}/{k}" for c, state in states.items() for k, v in state.items()
+           if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+        raise CheckpointError(f"refused {source}: weights that are NaN or infinite in {', '.join(bad[:3])}{more} "
+                              "(a diverged or damaged training run)")
 
 
 def _safe_name(name: str) -> str:
@@ -224,6 +251,7 @@ def import_checkpoint(
         for c, s in states.items()
     }
     validate_components(layout, states, src.name)
+    _refuse_non_finite(states, src.name)
 
     if name is None:
         name = layout.default_name(src) if layout.default_name else f"{layout.method}-{src.stem}"

@@ -74,10 +74,10 @@ def composite(filled: np.ndarray, image: np.ndarray, mask: np.ndarray) -> np.nda
     return out
 
 
-def _pad(arr: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int, int]]:
+def _pad(arr: np.ndarray, multiple: int, minimum: int = 0) -> tuple[np.ndarray, tuple[int, int]]:
     from inpaint_studio.core.hd import pad_to_multiple
 
-    return pad_to_multiple(arr, multiple)
+    return pad_to_multiple(arr, multiple, minimum)
 
 
 def _crop(arr: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
@@ -97,6 +97,7 @@ class LearnedMethod(InpaintMethod):
     capabilities = Capabilities(needs_mask=True, learned=True)
     required_components: tuple[str, ...] = ()
     pad_multiple: int = 8
+    min_side: int = 0  # smallest padded height/width the networks accept (tiny photos are padded up to it)
     option_ranges: ClassVar[dict[str, tuple[float, float]]] = {"working_size": (0, 4096)}
 
     def __init__(
@@ -292,7 +293,7 @@ class LearnedMethod(InpaintMethod):
 
     def pad(self, arr: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
         """Reflect-pad to the network's size multiple (never crop the user's image)."""
-        return _pad(arr, self.pad_multiple)
+        return _pad(arr, self.pad_multiple, self.min_side)
 
     @staticmethod
     def crop(arr: np.ndarray, hw: tuple[int, int]) -> np.ndarray:

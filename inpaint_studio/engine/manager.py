@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from inpaint_studio.core.errors import InpaintStudioError, MaskError, ModelUnavailableError
+from inpaint_studio.core.errors import InpaintStudioError, MaskError, ModelUnavailableError, OptionError
 from inpaint_studio.core.hd import HDConfig, apply_hd_strategy
-from inpaint_studio.core.masks import binary, check_mask
+from inpaint_studio.core.masks import binary, check_fillable, check_mask
 from inpaint_studio.engine.base import (
     CancelFn,
     Capabilities,
@@ -88,7 +88,7 @@ class ModelManager:
         try:
             method = create_method(name, **options)
         except (TypeError, ValueError) as exc:  # an option the method does not take, or a bad value
-            raise InpaintStudioError(f"model '{name}' rejected its options: {exc}") from None
+            raise OptionError(f"model '{name}' rejected its options: {exc}") from None
         with self._lock:
             if load:
                 self._load(name, method)  # raises: nothing changed
@@ -171,6 +171,7 @@ class ModelManager:
                 # One threshold everywhere (core.masks: > 127 is hole), so a soft mask's faint pixels are
                 # neither filled by the method nor pasted back by the HD strategy.
                 mask = binary(mask)
+                check_fillable(mask)
             if edges is not None:
                 edges = validate_edges(edges, image) if caps.accepts_edges else None
             check_cancel(cancel)

@@ -71,3 +71,50 @@ def option_specs(factory: Any, defaults: dict[str, Any] | None = None) -> list[O
         if kind is not None:
             out.append(OptionSpec(p.name, kind, value, (), float(lo), float(hi)))
     return out
+
+
+_KIND_WORDS = {"bool": "true|false", "int": "integer", "float": "number", "text": "text"}
+
+
+def describe_options(options: list[OptionSpec]) -> str:
+    """One line naming every option, its kind and default: `radius (integer ≥ 0, default 5)`."""
+    parts = []
+    for o in options:
+        kind = "|".join(o.choices) if o.kind == "choice" else _KIND_WORDS[o.kind]
+        if o.kind in ("int", "float"):
+            kind += f" {_range(o)}"
+        default = "auto" if o.auto else str(o.default).lower() if o.kind == "bool" else o.default
+        parts.append(f"{o.name} ({kind}, default {default})")
+    return "; ".join(parts) or "none"
+
+
+def check_options(name: str, factory: Any, defaults: dict[str, Any] | None, values: dict[str, Any]) -> None:
+    """Refuse, naming the method's options in one line, an option `factory` lacks or a value of the wrong kind
+    or out of range (OptionError). Keys outside the form's options (`checkpoint`) are the caller's to check."""
+    from inpaint_studio.core.errors import OptionError
+
+    specs = {o.name: o for o in option_specs(factory, defaults)}
+    for key, value in values.items():
+        spec = specs.get(key)
+        problem = f" has no option {key}" if spec is None else _value_problem(spec, value)
+        if problem:
+            raise OptionError(f"model '{name}'{problem} (its options: {describe_options(list(specs.values()))})")
+
+
+def _value_problem(spec: OptionSpec, value: Any) -> str | None:
+    if spec.kind == "choice":
+        return None if value in spec.choices else f": option {spec.name} takes {'|'.join(spec.choices)}, not '{value}'"
+    if spec.kind == "bool":
+        return None if isinstance(value, bool) else f": option {spec.name} takes true or false, not '{value}'"
+    if spec.kind == "text":
+        return None
+    wanted = int if spec.kind == "int" else (int, float)
+    if isinstance(value, bool) or not isinstance(value, wanted):
+        return f": option {spec.name} takes {'an integer' if spec.kind == 'int' else 'a number'}, not '{value}'"
+    if not spec.minimum <= value <= spec.maximum:
+        return f": option {spec.name} must be {_range(spec)}, got {value}"
+    return None
+
+
+def _range(spec: OptionSpec) -> str:
+    return f"≥ {spec.minimum:g}" if spec.maximum >= 1e9 else f"{spec.minimum:g}–{spec.maximum:g}"

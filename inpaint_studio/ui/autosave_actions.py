@@ -49,13 +49,26 @@ class AutosaveActions:
         return self._autosave_writer.flush(timeout) if self._autosave_writer else True
 
     def offer_restore(self) -> bool:
-        """If the last session died, offer its autosave; True if it was restored."""
+        """If the last session died, offer its autosave; True if it was restored. A damaged autosave is not
+        offered: the user is told, the files are moved aside, and start-up goes on (the photo asked for opens)."""
         if not autosave.has_autosave():
+            return False
+        snap = autosave.read_snapshot()
+        if snap is None:
+            self._set_aside_damaged_autosave()
             return False
         if not self.ask_restore():
             autosave.clear()
             return False
-        return self.restore_autosave()
+        return self.restore_autosave(snap)
+
+    def _set_aside_damaged_autosave(self) -> None:
+        try:
+            kept = autosave.set_aside()
+        except OSError:
+            kept = None
+        where = f"; it was moved to {kept}" if kept else ""
+        self.show_error(f"the work autosaved last time could not be read (a damaged file){where}")
 
     def ask_restore(self) -> bool:
         answer = QMessageBox.question(
@@ -64,10 +77,10 @@ class AutosaveActions:
         )
         return answer == QMessageBox.StandardButton.Yes
 
-    def restore_autosave(self) -> bool:
-        snap = autosave.read_snapshot()
+    def restore_autosave(self, snap: autosave.Snapshot | None = None) -> bool:
+        snap = snap or autosave.read_snapshot()
         if snap is None:
-            self.show_error("the autosaved state could not be read")
+            self._set_aside_damaged_autosave()
             return False
         doc: Document | None = None
         if snap.image is not None:

@@ -8,7 +8,9 @@ Writes run on a background thread from a snapshot, so painting never waits for t
 from __future__ import annotations
 
 import json
+import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,22 +78,48 @@ def has_autosave(folder: Path | None = None) -> bool:
 
 
 def read_snapshot(folder: Path | None = None) -> Snapshot | None:
-    """The last complete state, or None if there is none (or it is unreadable)."""
+    """The last complete state, or None if there is none or it is unreadable (`has_autosave` tells which)."""
     folder = folder or autosave_dir()
     state = _read_state(folder)
     if not state:
         return None
     try:
-        with np.load(folder / state["layers"]) as data:
-            return Snapshot(
+        with np.load(folder / state["layers"], allow_pickle=False) as data:
+            snap = Snapshot(
                 image_path=state.get("image_path"),
                 mask=data["mask"],
                 edges=data["edges"],
                 image=data["image"] if "image" in data.files else None,
                 original_shape=tuple(state["shape"]),
             )
-    except (OSError, KeyError, ValueError):
+    except Exception:  # noqa: BLE001 - a damaged file makes zipfile/zlib/numpy raise anything
         return None
+    return snap if _consistent(snap) else None
+
+
+def _consistent(snap: Snapshot) -> bool:
+    shape = snap.mask.shape
+    return (snap.mask.ndim == 2 and snap.mask.dtype == np.uint8 and snap.edges.shape == shape
+            and snap.edges.dtype == np.uint8
+            and (snap.image is None or (snap.image.shape == (*shape, 3) and snap.image.dtype == np.uint8)))
+
+
+def set_aside(folder: Path | None = None) -> Path | None:
+    """Move an unreadable autosave out of the way, kept for the user and never offered again; returns where."""
+    folder = folder or autosave_dir()
+    files = [f for f in folder.iterdir() if f.is_file()] if folder.is_dir() else []
+    if not files:
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    dest = folder.parent / f"autosave-damaged-{stamp}"
+    n = 1
+    while dest.exists():
+        n += 1
+        dest = folder.parent / f"autosave-damaged-{stamp}-{n}"
+    dest.mkdir(parents=True)
+    for f in files:
+        os.replace(f, dest / f.name)
+    return dest
 
 
 def clear(folder: Path | None = None) -> None:
