@@ -205,26 +205,32 @@ def patch_swd(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> float:
     return float(np.mean(np.abs(pa - pb)))
 
 
-def periodic_energy(image: np.ndarray, mask: np.ndarray, periods: tuple[int, ...] = (2, 3, 4)) -> float:
-    """Energy (grey levels²) of patterns repeating every 2, 3 or 4 px in the hole: the checkerboards that
-    transposed convolutions leave and L1 hardly sees.
+PERIODS = (2, 3, 4, 5, 6, 7, 8)  # 2–4 px at a network's working size, doubled when its fill is upsampled
 
-    For each period p, the high-passed luma (luma − its 3×3 mean) is averaged separately over the p × p pixel
+
+def periodic_energy(image: np.ndarray, mask: np.ndarray, periods: tuple[int, ...] = PERIODS) -> float:
+    """Energy (grey levels²) of patterns repeating every 2–8 px in the hole: the checkerboards that transposed
+    convolutions leave (2–4 px at the network's working size, 4–8 px once a 128² fill is upsampled) and that L1
+    hardly sees.
+
+    Per colour channel, the high-passed image (minus its 9×9 mean) is averaged separately over the p × p pixel
     phases (y mod p, x mod p) of the hole; the variance of those p² means is the energy of whatever repeats with
-    period p (a natural photo's phases average out to nearly the same value). Summed over the periods."""
-    grey = _luma(image)
-    hole = _hole(mask, grey.shape)
-    high = grey - _box(grey, 3)
+    period p (a natural photo's phases average out to nearly the same value). Summed over channels and periods;
+    a period whose phases the hole cannot all hold is skipped."""
+    x = np.asarray(image, dtype=np.float64)
+    x = x if x.ndim == 3 else x[..., None]
+    hole = _hole(mask, x.shape)
     ys, xs = np.nonzero(hole)
-    values = high[ys, xs]
     total = 0.0
-    for p in periods:
-        phase = (ys % p) * p + (xs % p)
-        counts = np.bincount(phase, minlength=p * p)
-        if (counts == 0).any():  # a hole too small to hold every phase: nothing periodic can be told
-            continue
-        means = np.bincount(phase, weights=values, minlength=p * p) / counts
-        total += float(np.var(means))
+    for c in range(x.shape[2]):
+        values = (x[..., c] - _box(x[..., c], 9))[ys, xs]
+        for p in periods:
+            phase = (ys % p) * p + (xs % p)
+            counts = np.bincount(phase, minlength=p * p)
+            if (counts == 0).any():
+                continue
+            means = np.bincount(phase, weights=values, minlength=p * p) / counts
+            total += float(np.var(means))
     return total
 
 
@@ -233,7 +239,7 @@ PERIODIC_EPS = 0.25  # grey levels²: a flat reference does not turn a faint pat
 
 def periodic_ratio(pred: np.ndarray, reference: np.ndarray, mask: np.ndarray) -> float:
     """(periodic_energy(fill) + ε) / (periodic_energy(reference) + ε) in the same hole, ε = 0.25 grey levels².
-    ~1 or below for a photo-like or smooth fill; a visible checkerboard scores ≫ 1."""
+    ~1 or below for a photo-like or smooth fill; a visible checkerboard scores several times the photo's."""
     x, y = _pair(pred, reference)
     return (periodic_energy(x, mask) + PERIODIC_EPS) / (periodic_energy(y, mask) + PERIODIC_EPS)
 
