@@ -36,12 +36,13 @@ from inpaint_studio.core.atomic import atomic_write_text
 from inpaint_studio.core.imageio import load_rgb, save_image
 from inpaint_studio.core.paths import SAMPLES_DIR, SHIPPED_MODELS_DIR, user_cache_dir
 from inpaint_studio.core.sections import CARD_TABLE_BEGIN, CARD_TABLE_END, replace_section
-from inpaint_studio.engine.base import create_method, method_specs
+from inpaint_studio.engine.base import create_method, get_spec, method_specs
 from inpaint_studio.engine.defaults import FALLBACK, TABLE_FORMAT, TASKS, choose_default, fill_score
 from inpaint_studio.engine.evaluate import evaluate, generated_mask, prepare
 
 BUCKETS: list[Any] = [(0.1, 0.2), (0.2, 0.3), (0.3, 0.4), "centre", "thin"]
 BASELINES = ("telea", "navier_stokes", "fsr_fast")
+EDGE_BASELINES = ("navier_stokes", "patchmatch")
 TOO_SLOW = {"fsr_best": "minutes per photo on this CPU", "shiftmap": "minutes per photo on this CPU"}
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 BEGIN, END = "<!-- model-table:begin (written by benchmarks/model_table.py) -->", "<!-- model-table:end -->"
@@ -166,6 +167,34 @@ def fill_tables(result: dict[str, Any], size: int, *, hole_only: bool = False) -
     return out
 
 
+def edges_table(result: dict[str, Any], size: int) -> list[str]:
+    n = max((r["n"] for r in result["rows"]), default=0)
+    out = [
+        f"**Guided by edges, {size}², {n} photos — edge-aware methods given the photo's own Canny edges (as if traced "
+        "by hand); the others ignore them. Hole L1 / detail / edge precision / edge recall (Canny of the fill in "
+        "the hole against the given edges, 2 px tolerance)**",
+        "",
+    ]
+    header = ["method", *result["buckets"], "s / image"]
+    out += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    rows = {(r["model"], r["bucket"]): r for r in result["rows"]}
+    for model in dict.fromkeys(r["model"] for r in result["rows"]):
+        cells = [model + (" (uses edges)" if model in result.get("edge_aware", []) else "")]
+        times = []
+        for b in result["buckets"]:
+            r = rows.get((model, b))
+            if r is None:
+                cells.append("–")
+                continue
+            cells.append(" / ".join(_f(r.get(k), d) for k, d in
+                                    (("l1_hole", 2), ("detail", 2), ("edge_precision", 2), ("edge_recall", 2))))
+            times.append(r.get("seconds_per_image") or 0.0)
+        cells.append(_f(float(np.mean(times)), 2) if times else "–")
+        out.append("| " + " | ".join(cells) + " |")
+    out.append("")
+    return out
+
+
 def blind_table(result: dict[str, Any], size: int, n_photos: int) -> list[str]:
     out = [
         f"**Blind restoration, {size}², {n_photos} photos × five synthetic damage kinds** — mask BCE / IoU of the "
@@ -202,6 +231,8 @@ def markdown(table: dict[str, Any]) -> str:
     ]
     for size, result in table["fill"].items():
         lines += fill_tables(result, int(size))
+    if table.get("edges"):
+        lines += edges_table(table["edges"], int(table["settings"]["sizes"][0]))
     if table.get("blind"):
         blind = table["blind"]
         lines += blind_table(blind, blind["settings"]["size"], len(blind["settings"]["images"]))
@@ -338,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="re-measure only the blind part (after a detector change) into the existing table.json",
     )
+    ap.add_argument("--edges-only", action="store_true",
+                    help="re-measure only the edge-guided part into the existing table.json")
     ap.add_argument("--out", type=Path, default=SHIPPED_MODELS_DIR, help="folder for table.json, README.md, sheet")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -351,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"left out {name}: {why}", file=sys.stderr)
 
     started = time.perf_counter()
-    previous = _previous_table(args.out / "table.json") if args.blind_only else None
+    previous = _previous_table(args.out / "table.json") if args.blind_only or args.edges_only else None
     table: dict[str, Any] = previous or {
         "format": TABLE_FORMAT,
         "version": 1,
@@ -381,7 +414,17 @@ def main(argv: list[str] | None = None) -> int:
         result = evaluate(photos, fill, generate=BUCKETS, seed=args.seed, size=size, progress=progress)
         table["fill"][str(size)] = result.to_dict()
         print(file=sys.stderr)
-    if blind and not args.no_blind:
+    if not previous or args.edges_only:
+        # Edges: edge-aware methods given the photo's own edges (as if traced by hand), the diffusion and PatchMatch
+        # fills beside them (which ignore edges) for comparison.
+        photos = pick_photos(folder, sizes[0], args.limit)
+        aware = [name for name in fill if get_spec(name).capabilities.accepts_edges]
+        entries = [*aware, *(b for b in EDGE_BASELINES if b in fill)]
+        result = evaluate(photos, entries, generate=BUCKETS[1:3], seed=args.seed, size=sizes[0], guide_edges=True,
+                          progress=progress)
+        table["edges"] = {**result.to_dict(), "edge_aware": aware}
+        print(file=sys.stderr)
+    if blind and not args.no_blind and not args.edges_only:
         photos = pick_photos(folder, sizes[0], args.limit)
         entries = [*blind, *(v for name in blind for v in BLIND_VARIANTS.get(name, ()))]
         result = evaluate(photos, entries, generate=[], seed=args.seed, size=sizes[0], contaminate=True,
@@ -400,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
             "method": name or FALLBACK[task], "why": why if name else f"nothing measured: {FALLBACK[task]}"
         }
     if previous:
-        table["settings"]["blind_command"] = "python benchmarks/model_table.py " + " ".join(
+        table["settings"]["edges_command" if args.edges_only else "blind_command"] = "python benchmarks/model_table.py " + " ".join(
             argv if argv is not None else sys.argv[1:]
         )
     else:

@@ -228,11 +228,13 @@ def _fit_to_image(what: str, layer, shape: tuple[int, ...], resize: bool):
 
 
 def _default_model(args: argparse.Namespace, has_mask: bool) -> None:
-    """No --model: the measured default for the task (engine/defaults.py; never fails)."""
+    """No --model: the measured default for the task — object removal, a fill guided by --edges, or blind
+    restoration without a mask (engine/defaults.py; never fails)."""
     if args.model is None:
         from inpaint_studio.engine.defaults import default_method
 
-        args.model = default_method("fill" if has_mask else "blind")
+        task = "blind" if not has_mask else "edges" if getattr(args, "edges", None) is not None else "fill"
+        args.model = default_method(task)
 
 
 def cmd_inpaint(args: argparse.Namespace) -> int:
@@ -426,7 +428,8 @@ def cmd_models(args: argparse.Namespace) -> int:
     words = measured_words()
     numbers = measured_summary() if args.numbers else {}
     defaults = {task: default_method(task, exclude=("auto",) if task in ("box", "thin") else ()) for task in TASKS}
-    task_words = {"fill": "object removal", "box": "large boxes", "thin": "thin strokes", "blind": "one-click restore"}
+    task_words = {"fill": "object removal", "box": "large boxes", "thin": "thin strokes", "edges": "drawn edges",
+                  "blind": "one-click restore"}
     width = max(len(s.name) for s in specs)
     for spec in specs:
         caps = spec.capabilities

@@ -199,13 +199,53 @@ def test_cli_without_model_or_mask_runs_the_blind_default(tmp_path, shipped, fak
     assert np.array_equal(_read(tmp_path / "b.png"), restored)
 
 
-def test_models_lists_measured_numbers_and_defaults(shipped, capsys):
+def test_models_says_how_each_measured_in_words_and_the_numbers_on_request(shipped, capsys):
     _table(shipped / "table.json", {"telea": (21.23, 0.01), "navier_stokes": (15.0, 0.02)})
     assert cli.main(["models"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    out = capsys.readouterr().out
+    lines = out.splitlines()
     block = lines[lines.index(next(ln for ln in lines if ln.startswith("navier_stokes "))) :][:3]
-    assert any("measured: hole L1 15.0 @20–30 %" in ln and "default for fill" in ln for ln in block)
-    assert any("measured: hole L1 21.2 @20–30 %" in ln for ln in lines)
+    assert any("measured: among the most accurate, instant" in ln and "default for object removal" in ln
+               for ln in block)
+    assert "hole L1" not in out  # plain words first
+    assert cli.main(["models", "--numbers"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any("numbers: hole L1 15.0 @20–30 %" in ln for ln in lines)
+    assert any("numbers: hole L1 21.2 @20–30 %" in ln for ln in lines)
+
+
+def _edges_table(path: Path, scores: dict[str, tuple[float, float]], aware: list[str]) -> Path:
+    """{method: (hole L1, edge recall)} measured with the photo's own edges given."""
+    rows = [{"model": m, "bucket": b, "n": 3, "l1_hole": l1, "edge_recall": r, "edge_precision": 0.5}
+            for m, (l1, r) in scores.items() for b in ("20-30%", "30-40%")]
+    table = {"format": TABLE_FORMAT, "version": 1, "fill": {}, "edges": {"rows": rows, "edge_aware": aware}}
+    path.write_text(json.dumps(table), "utf-8")
+    return path
+
+
+def test_edges_default_follows_the_drawn_edges_best_among_the_accurate(tmp_path):
+    aware = ["edge_guided", "edgeconnect"]
+    table = _edges_table(tmp_path / "t.json", {
+        "edge_guided": (21.0, 0.47), "edgeconnect": (21.5, 0.55),  # within 5 %: the higher recall wins
+        "navier_stokes": (20.0, 0.99),  # ignores edges: never the edges default, whatever it measures
+    }, aware)
+    names = [*aware, "navier_stokes"]
+    assert default_method("edges", table, available=names) == "edgeconnect"
+    table = _edges_table(tmp_path / "t.json", {"edge_guided": (21.0, 0.47), "edgeconnect": (33.0, 0.6)}, aware)
+    assert default_method("edges", table, available=names) == "edge_guided"  # a broken fill does not win on recall
+    assert default_method("edges", table, available=["edge_guided"]) == "edge_guided"
+    assert default_method("edges", tmp_path / "missing.json") == "edge_guided"  # the fallback needs no weights
+
+
+def test_cli_with_edges_and_no_model_uses_the_edges_default(tmp_path, shipped, capsys):
+    image_path, mask_path, image, mask = _photo(tmp_path)
+    edges = np.zeros(mask.shape, np.uint8)
+    edges[:, 24] = 255
+    Image.fromarray(edges).save(tmp_path / "edges.png")
+    _edges_table(shipped / "table.json", {"edge_guided": (21.0, 0.47)}, ["edge_guided"])
+    args = ["inpaint", str(image_path), "--mask", str(mask_path), "--edges", str(tmp_path / "edges.png")]
+    assert cli.main([*args, "-o", str(tmp_path / "a.png")]) == 0
+    assert np.array_equal(_read(tmp_path / "a.png"), create_method("edge_guided").inpaint(image, mask, edges))
 
 
 # --- per task: object removal by texture among the accurate, thin damage by L1 ---------------------------------

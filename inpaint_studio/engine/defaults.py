@@ -10,6 +10,9 @@ not by name: once trained checkpoints land in models/ and the table is re-run, t
 - thin (thin damage: scratches, a thin brushed line; the "thin" bucket): the lowest hole L1; candidates within 2 %
   of the best are a near-tie, won by the lower recorded time per image (times within 25 % of each other count
   as equal — timing noise — and then the lower L1 wins). A thin hole's detail is the neighbours' anyway.
+- edges (a fill guided by the edges a person drew — `inpaint --edges`, the app's "Inpaint with my edges"): the
+  table's "edges" part gives edge-aware methods the photo's own edges; among those within FILL_MARGIN of the lowest
+  hole L1 there, the highest edge recall (how many of the given edges the fill shows) wins.
 - blind: the highest restoration PSNR gain over the untouched damaged input, averaged over damage kinds.
 
 Only methods that are registered and `is_available()` here compete. A missing or unreadable table (or one with
@@ -27,10 +30,12 @@ from typing import Any, Literal
 
 from inpaint_studio.core import paths
 
-Task = Literal["fill", "box", "thin", "blind"]
-TASKS: tuple[str, ...] = ("fill", "box", "thin", "blind")
+Task = Literal["fill", "box", "thin", "edges", "blind"]
+TASKS: tuple[str, ...] = ("fill", "box", "thin", "edges", "blind")
 TABLE_FORMAT = "inpaint-studio-model-table"
-FALLBACK: dict[str, str] = {"fill": "telea", "box": "telea", "thin": "telea", "blind": "classical_restore"}
+FALLBACK: dict[str, str] = {
+    "fill": "telea", "box": "telea", "thin": "telea", "edges": "edge_guided", "blind": "classical_restore"
+}
 FILL_BUCKETS = ("20-30%", "30-40%")
 TASK_BUCKETS: dict[str, tuple[str, ...]] = {"fill": FILL_BUCKETS, "box": ("centre",), "thin": ("thin",)}
 TEXTURE_TASKS = ("fill", "box")  # object removal: texture decides among the accurate enough
@@ -169,6 +174,31 @@ def _most_photo_like(scored: list[tuple[str, dict[str, float]]], label: str) -> 
     return name, why
 
 
+def _best_edge_follower(table: dict[str, Any], names: list[str]) -> tuple[str | None, str]:
+    edges = table.get("edges")
+    if not isinstance(edges, dict) or not isinstance(edges.get("rows"), list):
+        return None, "no edge-guided measurement in the table"
+    aware = set(edges.get("edge_aware") or []) & set(names)
+    rows: dict[str, dict[str, dict[str, Any]]] = {}
+    for r in edges["rows"]:
+        if isinstance(r, dict) and r.get("model") in aware:
+            rows.setdefault(r["model"], {})[r.get("bucket")] = r
+    scored = []
+    for name, by_bucket in rows.items():
+        l1, recall = _mean_of(by_bucket, FILL_BUCKETS, "l1_hole"), _mean_of(by_bucket, FILL_BUCKETS, "edge_recall")
+        if l1 is not None and recall is not None:
+            scored.append((name, l1, recall))
+    if not scored:
+        return None, "no available edge-aware method measured with edges"
+    best_l1 = min(l1 for _, l1, _ in scored)
+    near = [s for s in scored if s[1] <= best_l1 * (1 + FILL_MARGIN)]
+    name, l1, recall = max(near, key=lambda s: (s[2], -s[1]))
+    return name, (
+        f"the highest edge recall ({recall:.2f}) given the photo's own edges, among edge-aware methods within "
+        f"{FILL_MARGIN:.0%} of the lowest hole L1 there (its L1 {l1:.2f}, lowest {best_l1:.2f})"
+    )
+
+
 def choose_default(
     table: dict[str, Any], task: Task, available: Iterable[str] | None = None, *, exclude: Iterable[str] = ()
 ) -> tuple[str | None, str]:
@@ -178,6 +208,8 @@ def choose_default(
         raise ValueError(f"task must be one of {', '.join(TASKS)}, not {task!r}")
     left_out = set(exclude)
     names = [n for n in (list(available) if available is not None else available_methods()) if n not in left_out]
+    if task == "edges":
+        return _best_edge_follower(table, names)
     if task == "blind":
         gains = [(n, g) for n in names if (g := blind_score(table, n)) is not None]
         if not gains:
