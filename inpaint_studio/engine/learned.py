@@ -229,6 +229,7 @@ class LearnedMethod(InpaintMethod):
         if ckpt.method != self.name:
             raise CheckpointError(f"{Path(path).name} is a '{ckpt.method}' checkpoint, not '{self.name}'")
         self._check_components(ckpt.components, Path(path).name)
+        self.upgrade_metadata(ckpt.meta)
         device = self._resolve_device()
         try:
             # Inference needs only the generators; discriminators stay on disk.
@@ -245,6 +246,10 @@ class LearnedMethod(InpaintMethod):
             ckpt.meta,
             device,
         )
+
+    def upgrade_metadata(self, meta: dict[str, Any]) -> None:
+        """Fill in, in place, network options that checkpoints written before the option existed lack (the
+        value they were made with), so an old file keeps running as it always did. Default: nothing."""
 
     def ensure_loaded(self) -> None:
         if not self.loaded:
