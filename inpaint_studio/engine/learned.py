@@ -97,6 +97,7 @@ class LearnedMethod(InpaintMethod):
     capabilities = Capabilities(needs_mask=True, learned=True)
     required_components: tuple[str, ...] = ()
     pad_multiple: int = 8
+    train_command: str = ""  # how to train weights here, named when none are found (no shipped checkpoint)
     option_ranges: ClassVar[dict[str, tuple[float, float]]] = {"working_size": (0, 4096)}
 
     def __init__(
@@ -169,9 +170,7 @@ class LearnedMethod(InpaintMethod):
             return "in-memory networks"
         path = self.checkpoint_path()
         if path is None:
-            return (
-                f"no checkpoint found: import one with `inpaint-studio models import FILE.pth` ({self.name})"
-            )
+            return self._missing_text()
         try:
             meta = read_metadata(path)
         except CheckpointError as exc:
@@ -179,6 +178,14 @@ class LearnedMethod(InpaintMethod):
         from inpaint_studio.engine.checkpoints import Checkpoint
 
         return f"{path} — {Checkpoint(Path(path), meta).summary()}"
+
+    def _missing_text(self) -> str:
+        if self.train_command:
+            return (
+                "weights missing — import or train: `inpaint-studio models import FILE.pth` or "
+                f"`{self.train_command}`, then `python -m trainer export RUN_DIR --to NAME`"
+            )
+        return f"no checkpoint found: import one with `inpaint-studio models import FILE.pth` ({self.name})"
 
     def resolved_options(self, names: Iterable[str]) -> dict[str, Any]:
         """The value each named "auto" option (default None) takes with the checkpoint in use: the recorded
@@ -222,6 +229,8 @@ class LearnedMethod(InpaintMethod):
             return
         path = self.checkpoint_path()
         if path is None:
+            if self.train_command:
+                raise ModelUnavailableError(f"{self.name}: {self._missing_text()}")
             raise ModelUnavailableError(
                 f"{self.name} has no weights: import a checkpoint with `inpaint-studio models import FILE.pth`"
             )

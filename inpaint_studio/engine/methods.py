@@ -2,6 +2,7 @@
 (inside load()/inpaint()), so listing methods never imports torch."""
 
 import inpaint_studio.engine.classical  # noqa: F401
+import inpaint_studio.engine.deepfill_v1_method  # noqa: F401
 import inpaint_studio.engine.deepfill_v2_method  # noqa: F401
 import inpaint_studio.engine.detector  # noqa: F401
 import inpaint_studio.engine.edgeconnect_method  # noqa: F401
