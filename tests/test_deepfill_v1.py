@@ -12,6 +12,7 @@ import imagegen as gen
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from fake_checkpoints import fake_published_dict, load_manifest, manifest_shapes, write_fake_pth
 
 from inpaint_studio.core.errors import CheckpointError, ModelUnavailableError
@@ -158,3 +159,61 @@ def test_in_memory_network_fills_through_the_method():
     small = DeepFillV1Method.from_modules({"generator": net}, max_pixels=1000)
     with pytest.raises(ModelUnavailableError, match="Resize or Crop HD"):
         small.inpaint(image, mask)
+
+
+def _upstream_generator(sd: dict[str, torch.Tensor], image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The published generator's forward written from its description, straight on the published state dict:
+    zero-padded convs (5×5 pad 2, 3×3 pad 1, atrous pad = rate) + ELU, nearest ×2 before conv13/conv15
+    (allconv13/allconv15), ReLU before the attention, outputs clipped; input [img·(1−m), ones, m]."""
+    from test_attention_conventions import _upstream_attention
+
+    def conv(x, name, stride=1, rate=1, act="elu"):
+        w = sd[f"{name}.conv.weight"]
+        x = F.conv2d(x, w, sd[f"{name}.conv.bias"], stride, rate * (w.shape[-1] // 2), rate)
+        return {"elu": F.elu, "relu": F.relu, None: lambda t: t}[act](x)
+
+    def up(x):
+        return F.interpolate(x, scale_factor=2, mode="nearest")
+
+    def trunk(x, p, names):
+        for n in names:
+            x = conv(x, f"{p}.{n}", stride=2 if n.endswith("downsample") else 1)
+        for i, rate in zip(range(7, 11), (2, 4, 8, 16), strict=True):
+            x = conv(x, f"{p}.conv{i}_atrous", rate=rate)
+        return x
+
+    first = ["conv1", "conv2_downsample", "conv3", "conv4_downsample", "conv5", "conv6"]
+    x_in = image * (1 - mask)
+    ones = torch.ones_like(mask)
+    c = "coarse_generator"
+    x = trunk(torch.cat([x_in, ones, mask], 1), c, first)
+    x = up(conv(conv(x, f"{c}.conv11"), f"{c}.conv12"))
+    x = up(conv(conv(x, f"{c}.conv13"), f"{c}.conv14"))
+    x1 = conv(conv(conv(x, f"{c}.conv15"), f"{c}.conv16"), f"{c}.conv17", act=None).clamp(-1, 1)
+    f = "fine_generator"
+    xnow = torch.cat([x1 * mask + x_in * (1 - mask), ones, mask], 1)
+    hallu = trunk(xnow, f, first)
+    x = xnow
+    for n in ["pmconv1", "pmconv2_downsample", "pmconv3", "pmconv4_downsample", "pmconv5"]:
+        x = conv(x, f"{f}.{n}", stride=2 if n.endswith("downsample") else 1)
+    x = conv(x, f"{f}.pmconv6", act="relu")
+    x = conv(conv(_upstream_attention(x, mask), f"{f}.pmconv9"), f"{f}.pmconv10")
+    x = up(conv(conv(torch.cat([hallu, x], 1), f"{f}.allconv11"), f"{f}.allconv12"))
+    x = up(conv(conv(x, f"{f}.allconv13"), f"{f}.allconv14"))
+    return conv(conv(conv(x, f"{f}.allconv15"), f"{f}.allconv16"), f"{f}.allconv17", act=None).clamp(-1, 1)
+
+
+def test_generator_matches_the_published_forward_on_published_weights():
+    sd = fake_published_dict("deepfill_v1", [GEN_FILE], seed=3)
+    sd = {k: v * 2.0 if v.dim() == 4 else v for k, v in sd.items()}  # livelier activations than 1/√fan-in
+    net = create_network("deepfill_v1_generator").eval()
+    net.load_state_dict(sd)
+    image = torch.from_numpy(gen.textured(96, 96, seed=4)).permute(2, 0, 1)[None].float() / 127.5 - 1
+    mask = torch.zeros(1, 1, 96, 96)
+    mask[..., 22:55, 31:70] = 1
+    mask[..., 77:79, 5:90] = 1  # a thin line off the 8-pixel sampling grid
+    with torch.no_grad():
+        _, ours = net(image, mask)
+        ref = _upstream_generator(sd, image, mask)
+    assert ref[mask.expand_as(ref) > 0].std() > 0.05  # not a saturated, constant fill
+    torch.testing.assert_close(ours, ref, atol=1e-4, rtol=1e-4)
