@@ -62,13 +62,13 @@ def timed(fn: Callable[[], object], steps: int, warmup: int) -> float:
 
 def generator_baseline(recipe: Recipe, batch: dict[str, torch.Tensor]) -> Callable[[], object]:
     """Forward + L1 backward + Adam step of the recipe's main generator only."""
-    name = {"deepfill_v2": "generator", "edgeconnect": "inpaint_generator", "vcnet": "rin"}[recipe.name]
+    name = {"deepfill_v1": "generator", "deepfill_v2": "generator", "edgeconnect": "inpaint_generator", "vcnet": "rin"}[recipe.name]
     net = recipe.nets[name]
     opt = torch.optim.Adam(net.parameters(), lr=1e-4)
     image, mask = batch["image"], batch["mask"]
 
     def forward() -> torch.Tensor:
-        if recipe.name == "deepfill_v2":
+        if recipe.name in ("deepfill_v1", "deepfill_v2"):
             return net(image * 2 - 1, mask)[1]
         if recipe.name == "edgeconnect":
             return net(torch.cat([image * (1 - mask) + mask, batch["edges"]], 1))

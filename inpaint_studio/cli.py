@@ -443,7 +443,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         ) if on]
         try:
             method = create_method(spec.name)
-            where = method.weights_info() if method.is_available() else IMPORT_HINT
+            # A method with a training recipe names it beside the import (its own weights_info).
+            where = method.weights_info() if method.is_available() or getattr(method, "train_command", "") else IMPORT_HINT
         except InpaintStudioError as exc:
             where = str(exc)
         print(f"{spec.name:<{width}}  [{', '.join(tags) or 'mask'}]  {where}")

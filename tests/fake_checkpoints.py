@@ -9,7 +9,8 @@ published top-level layout. No real weights are needed or downloaded.
     path = write_fake_pth("deepfill_v2_official_converted", p, files=["states_tf_places2.pth",
                           "training_checkpoint"])          # G plus the training checkpoint's D
 
-Manifest keys read "<file>:<top-level key>/<state_dict key>"; `files` picks which files' top-level
+Manifest keys read "<file>:<top-level key>/<state_dict key>" (an empty top-level key: the file is a bare state
+dict, saved as one); `files` picks which files' top-level
 entries go into the one saved dict (default: the manifest's first file).
 """
 
@@ -89,7 +90,11 @@ def fake_published_dict(
         if f not in wanted:
             continue
         dtype = exceptions.get(full, manifest.get("default_dtype", "float32"))
-        out.setdefault(top, {})[key] = _fake_tensor(full, key, list(shape), dtype, gen)
+        tensor = _fake_tensor(full, key, list(shape), dtype, gen)
+        if top:
+            out.setdefault(top, {})[key] = tensor
+        else:  # "<file>:/<key>": the file is a bare state dict (DeepFill v1's gen_*.pt)
+            out[key] = tensor
     if not out:
         raise KeyError(f"{manifest_name}: no params for files {wanted} (have {manifest_files(manifest)})")
     return out

@@ -142,3 +142,30 @@ def test_soft_dice_scores_against_the_damage_size():
     # an empty mask: any alarm costs, silence costs nothing
     empty = torch.zeros(1, 1, 8, 8)
     assert losses.soft_dice(empty, empty).item() == 0.0 and losses.soft_dice(empty + 0.5, empty).item() > 0.9
+
+
+def test_spatial_discount_is_the_papers_box_formula_and_extends_to_free_form():
+    mask = torch.zeros(1, 1, 12, 14)
+    mask[..., 2:9, 3:12] = 1  # a 7×9 box hole
+    weight = losses.spatial_discount(mask, gamma=0.9)
+    h, w = 7, 9
+    box = t([[max(0.9 ** min(i, h - 1 - i), 0.9 ** min(j, w - 1 - j)) for j in range(w)] for i in range(h)])
+    torch.testing.assert_close(weight[0, 0, 2:9, 3:12], box)
+    assert weight[mask == 0].abs().max() == 0  # nothing outside the hole
+    # Free-form: an L-shaped hole's pixels are discounted by their distance to the nearest known pixel.
+    ell = torch.zeros(1, 1, 9, 9)
+    ell[..., 1:8, 1:4] = 1
+    ell[..., 5:8, 1:8] = 1
+    d = losses.spatial_discount(ell, gamma=0.5)
+    assert d[0, 0, 1, 2] == 1.0 and d[0, 0, 2, 2] == 0.5 and d[0, 0, 6, 2] == 0.5 and d[0, 0, 6, 6] == 0.5
+
+
+def test_spatially_discounted_l1_and_known_region_l1():
+    pred, target = torch.ones(1, 3, 6, 6), torch.zeros(1, 3, 6, 6)
+    mask = torch.zeros(1, 1, 6, 6)
+    mask[..., 1:5, 1:5] = 1  # 4×4 hole: 12 border pixels (weight 1) and 4 inner ones (weight γ)
+    expected = (12 * 1.0 + 4 * 0.9) / 16
+    assert losses.spatially_discounted_l1(pred, target, mask, 0.9).item() == pytest.approx(expected)
+    pred2 = torch.where(mask.bool().expand(1, 3, 6, 6), torch.zeros(1, 3, 6, 6), torch.full((1, 3, 6, 6), 2.0))
+    assert losses.spatially_discounted_l1(pred2, target, mask).item() == 0.0
+    assert losses.known_region_l1(pred2, target, mask).item() == pytest.approx(2.0)  # mean over known pixels

@@ -63,6 +63,18 @@ def test_resume_is_bit_exact(tiny, tmp_path):
     assert _without_wall_time(log_a) == _without_wall_time(log_b)
 
 
+def test_deepfill_v1_resume_is_bit_exact(tmp_path):
+    """Two critics in one optimizer and the gradient penalty's random interpolation: all restored."""
+    cfg = tiny_deepfill_config(tmp_path, recipe="deepfill_v1")
+    assert _run(cfg, tmp_path / "straight").step == 4
+    assert _run(cfg, tmp_path / "resumed", stop_at=2).stopped == "paused"
+    assert train(resume=tmp_path / "resumed", log=lambda m: None).step == 4
+    a = load_training_checkpoint(tmp_path / "straight")
+    b = load_training_checkpoint(tmp_path / "resumed")
+    assert set(a["models"]) == {"generator", "global_critic", "local_critic"}
+    _assert_same_state(a, b)
+
+
 def test_checkpoint_is_plain_tensors_and_primitives(tiny, tmp_path):
     tiny.steps = 1
     _run(tiny, tmp_path / "run")

@@ -1,4 +1,4 @@
-"""Training losses of the three recipes. Tensors are NCHW floats; masks are N×1×H×W with 1 = hole.
+"""Training losses of the recipes. Tensors are NCHW floats; masks are N×1×H×W with 1 = hole.
 
 Discriminator outputs are raw scores (logits); the non-saturating loss applies the sigmoid itself
 (`softplus` form) so it stays stable under AMP.
@@ -24,6 +24,37 @@ def l1_loss(
         return diff.mean()
     weight = hole_weight * mask + valid_weight * (1.0 - mask)
     return (diff * weight).mean()
+
+
+def spatial_discount(mask: Tensor, gamma: float = 0.9, max_steps: int = 128) -> Tensor:
+    """DeepFill v1's spatial discounting weights: γ^d inside the hole, d = how far (in chessboard steps) a
+    hole pixel lies from the hole's border (0 on the border row), 0 outside. Hole pixels far from any known
+    pixel are ambiguous, so their reconstruction counts less. The paper's formula is for a box hole
+    (max(γ^min(i, h−i), γ^min(j, w−j))); counting 3×3 erosions gives its symmetric form for a box
+    (γ^min(i, h−1−i, j, w−1−j)) and extends it to free-form holes. Beyond `max_steps` the weight stays γ^max_steps (negligible)."""
+    hole = (mask > 0.5).to(mask.dtype)
+    depth = torch.zeros_like(hole)
+    inner = hole
+    for _ in range(max_steps):
+        # erode: a pixel stays when its 3×3 neighbourhood is all hole (outside the image counts as hole)
+        inner = -F.max_pool2d(-F.pad(inner, (1, 1, 1, 1), value=1.0), 3, 1)
+        if not bool(inner.any()):
+            break
+        depth = depth + inner
+    return torch.pow(gamma, depth) * hole
+
+
+def spatially_discounted_l1(pred: Tensor, target: Tensor, mask: Tensor, gamma: float = 0.9) -> Tensor:
+    """|pred − target| weighted by `spatial_discount`, averaged over the hole pixels (and channels)."""
+    weight = spatial_discount(mask, gamma).detach()
+    area = mask.sum().clamp_min(1.0) * pred.shape[1]
+    return ((pred - target).abs() * weight).sum() / area
+
+
+def known_region_l1(pred: Tensor, target: Tensor, mask: Tensor) -> Tensor:
+    """DeepFill v1's auto-encoder term: L1 over the known pixels, divided by their fraction."""
+    valid = 1.0 - mask
+    return ((pred - target).abs() * valid).mean() / valid.mean().clamp_min(1e-8)
 
 
 def mask_normalised_l1(pred: Tensor, target: Tensor, mask: Tensor) -> Tensor:

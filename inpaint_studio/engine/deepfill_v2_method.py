@@ -11,6 +11,11 @@ Published files (nipponjo/deepfillv2-pytorch, top-level key 'G', training saves 
   likely expect BGR: imported as BGR (MODELS.md marks this unverified; `channel_order=` on import or
   editing the JSON overrides it).
 
+Contextual attention conventions (network config `attention_mask`, `attention_norm`): imported published
+weights record the published ones ("nearest", "eps_sum"); our trained checkpoints record what they were
+trained with. A checkpoint written before the option existed has neither key: an import (its JSON names a
+source layout) gets the published conventions, anything else (trained here) ours ("maxpool", "clamp").
+
 torch is imported inside functions only (listing methods must not import it).
 """
 
@@ -24,6 +29,19 @@ from inpaint_studio.core.errors import ModelUnavailableError
 from inpaint_studio.engine.base import Capabilities, register_method
 from inpaint_studio.engine.importer import PublishedLayout, flatten_keys, register_layout
 from inpaint_studio.engine.learned import LearnedMethod
+
+# Mirrors networks.deepfill_v2.PUBLISHED_ATTENTION / OURS_ATTENTION (that module imports torch).
+PUBLISHED_ATTENTION = {"attention_mask": "nearest", "attention_norm": "eps_sum"}
+OURS_ATTENTION = {"attention_mask": "maxpool", "attention_norm": "clamp"}
+
+
+def legacy_attention_config(meta: Mapping[str, Any], component: str = "generator") -> dict[str, str]:
+    """The attention conventions a checkpoint without recorded ones was made with (see the module doc)."""
+    spec = (meta.get("components") or {}).get(component) or {}
+    config = spec.get("config") or {}
+    imported = bool((meta.get("source") or {}).get("layout"))
+    implied = PUBLISHED_ATTENTION if imported else OURS_ATTENTION
+    return {k: v for k, v in implied.items() if k not in config}
 
 if TYPE_CHECKING:
     import torch
@@ -49,6 +67,10 @@ class DeepFillV2Method(LearnedMethod):
         # Contextual attention scores every 1/8-resolution cell against every other one: memory grows
         # with the square of the pixel count (1 MP → a 16k × 16k matrix, ~1 GB, several copies live).
         self.max_pixels = int(max_pixels)
+
+    def upgrade_metadata(self, meta: dict[str, Any]) -> None:
+        config = meta["components"]["generator"].setdefault("config", {})
+        config.update(legacy_attention_config(meta))
 
     def predict(self, image: torch.Tensor, mask: torch.Tensor, edges: torch.Tensor | None) -> torch.Tensor:
         h, w = image.shape[-2:]
@@ -103,7 +125,7 @@ register_layout(
         detect=_detector(("stage1.conv1.conv.weight", "stage2.conv_to_rgb.conv.weight")),
         convert=_converter("from_pytorch_layout"),
         components={
-            "generator": {"network": _GEN, "config": {"cnum": 48, "layout": "pytorch"}},
+            "generator": {"network": _GEN, "config": {"cnum": 48, "layout": "pytorch", **PUBLISHED_ATTENTION}},
             "discriminator": {"network": _DIS, "config": {"cnum_in": 4, "cnum": 64, "layout": "pytorch"}},
         },
         channel_order="RGB",
@@ -118,7 +140,7 @@ register_layout(
         detect=_detector(("conv1.conv.weight", "allconv17.conv.weight")),
         convert=_converter("from_tf_layout"),
         components={
-            "generator": {"network": _GEN, "config": {"cnum": 48, "layout": "tf"}},
+            "generator": {"network": _GEN, "config": {"cnum": 48, "layout": "tf", **PUBLISHED_ATTENTION}},
             "discriminator": {"network": _DIS, "config": {"cnum_in": 4, "cnum": 64, "layout": "tf"}},
         },
         channel_order="BGR",

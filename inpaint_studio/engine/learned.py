@@ -98,6 +98,7 @@ class LearnedMethod(InpaintMethod):
     required_components: tuple[str, ...] = ()
     pad_multiple: int = 8
     min_side: int = 0  # smallest padded height/width the networks accept (tiny photos are padded up to it)
+    train_command: str = ""  # how to train weights here, named when none are found (no shipped checkpoint)
     option_ranges: ClassVar[dict[str, tuple[float, float]]] = {"working_size": (0, 4096)}
 
     def __init__(
@@ -170,9 +171,7 @@ class LearnedMethod(InpaintMethod):
             return "in-memory networks"
         path = self.checkpoint_path()
         if path is None:
-            return (
-                f"no checkpoint found: import one with `inpaint-studio models import FILE.pth` ({self.name})"
-            )
+            return self._missing_text()
         try:
             meta = read_metadata(path)
         except CheckpointError as exc:
@@ -180,6 +179,14 @@ class LearnedMethod(InpaintMethod):
         from inpaint_studio.engine.checkpoints import Checkpoint
 
         return f"{path} — {Checkpoint(Path(path), meta).summary()}"
+
+    def _missing_text(self) -> str:
+        if self.train_command:
+            return (
+                "weights missing — import or train: `inpaint-studio models import FILE.pth` or "
+                f"`{self.train_command}`, then `python -m trainer export RUN_DIR --to NAME`"
+            )
+        return f"no checkpoint found: import one with `inpaint-studio models import FILE.pth` ({self.name})"
 
     def resolved_options(self, names: Iterable[str]) -> dict[str, Any]:
         """The value each named "auto" option (default None) takes with the checkpoint in use: the recorded
@@ -223,6 +230,8 @@ class LearnedMethod(InpaintMethod):
             return
         path = self.checkpoint_path()
         if path is None:
+            if self.train_command:
+                raise ModelUnavailableError(f"{self.name}: {self._missing_text()}")
             raise ModelUnavailableError(
                 f"{self.name} has no weights: import a checkpoint with `inpaint-studio models import FILE.pth`"
             )
@@ -230,6 +239,7 @@ class LearnedMethod(InpaintMethod):
         if ckpt.method != self.name:
             raise CheckpointError(f"{Path(path).name} is a '{ckpt.method}' checkpoint, not '{self.name}'")
         self._check_components(ckpt.components, Path(path).name)
+        self.upgrade_metadata(ckpt.meta)
         device = self._resolve_device()
         try:
             # Inference needs only the generators; discriminators stay on disk.
@@ -246,6 +256,10 @@ class LearnedMethod(InpaintMethod):
             ckpt.meta,
             device,
         )
+
+    def upgrade_metadata(self, meta: dict[str, Any]) -> None:
+        """Fill in, in place, network options that checkpoints written before the option existed lack (the
+        value they were made with), so an old file keeps running as it always did. Default: nothing."""
 
     def ensure_loaded(self) -> None:
         if not self.loaded:

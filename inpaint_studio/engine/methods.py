@@ -3,6 +3,7 @@
 
 import inpaint_studio.engine.auto_fill  # noqa: F401
 import inpaint_studio.engine.classical  # noqa: F401
+import inpaint_studio.engine.deepfill_v1_method  # noqa: F401
 import inpaint_studio.engine.deepfill_v2_method  # noqa: F401
 import inpaint_studio.engine.detector  # noqa: F401
 import inpaint_studio.engine.edge_guided_method  # noqa: F401

@@ -9,6 +9,10 @@ Input convention (what `example_inputs` returns and `forward` takes):
   Any H×W runs (outputs are cropped back); the published weights expect multiples of 8.
 - discriminator: `forward(x)` with x = B×4×H×W `[rgb in [−1, 1], mask]` → B×(256·⌈H/64⌉·⌈W/64⌉) scores.
 
+The contextual attention's conventions (`attention_mask`, `attention_norm`; see `layers/attention.py`) default
+to the published ones ("nearest", "eps_sum"); our own trained checkpoints record "maxpool"/"clamp", which
+they were trained with, in their network config.
+
 Our module names are those of the PyTorch fine-tuned layout (`stage1.*`, `stage2.*`); the converted
 official TF layout (flat `conv1 … allconv17`) is reached through `to_tf_layout` / `from_tf_layout`.
 """
@@ -19,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from inpaint_studio.networks.layers.attention import ContextualAttention
+from inpaint_studio.networks.layers.attention import ContextualAttention, downsample_mask
 from inpaint_studio.networks.layers.gated import GatedConv2d, GatedUpsample, tf_same_pad
 from inpaint_studio.networks.layers.spectral import SpectralNormConv2d
 from inpaint_studio.networks.registry import register_network
@@ -93,6 +97,8 @@ class FineGenerator(nn.Module):
         padding: str = "symmetric",
         fuse: bool = True,
         persistent_fuse_weight: bool = True,
+        attention_mask: str = "nearest",
+        attention_norm: str = "eps_sum",
     ) -> None:
         super().__init__()
         c, p = cnum, padding
@@ -118,6 +124,8 @@ class FineGenerator(nn.Module):
             softmax_scale=10.0,
             fuse=fuse,
             persistent_fuse_weight=persistent_fuse_weight,
+            mask_mode=attention_mask,
+            norm_mode=attention_norm,
         )
         self.ca_conv_bn4 = GatedConv2d(2 * c, 2 * c, 3, 1, padding=p)
         self.ca_conv_bn5 = GatedConv2d(2 * c, 2 * c, 3, 1, padding=p)
@@ -135,9 +143,7 @@ class FineGenerator(nn.Module):
         x_hallu = x
 
         x = self.ca_conv_bn1(self.ca_down_block2(self.ca_down_block1(self.ca_conv1(xnow))))
-        # Mask at the attention resolution; any hole pixel in a cell makes it a hole.
-        mask_s = F.adaptive_max_pool2d(mask, x.shape[-2:])
-        x = self.contextual_attention(x, x, mask_s)
+        x = self.contextual_attention(x, x, attention_mask_like(mask, x, self.contextual_attention.mask_mode))
         x = self.ca_conv_bn5(self.ca_conv_bn4(x))
 
         x = self.conv_bn7(self.conv_bn6(torch.cat([x_hallu, x], dim=1)))
@@ -145,12 +151,30 @@ class FineGenerator(nn.Module):
         return torch.tanh(self.conv_to_rgb(x))
 
 
+def attention_mask_like(mask: torch.Tensor, x: torch.Tensor, mode: str) -> torch.Tensor:
+    """The full-resolution hole mask at the attention branch's feature size, in the attention's mask mode.
+    "nearest": every 4th pixel (with the layer's own ÷2 sampling, the published nearest resize by 1/8);
+    "maxpool": any hole pixel in a cell makes it hole (adaptive, as our checkpoints were trained)."""
+    if mode == "maxpool":
+        return F.adaptive_max_pool2d(mask, x.shape[-2:])
+    factor = -(-mask.shape[-1] // x.shape[-1])
+    return downsample_mask(mask, factor, mode)[..., : x.shape[-2], : x.shape[-1]]
+
+
 class DeepFillV2Generator(nn.Module):
-    """Coarse + refinement generator; `layout` picks the padding/fuse-buffer convention of the weights."""
+    """Coarse + refinement generator; `layout` picks the padding/fuse-buffer convention of the weights,
+    `attention_mask`/`attention_norm` the contextual attention's (published defaults)."""
 
     size_multiple = 8
 
-    def __init__(self, cnum: int = 48, layout: str = "pytorch", fuse: bool = True) -> None:
+    def __init__(
+        self,
+        cnum: int = 48,
+        layout: str = "pytorch",
+        fuse: bool = True,
+        attention_mask: str = "nearest",
+        attention_norm: str = "eps_sum",
+    ) -> None:
         super().__init__()
         if layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {LAYOUTS}, not {layout!r}")
@@ -159,7 +183,14 @@ class DeepFillV2Generator(nn.Module):
         padding = "symmetric" if layout == "pytorch" else "tf_same"
         self.cnum, self.layout = cnum, layout
         self.stage1 = CoarseGenerator(5, cnum, padding)
-        self.stage2 = FineGenerator(cnum, padding, fuse=fuse, persistent_fuse_weight=layout == "pytorch")
+        self.stage2 = FineGenerator(
+            cnum,
+            padding,
+            fuse=fuse,
+            persistent_fuse_weight=layout == "pytorch",
+            attention_mask=attention_mask,
+            attention_norm=attention_norm,
+        )
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h, w = image.shape[-2:]
@@ -306,9 +337,14 @@ def discriminator_filter(state: dict[str, torch.Tensor]) -> dict[str, torch.Tens
 
 # --- configs -------------------------------------------------------------------------------------
 
+# The published weights run with the published attention conventions (recorded explicitly).
+PUBLISHED_ATTENTION: dict[str, str] = {"attention_mask": "nearest", "attention_norm": "eps_sum"}
+# What our own checkpoints trained before the option existed used (and what the v2 recipe keeps).
+OURS_ATTENTION: dict[str, str] = {"attention_mask": "maxpool", "attention_norm": "clamp"}
+
 CONFIGS: dict[str, dict[str, object]] = {
-    "pytorch_finetuned": {"cnum": 48, "layout": "pytorch"},
-    "official_converted": {"cnum": 48, "layout": "tf"},
+    "pytorch_finetuned": {"cnum": 48, "layout": "pytorch", **PUBLISHED_ATTENTION},
+    "official_converted": {"cnum": 48, "layout": "tf", **PUBLISHED_ATTENTION},
 }
 
 
@@ -316,8 +352,16 @@ CONFIGS: dict[str, dict[str, object]] = {
 
 
 @register_network
-def deepfill_v2_generator(cnum: int = 48, layout: str = "pytorch", fuse: bool = True) -> DeepFillV2Generator:
-    return DeepFillV2Generator(cnum=cnum, layout=layout, fuse=fuse)
+def deepfill_v2_generator(
+    cnum: int = 48,
+    layout: str = "pytorch",
+    fuse: bool = True,
+    attention_mask: str = "nearest",
+    attention_norm: str = "eps_sum",
+) -> DeepFillV2Generator:
+    return DeepFillV2Generator(
+        cnum=cnum, layout=layout, fuse=fuse, attention_mask=attention_mask, attention_norm=attention_norm
+    )
 
 
 @register_network

@@ -154,6 +154,15 @@ def test_missing_weights_are_listed_and_refused(window):
     assert not panel.import_button.isVisibleTo(panel)
 
 
+def test_deepfill_v1_is_in_the_picker_and_names_how_to_get_weights(window):
+    panel = window.panel
+    row = next(r for r in range(panel.model_list.count())
+               if panel.model_list.item(r).data(Qt.ItemDataRole.UserRole) == "deepfill_v1")
+    item = panel.model_list.item(row)
+    assert "weights missing" in item.text()  # no weights are shipped for it
+    assert "python -m trainer train deepfill_v1" in item.toolTip() and "models import" in item.toolTip()
+
+
 def test_compare_candidates_side_by_side_and_before_after(window, qtbot):
     win, doc = window, window.document
     paint_hole(win)

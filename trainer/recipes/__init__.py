@@ -7,11 +7,12 @@ from trainer.recipes.base import Recipe
 
 
 def _builtin() -> dict[str, type[Recipe]]:
+    from trainer.recipes.deepfill_v1 import DeepFillV1Recipe
     from trainer.recipes.deepfill_v2 import DeepFillV2Recipe
     from trainer.recipes.edgeconnect import EdgeConnectRecipe
     from trainer.recipes.vcnet import VCNetRecipe
 
-    return {r.name: r for r in (DeepFillV2Recipe, EdgeConnectRecipe, VCNetRecipe)}
+    return {r.name: r for r in (DeepFillV1Recipe, DeepFillV2Recipe, EdgeConnectRecipe, VCNetRecipe)}
 
 
 _EXTRA: dict[str, type[Recipe]] = {}

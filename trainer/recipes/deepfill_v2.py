@@ -4,7 +4,11 @@ masks = union of a random box and free-form brush strokes (`core.synthesis.deepf
 
 Two knobs for small compute, off by default (the paper's loss): `weights.hole` / `weights.valid` weight the L1
 inside and outside the hole, and `weights.adversarial_start` keeps the critic and the adversarial term off until
-that step, so the colours settle under L1 before the GAN term competes with them."""
+that step, so the colours settle under L1 before the GAN term competes with them.
+
+The contextual attention keeps the conventions our checkpoints were trained with (`network.attention_mask`
+"maxpool", `network.attention_norm` "clamp"; the published code uses "nearest"/"eps_sum"), recorded in the
+exported network config."""
 
 from __future__ import annotations
 
@@ -33,7 +37,13 @@ class DeepFillV2Recipe(Recipe):
 
     def _gen_config(self) -> dict[str, Any]:
         cnum = max(4, int(round(48 * self.cfg.width / 4)) * 4)  # the generator needs a multiple of 4
-        return {"cnum": cnum, "fuse": bool(self.cfg.network.get("fuse", True))}
+        net = self.cfg.network
+        return {
+            "cnum": cnum,
+            "fuse": bool(net.get("fuse", True)),
+            "attention_mask": str(net.get("attention_mask", "maxpool")),
+            "attention_norm": str(net.get("attention_norm", "clamp")),
+        }
 
     def build(self) -> None:
         cfg = self.cfg
