@@ -374,7 +374,9 @@ def cmd_models(args: argparse.Namespace) -> int:
         ) if on]
         try:
             method = create_method(spec.name)
-            where = method.weights_info() if method.is_available() else IMPORT_HINT
+            where = method.weights_info()
+            if not method.is_available() and not where.startswith("weights missing"):
+                where = IMPORT_HINT  # methods that name their own import/train commands keep them
         except InpaintStudioError as exc:
             where = str(exc)
         print(f"{spec.name:<{width}}  [{', '.join(tags) or 'mask'}]  {where}")

@@ -74,6 +74,16 @@ def composite(filled: np.ndarray, image: np.ndarray, mask: np.ndarray) -> np.nda
     return out
 
 
+def weights_missing(name: str, recipe: str, published_file: str = "") -> str:
+    """What a learned method without weights tells the model list and the picker: the commands that import
+    or train them."""
+    get = f"`inpaint-studio models import {published_file}` or " if published_file else ""
+    return (
+        f"weights missing — import or train: {get}`python -m trainer train {recipe} --preset small`, then "
+        f"`python -m trainer export RUN_DIR --to models/{name}-small`"
+    )
+
+
 def _pad(arr: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int, int]]:
     from inpaint_studio.core.hd import pad_to_multiple
 
@@ -97,6 +107,10 @@ class LearnedMethod(InpaintMethod):
     capabilities = Capabilities(needs_mask=True, learned=True)
     required_components: tuple[str, ...] = ()
     pad_multiple: int = 8
+    # For "weights missing" (no checkpoint found): the trainer recipe that makes weights, and the published
+    # file `inpaint-studio models import` takes ("" = none). Empty recipe: the plain import hint.
+    train_recipe: ClassVar[str] = ""
+    published_file: ClassVar[str] = ""
     option_ranges: ClassVar[dict[str, tuple[float, float]]] = {"working_size": (0, 4096)}
 
     def __init__(
@@ -168,6 +182,8 @@ class LearnedMethod(InpaintMethod):
         if self._in_memory:
             return "in-memory networks"
         path = self.checkpoint_path()
+        if path is None and self.train_recipe:
+            return weights_missing(self.name, self.train_recipe, self.published_file)
         if path is None:
             return (
                 f"no checkpoint found: import one with `inpaint-studio models import FILE.pth` ({self.name})"

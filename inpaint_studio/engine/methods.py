@@ -2,7 +2,10 @@
 (inside load()/inpaint()), so listing methods never imports torch."""
 
 import inpaint_studio.engine.classical  # noqa: F401
+import inpaint_studio.engine.context_encoder_method  # noqa: F401
 import inpaint_studio.engine.deepfill_v2_method  # noqa: F401
 import inpaint_studio.engine.detector  # noqa: F401
 import inpaint_studio.engine.edgeconnect_method  # noqa: F401
+import inpaint_studio.engine.glcic_method  # noqa: F401
+import inpaint_studio.engine.pggan_method  # noqa: F401
 import inpaint_studio.engine.vcnet_method  # noqa: F401
