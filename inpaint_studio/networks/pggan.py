@@ -61,7 +61,9 @@ class PGGANGenerator(nn.Module):
         self.enc1 = _conv(4, c, 7)
         self.enc2 = _conv(c, 2 * c, 4, 2)
         self.enc3 = _conv(2 * c, 4 * c, 4, 2)
-        self.blocks = nn.Sequential(*(DilatedResBlock(4 * c, dilations[i % len(dilations)]) for i in range(num_blocks)))
+        self.blocks = nn.Sequential(
+            *(DilatedResBlock(4 * c, dilations[i % len(dilations)]) for i in range(num_blocks))
+        )
         self.dec3 = _up(4 * c, 2 * c)
         self.dec2 = _up(2 * c, c)
         self.to_rgb = nn.Conv2d(c, 3, 7, padding=3, padding_mode="reflect")
@@ -104,7 +106,9 @@ class PGGANDiscriminator(nn.Module):
         c = cnum
         self.shared = nn.Sequential(_d_conv(3, c, 2, norm=False), _d_conv(c, 2 * c, 2), _d_conv(2 * c, 4 * c, 2))
         self.patch = nn.Sequential(_d_conv(4 * c, 8 * c, 1), nn.Conv2d(8 * c, 1, 4, 1, 1))
-        self.global_convs = nn.Sequential(_d_conv(4 * c, 8 * c, 2, norm=False), _d_conv(8 * c, 8 * c, 2, norm=False))
+        self.global_convs = nn.Sequential(
+            _d_conv(4 * c, 8 * c, 2, norm=False), _d_conv(8 * c, 8 * c, 2, norm=False)
+        )
         self.global_linear = nn.Linear(8 * c, 1)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
