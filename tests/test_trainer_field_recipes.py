@@ -1,10 +1,12 @@
 """The Context Encoder, GLCIC and PGGAN recipes: listed with the papers' defaults, a tiny run lowers the
-validation hole L1 on its training images (slow: about 10 s each here), GLCIC's three phases train what
-the paper trains in each, and an export fills photos through the CLI (`inpaint`, `batch`) like any model."""
+validation hole L1 on its training images (slow: 7–16 s each here), GLCIC's three phases train what the
+paper trains in each, and an export fills photos through the CLI (`inpaint`, `batch`, `evaluate --models`)
+like any model."""
 
 from __future__ import annotations
 
 import csv
+import json
 
 import cv2
 import imagegen as gen
@@ -128,3 +130,10 @@ def test_an_export_fills_photos_through_the_cli(folder, recipe, capsys):
                      "--model", recipe, "--device", "cpu", "-o", str(folder / "batch")]) == 0
     batch_out = [p for p in (folder / "batch").iterdir() if p.suffix == ".png"]
     assert len(batch_out) == 1 and np.array_equal(load_rgb(batch_out[0])[mask == 0], image[mask == 0])
+    exported = paths.user_models_dir() / f"{recipe}-tiny.safetensors"
+    report = folder / "report"
+    assert cli.main(["evaluate", "--images", str(folder / "in"), "--generate-masks", "--ratios", "0.1-0.2,centre",
+                     "--models", f"telea,{recipe}={exported}", "--size", "32", "--device", "cpu",
+                     "-o", str(report)]) == 0
+    rows = json.loads((report / "evaluation.json").read_text())["rows"]
+    assert {r["bucket"] for r in rows if r["model"].startswith(recipe)} == {"10-20%", "centre"}
