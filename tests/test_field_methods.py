@@ -98,3 +98,23 @@ def test_pggan_runs_at_any_size_and_changes_only_the_hole():
     out = method.inpaint(img, mask)
     assert out.shape == img.shape and np.array_equal(out[mask == 0], img[mask == 0])
     assert (out[mask > 0] != img[mask > 0]).any()
+
+
+@pytest.mark.parametrize(("module", "generator", "discriminator"), [
+    (ce, ce.ContextEncoderGenerator, ce.ContextEncoderDiscriminator),
+    (gl, gl.CompletionNetwork, gl.ContextDiscriminator),
+    (pg, pg.PGGANGenerator, pg.PGGANDiscriminator),
+], ids=["context_encoder", "glcic", "pggan"])
+def test_small_configs_run_and_are_much_smaller_than_the_papers(module, generator, discriminator):
+    (full_g, _), (small_g, small_d) = module.CONFIGS[next(iter(module.CONFIGS))], module.CONFIGS["small"]
+    torch.manual_seed(0)
+    nets = [generator(**small_g).eval(), discriminator(**small_d).eval()]
+    for net in nets:
+        with torch.no_grad():
+            outs = net(*net.example_inputs(64, 80, batch=2))
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        assert [tuple(o.shape) for o in outs] == net.output_shapes(64, 80, batch=2)
+        assert all(torch.isfinite(o).all() for o in outs)
+    with torch.device("meta"):
+        paper = sum(p.numel() for p in generator(**full_g).parameters())
+    assert sum(p.numel() for p in nets[0].parameters()) < paper / 10
