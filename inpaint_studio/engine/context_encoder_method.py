@@ -45,9 +45,10 @@ class ContextEncoderMethod(LearnedMethod):
         progress: ProgressFn | None,
         cancel: CancelFn | None,
     ) -> np.ndarray:
-        from inpaint_studio.networks.context_encoder import generator_input
+        from inpaint_studio.networks.context_encoder import HOLE_COLOUR, generator_input
 
         net = self.modules["generator"]
+        colour = HOLE_COLOUR[::-1] if self.channel_order == "BGR" else HOLE_COLOUR
         a, b = net.hole_box()
         c0, c1 = net.centre_box()
 
@@ -56,7 +57,7 @@ class ContextEncoderMethod(LearnedMethod):
             m = self.mask_to_tensor(hole)
             m[..., a:b, a:b] = 1.0  # the hole it learned is always painted, as in training
             out = x.clone()
-            out[..., c0:c1, c0:c1] = net(generator_input(x, m))
+            out[..., c0:c1, c0:c1] = net(generator_input(x, m, colour))
             return self.to_uint8((out + 1) / 2)
 
         with self.running():

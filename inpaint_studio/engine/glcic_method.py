@@ -59,8 +59,8 @@ class GLCICMethod(LearnedMethod):
         window: int | None = None,
     ) -> None:
         super().__init__(checkpoint, device, half, working_size)
-        if window is not None and int(window) < 8:
-            raise ValueError(f"window must be at least 8 px, not {window}")
+        if window is not None and int(window) < 32:
+            raise ValueError(f"window must be at least 32 px, not {window}")
         self._window = window
 
     @property

@@ -136,10 +136,13 @@ def _dcgan_init(net: nn.Module) -> None:
 # --- network input (the published convention; shared by the engine method and the trainer) ----------
 
 
-def generator_input(image: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
-    """`image` N×3×S×S in [−1, 1] with the hole (N×1×S×S, 1 = hole) painted in `HOLE_COLOUR`."""
-    colour = torch.tensor(HOLE_COLOUR, device=image.device, dtype=image.dtype).view(1, 3, 1, 1) * (2 / 255) - 1
-    return image * (1 - hole) + colour * hole
+def generator_input(
+    image: torch.Tensor, hole: torch.Tensor, colour: tuple[float, float, float] = HOLE_COLOUR
+) -> torch.Tensor:
+    """`image` N×3×S×S in [−1, 1] with the hole (N×1×S×S, 1 = hole) painted in `colour` (0..255, in the
+    image's channel order; `HOLE_COLOUR` is RGB)."""
+    paint = torch.tensor(colour, device=image.device, dtype=image.dtype).view(1, 3, 1, 1) * (2 / 255) - 1
+    return image * (1 - hole) + paint * hole
 
 
 # --- checkpoint filters (pure key remapping) ---------------------------------------------------------
