@@ -137,3 +137,19 @@ def test_an_export_fills_photos_through_the_cli(folder, recipe, capsys):
                      "-o", str(report)]) == 0
     rows = json.loads((report / "evaluation.json").read_text())["rows"]
     assert {r["bucket"] for r in rows if r["model"].startswith(recipe)} == {"10-20%", "centre"}
+
+
+@pytest.mark.parametrize("preset", ["small", "tiny"])
+def test_the_presets_build_every_new_recipe_and_a_bad_crop_size_is_one_message(preset):
+    from trainer.cli import PRESETS
+    from trainer.config import ConfigError, merge
+
+    for name in RECIPES:
+        cfg = merge(build_config(name), PRESETS[preset], preset)
+        with torch.device("meta"):  # shapes only, as the export's paper-size count does
+            recipe = get_recipe(name)(cfg, torch.device("meta"), None)
+            recipe.build()
+        assert [c.name for c in recipe.export_components()] == [recipe.trained[0]]
+    cfg = merge(build_config("context_encoder"), {**PRESETS[preset], "image_size": 100}, "test")
+    with pytest.raises(ConfigError, match="power of two"):
+        get_recipe("context_encoder")(cfg, torch.device("cpu"), None).build()
