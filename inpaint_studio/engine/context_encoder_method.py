@@ -15,6 +15,7 @@ torch is imported inside functions only (listing methods must not import it).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -90,6 +91,12 @@ def _convert(component: str) -> Any:
     return convert
 
 
+def _generator_name(path: Path) -> str:
+    """netG_streetview.pth → context_encoder-streetview (the data set the port names its generator after)."""
+    stem = path.stem
+    return f"context_encoder-{stem.removeprefix('netG_') or stem}"
+
+
 _COMPONENTS = {
     "generator": {"network": "context_encoder_generator", "config": {}},
     "discriminator": {"network": "context_encoder_discriminator", "config": {}},
@@ -103,7 +110,7 @@ register_layout(
         convert=_convert("generator"),
         components=_COMPONENTS,
         merge=True,
-        default_name=lambda path: "context_encoder-streetview",
+        default_name=_generator_name,
         description="Context Encoder PyTorch port, generator (netG_streetview.pth)",
     )
 )
@@ -116,6 +123,8 @@ register_layout(
         convert=_convert("discriminator"),
         components=_COMPONENTS,
         merge=True,
+        # netlocalD.pth names no data set: it joins the port's published Street View generator (`--name` to
+        # pair it with another)
         default_name=lambda path: "context_encoder-streetview",
         description="Context Encoder PyTorch port, local discriminator (netlocalD.pth)",
     )
