@@ -443,8 +443,9 @@ def cmd_models(args: argparse.Namespace) -> int:
         ) if on]
         try:
             method = create_method(spec.name)
-            # A method with a training recipe names it beside the import (its own weights_info).
-            where = method.weights_info() if method.is_available() or getattr(method, "train_command", "") else IMPORT_HINT
+            where = method.weights_info()
+            if not method.is_available() and not where.startswith("weights missing"):
+                where = IMPORT_HINT  # methods that name their own import/train commands keep them
         except InpaintStudioError as exc:
             where = str(exc)
         print(f"{spec.name:<{width}}  [{', '.join(tags) or 'mask'}]  {where}")

@@ -229,10 +229,8 @@ def test_models_lists_classical_and_learned(capsys):
     entries = {line.split()[0]: line for line in out.splitlines() if line and not line.startswith(" ")}
     for spec in method_specs():
         method = create_method(spec.name)
-        if method.is_available() or getattr(method, "train_command", ""):
-            expected = method.weights_info()  # a method with a recipe names it: "import or train"
-        else:
-            expected = "no weights found — import with"
+        info = method.weights_info()
+        expected = info if method.is_available() or info.startswith("weights missing") else "no weights found — import with"
         assert expected in entries[spec.name]
 
 

@@ -71,7 +71,7 @@ _TRAIN_OPTIONS: list[tuple[str, str, type, str]] = [
     ("--data", "data", str, "folder of training images, searched recursively (default: fetched photo set)"),
     ("--val-data", "val_data", str, "folder of validation images (default: the photo set's val split)"),
     ("--mask-dir", "mask_dir", str, "folder of irregular masks (white = hole) instead of synthetic masks"),
-    ("--mask-kind", "mask_kind", str, "synthetic masks: deepfill | free_form | box | vcnet | bucket"),
+    ("--mask-kind", "mask_kind", str, "synthetic masks: deepfill | free_form | box | vcnet | centre | glcic | bucket"),
     ("--hole-ratio", "hole_ratio", str, "LO,HI hole-ratio bucket for --mask-kind bucket, e.g. 0.2,0.3"),
     ("--damage", "damage", str, "VCNet damage kinds, comma-separated: contamination,scratch,stain,ink,graffiti,mixed; clean = negatives (the photo unchanged, an empty mask)"),
     ("--image-size", "image_size", int, "training crop size in px"),
@@ -100,12 +100,12 @@ _TRAIN_OPTIONS: list[tuple[str, str, type, str]] = [
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train",
-        help="train a recipe (deepfill_v1, deepfill_v2, edgeconnect, vcnet) or resume a run",
+        help="train a recipe (`python -m trainer recipes` lists them) or resume a run",
         description="Settings: the paper's defaults for the recipe, then --preset, then --config TOML, then "
         "the options below and --set KEY=VALUE. Runs under `torchrun --nproc_per_node N` with DDP. "
         "Ctrl+C saves a checkpoint; --resume RUN_DIR continues exactly where it stopped.",
     )
-    p.add_argument("recipe", nargs="?", help="deepfill_v1 | deepfill_v2 | edgeconnect | vcnet (omit with --resume)")
+    p.add_argument("recipe", nargs="?", help="a recipe name, see `python -m trainer recipes` (omit with --resume)")
     p.add_argument("--stage", default="", help="edgeconnect: edge|inpaint|joint; vcnet: mpn|rin|joint")
     p.add_argument("--config", type=Path, help="TOML file of TrainConfig fields ([weights], [network] tables)")
     p.add_argument("--preset", choices=sorted(PRESETS), default="paper", help="scale preset (default: paper)")
@@ -145,7 +145,9 @@ def _run_train(args: argparse.Namespace) -> int:
         result = train(resume=args.resume, overrides=opts)
     else:
         if not args.recipe:
-            raise ConfigError("name a recipe (deepfill_v1, deepfill_v2, edgeconnect, vcnet) or pass --resume RUN_DIR")
+            from trainer.recipes import recipe_names
+
+            raise ConfigError(f"name a recipe ({', '.join(recipe_names())}) or pass --resume RUN_DIR")
         file_opts = load_toml(args.config) if args.config else {}
         cfg = build_config(args.recipe, args.stage or str(file_opts.get("stage") or ""))
         cfg = merge(cfg, PRESETS[args.preset], f"preset {args.preset}")

@@ -84,12 +84,16 @@ def synthetic_mask_fn(kind: str, hole_ratio: list[float] | None = None) -> MaskF
         return synthesis.random_box_mask
     if kind == "vcnet":
         return synthesis.vcnet_stroke_mask
+    if kind == "centre":
+        return lambda h, w, rng: synthesis.centre_box_mask(h, w)
+    if kind == "glcic":
+        return synthesis.glcic_box_mask
     if kind == "bucket":
         if not hole_ratio or len(hole_ratio) != 2:
             raise DataError("mask_kind 'bucket' needs hole_ratio = [lo, hi]")
         lo, hi = float(hole_ratio[0]), float(hole_ratio[1])
         return lambda h, w, rng: synthesis.bucketed_mask(h, w, (lo, hi), rng)
-    raise DataError(f"unknown mask kind '{kind}' (deepfill, free_form, box, vcnet, bucket)")
+    raise DataError(f"unknown mask kind '{kind}' (deepfill, free_form, box, vcnet, centre, glcic, bucket)")
 
 
 class MaskFolder:

@@ -130,6 +130,17 @@ def centre_box_mask(h: int, w: int) -> np.ndarray:
     return mask
 
 
+def glcic_box_mask(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    """GLCIC's training hole: one rectangle with sides of 0.3–0.6 of the crop (48–96 px at 160²) at a random
+    place."""
+    bh = int(rng.integers(max(1, round(0.3 * h)), max(1, round(0.6 * h)) + 1))
+    bw = int(rng.integers(max(1, round(0.3 * w)), max(1, round(0.6 * w)) + 1))
+    top, left = int(rng.integers(0, h - bh + 1)), int(rng.integers(0, w - bw + 1))
+    mask = np.zeros((h, w), np.uint8)
+    mask[top : top + bh, left : left + bw] = 255
+    return mask
+
+
 def vcnet_stroke_mask(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     """VCNet's contamination strokes: 8–23 vertices, width 8–16 at 256², hole ratio in [0.2, 0.5)."""
     return bucketed_mask(h, w, (0.2, 0.5), rng, kind="vcnet")

@@ -38,7 +38,7 @@ class DeepFillV1Method(LearnedMethod):
     capabilities = Capabilities(needs_mask=True, learned=True)
     required_components = ("generator",)
     pad_multiple = 8  # two stride-2 levels, then the attention's ÷2 matching grid
-    train_command = "python -m trainer train deepfill_v1 --preset small"
+    train_recipe = "deepfill_v1"
 
     def __init__(
         self,

@@ -76,6 +76,9 @@ class PublishedLayout:
     default_name: Callable[[Path], str] | None = None  # checkpoint name when the caller gives none
     description: str = ""
     extra_meta: Mapping[str, Any] = field(default_factory=dict)
+    # Settings a layout keeps beside the weights (GLCIC's config.json holds its mean colour): the published
+    # file's path -> metadata to record (read as data, never run); {} when there is none.
+    sidecar_meta: Callable[[Path], Mapping[str, Any]] | None = None
 
     def matches(self, obj: Any, keys: set[str]) -> bool:
         if self.detect is not None:
@@ -263,6 +266,8 @@ def import_checkpoint(
     if order not in CHANNEL_ORDERS:
         raise CheckpointError(f"channel order must be RGB or BGR, not {channel_order!r}")
     meta: dict[str, Any] = {"channel_order": order, "source": source, **layout.extra_meta}
+    if layout.sidecar_meta is not None:
+        meta.update(layout.sidecar_meta(src))
 
     # Per-component provenance, so a merged checkpoint remembers which file each part came from.
     meta["sources"] = {c: source for c in states}

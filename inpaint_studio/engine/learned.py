@@ -74,6 +74,16 @@ def composite(filled: np.ndarray, image: np.ndarray, mask: np.ndarray) -> np.nda
     return out
 
 
+def weights_missing(name: str, recipe: str, published_file: str = "") -> str:
+    """What a learned method without weights tells the model list and the picker: the commands that import
+    or train them."""
+    get = f"`inpaint-studio models import {published_file}` or " if published_file else ""
+    return (
+        f"weights missing — import or train: {get}`python -m trainer train {recipe} --preset small`, then "
+        f"`python -m trainer export RUN_DIR --to models/{name}-small`"
+    )
+
+
 def _pad(arr: np.ndarray, multiple: int, minimum: int = 0) -> tuple[np.ndarray, tuple[int, int]]:
     from inpaint_studio.core.hd import pad_to_multiple
 
@@ -98,7 +108,10 @@ class LearnedMethod(InpaintMethod):
     required_components: tuple[str, ...] = ()
     pad_multiple: int = 8
     min_side: int = 0  # smallest padded height/width the networks accept (tiny photos are padded up to it)
-    train_command: str = ""  # how to train weights here, named when none are found (no shipped checkpoint)
+    # For "weights missing" (no checkpoint found): the trainer recipe that makes weights, and the published
+    # file `inpaint-studio models import` takes ("" = none). Empty recipe: the plain import hint.
+    train_recipe: ClassVar[str] = ""
+    published_file: ClassVar[str] = ""
     option_ranges: ClassVar[dict[str, tuple[float, float]]] = {"working_size": (0, 4096)}
 
     def __init__(
@@ -181,11 +194,8 @@ class LearnedMethod(InpaintMethod):
         return f"{path} — {Checkpoint(Path(path), meta).summary()}"
 
     def _missing_text(self) -> str:
-        if self.train_command:
-            return (
-                "weights missing — import or train: `inpaint-studio models import FILE.pth` or "
-                f"`{self.train_command}`, then `python -m trainer export RUN_DIR --to NAME`"
-            )
+        if self.train_recipe:
+            return weights_missing(self.name, self.train_recipe, self.published_file)
         return f"no checkpoint found: import one with `inpaint-studio models import FILE.pth` ({self.name})"
 
     def resolved_options(self, names: Iterable[str]) -> dict[str, Any]:
@@ -230,7 +240,7 @@ class LearnedMethod(InpaintMethod):
             return
         path = self.checkpoint_path()
         if path is None:
-            if self.train_command:
+            if self.train_recipe:
                 raise ModelUnavailableError(f"{self.name}: {self._missing_text()}")
             raise ModelUnavailableError(
                 f"{self.name} has no weights: import a checkpoint with `inpaint-studio models import FILE.pth`"

@@ -3,6 +3,7 @@ and the strip of candidates. It only shows state and emits requests; MainWindow 
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import numpy as np
@@ -239,8 +240,11 @@ class ModelPanel(QWidget):
         info = self.infos[item.data(Qt.ItemDataRole.UserRole)]
         measured = f"<br>{self.measured_text(info.name)}" if info.name in self.words else ""
         card = f' <a href="{QUrl.fromLocalFile(info.card).toString()}">model card</a>' if info.card else ""
+        # A method that names its own import/train commands shows them where its weights are missing.
+        missing = not info.available and info.weights.startswith("weights missing")
+        how = f"<br>{html.escape(info.weights)}" if missing else ""
         self.model_status.setText(
-            f"<b>{info.name}</b>: {info.description} <i>({capability_text(info.capabilities)})</i>{measured}{card}"
+            f"<b>{info.name}</b>: {info.description} <i>({capability_text(info.capabilities)})</i>{measured}{card}{how}"
         )
         numbers = self.measured.get(info.name, "")
         self.model_status.setToolTip(f"Measured: {numbers}" if numbers else "")

@@ -7,12 +7,19 @@ from trainer.recipes.base import Recipe
 
 
 def _builtin() -> dict[str, type[Recipe]]:
+    from trainer.recipes.context_encoder import ContextEncoderRecipe
     from trainer.recipes.deepfill_v1 import DeepFillV1Recipe
     from trainer.recipes.deepfill_v2 import DeepFillV2Recipe
     from trainer.recipes.edgeconnect import EdgeConnectRecipe
+    from trainer.recipes.glcic import GLCICRecipe
+    from trainer.recipes.pggan import PGGANRecipe
     from trainer.recipes.vcnet import VCNetRecipe
 
-    return {r.name: r for r in (DeepFillV1Recipe, DeepFillV2Recipe, EdgeConnectRecipe, VCNetRecipe)}
+    recipes = (
+        ContextEncoderRecipe, DeepFillV1Recipe, DeepFillV2Recipe, EdgeConnectRecipe, GLCICRecipe, PGGANRecipe,
+        VCNetRecipe,
+    )
+    return {r.name: r for r in recipes}
 
 
 _EXTRA: dict[str, type[Recipe]] = {}

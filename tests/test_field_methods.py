@@ -1,0 +1,120 @@
+"""Context Encoder, GLCIC and PGGAN as engine methods on random small networks: only hole pixels change, the
+fixed-size ones run on windows of their training size (one per tile, the learned hole always painted), and
+without weights each names the commands that import or train them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from inpaint_studio.core.errors import ModelUnavailableError
+from inpaint_studio.engine.base import create_method, get_spec
+from inpaint_studio.engine.manager import ModelManager
+from inpaint_studio.engine.windowed import plan_tiles
+from inpaint_studio.networks import context_encoder as ce
+from inpaint_studio.networks import glcic as gl
+from inpaint_studio.networks import pggan as pg
+
+
+def _scene(h: int = 90, w: int = 117) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(1)
+    img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    mask = np.zeros((h, w), np.uint8)
+    mask[10:80, 20:100] = 255  # larger than a 64 px window
+    mask[85:88, 2:9] = 255
+    return img, mask
+
+
+def _calls(net: torch.nn.Module) -> list[torch.Tensor]:
+    seen: list[torch.Tensor] = []
+    net.register_forward_hook(lambda module, args, out: seen.append(args[0].detach().clone()))
+    return seen
+
+
+@pytest.mark.parametrize(("name", "recipe", "published"), [
+    ("context_encoder", "context_encoder", "netG_streetview.pth"), ("glcic", "glcic", "model_cn"),
+    ("pggan", "pggan", None),
+])
+def test_without_weights_each_names_the_import_and_train_commands(name, recipe, published):
+    method = create_method(name)
+    assert not method.is_available()
+    info = method.weights_info()
+    assert info.startswith("weights missing — import or train")
+    assert f"`python -m trainer train {recipe} --preset small`" in info
+    assert f"--to models/{name}-small`" in info
+    assert (f"`inpaint-studio models import {published}`" in info) == (published is not None)
+    with pytest.raises(ModelUnavailableError, match="weights missing — import or train"):
+        ModelManager(device="cpu").activate(name, load=True)
+
+
+def test_context_encoder_fills_a_hole_larger_than_its_window_in_centred_tiles():
+    torch.manual_seed(0)
+    net = ce.ContextEncoderGenerator(input_size=64, nef=8, ngf=8, bottleneck=32)
+    seen = _calls(net)
+    method = create_method("context_encoder").from_modules({"generator": net})
+    img, mask = _scene()
+    out = method.inpaint(img, mask)
+    assert np.array_equal(out[mask == 0], img[mask == 0])
+    assert (out[mask > 0] != img[mask > 0]).mean() > 0.9
+    a, b = net.hole_box()
+    assert (a, b) == (18, 46)  # 64² window: the centre 32² less a 2 px band
+    assert len(seen) == len(plan_tiles(mask, b - a)[0])
+    grey = ce.generator_input(torch.zeros(1, 3, 1, 1), torch.ones(1, 1, 1, 1))[0, :, 0, 0]
+    for x in seen:  # the learned hole is painted in the port's mean colour, every time
+        assert x.shape == (1, 3, 64, 64)
+        assert torch.allclose(x[0, :, a:b, a:b], grey.view(3, 1, 1).expand(3, b - a, b - a))
+
+
+def test_glcic_window_follows_the_training_crop_and_the_option():
+    torch.manual_seed(0)
+    net = gl.CompletionNetwork(cnum=8)
+    seen = _calls(net)
+    method = create_method("glcic").from_modules({"completion": net}, meta={"training": {"image_size": 48}})
+    assert method.window == 48
+    img, mask = _scene()
+    out = method.inpaint(img, mask)
+    assert np.array_equal(out[mask == 0], img[mask == 0])
+    assert (out[mask > 0] != img[mask > 0]).mean() > 0.9
+    assert {tuple(x.shape) for x in seen} == {(1, 4, 48, 48)}
+    assert len(seen) == len(plan_tiles(mask, round(0.6 * 48))[0])
+    # No recorded mean colour: the hole is painted with the known pixels' mean, the 4th channel is the mask.
+    first = seen[0][0]
+    hole = first[3] > 0.5
+    assert hole.any() and torch.allclose(first[:3, hole].std(dim=1), torch.zeros(3), atol=1e-6)
+    method = get_spec("glcic").factory.from_modules({"completion": net}, window=96)
+    assert method.window == 96
+    seen.clear()
+    method.inpaint(img, mask)
+    assert {tuple(x.shape) for x in seen} == {(1, 4, 96, 96)}
+
+
+def test_pggan_runs_at_any_size_and_changes_only_the_hole():
+    torch.manual_seed(0)
+    method = create_method("pggan").from_modules({"generator": pg.PGGANGenerator(cnum=8, num_blocks=1)})
+    img, mask = _scene(37, 53)
+    mask[:] = 0
+    mask[5:20, 9:30] = 255
+    out = method.inpaint(img, mask)
+    assert out.shape == img.shape and np.array_equal(out[mask == 0], img[mask == 0])
+    assert (out[mask > 0] != img[mask > 0]).any()
+
+
+@pytest.mark.parametrize(("module", "generator", "discriminator"), [
+    (ce, ce.ContextEncoderGenerator, ce.ContextEncoderDiscriminator),
+    (gl, gl.CompletionNetwork, gl.ContextDiscriminator),
+    (pg, pg.PGGANGenerator, pg.PGGANDiscriminator),
+], ids=["context_encoder", "glcic", "pggan"])
+def test_small_configs_run_and_are_much_smaller_than_the_papers(module, generator, discriminator):
+    (full_g, _), (small_g, small_d) = module.CONFIGS[next(iter(module.CONFIGS))], module.CONFIGS["small"]
+    torch.manual_seed(0)
+    nets = [generator(**small_g).eval(), discriminator(**small_d).eval()]
+    for net in nets:
+        with torch.no_grad():
+            outs = net(*net.example_inputs(64, 80, batch=2))
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        assert [tuple(o.shape) for o in outs] == net.output_shapes(64, 80, batch=2)
+        assert all(torch.isfinite(o).all() for o in outs)
+    with torch.device("meta"):
+        paper = sum(p.numel() for p in generator(**full_g).parameters())
+    assert sum(p.numel() for p in nets[0].parameters()) < paper / 10

@@ -1,0 +1,78 @@
+"""The window runner of the fixed-size methods (Context Encoder, GLCIC): tiles cover every hole pixel once
+and are no larger than asked, pixels outside the mask never change, a hole larger than the window is filled
+completely, and each window is centred on its tile with the photo mirrored at the borders."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inpaint_studio.engine.windowed import fill_in_windows, plan_tiles
+
+
+def _scene(h: int = 90, w: int = 140, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    mask = np.zeros((h, w), np.uint8)
+    mask[5:85, 10:120] = 255  # larger than any window below
+    mask[60:70, 125:138] = 255  # a second, small region near the border
+    mask[0:3, 0:4] = 255  # one touching the corner
+    return image, mask
+
+
+def test_tiles_cover_every_hole_pixel_exactly_once_and_respect_the_size():
+    _, mask = _scene()
+    tiles, labels = plan_tiles(mask, 24)
+    count = np.zeros(mask.shape, int)
+    for t in tiles:
+        assert t.y1 - t.y0 <= 24 and t.x1 - t.x0 <= 24
+        count[t.y0 : t.y1, t.x0 : t.x1] += labels[t.y0 : t.y1, t.x0 : t.x1] == t.label
+    assert np.array_equal(count, (mask > 0).astype(int))
+    assert len({t.label for t in tiles}) == 3
+
+
+def test_a_hole_larger_than_the_window_is_filled_completely_and_nothing_else_changes():
+    image, mask = _scene()
+    calls = []
+
+    def paint(window: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        calls.append(hole.copy())
+        out = window.copy()
+        out[hole > 0] = (7, 8, 9)
+        return out
+
+    out = fill_in_windows(image, mask, 32, 16, paint)
+    assert np.array_equal(out[mask == 0], image[mask == 0])
+    assert (out[mask > 0] == (7, 8, 9)).all()
+    assert all(h.shape == (32, 32) for h in calls)
+    assert len(calls) == len(plan_tiles(mask, 16)[0]) > 20
+    # Later tiles see the earlier fills as known pixels: the last window has less hole than the first.
+    assert (calls[-1] > 0).sum() < (calls[0] > 0).sum()
+
+
+def test_windows_are_centred_on_their_tile_and_mirror_the_photo_at_the_border():
+    image = np.zeros((20, 30, 3), np.uint8)
+    image[:, :, 0] = np.arange(30, dtype=np.uint8)[None, :] * 8  # a horizontal ramp
+    mask = np.zeros((20, 30), np.uint8)
+    mask[8:12, 0:4] = 255  # at the left edge of an image smaller than the window
+    seen = []
+
+    def record(window: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        seen.append((window.copy(), hole.copy()))
+        return np.full_like(window, 99)
+
+    out = fill_in_windows(image, mask, 48, 8, record)
+    ((window, hole),) = seen
+    # The tile (rows 8–11, columns 0–3; centre row 10, column 2) sits at the window centre (24, 24).
+    assert (hole[22:26, 22:26] == 255).all() and (hole[12:22] == 0).all() and (hole[26:36] == 0).all()
+    assert (hole[22:26, 18:22] == 255).all()  # its mirror image beyond the border stays unknown
+    assert window[10, 20:24, 0].tolist() == [8, 0, 0, 8]  # the ramp mirrored left of column 0
+    assert (out[mask > 0] == 99).all() and np.array_equal(out[mask == 0], image[mask == 0])
+
+
+def test_a_window_fill_of_the_wrong_shape_is_refused():
+    image, mask = _scene(40, 40)
+    with pytest.raises(ValueError, match="uint8 32×32×3"):
+        fill_in_windows(image, mask, 32, 16, lambda w, h: w[:16])
+    with pytest.raises(ValueError, match="does not fit"):
+        fill_in_windows(image, mask, 32, 40, lambda w, h: w)
