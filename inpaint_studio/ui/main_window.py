@@ -571,6 +571,10 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
             method = self._ended_method or slot
             index = doc.add_candidate(Candidate(method, result, seconds, rid, f"{method} {seconds:.1f}s"))
             self._show_candidates(index)
+            if method == "auto":  # say which method filled which part (the same plan the fill followed)
+                from inpaint_studio.engine.auto_fill import describe_routes, plan_routes
+
+                self.statusBar().showMessage(f"Filled {describe_routes(plan_routes(doc.binary_mask()))}", 15000)
         self.panel.set_busy(False, f"done in {seconds:.2f} s")
         self.jobFinished.emit(rid, "applied")
 

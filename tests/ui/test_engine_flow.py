@@ -243,3 +243,28 @@ def test_import_weights_runs_the_importer_and_relists(window, qtbot, monkeypatch
     with qtbot.waitSignal(window.jobFinished, timeout=10000, check_params_cb=lambda rid, o: o == "failed"):
         window.import_weights()
     assert "not a known" in window.last_error
+
+
+def test_edges_drawn_for_a_model_that_ignores_them_go_to_the_edge_guided_fill(window, qtbot, monkeypatch):
+    from inpaint_studio.engine import defaults
+
+    monkeypatch.setattr(defaults, "default_method", lambda task, *a, **k: "test_edges" if task == "edges" else "telea")
+    win, doc = window, window.document
+    paint_hole(win)
+    win.set_tool(Tool.EDGE_PEN)
+    drag(win.canvas, [at(win.canvas, 35, 20), at(win.canvas, 75, 45), at(win.canvas, 90, 45)])
+    win.panel.select_model("telea")  # ignores edges
+    win.panel.use_edges.setChecked(True)
+    run_and_wait(qtbot, win, win.panel.inpaint_button)
+    assert EdgeCapture.seen and np.array_equal(EdgeCapture.seen[-1], doc.edges)
+    assert doc.candidates[-1].method == "test_edges"
+
+
+def test_auto_says_which_method_filled_which_part(window, qtbot):
+    win = window
+    paint_hole(win)
+    win.panel.select_model("auto")
+    run_and_wait(qtbot, win, win.panel.inpaint_button)
+    assert win.document.candidates[-1].method == "auto"
+    message = win.statusBar().currentMessage()
+    assert message.startswith("Filled ") and " by " in message
