@@ -39,6 +39,7 @@ class DeepFillV1Method(LearnedMethod):
     required_components = ("generator",)
     pad_multiple = 8  # two stride-2 levels, then the attention's ÷2 matching grid
     train_recipe = "deepfill_v1"
+    published_file = "gen_00430000.pt"  # the PyTorch port's generator file (its dis_*.pt joins it)
 
     def __init__(
         self,

@@ -6,6 +6,12 @@ leave a soft smear; PatchMatch keeps the photo's level of detail at nearly the s
 (`models/README.md` has the measured numbers). The native search is randomised: every fill starts from
 `seed`, so equal inputs give equal fills. The native call cannot be interrupted, so a fill large enough to
 be worth cancelling runs in a child interpreter that is killed on cancel (`run_in_child`).
+
+The library's regularity guidance (`inpaint_regularity`, a lattice map steering patch offsets) was measured
+with a lattice found by autocorrelation of the known region: on 16 validation photos at 256², 20–40 % holes,
+hole L1 23.60 / patch SWD 6.12 against 23.47 / 6.13 without it. No gain, so it is not offered.
+Patch radius 2 measured best here (hole L1 24.91, SWD 6.38 on the 33 validation photos; radius 3: 25.15 / 6.83;
+radius 5: 27.49 / 8.67).
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ class PatchMatchMethod(ClassicalMethod):
     # (~0.3 s to start): smaller fills finish before a person could press Cancel.
     cancellable_above: int = 20_000
 
-    def __init__(self, patch_size: int = 3, seed: int = 0) -> None:
+    def __init__(self, patch_size: int = 2, seed: int = 0) -> None:
         # patch_size is the patch *radius* of the library: (2·r + 1)² pixels are compared.
         if not 1 <= int(patch_size) <= 15:
             raise ValueError(f"patch_size must be between 1 and 15, got {patch_size}")
