@@ -121,3 +121,22 @@ def test_bad_options_are_refused():
         create_method("patchmatch", patch_size=0)
     with pytest.raises(ValueError, match="seed"):
         create_method("patchmatch", seed=-1)
+
+
+def test_cli_inpaint_and_batch_with_patchmatch(tmp_path, photo):
+    from PIL import Image
+
+    from inpaint_studio import cli
+
+    mask = _hole(photo.shape, 100, 120, 160, 200)
+    Image.fromarray(photo).save(tmp_path / "cat.png")
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    args = ["--mask", str(tmp_path / "mask.png"), "--model", "patchmatch", "--option", "seed=4"]
+    assert cli.main(["inpaint", str(tmp_path / "cat.png"), *args, "-o", str(tmp_path / "out.png")]) == 0
+    expected = create_method("patchmatch", seed=4).inpaint(photo, mask)
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "out.png").convert("RGB")), expected)
+    (tmp_path / "in").mkdir()
+    Image.fromarray(photo).save(tmp_path / "in" / "cat.png")
+    assert cli.main(["batch", "--images", str(tmp_path / "in"), "--masks", str(tmp_path / "mask.png"),
+                     "--model", "patchmatch", "--option", "seed=4", "-o", str(tmp_path / "out")]) == 0
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "out" / "cat.png").convert("RGB")), expected)
