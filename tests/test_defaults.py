@@ -317,3 +317,15 @@ def test_plain_words_first(tmp_path):
     assert words["patchmatch"].startswith("photo-like texture, among the most accurate")
     assert words["learned"].startswith("softer than the photo, less accurate than the best")
     assert not any(ch.isdigit() for text in words.values() for ch in text)  # numbers are one click away
+
+
+def test_methods_below_the_default_are_named_with_it(tmp_path, fake_blind):
+    from inpaint_studio.engine.defaults import below_default
+
+    table = _table(tmp_path / "t.json", {"telea": (20.0, 0.01), "navier_stokes": (20.5, 0.01), "fsr_fast": (30.0, 2.0)},
+                   blind={"classical_restore": (30.0, 27.0), fake_blind: (31.0, 26.0)})
+    names = ["telea", "navier_stokes", "fsr_fast", "classical_restore", fake_blind]
+    # telea is the default; navier_stokes is within the margin; fsr_fast is 50 % worse; classical_restore
+    # gains 3 dB against the fake's 5.
+    assert below_default(table, names) == {"fsr_fast": "telea", "classical_restore": fake_blind}
+    assert below_default(tmp_path / "missing.json", names) == {}

@@ -339,3 +339,30 @@ def measured_words(table_path: Path | None = None) -> dict[str, str]:
     except (TypeError, AttributeError, KeyError):
         return out
     return out
+
+
+def below_default(table_path: Path | None = None, available: Iterable[str] | None = None) -> dict[str, str]:
+    """{method: the default it measures below}: fill methods whose hole L1 is more than FILL_MARGIN above the
+    object-removal default's, blind methods whose restoration gain is more than 0.5 dB under the blind default's.
+    The picker says so where the method is picked."""
+    table = load_table(table_path)
+    if table is None:
+        return {}
+    names = list(available) if available is not None else available_methods()
+    out: dict[str, str] = {}
+    try:
+        fill = default_method("fill", table_path, available=names)
+        reference = bucket_scores(table, fill)
+        for name in names:
+            scores = bucket_scores(table, name)
+            if name != fill and reference and scores and scores["l1_hole"] > reference["l1_hole"] * (1 + FILL_MARGIN):
+                out[name] = fill
+        blind = default_method("blind", table_path, available=names)
+        best_gain = blind_score(table, blind)
+        for name in names:
+            gain = blind_score(table, name)
+            if name != blind and best_gain is not None and gain is not None and gain < best_gain - 0.5:
+                out[name] = blind
+    except (TypeError, AttributeError, KeyError):
+        return out
+    return out

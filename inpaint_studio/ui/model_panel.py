@@ -183,6 +183,7 @@ class ModelPanel(QWidget):
     # --- models ----------------------------------------------------------------------------------
     def set_models(self, infos: list[ModelInfo], current: str) -> None:
         from inpaint_studio.engine.defaults import (  # JSON only, no torch
+            below_default,
             default_method,
             measured_summary,
             measured_words,
@@ -195,8 +196,12 @@ class ModelPanel(QWidget):
         self.defaults = {task: default_method(task, available=usable) for task in ("fill", "blind")}
         self.model_list.blockSignals(True)
         self.model_list.clear()
+        below = below_default(available=usable)
         for info in infos:
-            item = QListWidgetItem(f"{info.name}\n{STATUS_TEXT.get(info.status, info.status)}")
+            status = STATUS_TEXT.get(info.status, info.status)
+            if info.name in below:  # said where it is picked: choosing it costs quality
+                status += f" · measures below {below[info.name]}"
+            item = QListWidgetItem(f"{info.name}\n{status}")
             item.setData(Qt.ItemDataRole.UserRole, info.name)
             measured = f"\nmeasured: {self.measured[info.name]}" if info.name in self.measured else ""
             item.setToolTip(f"{info.description}\n{capability_text(info.capabilities)}\n{info.weights}{measured}")
