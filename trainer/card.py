@@ -76,7 +76,7 @@ def curve_table(rows: Sequence[dict[str, str]], key: str) -> list[str]:
     recall where logged."""
     if not rows:
         return ["No validation curve was recorded."]
-    extra = [k for k in ("psnr", "ssim_hole", "mask_iou", "edge_l1_hole", "edge_precision", "edge_recall")
+    extra = [k for k in ("psnr", "ssim_hole", "detail", "swd", "mask_iou", "edge_l1_hole", "edge_precision", "edge_recall")
              if k in rows[0] and k != key]
     cols = [key, *([f"telea_{key}"] if f"telea_{key}" in rows[0] else []), *extra]
     out = ["| step | minutes | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(cols)]
@@ -179,7 +179,9 @@ def model_card(
     else:
         lines.append("No validation metrics were recorded.")
     lines += [
-        "", "L1 in grey levels (0–255), PSNR in dB, SSIM in [0, 1]; `_hole` = inside the mask only.", "",
+        "", "L1 in grey levels (0–255), PSNR in dB, SSIM in [0, 1]; `_hole` = inside the mask only; detail = the "
+        "fill's |Laplacian| energy in the hole over the truth's (1 = as detailed as the photo, < 1 blur); swd = patch "
+        "texture distance to the truth in the hole (lower is more photo-like; `core/metrics.py`).", "",
         "## Measured in the model table", "", TABLE_BEGIN,
         "Not measured yet: run `python benchmarks/model_table.py`.", TABLE_END, "",
         "## Continue training", "", resume_hint, "",
