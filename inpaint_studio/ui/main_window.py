@@ -18,7 +18,6 @@ from PySide6.QtGui import (
     QCloseEvent,
     QGuiApplication,
     QIcon,
-    QKeyEvent,
     QKeySequence,
     QShortcut,
     QUndoStack,
@@ -36,6 +35,7 @@ from inpaint_studio.ui.autosave_actions import AUTOSAVE_DELAY_MS, AutosaveAction
 from inpaint_studio.ui.canvas import CanvasView
 from inpaint_studio.ui.file_actions import FileActions
 from inpaint_studio.ui.icons import icon
+from inpaint_studio.ui.keys import HoldKeyFilter, SpinKeyFilter, shortcut_list
 from inpaint_studio.ui.model import autosave
 from inpaint_studio.ui.model.document import Candidate, Document
 from inpaint_studio.ui.model.raster import Box
@@ -185,12 +185,15 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
         undo.setShortcut(QKeySequence.StandardKey.Undo)
         redo = self.undo_stack.createRedoAction(self, "Redo")
         redo.setIcon(icon("redo"))
-        redo.setShortcuts([QKeySequence.StandardKey.Redo, QKeySequence("Ctrl+Shift+Z")])
+        redo.setShortcuts(shortcut_list(QKeySequence.StandardKey.Redo, "Ctrl+Shift+Z"))
         opts.addAction(undo)
         opts.addAction(redo)
         self.undo_action, self.redo_action = undo, redo
         QShortcut(QKeySequence("["), self, lambda: self.canvas.set_brush_size(round(self.canvas.brush_size / 1.2)))
         QShortcut(QKeySequence("]"), self, lambda: self.canvas.set_brush_size(round(self.canvas.brush_size * 1.2) + 1))
+        self._spin_keys = SpinKeyFilter(self)
+        self._spin_keys.watch((self.size_spin, self.hardness_spin, self.edge_spin))
+        self._compare_key = HoldKeyFilter(self, Qt.Key.Key_Backslash, self.canvas.set_comparing)
 
     def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None, role: str | None = None) -> QAction:
         act = QAction(icon(role) if role else QIcon(), text, self)
@@ -207,23 +210,24 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
         self.recent_menu = f.addMenu("Open &Recent")
         self._action(f, "&Paste image", self.paste, QKeySequence.StandardKey.Paste)
         f.addSeparator()
-        self.save_action = self._action(f, "&Save", self.save, QKeySequence.StandardKey.Save, "save")
-        self._action(f, "Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
+        self.save_action = self._action(f, "&Save", lambda: self._then_refocus(self.save), QKeySequence.StandardKey.Save, "save")
+        self._action(f, "Save &As…", lambda: self._then_refocus(self.save_as), QKeySequence.StandardKey.SaveAs)
         f.addSeparator()
         self._action(f, "Export mask…", lambda: self.export_layer("mask"))
         self._action(f, "Import mask…", lambda: self.import_layer("mask"))
         self._action(f, "Export edge map…", lambda: self.export_layer("edges"))
         self._action(f, "Import edge map…", lambda: self.import_layer("edges"))
         f.addSeparator()
-        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self._action(f, "&Quit", self.close, shortcut_list(QKeySequence.StandardKey.Quit, "Ctrl+Q")[0])
         e = mb.addMenu("&Edit")
         e.addAction(self.undo_action)
         e.addAction(self.redo_action)
         e.addSeparator()
         self._action(e, "Clear mask", self.clear_mask, "Ctrl+Shift+X", "clear")
         self._action(e, "Invert mask", self.invert_mask, "Ctrl+I", "invert")
-        self._action(e, f"Grow mask {MASK_STEP_PX} px", self.grow_mask, "Ctrl+=", "grow")
-        self._action(e, f"Shrink mask {MASK_STEP_PX} px", self.shrink_mask, "Ctrl+-", "shrink")
+        # Ctrl+] / Ctrl+[ like the brush size keys: Ctrl+- is Zoom out, and one key on two actions fires neither.
+        self._action(e, f"Grow mask {MASK_STEP_PX} px", self.grow_mask, "Ctrl+]", "grow")
+        self._action(e, f"Shrink mask {MASK_STEP_PX} px", self.shrink_mask, "Ctrl+[", "shrink")
         self._action(e, "Clear edges", self.clear_edges, "Ctrl+Shift+E")
         e.addSeparator()
         self._action(e, "Preferences…", self.preferences, QKeySequence.StandardKey.Preferences, "settings")
@@ -600,24 +604,23 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
         self._push_patch(patch)
         self._show_candidates(None)
         self._update_title()
+        self.refocus_canvas()
 
     def discard_results(self) -> None:
         if self.document is not None:
             self.document.clear_candidates()
             self._show_candidates(None)
+        self.refocus_canvas()
 
     # --- keys ------------------------------------------------------------------------------------
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Backslash and not event.isAutoRepeat():
-            self.canvas.set_comparing(True)
-            return
-        super().keyPressEvent(event)
+    def _then_refocus(self, action: Any) -> None:
+        action()
+        self.refocus_canvas()
 
-    def keyReleaseEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Backslash and not event.isAutoRepeat():
-            self.canvas.set_comparing(False)
-            return
-        super().keyReleaseEvent(event)
+    def refocus_canvas(self) -> None:
+        """Give the keys back to the canvas after an action that disabled the focused button or closed a
+        dialog (Qt would otherwise hand focus to the next field in the chain: the brush Size box)."""
+        self.canvas.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # --- misc ------------------------------------------------------------------------------------
     def show_error(self, message: str) -> None:

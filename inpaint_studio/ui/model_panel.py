@@ -9,6 +9,7 @@ import numpy as np
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QFormLayout,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from inpaint_studio.engine.options import OptionSpec
 from inpaint_studio.ui.icons import icon
+from inpaint_studio.ui.keys import SpinKeyFilter
 from inpaint_studio.ui.option_form import make_option_widget, option_value
 from inpaint_studio.ui.worker import ModelInfo
 
@@ -106,6 +108,7 @@ class ModelPanel(QWidget):
         self.options_box = QGroupBox("Options")
         self.options_form = QFormLayout(self.options_box)
         self.option_widgets: dict[str, tuple[OptionSpec, QWidget]] = {}
+        self._spin_keys = SpinKeyFilter(self)
         layout.addWidget(self.options_box)
 
         actions = QGroupBox("Actions")
@@ -140,6 +143,7 @@ class ModelPanel(QWidget):
         prog.addWidget(self.progress, 1)
         self.cancel_button = QPushButton(icon("cancel"), "Cancel")
         self.cancel_button.setEnabled(False)
+        self.cancel_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.cancel_button.clicked.connect(self.cancelRequested)
         prog.addWidget(self.cancel_button)
         al.addLayout(prog)
@@ -172,6 +176,7 @@ class ModelPanel(QWidget):
     def _button(layout: Any, role: str, text: str, tip: str, signal: Any) -> QPushButton:
         b = QPushButton(icon(role), text)
         b.setToolTip(tip)
+        b.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # a click leaves the keys with the canvas
         b.clicked.connect(signal)
         layout.addWidget(b)
         return b
@@ -255,6 +260,8 @@ class ModelPanel(QWidget):
         for spec in info.options:
             w = make_option_widget(spec, info.resolved.get(spec.name))
             self.option_widgets[spec.name] = (spec, w)
+            if isinstance(w, QAbstractSpinBox):
+                self._spin_keys.watch([w])
             self.options_form.addRow(spec.name.replace("_", " "), w)
         self.options_box.setVisible(bool(self.option_widgets))
 
