@@ -487,12 +487,17 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
         return rids
 
     def restore(self) -> int | None:
+        """With a mask (say Auto mask, then corrected by hand): fill exactly that mask with the blind model's
+        fill. Without one: the model finds the damage itself."""
         if not self._needs_document() or self.document is None:
             return None
         method = self._pick("blind", self._blind_preference())
         if method is None:
             return None
         image = self.panel.working_image(self.document).copy()
+        mask = self.document.binary_mask()
+        if mask.any():
+            return self._submit(Job(0, "restore", "inpaint", method, image, mask))
         return self._submit(Job(0, "restore", "restore", method, image))
 
     def auto_mask(self) -> int | None:
@@ -636,6 +641,11 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
 
     def _on_undo_index(self, _index: int) -> None:
         self._update_title()
+        self._update_restore_mode()
+
+    def _update_restore_mode(self) -> None:
+        has_mask = self.document is not None and bool(self.document.mask.max() >= 128)
+        self.panel.set_restore_mode(has_mask)
 
     def _on_device(self, device: str) -> None:
         self.device_label.setText(f"device: {device}")
@@ -654,6 +664,7 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
         for b in (self.panel.inpaint_button, self.panel.compare_button, self.panel.auto_mask_button,
                   self.panel.restore_button, self.panel.edges_button):
             b.setEnabled(has)
+        self._update_restore_mode()
 
     def maybe_keep_changes(self) -> bool:
         """Ask before dropping an unsaved image; False means the user chose to stay."""

@@ -121,7 +121,8 @@ class ModelPanel(QWidget):
         al.addLayout(row)
         row = QHBoxLayout()
         self.auto_mask_button = self._button(row, "auto_mask", "Auto mask", "Detect damage into the mask layer (Ctrl+M)", self.autoMaskRequested)
-        self.restore_button = self._button(row, "restore", "Restore", "One-click blind restoration (Ctrl+R)", self.restoreRequested)
+        self.restore_button = self._button(row, "restore", "Restore", "", self.restoreRequested)
+        self.set_restore_mode(False)
         al.addLayout(row)
         self.use_edges = QCheckBox("Inpaint with my edges")
         self.use_edges.setToolTip("Pass the edge layer, exactly as drawn, to an edge-guided model")
@@ -277,6 +278,19 @@ class ModelPanel(QWidget):
     def working_image(self, document: Any) -> Any:
         index = self.source_combo.currentIndex()
         return document.working_image(index == 1, original=index == 2)
+
+    def set_restore_mode(self, has_mask: bool) -> None:
+        """Say plainly what Restore will do: fill the user's mask, or find the damage itself."""
+        if has_mask:
+            self.restore_button.setText("Restore mask")
+            self.restore_button.setToolTip(
+                "Fill the mask as it is now (your corrections included) with the restoration model's fill. "
+                "Clear the mask to let the model find the damage itself (Ctrl+R)")
+        else:
+            self.restore_button.setText("Restore")
+            self.restore_button.setToolTip(
+                "The restoration model finds the damage and fills it, no mask needed. To correct what it "
+                "finds: Auto mask, erase false alarms / paint misses, then Restore mask (Ctrl+R)")
 
     # --- progress --------------------------------------------------------------------------------
     def set_busy(self, busy: bool, message: str = "") -> None:
