@@ -38,6 +38,7 @@ from inpaint_studio.ui.tools import TOOL_SPECS, Tool
 MASK_LUT = overlay_lut(255, 40, 90, 115)  # translucent magenta-red: the photo stays readable beneath
 EDGE_LUT = overlay_lut(80, 255, 120, 255)  # opaque green: guide edges must stand out on any photo
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
+CLICK_SLOP_PX = 5  # screen pixels a press may move and still count as a click
 
 
 class CanvasView(QGraphicsView):
@@ -45,6 +46,8 @@ class CanvasView(QGraphicsView):
     zoomChanged = Signal(float)
     cursorMoved = Signal(int, int)  # image pixel under the pointer, (-1, -1) outside
     brushSizeChanged = Signal(int)
+    # A selection gesture: ("box", (x0, y0, x1, y1), alt) or ("click" | "wand", (x, y), alt), image pixels.
+    selectGesture = Signal(str, tuple, bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -77,6 +80,7 @@ class CanvasView(QGraphicsView):
         self._erase_shape = False
         self._panning = False
         self._pan_from = QPoint()
+        self._press_view = QPoint()
         self._space = False
 
     # --- document --------------------------------------------------------------------------------
@@ -278,7 +282,13 @@ class CanvasView(QGraphicsView):
             return
         self._stroking = True
         self._erase_shape = spec.erase or bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
-        if spec.freehand:
+        self._press_view = event.position().toPoint()
+        if spec.select:
+            self._start = p
+            if self.tool == Tool.SELECT_OBJECT:
+                self._shape_item = self.scene().addRect(QRectF(p[0], p[1], 0, 0), self._shape_pen())
+                self._shape_item.setZValue(11)
+        elif spec.freehand:
             self.document.begin_stroke(spec.layer)
             self.document.stroke_segment(p, p, self._radius(), hardness=self._hardness(), erase=spec.erase)
             self._last = p
@@ -319,7 +329,8 @@ class CanvasView(QGraphicsView):
             if p != self._last:
                 self.document.stroke_segment(self._last, p, self._radius(), hardness=self._hardness(), erase=spec.erase)
                 self._last = p
-        elif self.tool == Tool.RECTANGLE and self._start is not None and isinstance(self._shape_item, QGraphicsRectItem):
+        elif (self.tool in (Tool.RECTANGLE, Tool.SELECT_OBJECT) and self._start is not None
+              and isinstance(self._shape_item, QGraphicsRectItem)):
             x0, y0 = self._start
             self._shape_item.setRect(QRectF(QPointF(x0, y0), QPointF(*p)).normalized())
         elif self.tool == Tool.LASSO and isinstance(self._shape_item, QGraphicsPathItem):
@@ -338,6 +349,9 @@ class CanvasView(QGraphicsView):
         self._stroking = False
         spec = TOOL_SPECS[self.tool]
         p = self._scene_point(event)
+        if spec.select:
+            self._end_select_gesture(event, p)
+            return
         if spec.freehand:
             if self._last is not None and p != self._last:
                 self.document.stroke_segment(self._last, p, self._radius(), hardness=self._hardness(), erase=spec.erase)
@@ -357,6 +371,20 @@ class CanvasView(QGraphicsView):
         patch = self.document.end_stroke(label)
         if patch is not None:
             self.strokeFinished.emit(patch)
+
+    def _end_select_gesture(self, event: QMouseEvent, p: tuple[float, float]) -> None:
+        if self._shape_item is not None:
+            self.scene().removeItem(self._shape_item)
+            self._shape_item = None
+        start, self._start = self._start, None
+        if start is None:
+            return
+        moved = (event.position().toPoint() - self._press_view).manhattanLength()
+        if self.tool == Tool.SELECT_OBJECT and moved >= CLICK_SLOP_PX:
+            self.selectGesture.emit("box", (*start, *p), self._erase_shape)
+        else:  # a click (a small wobble of the hand is still a click)
+            kind = "wand" if self.tool == Tool.WAND else "click"
+            self.selectGesture.emit(kind, start, self._erase_shape)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():

@@ -41,6 +41,7 @@ from inpaint_studio.ui.model.document import Candidate, Document
 from inpaint_studio.ui.model.raster import Box
 from inpaint_studio.ui.model.requests import RequestTracker
 from inpaint_studio.ui.model_panel import ModelPanel
+from inpaint_studio.ui.selection_actions import SelectionActions
 from inpaint_studio.ui.settings import Settings
 from inpaint_studio.ui.tools import TOOL_SPECS, Tool
 from inpaint_studio.ui.undo import PatchCommand
@@ -50,7 +51,7 @@ APP_TITLE = "Inpaint Studio"
 MASK_STEP_PX = 8
 
 
-class MainWindow(FileActions, AutosaveActions, QMainWindow):
+class MainWindow(FileActions, AutosaveActions, SelectionActions, QMainWindow):
     shown = Signal()
     jobFinished = Signal(int, str)  # rid, outcome ("applied", "discarded", "failed", "cancelled")
 
@@ -169,6 +170,7 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
         self.edge_spin.valueChanged.connect(lambda v: setattr(self.canvas, "edge_width", int(v)))
         self.canvas.edge_width = self.edge_spin.value()
         opts.addWidget(self.edge_spin)
+        self._build_selection_options(opts)
         opts.addSeparator()
         for role, text, slot in (
             ("clear", "Clear mask", self.clear_mask),
@@ -192,7 +194,7 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
         QShortcut(QKeySequence("["), self, lambda: self.canvas.set_brush_size(round(self.canvas.brush_size / 1.2)))
         QShortcut(QKeySequence("]"), self, lambda: self.canvas.set_brush_size(round(self.canvas.brush_size * 1.2) + 1))
         self._spin_keys = SpinKeyFilter(self)
-        self._spin_keys.watch((self.size_spin, self.hardness_spin, self.edge_spin))
+        self._spin_keys.watch((self.size_spin, self.hardness_spin, self.edge_spin, self.tolerance_spin))
         self._compare_key = HoldKeyFilter(self, Qt.Key.Key_Backslash, self.canvas.set_comparing)
 
     def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None, role: str | None = None) -> QAction:
@@ -228,6 +230,9 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
         # Ctrl+] / Ctrl+[ like the brush size keys: Ctrl+- is Zoom out, and one key on two actions fires neither.
         self._action(e, f"Grow mask {MASK_STEP_PX} px", self.grow_mask, "Ctrl+]", "grow")
         self._action(e, f"Shrink mask {MASK_STEP_PX} px", self.shrink_mask, "Ctrl+[", "shrink")
+        self._action(e, "Grow mask to the object's edges", lambda: self.snap_mask("grow"), None, "snap")
+        self._action(e, "Shrink mask to the object's edges", lambda: self.snap_mask("shrink"))
+        self._action(e, "Snap mask to the object's edges", lambda: self.snap_mask("both"))
         self._action(e, "Clear edges", self.clear_edges, "Ctrl+Shift+E")
         e.addSeparator()
         self._action(e, "Preferences…", self.preferences, QKeySequence.StandardKey.Preferences, "settings")
