@@ -19,6 +19,7 @@ from PySide6.QtGui import (
     QPainter,
     QPainterPath,
     QPen,
+    QResizeEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QGraphicsRectItem,
     QGraphicsScene,
     QGraphicsView,
+    QLabel,
     QWidget,
 )
 
@@ -38,6 +40,8 @@ from inpaint_studio.ui.tools import TOOL_SPECS, Tool
 MASK_LUT = overlay_lut(255, 40, 90, 115)  # translucent magenta-red: the photo stays readable beneath
 EDGE_LUT = overlay_lut(80, 255, 120, 255)  # opaque green: guide edges must stand out on any photo
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
+EMPTY_HINT = ("No photo open\n\nFile ▸ Open (Ctrl+O), drag a photo here, or paste one (Ctrl+V)\n\n"
+              "Then paint over what to remove, or select it (S), and press Inpaint")
 CLICK_SLOP_PX = 5  # screen pixels a press may move and still count as a click
 
 
@@ -81,12 +85,18 @@ class CanvasView(QGraphicsView):
         self._panning = False
         self._pan_from = QPoint()
         self._press_view = QPoint()
+        self.empty_hint = QLabel(EMPTY_HINT, self.viewport())
+        self.empty_hint.setObjectName("emptyHint")
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint.setStyleSheet("color:#9aa4b2; font-size:15px; background:transparent")
+        self.empty_hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self._space = False
 
     # --- document --------------------------------------------------------------------------------
     def set_document(self, document: Document) -> None:
         self.scene().clear()
         self.document = document
+        self.empty_hint.hide()
         h, w = document.shape
         self._photo = RasterItem(w, h, rgb_to_argb)
         self._photo.smooth = True
@@ -137,6 +147,15 @@ class CanvasView(QGraphicsView):
             self._result.refresh(image)
         self._result.setVisible(image is not None and not self.comparing)
         self._result.setData(0, image is not None)
+
+    def set_edges_visible(self, on: bool) -> None:
+        """Hide the edge overlay (the edges are unchanged and still reach an edge-guided model)."""
+        if self._edges is not None:
+            self._edges.setVisible(on)
+
+    @property
+    def edges_visible(self) -> bool:
+        return self._edges is not None and self._edges.isVisible()
 
     def set_mask_visible(self, on: bool) -> None:
         """Hide the mask overlay (the mask itself is unchanged), e.g. to judge a fill."""
@@ -401,6 +420,10 @@ class CanvasView(QGraphicsView):
             self._update_outline()
             return
         super().keyReleaseEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.empty_hint.setGeometry(self.viewport().rect())
 
     def enterEvent(self, event: QEvent) -> None:
         super().enterEvent(event)

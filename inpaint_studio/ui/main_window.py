@@ -51,6 +51,15 @@ APP_TITLE = "Inpaint Studio"
 MASK_STEP_PX = 8
 
 
+_VERBS = {"inpaint": "Inpainting", "restore": "Restoring", "predict_mask": "Finding damage",
+          "predict_edges": "Predicting edges", "import_checkpoint": "Importing weights"}
+
+
+def _running_text(job: Job) -> str:
+    verb = "Filling your mask" if job.slot == "restore" and job.kind == "inpaint" else _VERBS.get(job.kind, job.kind)
+    return f"{verb} with {job.method}" if job.method else verb
+
+
 class MainWindow(FileActions, AutosaveActions, SelectionActions, QMainWindow):
     shown = Signal()
     jobFinished = Signal(int, str)  # rid, outcome ("applied", "discarded", "failed", "cancelled")
@@ -84,14 +93,7 @@ class MainWindow(FileActions, AutosaveActions, SelectionActions, QMainWindow):
         dock = QDockWidget("Models and results", self)
         dock.setObjectName("rightPanel")
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-        from PySide6.QtWidgets import QScrollArea
-
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(self.panel)
-        scroll.setMinimumWidth(self.panel.minimumWidth() + 16)
-        dock.setWidget(scroll)
+        dock.setWidget(self.panel)  # the panel scrolls its upper part itself; its buttons stay in view
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
 
         self.engine = EngineThread(self)
@@ -245,6 +247,12 @@ class MainWindow(FileActions, AutosaveActions, SelectionActions, QMainWindow):
         self.mask_action.setShortcut(QKeySequence("Ctrl+H"))
         self.mask_action.toggled.connect(self.canvas.set_mask_visible)
         v.addAction(self.mask_action)
+        self.edges_action = QAction("Show edge layer", self)
+        self.edges_action.setCheckable(True)
+        self.edges_action.setChecked(True)
+        self.edges_action.setShortcut(QKeySequence("Ctrl+Shift+H"))
+        self.edges_action.toggled.connect(self.canvas.set_edges_visible)
+        v.addAction(self.edges_action)
         self._action(v, "Zoom in", lambda: self.canvas.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn)
         self._action(v, "Zoom out", lambda: self.canvas.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut)
         m = mb.addMenu("&Models")
@@ -351,11 +359,16 @@ class MainWindow(FileActions, AutosaveActions, SelectionActions, QMainWindow):
         return True
 
     def set_document(self, document: Document) -> None:
+        if any(s not in ("models", "device", "import") for s in self._job_slots.values()):
+            self.panel.set_busy(False, "cancelled: another photo opened")
         self._cancel_image_jobs()  # results computed for the previous image must not land on this one
         self.document = document
         self.undo_stack.clear()
         self.canvas.set_document(document)
-        self.canvas.set_mask_visible(self.mask_action.isChecked())
+        self.mask_action.setChecked(True)  # a hidden overlay is not carried into the next photo
+        self.canvas.set_mask_visible(True)
+        self.edges_action.setChecked(True)
+        self.canvas.set_edges_visible(True)
         document.subscribe(self._on_document_change)
         h, w = document.shape
         self.size_label.setText(f"{w} × {h}")
@@ -417,7 +430,7 @@ class MainWindow(FileActions, AutosaveActions, SelectionActions, QMainWindow):
         self._job_methods[job.rid] = job.method
         self._job_started[job.rid] = time.perf_counter()
         if job.slot not in ("models", "device"):
-            self.panel.set_busy(True, f"{job.method or job.kind}…")
+            self.panel.set_busy(True, _running_text(job))
         self.engine.submit(job)
         return job.rid
 
@@ -532,6 +545,8 @@ class MainWindow(FileActions, AutosaveActions, SelectionActions, QMainWindow):
 
     def cancel(self) -> None:
         """Stop everything in flight; whatever comes back from those jobs is discarded."""
+        if not any(s not in ("models", "device", "import") for s in self._job_slots.values()):
+            return  # nothing running: Esc must not announce a cancellation
         self._cancel_image_jobs()
         self.panel.set_busy(False, "cancelled")
 
@@ -610,8 +625,11 @@ class MainWindow(FileActions, AutosaveActions, SelectionActions, QMainWindow):
     def accept_result(self) -> None:
         if self.document is None or self.document.current_candidate is None:
             return
-        patch = self.document.accept()
-        self._push_patch(patch)
+        # One undo step: the result in, the mask it filled cleared (it has done its job; undo brings both back).
+        self.undo_stack.beginMacro(f"Accept {self.document.current_candidate.method}")
+        self._push_patch(self.document.accept())
+        self.clear_mask()
+        self.undo_stack.endMacro()
         self._show_candidates(None)
         self._update_title()
         self.refocus_canvas()
@@ -672,13 +690,23 @@ class MainWindow(FileActions, AutosaveActions, SelectionActions, QMainWindow):
         self._update_restore_mode()
 
     def maybe_keep_changes(self) -> bool:
-        """Ask before dropping an unsaved image; False means the user chose to stay."""
+        """Ask before dropping results not accepted and an unsaved image; False means the user chose to stay."""
         doc = self.document
+        if doc is not None and doc.candidates and not self.ask_drop_candidates(len(doc.candidates)):
+            return False
         if doc is None or not doc.modified:
             return True
         answer = self.ask_unsaved()
         if answer == QMessageBox.StandardButton.Save:
             return self.save_as()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def ask_drop_candidates(self, count: int) -> bool:
+        results = "1 result" if count == 1 else f"{count} results"
+        answer = QMessageBox.question(
+            self, "Results not accepted", f"{results} not accepted yet will be dropped. Drop them?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel,
+        )
         return answer == QMessageBox.StandardButton.Discard
 
     def ask_unsaved(self) -> QMessageBox.StandardButton:

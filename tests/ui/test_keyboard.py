@@ -96,6 +96,8 @@ SHORTCUTS = [
     Press("Ctrl+-", K.Key_Minus, CTRL, _set_zoom(1.0), lambda w, c: w.canvas.zoom < 1.0),
     Press("Ctrl+H", K.Key_H, CTRL, _remember(visible=lambda w: w.canvas.mask_visible),
           lambda w, c: w.canvas.mask_visible != c["visible"]),
+    Press("Ctrl+Shift+H", K.Key_H, CTRL | SHIFT, _remember(visible=lambda w: w.canvas.edges_visible),
+          lambda w, c: w.canvas.edges_visible != c["visible"]),
     Press("Ctrl+Z", K.Key_Z, CTRL, _undo_ready, lambda w, c: w.undo_stack.index() == c["index"] - 1),
     Press("Ctrl+Shift+Z", K.Key_Z, CTRL | SHIFT, _redo_ready, lambda w, c: w.undo_stack.index() == c["index"] + 1),
     Press("Ctrl+Y", K.Key_Y, CTRL, _redo_ready, lambda w, c: w.undo_stack.index() == c["index"] + 1),

@@ -28,7 +28,11 @@ def shipped_table(tmp_path, monkeypatch):
 
 def test_initial_model_is_the_measured_best_with_its_numbers(shipped_table, window):
     assert window.panel.current_model == "navier_stokes"
-    assert "measured: hole L1 15.0 @20–30 %, 0.01 s / image — the fill default" in window.panel.model_status.text()
+    status = window.panel.model_status
+    assert "Measured best for filling." in status.text() and "hole L1" not in status.text()  # plain words first
+    assert "measured: hole L1 15.0 @20–30 %, 0.01 s / image — the fill default" in status.toolTip()
+    status.linkActivated.emit("#numbers")  # the numbers, one click away
+    assert "measured: hole L1 15.0 @20–30 %, 0.01 s / image — the fill default" in status.text()
     window.panel.select_model("telea")
     # another method: its numbers next to the default's, so the user sees what choosing it costs
     assert ("measured: hole L1 20.0 @20–30 %, 0.01 s / image (the fill default, navier_stokes: hole L1 15.0"
@@ -38,7 +42,10 @@ def test_initial_model_is_the_measured_best_with_its_numbers(shipped_table, wind
     assert window.panel.current_model == "telea"  # ... and wins over the table next time
 
 
-def test_a_shipped_checkpoint_links_its_model_card(shipped_table, window):
+def test_a_shipped_checkpoint_links_its_model_card(shipped_table, window, monkeypatch):
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+
     from inpaint_studio.engine.checkpoints import save_checkpoint
     from inpaint_studio.networks.registry import create_network
     from inpaint_studio.ui.worker import describe_models
@@ -55,4 +62,8 @@ def test_a_shipped_checkpoint_links_its_model_card(shipped_table, window):
     window.panel.select_model("deepfill_v2")
     text = window.panel.model_status.text()
     assert ">model card</a>" in text and "df-small.md" in text
-    assert window.panel.model_status.openExternalLinks()
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()))
+    window.panel.model_status.linkActivated.emit(QUrl.fromLocalFile(str(shipped_table / "df-small.md")).toString())
+    assert opened == [str(shipped_table / "df-small.md")]
+    assert 'style="color:#8ab4f8"' in text  # a link colour readable on the dark theme
