@@ -189,7 +189,7 @@ class MainWindow(FileActions, AutosaveActions, SelectionActions, QMainWindow):
         undo.setShortcut(QKeySequence.StandardKey.Undo)
         redo = self.undo_stack.createRedoAction(self, "Redo")
         redo.setIcon(icon("redo"))
-        redo.setShortcuts(shortcut_list(QKeySequence.StandardKey.Redo, "Ctrl+Shift+Z"))
+        redo.setShortcuts(shortcut_list(QKeySequence.StandardKey.Redo, "Ctrl+Shift+Z", "Ctrl+Y"))
         opts.addAction(undo)
         opts.addAction(redo)
         self.undo_action, self.redo_action = undo, redo
