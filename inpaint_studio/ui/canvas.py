@@ -24,9 +24,12 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
+    QGraphicsItem,
+    QGraphicsLineItem,
     QGraphicsPathItem,
     QGraphicsRectItem,
     QGraphicsScene,
+    QGraphicsSimpleTextItem,
     QGraphicsView,
     QLabel,
     QWidget,
@@ -85,6 +88,9 @@ class CanvasView(QGraphicsView):
         self._panning = False
         self._pan_from = QPoint()
         self._press_view = QPoint()
+        self.split_x: float | None = None
+        self._split_items: list = []
+        self._dragging_split = False
         self.empty_hint = QLabel(EMPTY_HINT, self.viewport())
         self.empty_hint.setObjectName("emptyHint")
         self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -95,6 +101,8 @@ class CanvasView(QGraphicsView):
     # --- document --------------------------------------------------------------------------------
     def set_document(self, document: Document) -> None:
         self.scene().clear()
+        self._split_items = []
+        self.split_x = None
         self.document = document
         self.empty_hint.hide()
         h, w = document.shape
@@ -143,6 +151,8 @@ class CanvasView(QGraphicsView):
             self._result.smooth = True
             self._result.setZValue(1)
             self.scene().addItem(self._result)
+            if self.split_x is not None:
+                self._result.set_clip_left(self.split_x)
         if image is not None:
             self._result.refresh(image)
         self._result.setVisible(image is not None and not self.comparing)
@@ -165,6 +175,46 @@ class CanvasView(QGraphicsView):
     @property
     def mask_visible(self) -> bool:
         return self._mask is not None and self._mask.isVisible()
+
+    # --- split view: before on the left of a divider, the result on the right -------------------------
+    def set_split(self, on: bool) -> None:
+        """Drag the divider with the left button while this is on (painting waits until it is off)."""
+        self.split_x = None
+        for item in self._split_items:
+            self.scene().removeItem(item)
+        self._split_items = []
+        if on and self.document is not None:
+            h, w = self.document.shape
+            line = QGraphicsLineItem(0, 0, 0, h)
+            pen = QPen(QColor("#ffffff"), 2)
+            pen.setCosmetic(True)  # two screen pixels at any zoom
+            line.setPen(pen)
+            self._split_items = [line]
+            for text in ("before", "after"):
+                label = QGraphicsSimpleTextItem(text)
+                label.setBrush(QBrush(QColor("#ffffff")))
+                label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
+                self._split_items.append(label)
+            for item in self._split_items:
+                item.setZValue(12)
+                self.scene().addItem(item)
+            self.move_split(w / 2)
+        elif self._result is not None:
+            self._result.set_clip_left(0)
+        self._update_cursor()
+
+    def move_split(self, x: float) -> None:
+        if self.document is None or not self._split_items:
+            return
+        h, w = self.document.shape
+        self.split_x = min(max(float(x), 0.0), float(w))
+        line, before, after = self._split_items
+        line.setPos(self.split_x, 0)
+        gap = 6 / max(self.zoom, 1e-6)  # labels sit a few screen pixels either side of the line
+        before.setPos(self.split_x - gap - before.boundingRect().width() / max(self.zoom, 1e-6), gap)
+        after.setPos(self.split_x + gap, gap)
+        if self._result is not None:
+            self._result.set_clip_left(self.split_x)
 
     def set_comparing(self, on: bool) -> None:
         """Before/after: while on, the preview is hidden so the photo underneath shows."""
@@ -261,6 +311,8 @@ class CanvasView(QGraphicsView):
     def _update_cursor(self) -> None:
         if self._panning or self._space or self.tool == Tool.PAN:
             shape = Qt.CursorShape.ClosedHandCursor if self._panning else Qt.CursorShape.OpenHandCursor
+        elif self.split_x is not None:
+            shape = Qt.CursorShape.SplitHCursor
         else:
             shape = Qt.CursorShape.CrossCursor
         self.viewport().setCursor(shape)
@@ -295,6 +347,10 @@ class CanvasView(QGraphicsView):
             return
         if button != Qt.MouseButton.LeftButton or self.document is None:
             return super().mousePressEvent(event)
+        if self.split_x is not None:
+            self._dragging_split = True
+            self.move_split(self.mapToScene(event.position().toPoint()).x())
+            return
         spec = TOOL_SPECS[self.tool]
         p = self._scene_point(event)
         if spec.layer is None:
@@ -339,6 +395,9 @@ class CanvasView(QGraphicsView):
             self._pan_from = pos
             self._scroll_by(-delta.x(), -delta.y())
             return
+        if self._dragging_split:
+            self.move_split(scene.x())
+            return
         self._update_outline(scene)
         if not self._stroking or self.document is None:
             return super().mouseMoveEvent(event)
@@ -362,6 +421,9 @@ class CanvasView(QGraphicsView):
         if self._panning and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
             self._panning = False
             self._update_cursor()
+            return
+        if self._dragging_split:
+            self._dragging_split = False
             return
         if not self._stroking or event.button() != Qt.MouseButton.LeftButton or self.document is None:
             return super().mouseReleaseEvent(event)

@@ -69,6 +69,8 @@ class HoldKeyFilter(QObject):
             return False
         if event.key() != self._key or not isinstance(watched, QWidget) or watched.window() is not self._window:
             return False
+        if event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
+            return False  # Ctrl+key is a shortcut of its own (Ctrl+\ toggles the split view)
         if isinstance(watched, QLineEdit) and not isinstance(watched.parent(), QAbstractSpinBox):
             return False
         if not event.isAutoRepeat():

@@ -98,6 +98,8 @@ SHORTCUTS = [
           lambda w, c: w.canvas.mask_visible != c["visible"]),
     Press("Ctrl+Shift+H", K.Key_H, CTRL | SHIFT, _remember(visible=lambda w: w.canvas.edges_visible),
           lambda w, c: w.canvas.edges_visible != c["visible"]),
+    Press("Ctrl+\\", K.Key_Backslash, CTRL, lambda w, c: w.split_action.setChecked(False),
+          lambda w, c: w.canvas.split_x is not None and w.canvas.result_visible),
     Press("Ctrl+Z", K.Key_Z, CTRL, _undo_ready, lambda w, c: w.undo_stack.index() == c["index"] - 1),
     Press("Ctrl+Shift+Z", K.Key_Z, CTRL | SHIFT, _redo_ready, lambda w, c: w.undo_stack.index() == c["index"] + 1),
     Press("Ctrl+Y", K.Key_Y, CTRL, _redo_ready, lambda w, c: w.undo_stack.index() == c["index"] + 1),
@@ -173,6 +175,7 @@ def test_every_shortcut_works_from_every_focus_position(keyed, qtbot, where):
         if not press.check(win, ctx):
             failed.append(press.name)
         win.discard_results()
+        win.split_action.setChecked(False)
     assert failed == []
 
 
