@@ -56,7 +56,10 @@ def object_removal(win: MainWindow) -> None:
     def show() -> None:
         win.panel.candidates.setCurrentRow(0)
         win.mask_action.setChecked(False)  # show the fill itself; the mask is still there to edit
-        win.statusBar().showMessage("Object removal: shuttle lassoed, Telea and FSR compared", 60000)
+        win.split_action.setChecked(True)  # the split view: before left of the divider, the fill right of it
+        win.canvas.move_split(w * 0.8)
+        win.statusBar().showMessage("Object removal: shuttle lassoed, Telea and FSR compared; split view "
+                                    "(Ctrl+\\): drag the divider between before and after", 60000)
 
     QTimer.singleShot(300, lambda: _when(lambda: _idle(win) and len(doc.candidates) >= 2, show))
 
@@ -153,7 +156,7 @@ def correct_restore(win: MainWindow) -> None:
     win.open_array(damage.image)
     win.panel.select_model("classical_restore")
     win.panel.select_model("vcnet")
-    win.set_tool(Tool.ERASER)
+    win.set_tool(Tool.LASSO)  # no brush ring over the photo in the screenshot
     win.auto_mask()
 
     def correct_then_restore() -> None:
@@ -163,10 +166,11 @@ def correct_restore(win: MainWindow) -> None:
         truth = damage.mask > 127
         found = d.binary_mask() > 0
         # What a user does with the eraser and the brush: drop detections away from any scratch, paint misses.
-        kept = found & (grow_mask(damage.mask, 3) > 0)
+        kept = found & (grow_mask(damage.mask, 1) > 0)
         corrected = np.where(kept | truth, 255, 0).astype(np.uint8)
         win._replace("mask", corrected, "Brush and eraser corrections")
         win.restore()
+        win.canvas.fit_to_window()
         win.statusBar().showMessage(
             f"Correct, then restore: Auto mask found {int(found.sum())} px; erased {int((found & ~kept).sum())} "
             f"false-alarm px, painted {int((truth & ~found).sum())} missed px; Restore mask filled that mask", 60000)
