@@ -23,8 +23,9 @@ import numpy as np
 
 from inpaint_studio.core.imageio import load_image
 from inpaint_studio.core.masks import grow_mask
+from inpaint_studio.core.metrics import iou
 from inpaint_studio.core.paths import RESOURCES_DIR
-from inpaint_studio.core.selection import Prompt, iou, magic_wand, select_object, snap_to_edges
+from inpaint_studio.core.selection import Prompt, magic_wand, select_object, snap_to_edges
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "selection"
 

@@ -203,10 +203,3 @@ def snap_to_edges(image: np.ndarray, mask: np.ndarray, band_px: int, *, directio
         return np.minimum(result, sel)
     return result
 
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over union of two masks (> 127 is in); 1.0 when both are empty."""
-    x, y = a > 127, b > 127
-    union = int((x | y).sum())
-    return 1.0 if union == 0 else float((x & y).sum()) / union
-

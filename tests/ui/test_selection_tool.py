@@ -7,7 +7,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 
-from inpaint_studio.core.selection import iou
+from inpaint_studio.core.metrics import iou
 from inpaint_studio.ui.tools import Tool
 
 from .qt_helpers import at, drag, send_mouse
