@@ -410,7 +410,9 @@ class ModelPanel(QWidget):
         self.candidates.blockSignals(True)
         self.candidates.clear()
         for label, image in items:
-            self.candidates.addItem(QListWidgetItem(thumbnail(image), label))
+            item = QListWidgetItem(thumbnail(image), label)
+            item.setToolTip(label)  # the thumbnail's caption is cut short; the whole of it on hover
+            self.candidates.addItem(item)
         if selected is not None:
             self.candidates.setCurrentRow(selected)
         self.candidates.blockSignals(False)

@@ -10,20 +10,21 @@ undo) ends the object; the next gesture starts a new one."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QCheckBox, QLabel, QSpinBox, QToolBar
 
-from inpaint_studio.core.selection import WAND_TOLERANCE, Prompt, magic_wand, select_object, snap_to_edges
-
+# core.selection (OpenCV, core.masks, image I/O) is imported on the first gesture, not while the window opens.
 SNAP_BAND_PX = 12
+WAND_TOLERANCE = 32  # the wand's starting tolerance: core.selection.WAND_TOLERANCE (a test keeps them equal)
 
 
 @dataclass
 class _ObjectInProgress:
-    prompt: Prompt
+    prompt: Any  # core.selection.Prompt
     base: np.ndarray  # the mask before this object
     subtract: bool
     undo_index: int  # the undo stack's index right after this object's last step
@@ -60,12 +61,16 @@ class SelectionActions:
             QGuiApplication.restoreOverrideCursor()
 
     def _wand(self, where: tuple, subtract: bool) -> None:
+        from inpaint_studio.core.selection import magic_wand
+
         doc = self.document
         region = magic_wand(doc.image, where, self.tolerance_spin.value(), contiguous=self.contiguous_box.isChecked())
         self._object = None
         self._replace("mask", _combine(doc.mask, region, subtract), "Magic wand" + (" (subtract)" if subtract else ""))
 
     def _select_object(self, kind: str, where: tuple, alt: bool) -> None:
+        from inpaint_studio.core.selection import Prompt, select_object
+
         doc = self.document
         current = self._object if self._object and self._object.undo_index == self.undo_stack.index() else None
         if kind == "box" or current is None:
@@ -88,6 +93,8 @@ class SelectionActions:
         doc = self.document
         if doc is None or not doc.binary_mask().any():
             return
+        from inpaint_studio.core.selection import snap_to_edges
+
         snapped = snap_to_edges(doc.image, doc.mask, SNAP_BAND_PX, direction=direction)
         self._replace("mask", snapped, {"grow": "Grow to edges", "shrink": "Shrink to edges"}.get(direction, "Snap to edges"))
 

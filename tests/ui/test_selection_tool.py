@@ -126,6 +126,12 @@ def test_shrink_to_edges_tightens_a_loose_outline(window):
     assert np.array_equal(doc.mask, loose)
 
 
+def test_the_wand_starts_at_the_cores_tolerance(window):
+    from inpaint_studio.core import selection
+
+    assert window.tolerance_spin.value() == selection.WAND_TOLERANCE
+
+
 def test_selection_tools_have_keys_and_tooltips(window):
     acts = window.tool_actions
     assert acts[Tool.SELECT_OBJECT].shortcut().toString() == "S" and "Alt+click" in acts[Tool.SELECT_OBJECT].toolTip()
