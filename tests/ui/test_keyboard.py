@@ -232,3 +232,13 @@ def test_key_sequences_in_the_readme_exist():
     text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     for press in SHORTCUTS:
         assert f"`{press.name}`" in text, press.name
+
+
+def test_after_save_the_keys_go_back_to_the_canvas(keyed, qtbot):
+    win, ctx = keyed
+    _focus(qtbot, win.size_spin)
+    qtbot.keyClick(win.size_spin, K.Key_S, CTRL)
+    assert "question" in ctx["dialogs"] and QApplication.focusWidget() is win.canvas
+    win.set_tool(Tool.BRUSH)
+    qtbot.keyClick(QApplication.focusWidget(), K.Key_E)
+    assert win.canvas.tool == Tool.ERASER
