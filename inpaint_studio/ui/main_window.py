@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from inpaint_studio.ui.autosave_actions import AUTOSAVE_DELAY_MS, AutosaveActions
+from inpaint_studio.ui.blind_ab_actions import BlindABActions
 from inpaint_studio.ui.canvas import CanvasView
 from inpaint_studio.ui.file_actions import FileActions
 from inpaint_studio.ui.icons import icon
@@ -60,7 +61,7 @@ def _running_text(job: Job) -> str:
     return f"{verb} with {job.method}" if job.method else verb
 
 
-class MainWindow(FileActions, AutosaveActions, SelectionActions, QMainWindow):
+class MainWindow(FileActions, AutosaveActions, SelectionActions, BlindABActions, QMainWindow):
     shown = Signal()
     jobFinished = Signal(int, str)  # rid, outcome ("applied", "discarded", "failed", "cancelled")
 
@@ -266,6 +267,7 @@ class MainWindow(FileActions, AutosaveActions, SelectionActions, QMainWindow):
         r = mb.addMenu("&Run")
         self._action(r, "Inpaint", self.inpaint, "Ctrl+Return", "inpaint")
         self._action(r, "Compare ticked models", self.compare_models, "Ctrl+Shift+Return", "compare")
+        self._action(r, "Blind A/B of two ticked models", self.blind_ab, "Ctrl+Shift+B", "compare")
         self._action(r, "Auto mask", self.auto_mask, "Ctrl+M", "auto_mask")
         self._action(r, "Restore", self.restore, "Ctrl+R", "restore")
         self._action(r, "Predict edges", self.predict_edges, "Ctrl+E", "edges")
@@ -367,6 +369,7 @@ class MainWindow(FileActions, AutosaveActions, SelectionActions, QMainWindow):
         if any(s not in ("models", "device", "import") for s in self._job_slots.values()):
             self.panel.set_busy(False, "cancelled: another photo opened")
         self._cancel_image_jobs()  # results computed for the previous image must not land on this one
+        self._ab_end()
         self.document = document
         self.undo_stack.clear()
         self.canvas.set_document(document)
@@ -436,7 +439,8 @@ class MainWindow(FileActions, AutosaveActions, SelectionActions, QMainWindow):
         self._job_methods[job.rid] = job.method
         self._job_started[job.rid] = time.perf_counter()
         if job.slot not in ("models", "device"):
-            self.panel.set_busy(True, _running_text(job))
+            blind = self._ab_label(job.method) is not None
+            self.panel.set_busy(True, "Filling A and B" if blind else _running_text(job))
         self.engine.submit(job)
         return job.rid
 
@@ -558,7 +562,8 @@ class MainWindow(FileActions, AutosaveActions, SelectionActions, QMainWindow):
 
     def _on_progress(self, rid: int, fraction: float, message: str) -> None:
         if rid in self._job_slots and self.requests.is_current(self._job_slots[rid], rid):
-            self.panel.set_progress(fraction, message)
+            # In a blind A/B round the engine's step ("running telea") would give the answer away.
+            self.panel.set_progress(fraction, "" if self._ab_round is not None else message)
 
     def _end_job(self, rid: int) -> tuple[str, bool, float]:
         slot = self._job_slots.pop(rid, "")
@@ -597,8 +602,10 @@ class MainWindow(FileActions, AutosaveActions, SelectionActions, QMainWindow):
                 self.jobFinished.emit(rid, "discarded")
                 return
             method = self._ended_method or slot
-            index = doc.add_candidate(Candidate(method, result, seconds, rid, f"{method} {seconds:.1f}s"))
-            self._show_candidates(index)
+            label = self._ab_label(method) or f"{method} {seconds:.1f}s"  # blind A/B: only the letter
+            index = doc.add_candidate(Candidate(method, result, seconds, rid, label))
+            ordered = self._ab_order()
+            self._show_candidates(index if ordered is None else ordered)
         self.panel.set_busy(False, f"done in {seconds:.2f} s")
         self.jobFinished.emit(rid, "applied")
 
@@ -631,6 +638,7 @@ class MainWindow(FileActions, AutosaveActions, SelectionActions, QMainWindow):
     def accept_result(self) -> None:
         if self.document is None or self.document.current_candidate is None:
             return
+        self._ab_score(self.document.current_candidate)
         # One undo step: the result in, the mask it filled cleared (it has done its job; undo brings both back).
         self.undo_stack.beginMacro(f"Accept {self.document.current_candidate.method}")
         self._push_patch(self.document.accept())
@@ -641,6 +649,7 @@ class MainWindow(FileActions, AutosaveActions, SelectionActions, QMainWindow):
         self.refocus_canvas()
 
     def discard_results(self) -> None:
+        self._ab_end()
         if self.document is not None:
             self.document.clear_candidates()
             self._show_candidates(None)

@@ -114,6 +114,8 @@ SHORTCUTS = [
     Press("Ctrl+Return", K.Key_Return, CTRL, lambda w, c: _mask_box(w), _jobs("inpaint")),
     Press("Ctrl+Shift+Return", K.Key_Return, CTRL | SHIFT, lambda w, c: _mask_box(w),
           lambda w, c: any(j.slot.startswith("compare:") for j in c["jobs"])),
+    Press("Ctrl+Shift+B", K.Key_B, CTRL | SHIFT, lambda w, c: (_mask_box(w), w.panel.set_ticked(["telea", "test_fast"])),
+          lambda w, c: w._ab_round is not None and sum(j.slot.startswith("compare:") for j in c["jobs"]) == 2),
     Press("Ctrl+M", K.Key_M, CTRL, lambda w, c: None, _jobs("predict_mask")),
     Press("Ctrl+R", K.Key_R, CTRL, lambda w, c: None, lambda w, c: any(j.slot == "restore" for j in c["jobs"])),
     Press("Ctrl+E", K.Key_E, CTRL, lambda w, c: _mask_box(w), _jobs("predict_edges")),
