@@ -100,6 +100,8 @@ class CanvasView(QGraphicsView):
 
     # --- document --------------------------------------------------------------------------------
     def set_document(self, document: Document) -> None:
+        if self.document is not None:
+            self.document.unsubscribe(self._on_document_change)
         self.scene().clear()
         self._split_items = []
         self.split_x = None

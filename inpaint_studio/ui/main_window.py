@@ -238,6 +238,8 @@ class MainWindow(FileActions, AutosaveActions, SelectionActions, BlindABActions,
         self._action(e, "Snap mask to the object's edges", lambda: self.snap_mask("both"))
         self._action(e, "Clear edges", self.clear_edges, "Ctrl+Shift+E")
         e.addSeparator()
+        self._action(e, "Extend canvas…", self.extend_canvas_dialog)
+        e.addSeparator()
         self._action(e, "Preferences…", self.preferences, QKeySequence.StandardKey.Preferences, "settings")
         v = mb.addMenu("&View")
         self._action(v, "Fit to window", self.canvas.fit_to_window, "Ctrl+0", "fit")
@@ -368,10 +370,16 @@ class MainWindow(FileActions, AutosaveActions, SelectionActions, BlindABActions,
     def set_document(self, document: Document) -> None:
         if any(s not in ("models", "device", "import") for s in self._job_slots.values()):
             self.panel.set_busy(False, "cancelled: another photo opened")
+        self.undo_stack.clear()
+        self._show_document(document)
+
+    def _show_document(self, document: Document) -> None:
+        """Put a document on screen; the undo history stays (a new photo clears it in set_document)."""
         self._cancel_image_jobs()  # results computed for the previous image must not land on this one
         self._ab_end()
+        if self.document is not None:
+            self.document.unsubscribe(self._on_document_change)
         self.document = document
-        self.undo_stack.clear()
         self.canvas.set_document(document)
         self.mask_action.setChecked(True)  # a hidden overlay is not carried into the next photo
         self.canvas.set_mask_visible(True)
@@ -381,7 +389,7 @@ class MainWindow(FileActions, AutosaveActions, SelectionActions, BlindABActions,
         document.subscribe(self._on_document_change)
         h, w = document.shape
         self.size_label.setText(f"{w} × {h}")
-        self.panel.set_candidates([])
+        self._show_candidates(document.selected)  # a document brought back by undo/redo keeps its results
         self._update_title()
         self._update_enabled()
         self.schedule_autosave()
@@ -426,6 +434,38 @@ class MainWindow(FileActions, AutosaveActions, SelectionActions, BlindABActions,
             from inpaint_studio.core.masks import shrink_mask
 
             self._replace("mask", shrink_mask(self.document.binary_mask(), px), f"Shrink mask {px} px")
+
+    def extend_canvas(self, left: int, top: int, right: int, bottom: int) -> bool:
+        """Outpainting: add pixels on any side; the new border becomes the mask for any method to fill.
+        One undo step (it brings the photo back at its size)."""
+        from inpaint_studio.ui.model.extend import extended
+        from inpaint_studio.ui.undo import SwapDocumentCommand
+
+        old = self.document
+        if old is None:
+            return False
+        if old.candidates and not self.ask_drop_candidates(len(old.candidates)):
+            return False
+        try:
+            new = extended(old, left, top, right, bottom)
+        except ValueError as exc:
+            self.show_error(str(exc))
+            return False
+        old.clear_candidates()
+        self._show_document(new)
+        self.undo_stack.push(SwapDocumentCommand(f"Extend canvas {left}/{top}/{right}/{bottom} px", old, new,
+                                                 self._show_document))
+        self.statusBar().showMessage("The new border is the mask: press Inpaint (any model) to fill it", 10000)
+        return True
+
+    def extend_canvas_dialog(self) -> None:
+        from inpaint_studio.ui.extend_dialog import ExtendDialog
+
+        if not self._needs_document():
+            return
+        dialog = ExtendDialog(self)
+        if dialog.exec():
+            self.extend_canvas(*dialog.sides())
 
     def set_tool(self, tool: Tool) -> None:
         self.canvas.set_tool(tool)
