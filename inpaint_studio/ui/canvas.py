@@ -19,14 +19,19 @@ from PySide6.QtGui import (
     QPainter,
     QPainterPath,
     QPen,
+    QResizeEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
+    QGraphicsItem,
+    QGraphicsLineItem,
     QGraphicsPathItem,
     QGraphicsRectItem,
     QGraphicsScene,
+    QGraphicsSimpleTextItem,
     QGraphicsView,
+    QLabel,
     QWidget,
 )
 
@@ -38,6 +43,9 @@ from inpaint_studio.ui.tools import TOOL_SPECS, Tool
 MASK_LUT = overlay_lut(255, 40, 90, 115)  # translucent magenta-red: the photo stays readable beneath
 EDGE_LUT = overlay_lut(80, 255, 120, 255)  # opaque green: guide edges must stand out on any photo
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
+EMPTY_HINT = ("No photo open\n\nFile ▸ Open (Ctrl+O), drag a photo here, or paste one (Ctrl+V)\n\n"
+              "Then paint over what to remove, or select it (S), and press Inpaint")
+CLICK_SLOP_PX = 5  # screen pixels a press may move and still count as a click
 
 
 class CanvasView(QGraphicsView):
@@ -45,6 +53,8 @@ class CanvasView(QGraphicsView):
     zoomChanged = Signal(float)
     cursorMoved = Signal(int, int)  # image pixel under the pointer, (-1, -1) outside
     brushSizeChanged = Signal(int)
+    # A selection gesture: ("box", (x0, y0, x1, y1), alt) or ("click" | "wand", (x, y), alt), image pixels.
+    selectGesture = Signal(str, tuple, bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -77,12 +87,26 @@ class CanvasView(QGraphicsView):
         self._erase_shape = False
         self._panning = False
         self._pan_from = QPoint()
+        self._press_view = QPoint()
+        self.split_x: float | None = None
+        self._split_items: list = []
+        self._dragging_split = False
+        self.empty_hint = QLabel(EMPTY_HINT, self.viewport())
+        self.empty_hint.setObjectName("emptyHint")
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint.setStyleSheet("color:#9aa4b2; font-size:15px; background:transparent")
+        self.empty_hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self._space = False
 
     # --- document --------------------------------------------------------------------------------
     def set_document(self, document: Document) -> None:
+        if self.document is not None:
+            self.document.unsubscribe(self._on_document_change)
         self.scene().clear()
+        self._split_items = []
+        self.split_x = None
         self.document = document
+        self.empty_hint.hide()
         h, w = document.shape
         self._photo = RasterItem(w, h, rgb_to_argb)
         self._photo.smooth = True
@@ -129,10 +153,21 @@ class CanvasView(QGraphicsView):
             self._result.smooth = True
             self._result.setZValue(1)
             self.scene().addItem(self._result)
+            if self.split_x is not None:
+                self._result.set_clip_left(self.split_x)
         if image is not None:
             self._result.refresh(image)
         self._result.setVisible(image is not None and not self.comparing)
         self._result.setData(0, image is not None)
+
+    def set_edges_visible(self, on: bool) -> None:
+        """Hide the edge overlay (the edges are unchanged and still reach an edge-guided model)."""
+        if self._edges is not None:
+            self._edges.setVisible(on)
+
+    @property
+    def edges_visible(self) -> bool:
+        return self._edges is not None and self._edges.isVisible()
 
     def set_mask_visible(self, on: bool) -> None:
         """Hide the mask overlay (the mask itself is unchanged), e.g. to judge a fill."""
@@ -142,6 +177,46 @@ class CanvasView(QGraphicsView):
     @property
     def mask_visible(self) -> bool:
         return self._mask is not None and self._mask.isVisible()
+
+    # --- split view: before on the left of a divider, the result on the right -------------------------
+    def set_split(self, on: bool) -> None:
+        """Drag the divider with the left button while this is on (painting waits until it is off)."""
+        self.split_x = None
+        for item in self._split_items:
+            self.scene().removeItem(item)
+        self._split_items = []
+        if on and self.document is not None:
+            h, w = self.document.shape
+            line = QGraphicsLineItem(0, 0, 0, h)
+            pen = QPen(QColor("#ffffff"), 2)
+            pen.setCosmetic(True)  # two screen pixels at any zoom
+            line.setPen(pen)
+            self._split_items = [line]
+            for text in ("before", "after"):
+                label = QGraphicsSimpleTextItem(text)
+                label.setBrush(QBrush(QColor("#ffffff")))
+                label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
+                self._split_items.append(label)
+            for item in self._split_items:
+                item.setZValue(12)
+                self.scene().addItem(item)
+            self.move_split(w / 2)
+        elif self._result is not None:
+            self._result.set_clip_left(0)
+        self._update_cursor()
+
+    def move_split(self, x: float) -> None:
+        if self.document is None or not self._split_items:
+            return
+        h, w = self.document.shape
+        self.split_x = min(max(float(x), 0.0), float(w))
+        line, before, after = self._split_items
+        line.setPos(self.split_x, 0)
+        gap = 6 / max(self.zoom, 1e-6)  # labels sit a few screen pixels either side of the line
+        before.setPos(self.split_x - gap - before.boundingRect().width() / max(self.zoom, 1e-6), gap)
+        after.setPos(self.split_x + gap, gap)
+        if self._result is not None:
+            self._result.set_clip_left(self.split_x)
 
     def set_comparing(self, on: bool) -> None:
         """Before/after: while on, the preview is hidden so the photo underneath shows."""
@@ -238,6 +313,8 @@ class CanvasView(QGraphicsView):
     def _update_cursor(self) -> None:
         if self._panning or self._space or self.tool == Tool.PAN:
             shape = Qt.CursorShape.ClosedHandCursor if self._panning else Qt.CursorShape.OpenHandCursor
+        elif self.split_x is not None:
+            shape = Qt.CursorShape.SplitHCursor
         else:
             shape = Qt.CursorShape.CrossCursor
         self.viewport().setCursor(shape)
@@ -272,13 +349,23 @@ class CanvasView(QGraphicsView):
             return
         if button != Qt.MouseButton.LeftButton or self.document is None:
             return super().mousePressEvent(event)
+        if self.split_x is not None:
+            self._dragging_split = True
+            self.move_split(self.mapToScene(event.position().toPoint()).x())
+            return
         spec = TOOL_SPECS[self.tool]
         p = self._scene_point(event)
         if spec.layer is None:
             return
         self._stroking = True
         self._erase_shape = spec.erase or bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
-        if spec.freehand:
+        self._press_view = event.position().toPoint()
+        if spec.select:
+            self._start = p
+            if self.tool == Tool.SELECT_OBJECT:
+                self._shape_item = self.scene().addRect(QRectF(p[0], p[1], 0, 0), self._shape_pen())
+                self._shape_item.setZValue(11)
+        elif spec.freehand:
             self.document.begin_stroke(spec.layer)
             self.document.stroke_segment(p, p, self._radius(), hardness=self._hardness(), erase=spec.erase)
             self._last = p
@@ -310,6 +397,9 @@ class CanvasView(QGraphicsView):
             self._pan_from = pos
             self._scroll_by(-delta.x(), -delta.y())
             return
+        if self._dragging_split:
+            self.move_split(scene.x())
+            return
         self._update_outline(scene)
         if not self._stroking or self.document is None:
             return super().mouseMoveEvent(event)
@@ -319,7 +409,8 @@ class CanvasView(QGraphicsView):
             if p != self._last:
                 self.document.stroke_segment(self._last, p, self._radius(), hardness=self._hardness(), erase=spec.erase)
                 self._last = p
-        elif self.tool == Tool.RECTANGLE and self._start is not None and isinstance(self._shape_item, QGraphicsRectItem):
+        elif (self.tool in (Tool.RECTANGLE, Tool.SELECT_OBJECT) and self._start is not None
+              and isinstance(self._shape_item, QGraphicsRectItem)):
             x0, y0 = self._start
             self._shape_item.setRect(QRectF(QPointF(x0, y0), QPointF(*p)).normalized())
         elif self.tool == Tool.LASSO and isinstance(self._shape_item, QGraphicsPathItem):
@@ -333,11 +424,17 @@ class CanvasView(QGraphicsView):
             self._panning = False
             self._update_cursor()
             return
+        if self._dragging_split:
+            self._dragging_split = False
+            return
         if not self._stroking or event.button() != Qt.MouseButton.LeftButton or self.document is None:
             return super().mouseReleaseEvent(event)
         self._stroking = False
         spec = TOOL_SPECS[self.tool]
         p = self._scene_point(event)
+        if spec.select:
+            self._end_select_gesture(event, p)
+            return
         if spec.freehand:
             if self._last is not None and p != self._last:
                 self.document.stroke_segment(self._last, p, self._radius(), hardness=self._hardness(), erase=spec.erase)
@@ -358,6 +455,20 @@ class CanvasView(QGraphicsView):
         if patch is not None:
             self.strokeFinished.emit(patch)
 
+    def _end_select_gesture(self, event: QMouseEvent, p: tuple[float, float]) -> None:
+        if self._shape_item is not None:
+            self.scene().removeItem(self._shape_item)
+            self._shape_item = None
+        start, self._start = self._start, None
+        if start is None:
+            return
+        moved = (event.position().toPoint() - self._press_view).manhattanLength()
+        if self.tool == Tool.SELECT_OBJECT and moved >= CLICK_SLOP_PX:
+            self.selectGesture.emit("box", (*start, *p), self._erase_shape)
+        else:  # a click (a small wobble of the hand is still a click)
+            kind = "wand" if self.tool == Tool.WAND else "click"
+            self.selectGesture.emit(kind, start, self._erase_shape)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
@@ -373,6 +484,10 @@ class CanvasView(QGraphicsView):
             self._update_outline()
             return
         super().keyReleaseEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.empty_hint.setGeometry(self.viewport().rect())
 
     def enterEvent(self, event: QEvent) -> None:
         super().enterEvent(event)

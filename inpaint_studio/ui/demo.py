@@ -1,4 +1,4 @@
-"""Scripted sessions for screenshots (INPAINT_STUDIO_DEMO=object-removal|restore|edges).
+"""Scripted sessions for screenshots (INPAINT_STUDIO_DEMO=object-removal|restore|edges|select|correct-restore).
 
 Each demo drives the real window the way a user would — strokes through the document's stroke API and
 the undo stack, actions through the same methods the buttons call — so a screenshot shows real output."""
@@ -14,6 +14,7 @@ from inpaint_studio.ui.main_window import MainWindow
 from inpaint_studio.ui.tools import Tool
 
 # The space-shuttle model in resources/samples/astronaut.png (512×512), traced with the lasso.
+SHUTTLE_CLICKS = [(395.0, 150.0), (392.0, 100.0), (447.0, 100.0), (447.0, 200.0), (365.0, 215.0)]
 SHUTTLE = [(372, 0), (452, 0), (458, 170), (470, 205), (468, 268), (352, 268), (350, 215), (370, 175)]
 
 
@@ -55,7 +56,10 @@ def object_removal(win: MainWindow) -> None:
     def show() -> None:
         win.panel.candidates.setCurrentRow(0)
         win.mask_action.setChecked(False)  # show the fill itself; the mask is still there to edit
-        win.statusBar().showMessage("Object removal: shuttle lassoed, Telea and FSR compared", 60000)
+        win.split_action.setChecked(True)  # the split view: before left of the divider, the fill right of it
+        win.canvas.move_split(w * 0.8)
+        win.statusBar().showMessage("Object removal: shuttle lassoed, Telea and FSR compared; split view "
+                                    "(Ctrl+\\): drag the divider between before and after", 60000)
 
     QTimer.singleShot(300, lambda: _when(lambda: _idle(win) and len(doc.candidates) >= 2, show))
 
@@ -114,7 +118,68 @@ def edges(win: MainWindow) -> None:
     win.canvas.centerOn((x0 + x1) / 2, (y0 + y1) / 2)
 
 
-DEMOS = {"object-removal": object_removal, "restore": restore, "edges": edges}
+def select(win: MainWindow) -> None:
+    """Select-object tool: a box dragged round the shuttle model, then clicks adding the white parts it missed
+    (white on a pale backdrop: colour alone cannot tell them apart)."""
+    doc = win.document
+    if doc is None:
+        return
+    h, w = doc.shape
+    win.set_tool(Tool.SELECT_OBJECT)
+    if (h, w) == (512, 512):
+        win.on_select_gesture("box", (348.0, 0.0, 474.0, 270.0), False)
+        for click in SHUTTLE_CLICKS:
+            win.on_select_gesture("click", click, False)
+    else:
+        win.on_select_gesture("box", (w * 0.3, h * 0.3, w * 0.7, h * 0.7), False)
+    win.panel.select_model("navier_stokes")
+    win.inpaint()
+
+    def show() -> None:
+        win.panel.candidates.setCurrentRow(0)
+        win.canvas.show_result(None)  # the selection itself, over the photo; the fill waits in the strip
+        win.statusBar().showMessage("Select object (S): a box round the shuttle and five clicks on the white parts "
+                                    "it missed — an ordinary mask, one undo step per gesture", 60000)
+
+    QTimer.singleShot(300, lambda: _when(lambda: _idle(win) and bool(doc.candidates), show))
+
+
+def correct_restore(win: MainWindow) -> None:
+    """Auto mask, the user's corrections (false alarms erased, misses painted), then Restore fills their mask."""
+    from inpaint_studio.core.masks import grow_mask
+    from inpaint_studio.core.synthesis import synthesize_damage
+
+    doc = win.document
+    if doc is None:
+        return
+    damage = synthesize_damage(doc.image, np.random.default_rng(7), "scratch")
+    win.open_array(damage.image)
+    win.panel.select_model("classical_restore")
+    win.panel.select_model("vcnet")
+    win.set_tool(Tool.LASSO)  # no brush ring over the photo in the screenshot
+    win.auto_mask()
+
+    def correct_then_restore() -> None:
+        d = win.document
+        if d is None:
+            return
+        truth = damage.mask > 127
+        found = d.binary_mask() > 0
+        # What a user does with the eraser and the brush: drop detections away from any scratch, paint misses.
+        kept = found & (grow_mask(damage.mask, 1) > 0)
+        corrected = np.where(kept | truth, 255, 0).astype(np.uint8)
+        win._replace("mask", corrected, "Brush and eraser corrections")
+        win.restore()
+        win.canvas.fit_to_window()
+        win.statusBar().showMessage(
+            f"Correct, then restore: Auto mask found {int(found.sum())} px; erased {int((found & ~kept).sum())} "
+            f"false-alarm px, painted {int((truth & ~found).sum())} missed px; Restore mask filled that mask", 60000)
+
+    QTimer.singleShot(300, lambda: _when(lambda: _idle(win), correct_then_restore))
+
+
+DEMOS = {"object-removal": object_removal, "restore": restore, "edges": edges, "select": select,
+         "correct-restore": correct_restore}
 
 
 def run_demo(win: MainWindow, name: str) -> None:

@@ -18,7 +18,6 @@ from PySide6.QtGui import (
     QCloseEvent,
     QGuiApplication,
     QIcon,
-    QKeyEvent,
     QKeySequence,
     QShortcut,
     QUndoStack,
@@ -33,14 +32,17 @@ from PySide6.QtWidgets import (
 )
 
 from inpaint_studio.ui.autosave_actions import AUTOSAVE_DELAY_MS, AutosaveActions
+from inpaint_studio.ui.blind_ab_actions import BlindABActions
 from inpaint_studio.ui.canvas import CanvasView
 from inpaint_studio.ui.file_actions import FileActions
 from inpaint_studio.ui.icons import icon
+from inpaint_studio.ui.keys import HoldKeyFilter, SpinKeyFilter, shortcut_list
 from inpaint_studio.ui.model import autosave
 from inpaint_studio.ui.model.document import Candidate, Document
 from inpaint_studio.ui.model.raster import Box
 from inpaint_studio.ui.model.requests import RequestTracker
 from inpaint_studio.ui.model_panel import ModelPanel
+from inpaint_studio.ui.selection_actions import SelectionActions
 from inpaint_studio.ui.settings import Settings
 from inpaint_studio.ui.tools import TOOL_SPECS, Tool
 from inpaint_studio.ui.undo import PatchCommand
@@ -50,7 +52,16 @@ APP_TITLE = "Inpaint Studio"
 MASK_STEP_PX = 8
 
 
-class MainWindow(FileActions, AutosaveActions, QMainWindow):
+_VERBS = {"inpaint": "Inpainting", "restore": "Restoring", "predict_mask": "Finding damage",
+          "predict_edges": "Predicting edges", "import_checkpoint": "Importing weights"}
+
+
+def _running_text(job: Job) -> str:
+    verb = "Filling your mask" if job.slot == "restore" and job.kind == "inpaint" else _VERBS.get(job.kind, job.kind)
+    return f"{verb} with {job.method}" if job.method else verb
+
+
+class MainWindow(FileActions, AutosaveActions, SelectionActions, BlindABActions, QMainWindow):
     shown = Signal()
     jobFinished = Signal(int, str)  # rid, outcome ("applied", "discarded", "failed", "cancelled")
 
@@ -83,14 +94,7 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
         dock = QDockWidget("Models and results", self)
         dock.setObjectName("rightPanel")
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-        from PySide6.QtWidgets import QScrollArea
-
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(self.panel)
-        scroll.setMinimumWidth(self.panel.minimumWidth() + 16)
-        dock.setWidget(scroll)
+        dock.setWidget(self.panel)  # the panel scrolls its upper part itself; its buttons stay in view
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
 
         self.engine = EngineThread(self)
@@ -169,6 +173,7 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
         self.edge_spin.valueChanged.connect(lambda v: setattr(self.canvas, "edge_width", int(v)))
         self.canvas.edge_width = self.edge_spin.value()
         opts.addWidget(self.edge_spin)
+        self._build_selection_options(opts)
         opts.addSeparator()
         for role, text, slot in (
             ("clear", "Clear mask", self.clear_mask),
@@ -185,12 +190,15 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
         undo.setShortcut(QKeySequence.StandardKey.Undo)
         redo = self.undo_stack.createRedoAction(self, "Redo")
         redo.setIcon(icon("redo"))
-        redo.setShortcuts([QKeySequence.StandardKey.Redo, QKeySequence("Ctrl+Shift+Z")])
+        redo.setShortcuts(shortcut_list(QKeySequence.StandardKey.Redo, "Ctrl+Shift+Z", "Ctrl+Y"))
         opts.addAction(undo)
         opts.addAction(redo)
         self.undo_action, self.redo_action = undo, redo
         QShortcut(QKeySequence("["), self, lambda: self.canvas.set_brush_size(round(self.canvas.brush_size / 1.2)))
         QShortcut(QKeySequence("]"), self, lambda: self.canvas.set_brush_size(round(self.canvas.brush_size * 1.2) + 1))
+        self._spin_keys = SpinKeyFilter(self)
+        self._spin_keys.watch((self.size_spin, self.hardness_spin, self.edge_spin, self.tolerance_spin))
+        self._compare_key = HoldKeyFilter(self, Qt.Key.Key_Backslash, self.canvas.set_comparing)
 
     def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None, role: str | None = None) -> QAction:
         act = QAction(icon(role) if role else QIcon(), text, self)
@@ -207,24 +215,30 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
         self.recent_menu = f.addMenu("Open &Recent")
         self._action(f, "&Paste image", self.paste, QKeySequence.StandardKey.Paste)
         f.addSeparator()
-        self.save_action = self._action(f, "&Save", self.save, QKeySequence.StandardKey.Save, "save")
-        self._action(f, "Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
+        self.save_action = self._action(f, "&Save", lambda: self._then_refocus(self.save), QKeySequence.StandardKey.Save, "save")
+        self._action(f, "Save &As…", lambda: self._then_refocus(self.save_as), QKeySequence.StandardKey.SaveAs)
         f.addSeparator()
         self._action(f, "Export mask…", lambda: self.export_layer("mask"))
         self._action(f, "Import mask…", lambda: self.import_layer("mask"))
         self._action(f, "Export edge map…", lambda: self.export_layer("edges"))
         self._action(f, "Import edge map…", lambda: self.import_layer("edges"))
         f.addSeparator()
-        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self._action(f, "&Quit", self.close, shortcut_list(QKeySequence.StandardKey.Quit, "Ctrl+Q")[0])
         e = mb.addMenu("&Edit")
         e.addAction(self.undo_action)
         e.addAction(self.redo_action)
         e.addSeparator()
         self._action(e, "Clear mask", self.clear_mask, "Ctrl+Shift+X", "clear")
         self._action(e, "Invert mask", self.invert_mask, "Ctrl+I", "invert")
-        self._action(e, f"Grow mask {MASK_STEP_PX} px", self.grow_mask, "Ctrl+=", "grow")
-        self._action(e, f"Shrink mask {MASK_STEP_PX} px", self.shrink_mask, "Ctrl+-", "shrink")
+        # Ctrl+] / Ctrl+[ like the brush size keys: Ctrl+- is Zoom out, and one key on two actions fires neither.
+        self._action(e, f"Grow mask {MASK_STEP_PX} px", self.grow_mask, "Ctrl+]", "grow")
+        self._action(e, f"Shrink mask {MASK_STEP_PX} px", self.shrink_mask, "Ctrl+[", "shrink")
+        self._action(e, "Grow mask to the object's edges", lambda: self.snap_mask("grow"), None, "snap")
+        self._action(e, "Shrink mask to the object's edges", lambda: self.snap_mask("shrink"))
+        self._action(e, "Snap mask to the object's edges", lambda: self.snap_mask("both"))
         self._action(e, "Clear edges", self.clear_edges, "Ctrl+Shift+E")
+        e.addSeparator()
+        self._action(e, "Extend canvas…", self.extend_canvas_dialog)
         e.addSeparator()
         self._action(e, "Preferences…", self.preferences, QKeySequence.StandardKey.Preferences, "settings")
         v = mb.addMenu("&View")
@@ -236,6 +250,17 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
         self.mask_action.setShortcut(QKeySequence("Ctrl+H"))
         self.mask_action.toggled.connect(self.canvas.set_mask_visible)
         v.addAction(self.mask_action)
+        self.edges_action = QAction("Show edge layer", self)
+        self.edges_action.setCheckable(True)
+        self.edges_action.setChecked(True)
+        self.edges_action.setShortcut(QKeySequence("Ctrl+Shift+H"))
+        self.edges_action.toggled.connect(self.canvas.set_edges_visible)
+        v.addAction(self.edges_action)
+        self.split_action = QAction("Split view: drag the divider between before and after", self)
+        self.split_action.setCheckable(True)
+        self.split_action.setShortcut(QKeySequence("Ctrl+\\"))
+        self.split_action.toggled.connect(self.canvas.set_split)
+        v.addAction(self.split_action)
         self._action(v, "Zoom in", lambda: self.canvas.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn)
         self._action(v, "Zoom out", lambda: self.canvas.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut)
         m = mb.addMenu("&Models")
@@ -244,6 +269,7 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
         r = mb.addMenu("&Run")
         self._action(r, "Inpaint", self.inpaint, "Ctrl+Return", "inpaint")
         self._action(r, "Compare ticked models", self.compare_models, "Ctrl+Shift+Return", "compare")
+        self._action(r, "Blind A/B of two ticked models", self.blind_ab, "Ctrl+Shift+B", "compare")
         self._action(r, "Auto mask", self.auto_mask, "Ctrl+M", "auto_mask")
         self._action(r, "Restore", self.restore, "Ctrl+R", "restore")
         self._action(r, "Predict edges", self.predict_edges, "Ctrl+E", "edges")
@@ -342,15 +368,28 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
         return True
 
     def set_document(self, document: Document) -> None:
-        self._cancel_image_jobs()  # results computed for the previous image must not land on this one
-        self.document = document
+        if any(s not in ("models", "device", "import") for s in self._job_slots.values()):
+            self.panel.set_busy(False, "cancelled: another photo opened")
         self.undo_stack.clear()
+        self._show_document(document)
+
+    def _show_document(self, document: Document) -> None:
+        """Put a document on screen; the undo history stays (a new photo clears it in set_document)."""
+        self._cancel_image_jobs()  # results computed for the previous image must not land on this one
+        self._ab_end()
+        if self.document is not None:
+            self.document.unsubscribe(self._on_document_change)
+        self.document = document
         self.canvas.set_document(document)
-        self.canvas.set_mask_visible(self.mask_action.isChecked())
+        self.mask_action.setChecked(True)  # a hidden overlay is not carried into the next photo
+        self.canvas.set_mask_visible(True)
+        self.edges_action.setChecked(True)
+        self.canvas.set_edges_visible(True)
+        self.split_action.setChecked(False)
         document.subscribe(self._on_document_change)
         h, w = document.shape
         self.size_label.setText(f"{w} × {h}")
-        self.panel.set_candidates([])
+        self._show_candidates(document.selected)  # a document brought back by undo/redo keeps its results
         self._update_title()
         self._update_enabled()
         self.schedule_autosave()
@@ -396,6 +435,38 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
 
             self._replace("mask", shrink_mask(self.document.binary_mask(), px), f"Shrink mask {px} px")
 
+    def extend_canvas(self, left: int, top: int, right: int, bottom: int) -> bool:
+        """Outpainting: add pixels on any side; the new border becomes the mask for any method to fill.
+        One undo step (it brings the photo back at its size)."""
+        from inpaint_studio.ui.model.extend import extended
+        from inpaint_studio.ui.undo import SwapDocumentCommand
+
+        old = self.document
+        if old is None:
+            return False
+        if old.candidates and not self.ask_drop_candidates(len(old.candidates)):
+            return False
+        try:
+            new = extended(old, left, top, right, bottom)
+        except ValueError as exc:
+            self.show_error(str(exc))
+            return False
+        old.clear_candidates()
+        self._show_document(new)
+        self.undo_stack.push(SwapDocumentCommand(f"Extend canvas {left}/{top}/{right}/{bottom} px", old, new,
+                                                 self._show_document))
+        self.statusBar().showMessage("The new border is the mask: press Inpaint (any model) to fill it", 10000)
+        return True
+
+    def extend_canvas_dialog(self) -> None:
+        from inpaint_studio.ui.extend_dialog import ExtendDialog
+
+        if not self._needs_document():
+            return
+        dialog = ExtendDialog(self)
+        if dialog.exec():
+            self.extend_canvas(*dialog.sides())
+
     def set_tool(self, tool: Tool) -> None:
         self.canvas.set_tool(tool)
         self.tool_actions[tool].setChecked(True)
@@ -408,7 +479,8 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
         self._job_methods[job.rid] = job.method
         self._job_started[job.rid] = time.perf_counter()
         if job.slot not in ("models", "device"):
-            self.panel.set_busy(True, f"{job.method or job.kind}…")
+            blind = self._ab_label(job.method) is not None
+            self.panel.set_busy(True, "Filling A and B" if blind else _running_text(job))
         self.engine.submit(job)
         return job.rid
 
@@ -490,12 +562,17 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
         return rids
 
     def restore(self) -> int | None:
+        """With a mask (say Auto mask, then corrected by hand): fill exactly that mask with the blind model's
+        fill. Without one: the model finds the damage itself."""
         if not self._needs_document() or self.document is None:
             return None
         method = self._pick("blind", self._blind_preference())
         if method is None:
             return None
         image = self.panel.working_image(self.document).copy()
+        mask = self.document.binary_mask()
+        if mask.any():
+            return self._submit(Job(0, "restore", "inpaint", method, image, mask))
         return self._submit(Job(0, "restore", "restore", method, image))
 
     def auto_mask(self) -> int | None:
@@ -525,12 +602,15 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
 
     def cancel(self) -> None:
         """Stop everything in flight; whatever comes back from those jobs is discarded."""
+        if not any(s not in ("models", "device", "import") for s in self._job_slots.values()):
+            return  # nothing running: Esc must not announce a cancellation
         self._cancel_image_jobs()
         self.panel.set_busy(False, "cancelled")
 
     def _on_progress(self, rid: int, fraction: float, message: str) -> None:
         if rid in self._job_slots and self.requests.is_current(self._job_slots[rid], rid):
-            self.panel.set_progress(fraction, message)
+            # In a blind A/B round the engine's step ("running telea") would give the answer away.
+            self.panel.set_progress(fraction, "" if self._ab_round is not None else message)
 
     def _end_job(self, rid: int) -> tuple[str, bool, float]:
         slot = self._job_slots.pop(rid, "")
@@ -569,9 +649,11 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
                 self.jobFinished.emit(rid, "discarded")
                 return
             method = self._ended_method or slot
-            index = doc.add_candidate(Candidate(method, result, seconds, rid, f"{method} {seconds:.1f}s"))
-            self._show_candidates(index)
-            if method == "auto":  # say which method filled which part (the same plan the fill followed)
+            label = self._ab_label(method) or f"{method} {seconds:.1f}s"  # blind A/B: only the letter
+            index = doc.add_candidate(Candidate(method, result, seconds, rid, label))
+            ordered = self._ab_order()
+            self._show_candidates(index if ordered is None else ordered)
+            if method == "auto" and ordered is None:  # which method filled which part (the plan the fill followed)
                 from inpaint_studio.engine.auto_fill import describe_routes, plan_routes
 
                 self.statusBar().showMessage(f"Filled {describe_routes(plan_routes(doc.binary_mask()))}", 15000)
@@ -607,28 +689,32 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
     def accept_result(self) -> None:
         if self.document is None or self.document.current_candidate is None:
             return
-        patch = self.document.accept()
-        self._push_patch(patch)
+        self._ab_score(self.document.current_candidate)
+        # One undo step: the result in, the mask it filled cleared (it has done its job; undo brings both back).
+        self.undo_stack.beginMacro(f"Accept {self.document.current_candidate.method}")
+        self._push_patch(self.document.accept())
+        self.clear_mask()
+        self.undo_stack.endMacro()
         self._show_candidates(None)
         self._update_title()
+        self.refocus_canvas()
 
     def discard_results(self) -> None:
+        self._ab_end()
         if self.document is not None:
             self.document.clear_candidates()
             self._show_candidates(None)
+        self.refocus_canvas()
 
     # --- keys ------------------------------------------------------------------------------------
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Backslash and not event.isAutoRepeat():
-            self.canvas.set_comparing(True)
-            return
-        super().keyPressEvent(event)
+    def _then_refocus(self, action: Any) -> None:
+        action()
+        self.refocus_canvas()
 
-    def keyReleaseEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Backslash and not event.isAutoRepeat():
-            self.canvas.set_comparing(False)
-            return
-        super().keyReleaseEvent(event)
+    def refocus_canvas(self) -> None:
+        """Give the keys back to the canvas after an action that disabled the focused button or closed a
+        dialog (Qt would otherwise hand focus to the next field in the chain: the brush Size box)."""
+        self.canvas.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # --- misc ------------------------------------------------------------------------------------
     def show_error(self, message: str) -> None:
@@ -644,6 +730,11 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
 
     def _on_undo_index(self, _index: int) -> None:
         self._update_title()
+        self._update_restore_mode()
+
+    def _update_restore_mode(self) -> None:
+        has_mask = self.document is not None and bool(self.document.mask.max() >= 128)
+        self.panel.set_restore_mode(has_mask)
 
     def _on_device(self, device: str) -> None:
         self.device_label.setText(f"device: {device}")
@@ -662,15 +753,26 @@ class MainWindow(FileActions, AutosaveActions, QMainWindow):
         for b in (self.panel.inpaint_button, self.panel.compare_button, self.panel.auto_mask_button,
                   self.panel.restore_button, self.panel.edges_button):
             b.setEnabled(has)
+        self._update_restore_mode()
 
     def maybe_keep_changes(self) -> bool:
-        """Ask before dropping an unsaved image; False means the user chose to stay."""
+        """Ask before dropping results not accepted and an unsaved image; False means the user chose to stay."""
         doc = self.document
+        if doc is not None and doc.candidates and not self.ask_drop_candidates(len(doc.candidates)):
+            return False
         if doc is None or not doc.modified:
             return True
         answer = self.ask_unsaved()
         if answer == QMessageBox.StandardButton.Save:
             return self.save_as()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def ask_drop_candidates(self, count: int) -> bool:
+        results = "1 result" if count == 1 else f"{count} results"
+        answer = QMessageBox.question(
+            self, "Results not accepted", f"{results} not accepted yet will be dropped. Drop them?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel,
+        )
         return answer == QMessageBox.StandardButton.Discard
 
     def ask_unsaved(self) -> QMessageBox.StandardButton:

@@ -8,11 +8,13 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtGui import QDesktopServices, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -21,23 +23,36 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from inpaint_studio.engine.options import OptionSpec
 from inpaint_studio.ui.icons import icon
+from inpaint_studio.ui.keys import SpinKeyFilter
 from inpaint_studio.ui.option_form import make_option_widget, option_value
 from inpaint_studio.ui.worker import ModelInfo
 
 TASK_WORDS = {"fill": "removing objects", "blind": "one-click restore"}
 
 STATUS_TEXT = {
-    "builtin": "built-in, no weights needed",
-    "shipped": "weights shipped",
-    "imported": "weights imported",
+    "builtin": "ready",
+    "shipped": "ready",
+    "imported": "ready (your weights)",
     "missing": "weights missing — import with Models ▸ Import…",
 }
+WEIGHTS_TEXT = {  # the longer story, in the item's tooltip
+    "builtin": "built in, no weights needed",
+    "shipped": "weights come with the app",
+    "imported": "weights you imported",
+    "missing": "weights missing — import them with Models ▸ Import…",
+}
+LINK_STYLE = "color:#8ab4f8"  # readable on the dark theme (the default link blue is not)
+# Progress steps that are setting names, in words (core.hd reports its strategy's name as the first step).
+STEP_WORDS = {"original": "whole image", "resize": "at reduced size", "crop": "crop by crop", "done": "finishing"}
+CANDIDATE_ICON = 56  # four thumbnails across the panel
+OPTION_ROWS = 2  # the options area keeps this height for every model, so the panel never re-flows
 
 
 def capability_text(caps: Any) -> str:
@@ -53,6 +68,13 @@ def capability_text(caps: Any) -> str:
     if caps.predicts_edges:
         parts.append("predicts edges")
     return ", ".join(parts)
+
+
+def _tight(layout: QVBoxLayout) -> QVBoxLayout:
+    """Less air inside the panel's groups: at 1440×900 everything must fit without scrolling."""
+    layout.setContentsMargins(6, 4, 6, 4)
+    layout.setSpacing(4)
+    return layout
 
 
 def thumbnail(image: np.ndarray, size: int = 96) -> QIcon:
@@ -78,28 +100,45 @@ class ModelPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMinimumWidth(300)
+        self.setMinimumWidth(350)
         self.infos: dict[str, ModelInfo] = {}
         self.measured: dict[str, str] = {}  # method -> its numbers in models/table.json (the tooltip)
         self.words: dict[str, str] = {}  # method -> how it measured, in plain words (shown first)
         self.defaults: dict[str, str] = {}  # task ("fill" | "blind") -> the measured default method
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 8)
+        self._running = "working"  # what the progress bar says is running
+        self._ended = "idle"  # how the last run ended: stays until the next one starts
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(6, 4, 6, 4)
+        outer.setSpacing(4)
+        # Models and options scroll if the screen is short; the actions and results below never do, so
+        # Inpaint, Accept and Discard are always on screen.
+        top = QWidget()
+        layout = QVBoxLayout(top)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        self.top_scroll = QScrollArea()
+        self.top_scroll.setWidgetResizable(True)
+        self.top_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.top_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.top_scroll.setWidget(top)
+        outer.addWidget(self.top_scroll, 1)
 
         models = QGroupBox("Model")
-        ml = QVBoxLayout(models)
+        ml = _tight(QVBoxLayout(models))
         self.model_list = QListWidget()
         self.model_list.setObjectName("modelList")
         self.model_list.setToolTip("Pick the model for Inpaint; tick several to compare them side by side")
-        self.model_list.setFixedHeight(124)
         self.model_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.model_list.setWordWrap(True)
+        self.model_list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # sized to show all
+        self.model_list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.model_list.currentItemChanged.connect(self._current_changed)
         ml.addWidget(self.model_list)
         self.model_status = QLabel("loading models…")
         self.model_status.setWordWrap(True)
         self.model_status.setObjectName("modelStatus")
-        self.model_status.setOpenExternalLinks(True)  # the model card link opens in the system viewer
+        self.model_status.setOpenExternalLinks(False)  # "numbers" opens in place; the card in the system viewer
+        self.model_status.linkActivated.connect(self._link)
+        self.show_numbers = False
         ml.addWidget(self.model_status)
         self.import_button = QPushButton(icon("models"), "Import weights…")
         self.import_button.clicked.connect(self.importRequested)
@@ -108,26 +147,38 @@ class ModelPanel(QWidget):
         layout.addWidget(models)
 
         self.options_box = QGroupBox("Options")
-        self.options_form = QFormLayout(self.options_box)
+        box_layout = QVBoxLayout(self.options_box)
+        box_layout.setContentsMargins(4, 4, 4, 4)
+        self.options_scroll = QScrollArea()
+        self.options_scroll.setWidgetResizable(True)
+        self.options_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.options_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        form_host = QWidget()
+        self.options_form = QFormLayout(form_host)
+        self.options_form.setContentsMargins(0, 0, 0, 0)
+        self.options_scroll.setWidget(form_host)
+        self.options_scroll.setFixedHeight(OPTION_ROWS * 30)
+        box_layout.addWidget(self.options_scroll)
         self.option_widgets: dict[str, tuple[OptionSpec, QWidget]] = {}
+        self._spin_keys = SpinKeyFilter(self)
         layout.addWidget(self.options_box)
+        layout.addStretch(1)
 
         actions = QGroupBox("Actions")
-        al = QVBoxLayout(actions)
-        self.inpaint_button = self._button(al, "inpaint", "Inpaint", "Fill the masked area (Ctrl+Return)", self.inpaintRequested)
-        self.inpaint_button.setObjectName("primary")
+        al = _tight(QVBoxLayout(actions))
         row = QHBoxLayout()
+        self.inpaint_button = self._button(row, "inpaint", "Inpaint", "Fill the masked area (Ctrl+Return)", self.inpaintRequested)
+        self.inpaint_button.setObjectName("primary")
+        row.setStretchFactor(self.inpaint_button, 2)
         self.compare_button = self._button(row, "compare", "Compare", "One candidate per ticked model (Ctrl+Shift+Return)", self.compareRequested)
-        self.edges_button = self._button(row, "edges", "Predict edges", "EdgeConnect guesses edges in the hole; edit them, then Inpaint (Ctrl+E)", self.predictEdgesRequested)
+        row.setStretchFactor(self.compare_button, 1)
         al.addLayout(row)
         row = QHBoxLayout()
         self.auto_mask_button = self._button(row, "auto_mask", "Auto mask", "Detect damage into the mask layer (Ctrl+M)", self.autoMaskRequested)
-        self.restore_button = self._button(row, "restore", "Restore", "One-click blind restoration (Ctrl+R)", self.restoreRequested)
+        self.restore_button = self._button(row, "restore", "Restore", "", self.restoreRequested)
+        self.set_restore_mode(False)
+        self.edges_button = self._button(row, "edges", "Edges", "Predict edges: EdgeConnect guesses edges in the hole; edit them, then Inpaint (Ctrl+E)", self.predictEdgesRequested)
         al.addLayout(row)
-        self.use_edges = QCheckBox("Inpaint with my edges")
-        self.use_edges.setToolTip("Pass the edge layer, exactly as drawn, to an edge-guided model")
-        self.use_edges.setChecked(True)
-        al.addWidget(self.use_edges)
         src = QHBoxLayout()
         src.addWidget(QLabel("Start from"))
         self.source_combo = QComboBox()
@@ -135,6 +186,14 @@ class ModelPanel(QWidget):
         self.source_combo.setToolTip("What the next run fills: the image with accepted results, the selected "
                                      "candidate (refine it), or the photo as it was opened")
         src.addWidget(self.source_combo, 1)
+        self.use_edges = QCheckBox("my edges")
+        self.use_edges.setToolTip("Inpaint with my edges: pass the edge layer, exactly as drawn, to this "
+                                  "edge-guided model")
+        self.use_edges.setChecked(True)
+        policy = self.use_edges.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # shown only for edge-guided models, without shifting the row
+        self.use_edges.setSizePolicy(policy)
+        src.addWidget(self.use_edges)
         al.addLayout(src)
         prog = QHBoxLayout()
         self.progress = QProgressBar()
@@ -144,38 +203,42 @@ class ModelPanel(QWidget):
         prog.addWidget(self.progress, 1)
         self.cancel_button = QPushButton(icon("cancel"), "Cancel")
         self.cancel_button.setEnabled(False)
+        self.cancel_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.cancel_button.clicked.connect(self.cancelRequested)
         prog.addWidget(self.cancel_button)
         al.addLayout(prog)
-        layout.addWidget(actions)
+        outer.addWidget(actions)
 
         results = QGroupBox("Candidates")
-        rl = QVBoxLayout(results)
+        rl = _tight(QVBoxLayout(results))
         self.candidates = QListWidget()
         self.candidates.setObjectName("candidates")
         self.candidates.setViewMode(QListView.ViewMode.IconMode)
         self.candidates.setFlow(QListView.Flow.LeftToRight)
         self.candidates.setWrapping(False)
-        self.candidates.setIconSize(QSize(88, 88))
-        self.candidates.setFixedHeight(136)
+        self.candidates.setIconSize(QSize(CANDIDATE_ICON, CANDIDATE_ICON))
+        self.candidates.setGridSize(QSize(CANDIDATE_ICON + 10, CANDIDATE_ICON + 22))
+        self.candidates.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.candidates.setFixedHeight(CANDIDATE_ICON + 40)  # one row of thumbnails and the scroll bar
         self.candidates.setMovement(QListView.Movement.Static)
+        self.candidates.setToolTip("Hold \\ to see the image before")
         self.candidates.currentRowChanged.connect(self._candidate_changed)
         rl.addWidget(self.candidates)
-        hint = QLabel("Hold \\ to see the image before")
-        hint.setObjectName("hint")
-        rl.addWidget(hint)
         row = QHBoxLayout()
         self.accept_button = self._button(row, "accept", "Accept", "The selected result becomes the image (Ctrl+Shift+A)", self.acceptRequested)
         self.discard_button = self._button(row, "discard", "Discard", "Drop all candidates", self.discardRequested)
+        hint = QLabel("hold \\ for before")
+        hint.setObjectName("hint")
+        row.addWidget(hint)
         rl.addLayout(row)
-        layout.addWidget(results)
-        layout.addStretch(1)
+        outer.addWidget(results)
         self.set_candidates([])
 
     @staticmethod
     def _button(layout: Any, role: str, text: str, tip: str, signal: Any) -> QPushButton:
         b = QPushButton(icon(role), text)
         b.setToolTip(tip)
+        b.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # a click leaves the keys with the canvas
         b.clicked.connect(signal)
         layout.addWidget(b)
         return b
@@ -201,18 +264,26 @@ class ModelPanel(QWidget):
             status = STATUS_TEXT.get(info.status, info.status)
             if info.name in below:  # said where it is picked: choosing it costs quality
                 status += f" · measures below {below[info.name]}"
-            item = QListWidgetItem(f"{info.name}\n{status}")
+            item = QListWidgetItem(f"{info.name} — {status}")
             item.setData(Qt.ItemDataRole.UserRole, info.name)
             measured = f"\nmeasured: {self.measured[info.name]}" if info.name in self.measured else ""
-            item.setToolTip(f"{info.description}\n{capability_text(info.capabilities)}\n{info.weights}{measured}")
+            weights = WEIGHTS_TEXT.get(info.status, info.status)
+            item.setToolTip(f"{info.description}\n{capability_text(info.capabilities)}\n{weights}: {info.weights}{measured}")
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
             if not info.available:
                 item.setForeground(Qt.GlobalColor.gray)
             self.model_list.addItem(item)
         self.model_list.blockSignals(False)
+        self._fit_model_list()
         names = [i.name for i in infos]
         self.select_model(current if current in names else (names[0] if names else ""))
+
+    def _fit_model_list(self) -> None:
+        """Tall enough for every model: picking one must not need scrolling."""
+        rows = self.model_list.count()
+        row_h = self.model_list.sizeHintForRow(0) if rows else 20
+        self.model_list.setFixedHeight(max(rows, 3) * row_h + 2 * self.model_list.frameWidth() + 2)
 
     def select_model(self, name: str) -> None:
         for row in range(self.model_list.count()):
@@ -243,19 +314,44 @@ class ModelPanel(QWidget):
         if item is None:
             return
         info = self.infos[item.data(Qt.ItemDataRole.UserRole)]
-        measured = f"<br>{self.measured_text(info.name)}" if info.name in self.words else ""
-        card = f' <a href="{QUrl.fromLocalFile(info.card).toString()}">model card</a>' if info.card else ""
+        self._show_status(info)
+        self.import_button.setVisible(not info.available and info.capabilities.learned)
+        self.use_edges.setVisible(bool(info.capabilities.accepts_edges))
+        self._build_options(info)
+        self.modelChanged.emit(info.name)
+
+    def _show_status(self, info: ModelInfo) -> None:
+        """Plain words first (how it measured, whether it is a default); the measured numbers one click away
+        ("numbers"), and in the tooltip."""
+        links = []
+        if info.name in self.measured:
+            links.append(f'<a style="{LINK_STYLE}" href="#numbers">{"hide numbers" if self.show_numbers else "numbers"}</a>')
+        if info.card:
+            links.append(f'<a style="{LINK_STYLE}" href="{QUrl.fromLocalFile(info.card).toString()}">model card</a>')
+        numbers = f"<br>measured: {self.measured[info.name]}" if self.show_numbers and info.name in self.measured else ""
         # A method that names its own import/train commands shows them where its weights are missing.
         missing = not info.available and info.weights.startswith("weights missing")
         how = f"<br>{html.escape(info.weights)}" if missing else ""
         self.model_status.setText(
-            f"<b>{info.name}</b>: {info.description} <i>({capability_text(info.capabilities)})</i>{measured}{card}{how}"
+            f"<b>{info.name}</b>: {info.description} <i>({capability_text(info.capabilities)})</i>"
+            f"<br>{self.plain_rank(info.name)} {' · '.join(links)}{numbers}{how}"
         )
-        numbers = self.measured.get(info.name, "")
-        self.model_status.setToolTip(f"Measured: {numbers}" if numbers else "")
-        self.import_button.setVisible(not info.available and info.capabilities.learned)
-        self._build_options(info)
-        self.modelChanged.emit(info.name)
+        self.model_status.setToolTip(f"measured: {self.measured[info.name]}" if info.name in self.measured else "")
+
+    def plain_rank(self, name: str) -> str:
+        """How it measured in words, and whether that makes it a default or which method is the default instead."""
+        if name not in self.words:
+            return "Not measured yet."
+        return self.measured_text(name) + "."
+
+    def _link(self, href: str) -> None:
+        if href == "#numbers":
+            self.show_numbers = not self.show_numbers
+            name = self.current_model
+            if name in self.infos:
+                self._show_status(self.infos[name])
+        else:
+            QDesktopServices.openUrl(QUrl(href))
 
     def measured_text(self, name: str) -> str:
         """How it measured, in plain words, and whether that makes it a default or which method is instead (the
@@ -275,8 +371,11 @@ class ModelPanel(QWidget):
         for spec in info.options:
             w = make_option_widget(spec, info.resolved.get(spec.name))
             self.option_widgets[spec.name] = (spec, w)
+            if isinstance(w, QAbstractSpinBox):
+                self._spin_keys.watch([w])
             self.options_form.addRow(spec.name.replace("_", " "), w)
-        self.options_box.setVisible(bool(self.option_widgets))
+        if not self.option_widgets:
+            self.options_form.addRow(QLabel("no options for this model"))
 
     def options(self) -> dict[str, Any]:
         """The options the user set; "auto" ones are left out, so the checkpoint's settings apply."""
@@ -291,26 +390,47 @@ class ModelPanel(QWidget):
         index = self.source_combo.currentIndex()
         return document.working_image(index == 1, original=index == 2)
 
+    def set_restore_mode(self, has_mask: bool) -> None:
+        """Say plainly what Restore will do: fill the user's mask, or find the damage itself."""
+        if has_mask:
+            self.restore_button.setText("Restore mask")
+            self.restore_button.setToolTip(
+                "Fill the mask as it is now (your corrections included) with the restoration model's fill. "
+                "Clear the mask to let the model find the damage itself (Ctrl+R)")
+        else:
+            self.restore_button.setText("Restore")
+            self.restore_button.setToolTip(
+                "The restoration model finds the damage and fills it, no mask needed. To correct what it "
+                "finds: Auto mask, erase false alarms / paint misses, then Restore mask (Ctrl+R)")
+
     # --- progress --------------------------------------------------------------------------------
     def set_busy(self, busy: bool, message: str = "") -> None:
+        """Busy: what is running. Not busy: how the last run ended ("done in 0.4 s", "cancelled", "failed"),
+        kept until the next run starts; without a message the last ending stays."""
         self.cancel_button.setEnabled(busy)
+        self.progress.setValue(0)
         if busy:
-            self.progress.setValue(0)
-            self.progress.setFormat(message or "working…")
+            self._running = message or "working"
+            self.progress.setFormat(f"{self._running}…")
         else:
-            self.progress.setValue(0)
-            self.progress.setFormat(message or "idle")
+            self._ended = message or self._ended
+            self.progress.setFormat(self._ended)
 
     def set_progress(self, fraction: float, message: str) -> None:
+        """The real step, and a percentage only once there is one (a bar stuck at 0 % says nothing)."""
+        step = STEP_WORDS.get(message, message)
+        label = f"{self._running}: {step}" if step else self._running
         self.progress.setValue(int(fraction * 1000))
-        self.progress.setFormat(f"{message or 'working'} %p%")
+        self.progress.setFormat(f"{label} %p%" if 0.0 < fraction < 1.0 else f"{label}…")
 
     # --- candidates ------------------------------------------------------------------------------
     def set_candidates(self, items: list[tuple[str, np.ndarray]], selected: int | None = None) -> None:
         self.candidates.blockSignals(True)
         self.candidates.clear()
         for label, image in items:
-            self.candidates.addItem(QListWidgetItem(thumbnail(image), label))
+            item = QListWidgetItem(thumbnail(image), label)
+            item.setToolTip(label)  # the thumbnail's caption is cut short; the whole of it on hover
+            self.candidates.addItem(item)
         if selected is not None:
             self.candidates.setCurrentRow(selected)
         self.candidates.blockSignals(False)

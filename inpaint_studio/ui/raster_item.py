@@ -54,6 +54,11 @@ class RasterItem(QGraphicsItem):
         self.pixels = np.frombuffer(self.qimage.bits(), np.uint32).reshape(height, stride)[:, :width]
         self._bounds = QRectF(0, 0, width, height)
         self.smooth = False
+        self.clip_left = 0.0  # draw only right of this x (the split view's divider)
+
+    def set_clip_left(self, x: float) -> None:
+        self.clip_left = max(0.0, float(x))
+        self.update()
 
     def boundingRect(self) -> QRectF:
         return self._bounds
@@ -70,6 +75,8 @@ class RasterItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         exposed = option.exposedRect.intersected(self._bounds) if option is not None else self._bounds
+        if self.clip_left > 0:
+            exposed = exposed.intersected(QRectF(self.clip_left, 0, self._bounds.width(), self._bounds.height()))
         if exposed.isEmpty():
             return
         # Snap to whole pixels so the source and target rects describe the same pixels.

@@ -19,6 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "model": "",  # empty until the user picks one: the best measured method (engine/defaults.py)
     "recent_files": [],
     "geometry": None,
+    "blind_ab_tally": "{}",  # JSON: wins per pair of methods in blind A/B (ui/model/blind_ab.py)
 }
 MAX_RECENT = 10
 

@@ -11,6 +11,8 @@ class Tool(str, Enum):
     ERASER = "eraser"
     RECTANGLE = "rectangle"
     LASSO = "lasso"
+    SELECT_OBJECT = "select_object"
+    WAND = "wand"
     EDGE_PEN = "edge_pen"
     EDGE_ERASER = "edge_eraser"
     PAN = "pan"
@@ -24,6 +26,7 @@ class ToolSpec:
     layer: str | None  # None: the tool paints nothing (pan)
     erase: bool = False
     freehand: bool = False  # paints capsules along the pointer path
+    select: bool = False  # computes the mask from the photo (MainWindow does it: the canvas only reports where)
 
     @property
     def tooltip(self) -> str:
@@ -35,6 +38,9 @@ TOOL_SPECS: dict[Tool, ToolSpec] = {
     Tool.ERASER: ToolSpec(Tool.ERASER, "Mask eraser", "E", "mask", erase=True, freehand=True),
     Tool.RECTANGLE: ToolSpec(Tool.RECTANGLE, "Rectangle fill (Alt: subtract)", "R", "mask"),
     Tool.LASSO: ToolSpec(Tool.LASSO, "Lasso fill (Alt: subtract)", "L", "mask"),
+    Tool.SELECT_OBJECT: ToolSpec(Tool.SELECT_OBJECT, "Select object: drag a box, click to add, Alt+click to remove",
+                                 "S", "mask", select=True),
+    Tool.WAND: ToolSpec(Tool.WAND, "Magic wand: click a colour (Alt: subtract)", "W", "mask", select=True),
     Tool.EDGE_PEN: ToolSpec(Tool.EDGE_PEN, "Edge pen", "G", "edges", freehand=True),
     Tool.EDGE_ERASER: ToolSpec(Tool.EDGE_ERASER, "Edge eraser", "Shift+G", "edges", erase=True, freehand=True),
     Tool.PAN: ToolSpec(Tool.PAN, "Pan (or hold Space / middle button)", "H", None),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtGui import QUndoCommand
 
 from inpaint_studio.ui.model.document import Document, Patch
@@ -24,3 +26,22 @@ class PatchCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.document.apply(self.patch, forward=False)
+
+
+class SwapDocumentCommand(QUndoCommand):
+    """Undo/redo a change of the whole document (a bigger canvas): `show(doc)` puts one on screen. Earlier
+    patches keep their own document, so undoing past this step edits the old one, as it should."""
+
+    def __init__(self, label: str, old: Document, new: Document, show: Callable[[Document], None]) -> None:
+        super().__init__(label)
+        self.old, self.new, self.show = old, new, show
+        self._applied = True
+
+    def redo(self) -> None:
+        if self._applied:
+            self._applied = False
+            return
+        self.show(self.new)
+
+    def undo(self) -> None:
+        self.show(self.old)

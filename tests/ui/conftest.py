@@ -163,6 +163,7 @@ def window(qtbot, monkeypatch, fake_methods, photo_path):
     win = MainWindow()
     # pytest-qt closes the window at teardown: answer the unsaved-changes prompt instead of blocking on it.
     win.ask_unsaved = lambda: QMessageBox.StandardButton.Discard
+    win.ask_drop_candidates = lambda count: True
     qtbot.addWidget(win)
     win.resize(900, 600)
     win.show()

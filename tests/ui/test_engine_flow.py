@@ -31,16 +31,17 @@ def test_telea_changes_only_masked_pixels_and_accept_is_undoable(window, qtbot):
     run_and_wait(qtbot, win, win.panel.inpaint_button)
     assert len(doc.candidates) == 1 and win.canvas.result_visible
     assert np.array_equal(doc.image, original)  # nothing applied before Accept
-    qtbot.mouseClick(win.panel.accept_button, Qt.MouseButton.LeftButton)
     hole = doc.binary_mask() > 0
+    qtbot.mouseClick(win.panel.accept_button, Qt.MouseButton.LeftButton)
     assert np.array_equal(doc.image[~hole], original[~hole])
     assert not np.array_equal(doc.image[hole], original[hole])
     assert doc.modified and win.windowTitle().startswith("photo.png*")
-    assert doc.binary_mask().any()  # the mask stays after a result
+    assert not doc.mask.any()  # the mask has done its job: cleared, in the same undo step
     win.undo_stack.undo()
     assert np.array_equal(doc.image, original) and not doc.modified
+    assert np.array_equal(doc.binary_mask() > 0, hole)  # one undo brings the photo and its mask back
     win.undo_stack.redo()
-    assert not np.array_equal(doc.image, original)
+    assert not np.array_equal(doc.image, original) and not doc.mask.any()
 
 
 def test_slow_model_keeps_ui_responsive_and_cancel_discards(window, qtbot):
@@ -145,7 +146,7 @@ def test_missing_weights_are_listed_and_refused(window):
     row = next(r for r in range(panel.model_list.count())
                if panel.model_list.item(r).data(Qt.ItemDataRole.UserRole) == "test_missing")
     assert "weights missing — import with Models ▸ Import…" in panel.model_list.item(row).text()
-    assert "weights shipped" not in panel.model_list.item(row).text()
+    assert "ready" not in panel.model_list.item(row).text()
     paint_hole(window)
     panel.select_model("test_missing")
     assert panel.import_button.isVisibleTo(panel)
@@ -186,6 +187,7 @@ def test_compare_candidates_side_by_side_and_before_after(window, qtbot):
     job = win.inpaint_job("test_fast", "inpaint")
     assert job is not None and np.array_equal(job.image, chosen)
     win.accept_result()  # the image now holds telea's fill; "original photo" still starts from the photo
+    paint_hole(win)  # Accept cleared the filled mask: mark the next hole
     win.panel.source_combo.setCurrentIndex(2)
     job = win.inpaint_job("test_fast", "inpaint")
     assert job is not None and np.array_equal(job.image, doc.original) and not np.array_equal(doc.image, doc.original)

@@ -32,7 +32,11 @@ def test_initial_model_is_the_measured_best_with_its_numbers(shipped_table, wind
     assert "Measured: smooth, blurred fill, among the most accurate, instant — the default for removing objects" in (
         status.text()
     )
-    assert "hole L1 15.0 @20–30 %" in status.toolTip()  # the numbers, one hover away
+    assert "hole L1" not in status.text()  # plain words first
+    assert "measured: hole L1 15.0 @20–30 %" in status.toolTip()  # the numbers, one hover away ...
+    status.linkActivated.emit("#numbers")  # ... and one click away
+    assert "measured: hole L1 15.0 @20–30 %" in status.text()
+    status.linkActivated.emit("#numbers")
     window.panel.select_model("telea")
     # another method: how it measured, and which method is the default instead
     assert ("Measured: smooth, blurred fill, less accurate than the best, instant (the default for removing objects "
@@ -43,7 +47,10 @@ def test_initial_model_is_the_measured_best_with_its_numbers(shipped_table, wind
     assert window.panel.current_model == "telea"  # ... and wins over the table next time
 
 
-def test_a_shipped_checkpoint_links_its_model_card(shipped_table, window):
+def test_a_shipped_checkpoint_links_its_model_card(shipped_table, window, monkeypatch):
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+
     from inpaint_studio.engine.checkpoints import save_checkpoint
     from inpaint_studio.networks.registry import create_network
     from inpaint_studio.ui.worker import describe_models
@@ -60,7 +67,11 @@ def test_a_shipped_checkpoint_links_its_model_card(shipped_table, window):
     window.panel.select_model("deepfill_v2")
     text = window.panel.model_status.text()
     assert ">model card</a>" in text and "df-small.md" in text
-    assert window.panel.model_status.openExternalLinks()
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()))
+    window.panel.model_status.linkActivated.emit(QUrl.fromLocalFile(str(shipped_table / "df-small.md")).toString())
+    assert opened == [str(shipped_table / "df-small.md")]
+    assert 'style="color:#8ab4f8"' in text  # a link colour readable on the dark theme
 
 
 def test_a_model_below_the_default_says_so_in_the_list(shipped_table, window):

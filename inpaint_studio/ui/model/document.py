@@ -97,7 +97,12 @@ class Document:
         return getattr(self, name)
 
     def subscribe(self, listener: Listener) -> None:
-        self._listeners.append(listener)
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def notify(self, layer: str, box: Box | None = None) -> None:
         h, w = self.shape
