@@ -55,8 +55,8 @@ def _scene(h: int = 120, w: int = 150) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _glcic_file(folder, name: str, seed: int = 0):
-    """The port saves raw state dicts; write_fake_pth nests them under the manifest's empty top-level key."""
-    obj = fake_published_dict("glcic", [name], seed=seed)[""]
+    """The port saves raw state dicts (the manifest's empty top-level key: fake_published_dict gives them bare)."""
+    obj = fake_published_dict("glcic", [name], seed=seed)
     folder.mkdir(parents=True, exist_ok=True)
     torch.save(obj, folder / name)
     return folder / name
@@ -94,7 +94,7 @@ def test_glcic_with_a_bad_mean_colour_file_is_refused_in_one_line(tmp_path):
 
 
 def test_a_glcic_file_with_a_wrong_shape_is_refused_with_its_key(tmp_path):
-    obj = fake_published_dict("glcic", ["model_cn"])[""]
+    obj = fake_published_dict("glcic", ["model_cn"])
     obj["conv7.weight"] = torch.zeros(256, 256, 5, 5)
     torch.save(obj, tmp_path / "model_cn")
     with pytest.raises(CheckpointError, match=r"conv7\.weight"):
