@@ -70,13 +70,19 @@ class ClassicalMethod(InpaintMethod):
             report(progress, 1.0, "nothing to fill")
             return image.copy()
         hole = np.where(mask > 0, 255, 0).astype(np.uint8)
-        filled = self._fill(np.ascontiguousarray(image), hole, cancel)
+        filled = self._fill_guided(np.ascontiguousarray(image), hole, edges, cancel)
         check_cancel(cancel)
         report(progress, 1.0, "done")
         return keep_known(image, filled, hole)
 
     def _fill(self, image: np.ndarray, hole: np.ndarray, cancel: CancelFn | None) -> np.ndarray:
         raise NotImplementedError
+
+    def _fill_guided(
+        self, image: np.ndarray, hole: np.ndarray, edges: np.ndarray | None, cancel: CancelFn | None
+    ) -> np.ndarray:
+        """A fill that follows caller-given edges overrides this; the others ignore edges."""
+        return self._fill(image, hole, cancel)
 
 
 class _DiffusionMethod(ClassicalMethod):

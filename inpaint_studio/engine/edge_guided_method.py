@@ -15,7 +15,7 @@ import numpy as np
 
 from inpaint_studio.core.edge_regions import sources_for, split_by_edges
 from inpaint_studio.core.errors import ModelUnavailableError
-from inpaint_studio.engine.base import CancelFn, Capabilities, ProgressFn, check_cancel, register_method
+from inpaint_studio.engine.base import CancelFn, Capabilities, check_cancel, register_method
 from inpaint_studio.engine.classical import ClassicalMethod
 from inpaint_studio.engine.patchmatch_method import patchmatch_library
 
@@ -40,7 +40,6 @@ class EdgeGuidedMethod(ClassicalMethod):
         if not 1 <= int(patch_size) <= 15:
             raise ValueError(f"patch_size must be between 1 and 15, got {patch_size}")
         self.fill, self.patch_size, self.seed = fill, int(patch_size), int(seed)
-        self._edges: np.ndarray | None = None
 
     def is_available(self) -> bool:
         return self.fill != "patchmatch" or patchmatch_library() is not None
@@ -48,22 +47,13 @@ class EdgeGuidedMethod(ClassicalMethod):
     def weights_info(self) -> str:
         return "no weights needed" if self.is_available() else "needs the pypatchmatch package (pip install pypatchmatch)"
 
-    def inpaint(
-        self,
-        image: np.ndarray,
-        mask: np.ndarray | None,
-        edges: np.ndarray | None = None,
-        progress: ProgressFn | None = None,
-        cancel: CancelFn | None = None,
-    ) -> np.ndarray:
-        self._edges = edges  # read by _fill; the manager runs one fill at a time
-        try:
-            return super().inpaint(image, mask, edges, progress, cancel)
-        finally:
-            self._edges = None
-
     def _fill(self, image: np.ndarray, hole: np.ndarray, cancel: CancelFn | None) -> np.ndarray:
-        split = split_by_edges(hole, self._edges)
+        return self._fill_guided(image, hole, None, cancel)
+
+    def _fill_guided(
+        self, image: np.ndarray, hole: np.ndarray, edges: np.ndarray | None, cancel: CancelFn | None
+    ) -> np.ndarray:
+        split = split_by_edges(hole, edges)
         out = image.copy()
         for region in range(1, split.count + 1):
             check_cancel(cancel)
