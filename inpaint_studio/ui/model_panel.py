@@ -7,7 +7,7 @@ import html
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -52,6 +52,7 @@ LINK_STYLE = "color:#8ab4f8"  # readable on the dark theme (the default link blu
 # Progress steps that are setting names, in words (core.hd reports its strategy's name as the first step).
 STEP_WORDS = {"original": "whole image", "resize": "at reduced size", "crop": "crop by crop", "done": "finishing"}
 CANDIDATE_ICON = 56  # four thumbnails across the panel
+MIN_LIST_ROWS = 10  # the model list never shows fewer rows than this
 OPTION_ROWS = 2  # the options area keeps this height for every model, so the panel never re-flows
 
 
@@ -129,7 +130,9 @@ class ModelPanel(QWidget):
         self.model_list.setObjectName("modelList")
         self.model_list.setToolTip("Pick the model for Inpaint; tick several to compare them side by side")
         self.model_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.model_list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # sized to show all
+        # The list takes the room the panel has (the rest is fixed-height): every model at 1440×900 when they fit,
+        # else it scrolls by itself and nothing else moves.
+        self.model_list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.model_list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.model_list.currentItemChanged.connect(self._current_changed)
         ml.addWidget(self.model_list)
@@ -144,7 +147,7 @@ class ModelPanel(QWidget):
         self.import_button.clicked.connect(self.importRequested)
         self.import_button.setVisible(False)
         ml.addWidget(self.import_button)
-        layout.addWidget(models)
+        layout.addWidget(models, 1)  # the model list gets whatever room the fixed-height parts leave
 
         self.options_box = QGroupBox("Options")
         box_layout = QVBoxLayout(self.options_box)
@@ -162,7 +165,6 @@ class ModelPanel(QWidget):
         self.option_widgets: dict[str, tuple[OptionSpec, QWidget]] = {}
         self._spin_keys = SpinKeyFilter(self)
         layout.addWidget(self.options_box)
-        layout.addStretch(1)
 
         actions = QGroupBox("Actions")
         al = _tight(QVBoxLayout(actions))
@@ -279,11 +281,18 @@ class ModelPanel(QWidget):
         names = [i.name for i in infos]
         self.select_model(current if current in names else (names[0] if names else ""))
 
+    def changeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.StyleChange:  # a style sheet changes the rows' height
+            self._fit_model_list()
+        super().changeEvent(event)
+
     def _fit_model_list(self) -> None:
-        """Tall enough for every model: picking one must not need scrolling."""
+        """At least MIN_LIST_ROWS rows, at most every model: beyond that the list grows with the panel."""
         rows = self.model_list.count()
         row_h = self.model_list.sizeHintForRow(0) if rows else 20
-        self.model_list.setFixedHeight(max(rows, 3) * row_h + 2 * self.model_list.frameWidth() + 2)
+        chrome = 2 * self.model_list.frameWidth() + 2
+        self.model_list.setMinimumHeight(min(max(rows, 3), MIN_LIST_ROWS) * row_h + chrome)
+        self.model_list.setMaximumHeight(max(rows, 3) * row_h + chrome)
 
     def select_model(self, name: str) -> None:
         for row in range(self.model_list.count()):
