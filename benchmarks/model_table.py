@@ -369,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="re-measure only the blind part (after a detector change) into the existing table.json",
     )
+    ap.add_argument("--reuse-blind", action="store_true",
+                    help="keep the blind part of the existing table.json (dated) instead of re-measuring it")
     ap.add_argument("--edges-only", action="store_true",
                     help="re-measure only the edge-guided part into the existing table.json")
     ap.add_argument("--out", type=Path, default=SHIPPED_MODELS_DIR, help="folder for table.json, README.md, sheet")
@@ -424,7 +426,9 @@ def main(argv: list[str] | None = None) -> int:
                           progress=progress)
         table["edges"] = {**result.to_dict(), "edge_aware": aware}
         print(file=sys.stderr)
-    if blind and not args.no_blind and not args.edges_only:
+    if args.reuse_blind and not previous:
+        table["blind"] = (_previous_table(args.out / "table.json").get("blind")) or None
+    elif blind and not args.no_blind and not args.edges_only:
         photos = pick_photos(folder, sizes[0], args.limit)
         entries = [*blind, *(v for name in blind for v in BLIND_VARIANTS.get(name, ()))]
         result = evaluate(photos, entries, generate=[], seed=args.seed, size=sizes[0], contaminate=True,
@@ -450,11 +454,12 @@ def main(argv: list[str] | None = None) -> int:
         table["seconds"] = round(time.perf_counter() - started, 1)
 
     args.out.mkdir(parents=True, exist_ok=True)
+    # The numbers first: a contact sheet that fails (a checkpoint removed meanwhile) must not lose an hour's table.
+    atomic_write_text(args.out / "table.json", json.dumps(table, indent=2) + "\n")
     if not previous:
         sheet_photos = pick_photos(folder, sizes[0], args.limit)[:SHEET_ROWS]
-        sheet = contact_sheet(sheet_photos, fill, sizes[0], args.seed)
+        sheet = contact_sheet(sheet_photos, [m for m in fill if create_method(m).is_available()], sizes[0], args.seed)
         save_image(args.out / "contact_sheet.png", sheet, overwrite=True)
-    atomic_write_text(args.out / "table.json", json.dumps(table, indent=2) + "\n")
     write_readme(markdown(table), args.out / "README.md")
     for card in update_cards(table, args.out):
         print(f"updated {card.name}", file=sys.stderr)
