@@ -44,6 +44,8 @@ BUCKETS: list[Any] = [(0.1, 0.2), (0.2, 0.3), (0.3, 0.4), "centre", "thin"]
 BASELINES = ("telea", "navier_stokes", "fsr_fast")
 EDGE_BASELINES = ("navier_stokes", "patchmatch")
 TOO_SLOW = {"fsr_best": "minutes per photo on this CPU", "shiftmap": "minutes per photo on this CPU"}
+# Not a fill of its own: it routes each hole to the per-shape defaults this very table chooses.
+ROUTERS = {"auto": "routes each hole to the thin / box / fill default of this table"}
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 BEGIN, END = "<!-- model-table:begin (written by benchmarks/model_table.py) -->", "<!-- model-table:end -->"
 SHEET_ROWS, SHEET_TILE, SHEET_BUCKET = 4, 192, 1  # contact sheet: 4 photos, 192 px tiles, the 20–30 % bucket
@@ -86,6 +88,9 @@ def method_groups() -> tuple[list[str], list[str], dict[str, str]]:
     for spec in method_specs():
         if spec.name in TOO_SLOW:
             left_out[spec.name] = f"too slow for this table ({TOO_SLOW[spec.name]})"
+            continue
+        if spec.name in ROUTERS:
+            left_out[spec.name] = ROUTERS[spec.name]
             continue
         method = create_method(spec.name)
         if not method.is_available():
