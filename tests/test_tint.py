@@ -88,3 +88,21 @@ def test_stain_detector_map_is_soft_and_finds_a_strong_brown_blot() -> None:
     assert s.min() >= 0 and s.max() <= 1
     found = stain_mask(s) > 0
     assert found[blot > 0].mean() > 0.7 and found[blot == 0].mean() < 0.01
+
+
+
+def test_restore_with_stains_option_un_tints_a_brown_blot() -> None:
+    from inpaint_studio.engine.base import create_method
+
+    yy, xx = np.mgrid[0:160, 0:200]
+    photo = np.stack([150 + 0.2 * xx, 160 + 0.1 * yy, 170 - 0.1 * xx], -1)  # a soft gradient, slight noise
+    photo = np.clip(photo + np.random.default_rng(1).normal(0, 2, photo.shape), 0, 255).astype(np.uint8)
+    blot = np.zeros(photo.shape[:2], np.float32)
+    cv2.circle(blot, (100, 80), 30, 0.6, -1)
+    blot = cv2.GaussianBlur(blot, (0, 0), 0.8)
+    stained = _stain(photo, blot, np.array([0.7, 0.5, 0.25]), np.zeros(3))
+    plain = create_method("classical_restore").inpaint(stained, None)
+    untinted = create_method("classical_restore", stains="tint").inpaint(stained, None)
+    assert psnr(untinted, photo) > max(psnr(plain, photo), psnr(stained, photo)) + 6
+    with pytest.raises(ValueError, match="stains must be one of off, tint"):
+        create_method("classical_restore", stains="paint")

@@ -26,7 +26,7 @@ _Z = 5.0  # ... and below the photo's median plus this many robust standard devi
 _DARKER = -0.02  # a stain absorbs light: log-brightness at least this far below the background
 _MAX_SIDE = 1024  # the map is computed on a copy at most this long and enlarged
 _BACKGROUND_SIDE = 128
-_BACKGROUND_FRACTION = 1 / 6
+_BACKGROUND_FRACTION = 1 / 3
 _MASK_THRESHOLD = 0.15
 
 
