@@ -31,6 +31,7 @@ from inpaint_studio.core.hd import HDConfig, HDStrategy
 from inpaint_studio.core.imageio import load_rgb
 from inpaint_studio.core.metrics import iou, psnr
 from inpaint_studio.core.paths import user_cache_dir
+from inpaint_studio.core.tint import remove_tint
 from inpaint_studio.engine.evaluate import mask_rng, method_spec, prepare
 from inpaint_studio.engine.manager import ModelManager
 
@@ -60,6 +61,10 @@ def measure(photos: list[tuple[str, str, np.ndarray]], methods: list[str], famil
             damage = draw_damage(clean, mask_rng(seed, name, 2000 + k), family, source)
             if damage.mask.any():
                 cases.append((group, family, clean, damage))
+    rows_oracle: dict[str, list[float]] = defaultdict(list)
+    for _group, family, clean, damage in cases:
+        if damage.strength is not None:  # the tint removal alone, given the true stain map
+            rows_oracle[family].append(_capped(psnr(remove_tint(damage.image, damage.strength), clean)))
     manager = ModelManager(device=device, hd_config=HDConfig(strategy=HDStrategy.ORIGINAL))
     rows: dict[tuple[str, str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     clean_rows: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -80,7 +85,7 @@ def measure(photos: list[tuple[str, str, np.ndarray]], methods: list[str], famil
             r["iou"].append(iou(pred.mask, damage.mask))
         print(f"{label}: {time.perf_counter() - start:.0f} s", file=sys.stderr)
         manager.unload()
-    return {"rows": rows, "clean": clean_rows}
+    return {"rows": rows, "clean": clean_rows, "oracle": rows_oracle}
 
 
 def _mean(values: list[float]) -> float:
@@ -103,8 +108,9 @@ def markdown(result: dict[str, Any], settings: dict[str, Any], methods: list[str
         "",
         "## Per family (all photos)",
         "",
-        "| family | group | seen | input | " + " | ".join(f"{m} restored (gain) / IoU" for m in labels) + " |",
-        "|---|---|---|---|" + "---|" * len(labels),
+        "| family | group | seen | input | " + " | ".join(f"{m} restored (gain) / IoU" for m in labels)
+        + " | tint removal given the true stain map |",
+        "|---|---|---|---|" + "---|" * (len(labels) + 1),
     ]
     rows = result["rows"]
     for family in families:
@@ -122,6 +128,8 @@ def markdown(result: dict[str, Any], settings: dict[str, Any], methods: list[str
             worst = min(np.subtract(merged["restored"], merged["input"]))
             cells.append(f"{_mean(merged['restored']):.2f} ({_mean(merged['restored']) - _mean(inputs):+.2f}, "
                          f"worst {worst:+.2f}) / {_mean(merged['iou']):.2f}")
+        oracle = result["oracle"].get(family)
+        cells.append(f"{_mean(oracle):.2f} ({_mean(oracle) - _mean(inputs):+.2f})" if oracle else "—")
         lines.append(f"| {family} | {fam.group} | {'seen' if fam.seen else 'unseen'} | "
                      f"{_mean(inputs):.2f} | " + " | ".join(cells) + " |")
     lines += ["", "## Mean gain by photo group (dB, over the families)", "",
