@@ -76,6 +76,8 @@ _TRAIN_OPTIONS: list[tuple[str, str, type, str]] = [
     ("--damage", "damage", str, "VCNet damage kinds, comma-separated: contamination,scratch,stain,ink,graffiti,mixed or any family of "
      "core.damage_families (hairline,dust,paste,text,watermark,coffee,water,foxing,fading,yellowing); "
      "clean = negatives (the photo unchanged, an empty mask)"),
+    ("--hold-out", "hold_out", str, "VCNet damage kinds (as --damage) never trained on: validated separately, "
+     "their numbers in val.csv as unseen_*"),
     ("--image-size", "image_size", int, "training crop size in px"),
     ("--batch-size", "batch_size", int, "batch per process"),
     ("--width", "width", float, "channel-width multiplier of every network (1 = paper)"),
