@@ -126,3 +126,16 @@ def test_cached_photos_give_the_same_samples_and_are_decoded_once(photos, monkey
     tiny = InpaintingDataset(photos, 32, cache_mb=0, **kw)
     tiny.cache_bytes = 1  # a budget too small for one photo: nothing is kept, samples still come
     assert tiny[0]["image"].shape == (32, 32, 3) and not tiny._cache
+
+
+@pytest.mark.parametrize("kind", ["hairline", "paste", "coffee"])
+def test_damage_families_can_be_trained_on(photos, kind):
+    ds = InpaintingDataset(photos, 48, damage=[kind], seed=2)
+    again = InpaintingDataset(photos, 48, damage=[kind], seed=2)
+    for i in range(2):
+        s = ds[i]
+        assert s["input"].shape == s["image"].shape and s["mask"].dtype == np.uint8
+        assert s["mask"].any() and set(np.unique(s["mask"])) <= {0, 255}
+        changed = np.abs(s["input"].astype(int) - s["image"].astype(int)).max(axis=2)
+        assert (changed[s["mask"] > 0] > 3).all()  # the mask holds only visibly changed pixels
+        assert np.array_equal(s["input"], again[i]["input"])

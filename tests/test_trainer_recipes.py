@@ -99,3 +99,27 @@ def test_cli_documents_every_command(capsys):
     assert main(["train", "nosuch", "--steps", "1"]) == 2
     assert "unknown recipe 'nosuch'" in capsys.readouterr().err
 
+
+
+def test_held_out_damage_is_validated_separately_never_trained_on(folders):
+    from trainer.data import DataError
+    from trainer.loop import make_datasets, make_unseen_dataset
+    from trainer.recipes import get_recipe
+
+    opts = {
+        "data": str(folders / "train"), "val_data": str(folders / "train"), "image_size": 32, "batch_size": 3,
+        "width": 0.25, "steps": 2, "val_images": 3, "val_every": 2, "sample_every": 0, "log_every": 1,
+        "progress": False, "device": "cpu", "threads": 1, "network": {"num_blocks": 1},
+        "run_dir": str(folders / "run"), "damage": "scratch,hairline,coffee", "hold_out": "coffee",
+    }
+    cfg = build_config("vcnet", "mpn", cli_options=opts)
+    recipe = get_recipe(cfg.recipe)(cfg, torch.device("cpu"), None)
+    train_ds, _ = make_datasets(cfg, recipe)
+    assert train_ds.damage == ["scratch", "hairline"]
+    assert make_unseen_dataset(cfg, recipe).damage == ["coffee"]
+    train(cfg, log=lambda m: None)
+    rows = list(csv.DictReader((folders / "run" / "val.csv").open()))
+    assert "mask_iou" in rows[-1] and "unseen_mask_iou" in rows[-1]
+    with pytest.raises(DataError, match="held out"):
+        make_datasets(build_config("vcnet", "mpn", cli_options={**opts, "hold_out": "scratch,hairline,coffee"}),
+                      recipe)

@@ -73,7 +73,11 @@ _TRAIN_OPTIONS: list[tuple[str, str, type, str]] = [
     ("--mask-dir", "mask_dir", str, "folder of irregular masks (white = hole) instead of synthetic masks"),
     ("--mask-kind", "mask_kind", str, "synthetic masks: deepfill | free_form | box | vcnet | centre | glcic | bucket"),
     ("--hole-ratio", "hole_ratio", str, "LO,HI hole-ratio bucket for --mask-kind bucket, e.g. 0.2,0.3"),
-    ("--damage", "damage", str, "VCNet damage kinds, comma-separated: contamination,scratch,stain,ink,graffiti,mixed; clean = negatives (the photo unchanged, an empty mask)"),
+    ("--damage", "damage", str, "VCNet damage kinds, comma-separated: contamination,scratch,stain,ink,graffiti,mixed or any family of "
+     "core.damage_families (hairline,dust,paste,text,watermark,coffee,water,foxing,fading,yellowing); "
+     "clean = negatives (the photo unchanged, an empty mask)"),
+    ("--hold-out", "hold_out", str, "VCNet damage kinds (as --damage) never trained on: validated separately, "
+     "their numbers in val.csv as unseen_*"),
     ("--image-size", "image_size", int, "training crop size in px"),
     ("--batch-size", "batch_size", int, "batch per process"),
     ("--width", "width", float, "channel-width multiplier of every network (1 = paper)"),

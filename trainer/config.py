@@ -36,6 +36,7 @@ class TrainConfig:
     mask_kind: str = "deepfill"  # deepfill (box ∪ strokes) | free_form | box | bucket
     hole_ratio: list[float] = field(default_factory=list)  # [lo, hi] for mask_kind = bucket
     damage: list[str] = field(default_factory=lambda: ["contamination"])  # VCNet: kinds drawn per sample
+    hold_out: list[str] = field(default_factory=list)  # VCNet: damage kinds validated on ("unseen_*"), never trained on
     edge_sigma: float = 2.0
     mask_tau_max: float = 1.0  # VCNet: cap on τ in the mask BCE (1 = the paper; see losses.tau_weighted_bce)
     image_size: int = 256

@@ -168,9 +168,10 @@ class InpaintingDataset(torch.utils.data.Dataset):
         self._cached_bytes = 0
         if mask_fn is None and not self.damage:
             raise DataError("a dataset needs a mask source or a damage kind")
+        from inpaint_studio.core.damage_families import FAMILIES
         from inpaint_studio.core.synthesis import DAMAGE_KINDS
 
-        known = (*DAMAGE_KINDS, CLEAN)
+        known = (*DAMAGE_KINDS, *(f for f in FAMILIES if f not in DAMAGE_KINDS), CLEAN)
         unknown = [k for k in self.damage if k not in known]
         if unknown:
             raise DataError(f"unknown damage kind(s) {', '.join(unknown)} (known: {', '.join(known)})")
@@ -228,6 +229,8 @@ class InpaintingDataset(torch.utils.data.Dataset):
                 sample["input"] = image.copy()
                 sample["mask"] = np.zeros(image.shape[:2], np.uint8)
                 return self._with_edges(sample, image)
+            if kind not in synthesis.DAMAGE_KINDS:  # a newer damage family (core.damage_families)
+                return self._with_edges(self._family_sample(index, rng, image, kind), image)
             noise = None
             if kind in ("contamination", "mixed"):
                 # VCNet's noise N: a patch of another photo of the set.
@@ -240,6 +243,19 @@ class InpaintingDataset(torch.utils.data.Dataset):
             assert self.mask_fn is not None
             sample["mask"] = np.where(self.mask_fn(self.size, self.size, rng) > 0, 255, 0).astype(np.uint8)
         return self._with_edges(sample, image)
+
+    def _family_sample(self, index: int, rng: np.random.Generator, image: np.ndarray, kind: str) -> dict[str, np.ndarray]:
+        """A sample damaged by a `core.damage_families` family; the pasting ones take a patch of another photo.
+        The mask is the pixels the damage visibly changed (a faint tint's or grain's fringe is not a hole)."""
+        from inpaint_studio.core.damage_families import FAMILIES, draw_damage
+
+        source = None
+        if FAMILIES[kind].uses_source:
+            other = (index + 1 + int(rng.integers(max(1, len(self.files) - 1)))) % len(self.files)
+            source = self._photo(other, rng)
+        result = draw_damage(image, rng, kind, source)
+        return {"image": image, "input": np.ascontiguousarray(result.image),
+                "mask": np.where(result.mask > 0, 255, 0).astype(np.uint8)}
 
     def _with_edges(self, sample: dict[str, np.ndarray], image: np.ndarray) -> dict[str, np.ndarray]:
         if self.edges:

@@ -86,7 +86,9 @@ def make_datasets(cfg: TrainConfig, recipe: Recipe) -> tuple[InpaintingDataset, 
     needs = recipe.needs()
     train_dir, val_dir = default_data_dirs(cfg)
     if needs.damage:
-        mask_fn, damage = None, cfg.damage
+        mask_fn, damage = None, [k for k in cfg.damage if k not in cfg.hold_out]
+        if not damage:
+            raise DataError(f"every damage kind of --damage ({', '.join(cfg.damage)}) is held out: nothing to train on")
     else:
         mask_fn = MaskFolder(Path(cfg.mask_dir)) if cfg.mask_dir else synthetic_mask_fn(cfg.mask_kind, cfg.hole_ratio)
         damage = None
@@ -95,6 +97,16 @@ def make_datasets(cfg: TrainConfig, recipe: Recipe) -> tuple[InpaintingDataset, 
     train = InpaintingDataset(train_dir, cfg.image_size, train=True, cache_mb=cfg.cache_mb, **common)
     val = InpaintingDataset(val_dir, cfg.image_size, train=False, limit=cfg.val_images, **common)
     return train, val
+
+
+def make_unseen_dataset(cfg: TrainConfig, recipe: Recipe) -> InpaintingDataset | None:
+    """Validation photos damaged by the held-out kinds only (None when nothing is held out)."""
+    if not cfg.hold_out or not recipe.needs().damage:
+        return None
+    _, val_dir = default_data_dirs(cfg)
+    return InpaintingDataset(val_dir, cfg.image_size, train=False, limit=cfg.val_images, damage=cfg.hold_out,
+                             edges=recipe.needs().edges, edge_sigma=cfg.edge_sigma, seed=cfg.seed + 1,
+                             crop_min=cfg.crop_min)
 
 
 def pick_device(cfg: TrainConfig, d: distributed.Dist) -> torch.device:
@@ -270,6 +282,8 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
     if per_epoch == 0:
         raise DataError(f"{len(train_ds)} training images are fewer than one batch of {cfg.batch_size} per process")
     validator = Validator(val_ds, cfg.val_images, cfg.batch_size) if d.main else None
+    unseen_ds = make_unseen_dataset(cfg, recipe)
+    unseen = Validator(unseen_ds, cfg.val_images, cfg.batch_size) if d.main and unseen_ds is not None else None
     train_csv = CsvLog(run_dir / "log.csv") if d.main else None
     val_csv = CsvLog(run_dir / "val.csv") if d.main else None
     tb = TensorBoard(run_dir / "tensorboard") if d.main else None
@@ -290,7 +304,10 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
         metrics, outputs = validator.evaluate(recipe, device)
         run.last_val = metrics
         assert val_csv is not None
-        val_csv.append({"step": run.step, **{k: f"{v:.6g}" for k, v in metrics.items()}})
+        row = dict(metrics)
+        if unseen is not None:  # held-out damage: reported beside, never chosen on (yet)
+            row.update({f"unseen_{k}": v for k, v in unseen.evaluate(recipe, device)[0].items()})
+        val_csv.append({"step": run.step, **{k: f"{v:.6g}" for k, v in row.items()}})
         if tb is not None:
             tb.scalars("val", metrics, run.step)
         validator.grid(outputs, run_dir / "samples" / f"val_{run.step:07d}.png")

@@ -2,12 +2,20 @@
 (core/damage.py), then fill it with OpenCV Telea. The day-one "Auto mask" and one-click "Restore" until a
 trained VCNet mask network is available. No torch anywhere in this module.
 
+Stains (option `stains="tint"`): a stain leaves the photo visible beneath a tint, so it is restored by
+estimating and inverting the tint (`core.stains` finds brownish tints, `core.tint` inverts them where its
+guard trusts the fit) before the opaque damage is found and filled. Off by default: measured on the photo
+set's validation photos the classical stain detector does not yet find stains reliably (see
+models/blind_generalisation.md), and an unneeded correction costs more than it repairs.
+
 The predicted mask is not dilated by default: the detector already takes in the anti-aliased rim of wide
 strokes, and a 1-px dilation of a 1-px scratch triples the hole (Telea then blurs more than it repairs;
 see benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -26,6 +34,8 @@ from inpaint_studio.engine.base import (
 )
 from inpaint_studio.engine.classical import keep_known
 
+STAIN_CHOICES = ("off", "tint")
+
 
 @register_method
 class ClassicalRestoreMethod(InpaintMethod):
@@ -34,8 +44,9 @@ class ClassicalRestoreMethod(InpaintMethod):
         "Finds scratches, ink and paint marks (whole strokes) by classical filters and fills them (Telea); no weights"
     )
     capabilities = Capabilities(needs_mask=False, predicts_mask=True, blind=True)
+    option_choices: ClassVar[dict[str, tuple[str, ...]]] = {"stains": STAIN_CHOICES}
 
-    def __init__(self, threshold: float = 0.5, radius: int = 3, dilate: int = 0) -> None:
+    def __init__(self, threshold: float = 0.5, radius: int = 3, dilate: int = 0, stains: str = "off") -> None:
         if not 0.0 < float(threshold) <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got {threshold}")
         if int(radius) < 1:
@@ -43,6 +54,9 @@ class ClassicalRestoreMethod(InpaintMethod):
         self.threshold = float(threshold)
         self.radius = int(radius)
         self.dilate = max(int(dilate), 0)
+        if stains not in STAIN_CHOICES:
+            raise ValueError(f"stains must be one of {', '.join(STAIN_CHOICES)}, not '{stains}'")
+        self.stains = stains
 
     def predict_mask(
         self, image: np.ndarray, progress: ProgressFn | None = None, cancel: CancelFn | None = None
@@ -66,6 +80,10 @@ class ClassicalRestoreMethod(InpaintMethod):
         """Fill `mask` as given, or, when it is None, the predicted damage plus a 1-px rim around its wide
         (paint) regions (`core.damage.restore_hole`); pixels outside the filled hole stay bit-identical."""
         if mask is None:
+            if self.stains == "tint":
+                report(progress, 0.1, "removing stains")
+                image = untint(image)
+                check_cancel(cancel)
             mask = restore_hole(self.predict_mask(image, None, cancel).mask)
         else:
             check_mask(image, mask)
@@ -80,3 +98,12 @@ class ClassicalRestoreMethod(InpaintMethod):
         check_cancel(cancel)
         report(progress, 1.0, "done")
         return keep_known(image, filled, hole)
+
+
+def untint(image: np.ndarray) -> np.ndarray:
+    """The photo with the tint of its detected brownish stains inverted where the fit is trusted (RGB uint8;
+    elsewhere bit-identical)."""
+    from inpaint_studio.core.stains import detect_stains
+    from inpaint_studio.core.tint import remove_tint
+
+    return remove_tint(image, detect_stains(image))
