@@ -1,6 +1,7 @@
 """Imports every network module so that its constructors register. One line per model file."""
 
 import inpaint_studio.networks.deepfill_v2  # noqa: F401
+import inpaint_studio.networks.deepfill_v2_prefill  # noqa: F401
 import inpaint_studio.networks.edgeconnect  # noqa: F401
 import inpaint_studio.networks.hed  # noqa: F401
 import inpaint_studio.networks.vcnet  # noqa: F401

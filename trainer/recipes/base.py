@@ -33,6 +33,7 @@ class BatchNeeds:
 
     edges: bool = False  # Canny edges of the whole image
     damage: bool = False  # VCNet contamination (input + exactly-changed mask) instead of plain masks
+    prefill: dict[str, Any] | None = None  # the classical fill of the hole (`engine.prefill` spec) a network corrects
 
 
 class Recipe(ABC):
@@ -152,6 +153,14 @@ class Recipe(ABC):
     @abstractmethod
     def export_components(self) -> list[ExportComponent]:
         """The networks an exported app checkpoint holds (their names must be keys of `nets`)."""
+
+    def export_meta(self) -> dict[str, Any]:
+        """Extra metadata the exported checkpoint needs at inference (a prefill network's `prefill`)."""
+        return {}
+
+    def variant(self) -> str:
+        """The variant in plain words for the model card (e.g. 'DeepFill v2 with a Navier–Stokes prefill')."""
+        return ""
 
     def vgg_terms(self) -> list[str]:
         """Loss terms that need VGG19 and are therefore off without `--vgg-weights`."""
