@@ -146,3 +146,11 @@ def test_an_unknown_prefill_is_refused_in_plain_words():
     assert prefill_spec("patchmatch") == {"method": "patchmatch", "options": {}}
     with pytest.raises(CheckpointError, match="unknown prefill method 'blur'"):
         prefill_spec({"method": "blur"})
+
+
+def test_deepfill_refuses_transposed_upsampling_it_never_had(photos):
+    from trainer.config import ConfigError
+
+    cfg = build_config("deepfill_v2", "", cli_options={**_options(photos, 1, "r"), "network": {"upsample": "transpose"}})
+    with pytest.raises(ConfigError, match="nearest ×2 \\+ conv only"):
+        get_recipe("deepfill_v2")(cfg, torch.device("cpu"), None).build()

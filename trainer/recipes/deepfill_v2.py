@@ -57,6 +57,11 @@ class DeepFillV2Recipe(Recipe):
         except Exception as exc:  # CheckpointError from the engine: here it is a config mistake
             raise ConfigError(f"network.prefill: {exc}") from None
 
+    def _check_upsample(self) -> None:
+        upsample = self.cfg.network.get("upsample") or "resize"
+        if upsample != "resize":  # the paper's generator already upsamples by nearest ×2 + gated conv
+            raise ConfigError(f"DeepFill v2 upsamples by nearest ×2 + conv only: network.upsample '{upsample}'")
+
     def _gen_network(self) -> str:
         return "deepfill_v2_prefill_generator" if self.prefill() else "deepfill_v2_generator"
 
@@ -87,6 +92,7 @@ class DeepFillV2Recipe(Recipe):
 
     def build(self) -> None:
         cfg = self.cfg
+        self._check_upsample()
         self.nets["generator"] = create_network(self._gen_network(), **self._gen_config()).to(self.device)
         self.nets["discriminator"] = create_network("deepfill_v2_discriminator", cnum=self.width(64)).to(self.device)
         self.trained = ("generator", "discriminator")

@@ -11,7 +11,12 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from inpaint_studio.networks.edgeconnect import edge_generator_input, inpaint_generator_input, to_grey
+from inpaint_studio.networks.edgeconnect import (
+    UPSAMPLING,
+    edge_generator_input,
+    inpaint_generator_input,
+    to_grey,
+)
 from inpaint_studio.networks.registry import create_network
 from trainer import losses
 from trainer.config import ConfigError
@@ -54,7 +59,19 @@ class EdgeConnectRecipe(Recipe):
         return tuple(n for n in names if not (stage == "inpaint" and n == "edge_generator"))
 
     def _gen_config(self) -> dict[str, Any]:
-        return {"base_channels": self.width(64), "num_blocks": int(self.cfg.network.get("num_blocks", 8))}
+        config: dict[str, Any] = {"base_channels": self.width(64), "num_blocks": int(self.cfg.network.get("num_blocks", 8))}
+        # `network.upsample=resize`: nearest ×2 + conv in both decoders instead of the published transposed convs
+        # (their 4-8 px checkerboard); recorded only when set, so the published configs stay as they were
+        upsample = str(self.cfg.network.get("upsample") or "transpose")
+        if upsample not in UPSAMPLING:
+            raise ConfigError(f"network.upsample must be one of {', '.join(UPSAMPLING)}, not '{upsample}'")
+        if upsample != "transpose":
+            config["upsample"] = upsample
+        return config
+
+    def variant(self) -> str:
+        resize = self._gen_config().get("upsample") == "resize"
+        return "EdgeConnect with resize-convolution upsampling (nearest ×2 + conv)" if resize else ""
 
     def build(self) -> None:
         cfg, stage = self.cfg, self.cfg.stage
