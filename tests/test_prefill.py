@@ -154,3 +154,29 @@ def test_deepfill_refuses_transposed_upsampling_it_never_had(photos):
     cfg = build_config("deepfill_v2", "", cli_options={**_options(photos, 1, "r"), "network": {"upsample": "transpose"}})
     with pytest.raises(ConfigError, match="nearest ×2 \\+ conv only"):
         get_recipe("deepfill_v2")(cfg, torch.device("cpu"), None).build()
+
+
+class _StubTrunk(torch.nn.Module):
+    """The feature trunk's interface (`forward(x, layers)` → one map per layer) at the cost of one conv."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, x: torch.Tensor, layers: list[str]) -> list[torch.Tensor]:
+        return [torch.relu(self.conv(x)) for _ in layers]
+
+
+def test_the_perceptual_and_style_terms_train_the_prefill_generator_when_weighted(photos):
+    cfg = build_config("deepfill_v2", "", cli_options={
+        **_options(photos, 1, "r"), "weights": {"perceptual": 0.1, "style": 10.0}})
+    recipe = get_recipe("deepfill_v2")(cfg, torch.device("cpu"), _StubTrunk())
+    recipe.build()
+    assert recipe.vgg_terms() == ["perceptual", "style"]
+    image = torch.rand(2, 3, 32, 32)
+    mask = torch.zeros(2, 1, 32, 32)
+    mask[..., 8:20, 8:24] = 1
+    losses = recipe.train_step({"image": image, "mask": mask, "prefill": image * (1 - mask) + 0.5 * mask})
+    assert losses["perceptual"] > 0 and losses["style"] > 0 and all(torch.isfinite(v) for v in losses.values())
+    plain = build_config("deepfill_v2", "", cli_options=_options(photos, 1, "r"))
+    assert get_recipe("deepfill_v2")(plain, torch.device("cpu"), None).vgg_terms() == []  # the paper's loss

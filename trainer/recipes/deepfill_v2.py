@@ -22,6 +22,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from inpaint_studio.core.errors import CheckpointError
 from inpaint_studio.engine.prefill import prefill_spec, prefill_title
 from inpaint_studio.networks.registry import create_network
 from trainer import losses
@@ -54,7 +55,7 @@ class DeepFillV2Recipe(Recipe):
             return None
         try:
             return prefill_spec({"method": name, "options": self.cfg.network.get("prefill_options") or {}})
-        except Exception as exc:  # CheckpointError from the engine: here it is a config mistake
+        except CheckpointError as exc:  # the engine's words for a bad record; here it is a config mistake
             raise ConfigError(f"network.prefill: {exc}") from None
 
     def _check_upsample(self) -> None:
