@@ -1,5 +1,5 @@
-"""The prefill design: a DeepFill v2 variant that gets the classical fill of the hole and learns a correction that
-starts at zero. Step 0 equals the classical fill through the whole chain (trainer → export → engine); the fill is
+"""The prefill design: DeepFill v2 and EdgeConnect variants that get the classical fill of the hole and learn a
+correction that starts at zero. Step 0 equals the classical fill through the whole chain (trainer → export → engine); the fill is
 recorded in the checkpoint and recomputed by the engine; costly fills are cached once per sample; off by default,
 so the published generator is untouched."""
 
@@ -180,3 +180,34 @@ def test_the_perceptual_and_style_terms_train_the_prefill_generator_when_weighte
     assert losses["perceptual"] > 0 and losses["style"] > 0 and all(torch.isfinite(v) for v in losses.values())
     plain = build_config("deepfill_v2", "", cli_options=_options(photos, 1, "r"))
     assert get_recipe("deepfill_v2")(plain, torch.device("cpu"), None).vgg_terms() == []  # the paper's loss
+
+
+def test_an_untrained_edgeconnect_prefill_checkpoint_gives_the_classical_fill(photos):
+    options = {**_options(photos, 0, "ec0"), "network": {"prefill": "navier_stokes", "num_blocks": 1}}
+    train(build_config("edgeconnect", "inpaint", cli_options=options), log=lambda m: None)
+    path = export_run(photos / "ec0", photos / "models" / "ec-prefill", which="last")
+    meta = json.loads(path.with_suffix(".json").read_text())
+    assert meta["prefill"]["method"] == "navier_stokes"
+    assert meta["components"]["inpaint_generator"]["config"]["prefill"] is True
+    assert "prefill" not in meta["components"]["edge_generator"]["config"]
+    assert "EdgeConnect with a Navier–Stokes prefill" in path.with_suffix(".md").read_text()
+    image = load_rgb(sorted((photos / "train").iterdir())[2])
+    mask = _hole(image.shape)
+    classical = create_method("navier_stokes").inpaint(image, mask)
+    method = create_method("edgeconnect", checkpoint=path, device="cpu")
+    drawn = np.zeros(mask.shape, np.uint8)
+    drawn[30, :] = 255
+    for edges in (None, drawn):  # predicted or drawn edges: the untrained correction adds nothing either way
+        filled = method.inpaint(image, mask, edges)
+        assert np.abs(filled.astype(int) - classical.astype(int)).max() <= 1
+
+
+def test_a_recipe_without_a_prefill_variant_refuses_the_option(photos):
+    from trainer.config import ConfigError
+
+    cfg = build_config("vcnet", "rin", cli_options={**_options(photos, 1, "v")})
+    with pytest.raises(ConfigError, match="no prefill variant"):
+        train(cfg, log=lambda m: None)
+    bad = build_config("deepfill_v2", "", cli_options={**_options(photos, 1, "d"), "network": {"prefill": "blur"}})
+    with pytest.raises(ConfigError, match="unknown prefill method 'blur'"):
+        train(bad, log=lambda m: None)

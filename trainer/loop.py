@@ -223,6 +223,7 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
     cfg.feature_trunk, vgg = load_feature_trunk(requested_trunk, cfg.vgg_weights)
     vgg = vgg.to(device) if vgg is not None else None
     recipe = get_recipe(cfg.recipe)(cfg, device, vgg)
+    recipe.prefill()  # a prefill the recipe lacks (or an unknown fill) fails before any work
     recipe.build()
     # base rates as built from the config (before a resumed optimizer state replaces them), so a resumed
     # run may change --lr; the schedule scales them every step

@@ -173,12 +173,34 @@ class EdgeGenerator(EdgeConnectGenerator):
 
 
 class InpaintGenerator(EdgeConnectGenerator):
-    """Input `[img·(1−m)+m, edges]` (N×4×H×W, RGB in [0, 1]) → RGB in [0, 1] ((tanh + 1) / 2)."""
+    """Input `[img·(1−m)+m, edges]` (N×4×H×W, RGB in [0, 1]) → RGB in [0, 1] ((tanh + 1) / 2).
 
-    def __init__(self, base_channels: int = 64, num_blocks: int = 8, upsample: str = "transpose") -> None:
+    `prefill=True` (our small variants): the input's hole holds a classical fill instead of white
+    (`inpaint_generator_input(..., prefill=)`) and the output is that input plus a learned correction,
+    `clamp(x_rgb + tanh(logits), 0, 1)`, whose last conv starts at zero: untrained, it returns the classical fill."""
+
+    def __init__(
+        self, base_channels: int = 64, num_blocks: int = 8, upsample: str = "transpose", prefill: bool = False
+    ) -> None:
         super().__init__(4, 3, base_channels, num_blocks, use_spectral_norm=False, upsample=upsample)
+        self.prefill = bool(prefill)
+        if self.prefill:
+            self.reset_heads()
+
+    def heads(self) -> list[nn.Conv2d]:
+        """The last convolution: the learned correction of a prefill generator."""
+        return [self.decoder[-1]]
+
+    @torch.no_grad()
+    def reset_heads(self) -> None:
+        for conv in self.heads():
+            conv.weight.zero_()
+            if conv.bias is not None:
+                conv.bias.zero_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.prefill:
+            return (x[:, :3] + torch.tanh(self.logits(x))).clamp(0.0, 1.0)
         return (torch.tanh(self.logits(x)) + 1.0) / 2.0
 
     def example_inputs(self, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor]:
@@ -257,9 +279,13 @@ def edge_generator_input(grey: torch.Tensor, edges: torch.Tensor, mask: torch.Te
     return torch.cat([grey * (1 - mask) + mask, edges * (1 - mask), mask], dim=1)
 
 
-def inpaint_generator_input(image: torch.Tensor, edges: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """`[img·(1−m)+m, edges]`; `edges` is the full guide (completed edges in the hole, known outside)."""
-    return torch.cat([image * (1 - mask) + mask, edges], dim=1)
+def inpaint_generator_input(
+    image: torch.Tensor, edges: torch.Tensor, mask: torch.Tensor, prefill: torch.Tensor | None = None
+) -> torch.Tensor:
+    """`[img·(1−m)+m, edges]`; `edges` is the full guide (completed edges in the hole, known outside). A prefill
+    generator gets `[img·(1−m)+prefill·m, edges]` (the classical fill in the hole instead of white)."""
+    hole = mask if prefill is None else prefill * mask
+    return torch.cat([image * (1 - mask) + hole, edges], dim=1)
 
 
 # --- checkpoint filters (pure key remapping) ---------------------------------------------------------

@@ -154,9 +154,28 @@ class Recipe(ABC):
     def export_components(self) -> list[ExportComponent]:
         """The networks an exported app checkpoint holds (their names must be keys of `nets`)."""
 
+    supports_prefill: ClassVar[bool] = False  # a generator variant that corrects a classical fill exists
+
+    def prefill(self) -> dict[str, Any] | None:
+        """The classical fill the generator corrects (`network.prefill`, options in `network.prefill_options`;
+        an `engine.prefill` spec), or None (the default: the paper's generator)."""
+        name = self.cfg.network.get("prefill") or None
+        if name is None:
+            return None
+        if not self.supports_prefill:
+            raise ConfigError(f"recipe '{self.name}' has no prefill variant (network.prefill)")
+        from inpaint_studio.core.errors import CheckpointError
+        from inpaint_studio.engine.prefill import prefill_spec
+
+        try:
+            return prefill_spec({"method": name, "options": self.cfg.network.get("prefill_options") or {}})
+        except CheckpointError as exc:  # the engine's words for a bad record; here it is a config mistake
+            raise ConfigError(f"network.prefill: {exc}") from None
+
     def export_meta(self) -> dict[str, Any]:
         """Extra metadata the exported checkpoint needs at inference (a prefill network's `prefill`)."""
-        return {}
+        spec = self.prefill()
+        return {"prefill": spec} if spec else {}
 
     def variant(self) -> str:
         """The variant in plain words for the model card (e.g. 'DeepFill v2 with a Navier–Stokes prefill')."""

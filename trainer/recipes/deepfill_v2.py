@@ -22,8 +22,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from inpaint_studio.core.errors import CheckpointError
-from inpaint_studio.engine.prefill import prefill_spec, prefill_title
+from inpaint_studio.engine.prefill import prefill_title
 from inpaint_studio.networks.registry import create_network
 from trainer import losses
 from trainer.config import ConfigError
@@ -34,6 +33,7 @@ from trainer.recipes.edgeconnect import PERCEPTUAL_LAYERS, STYLE_LAYERS
 class DeepFillV2Recipe(Recipe):
     name = "deepfill_v2"
     method = "deepfill_v2"
+    supports_prefill = True
     stages = ("",)
 
     @classmethod
@@ -48,16 +48,6 @@ class DeepFillV2Recipe(Recipe):
         cnum = max(4, int(round(48 * self.cfg.width / 4)) * 4)  # the generator needs a multiple of 4
         return {"cnum": cnum, "fuse": bool(self.cfg.network.get("fuse", True))}
 
-    def prefill(self) -> dict[str, Any] | None:
-        """The classical fill the generator corrects (`network.prefill`, options in `network.prefill_options`)."""
-        name = self.cfg.network.get("prefill") or None
-        if name is None:
-            return None
-        try:
-            return prefill_spec({"method": name, "options": self.cfg.network.get("prefill_options") or {}})
-        except CheckpointError as exc:  # the engine's words for a bad record; here it is a config mistake
-            raise ConfigError(f"network.prefill: {exc}") from None
-
     def _check_upsample(self) -> None:
         upsample = self.cfg.network.get("upsample") or "resize"
         if upsample != "resize":  # the paper's generator already upsamples by nearest ×2 + gated conv
@@ -68,10 +58,6 @@ class DeepFillV2Recipe(Recipe):
 
     def needs(self) -> BatchNeeds:
         return BatchNeeds(prefill=self.prefill())
-
-    def export_meta(self) -> dict[str, Any]:
-        spec = self.prefill()
-        return {"prefill": spec} if spec else {}
 
     def variant(self) -> str:
         title = prefill_title(self.prefill())
