@@ -14,6 +14,7 @@ import torch
 from inpaint_studio.core.errors import CheckpointError
 from inpaint_studio.core.imageio import load_rgb
 from inpaint_studio.engine.base import create_method
+from inpaint_studio.engine.checkpoints import load_checkpoint
 from inpaint_studio.engine.prefill import prefill_spec
 from inpaint_studio.networks.registry import create_network
 from trainer import prefill as trainer_prefill
@@ -75,6 +76,7 @@ def test_untrained_prefill_checkpoint_gives_the_classical_fill_through_the_engin
     assert meta["prefill"] == {"method": "navier_stokes", "options": {}}
     assert meta["components"]["generator"]["network"] == "deepfill_v2_prefill_generator"
     assert "DeepFill v2 with a Navier–Stokes prefill" in path.with_suffix(".md").read_text()
+    assert "DeepFill v2 with a Navier–Stokes prefill" in load_checkpoint(path).summary()  # the model picker's line
 
     image = load_rgb(sorted((photos / "train").iterdir())[0])
     mask = _hole(image.shape)
