@@ -137,6 +137,7 @@ def model_card(
         f"{len(stages)} training stage(s), {total_s / 3600:.2f} h of training in all. A smaller variant than the "
         "paper's where the parameter counts below say so; the paper's full checkpoints still import "
         "(`inpaint-studio models import FILE`).", "",
+        *([f"Variant: **{meta['variant']}** (our own design, not the paper's layout).", ""] if meta.get("variant") else []),
         "## Networks", "",
         "| component | network | parameters | at the paper's width | config |", "|---|---|---|---|---|",
     ]

@@ -26,6 +26,7 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 # A VCNet "damage kind" for training only: the photo as it is, with an empty mask (a negative example).
 CLEAN = "clean"
 MaskFn = Callable[[int, int, np.random.Generator], np.ndarray]
+PrefillFn = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (image, mask) → classical fill (`trainer.prefill`)
 
 
 class DataError(InpaintStudioError):
@@ -125,8 +126,9 @@ class MaskFolder:
 
 class InpaintingDataset(torch.utils.data.Dataset):
     """Samples for one recipe: dict of numpy arrays `image`, `mask`, optionally `edges` (Canny of the whole
-    image, the edge model's target) and `input` (the contaminated image for VCNet; for mask-based recipes
-    the network builds its own input from image and mask).
+    image, the edge model's target), `input` (the contaminated image for VCNet; for mask-based recipes
+    the network builds its own input from image and mask) and `prefill` (the classical fill of the hole a
+    prefill network corrects).
 
     `train=True`: random crops, flips, fresh masks per epoch. `train=False`: centre crops and masks fixed
     by (seed, index) — the validation set is identical at every evaluation and across runs.
@@ -146,6 +148,7 @@ class InpaintingDataset(torch.utils.data.Dataset):
         crop_min: float = 0.6,
         limit: int | None = None,
         cache_mb: int = 0,
+        prefill: PrefillFn | None = None,
     ) -> None:
         self.files = list_images(Path(root))
         if limit:
@@ -158,6 +161,7 @@ class InpaintingDataset(torch.utils.data.Dataset):
         self.train = train
         self.seed = seed
         self.crop_min = crop_min
+        self.prefill = prefill
         self.epoch = 0
         self.bad: set[Path] = set()
         self._warned = False
@@ -242,6 +246,8 @@ class InpaintingDataset(torch.utils.data.Dataset):
         else:
             assert self.mask_fn is not None
             sample["mask"] = np.where(self.mask_fn(self.size, self.size, rng) > 0, 255, 0).astype(np.uint8)
+            if self.prefill is not None:
+                sample["prefill"] = self.prefill(image, sample["mask"])
         return self._with_edges(sample, image)
 
     def _family_sample(self, index: int, rng: np.random.Generator, image: np.ndarray, kind: str) -> dict[str, np.ndarray]:

@@ -74,7 +74,10 @@ def export_run(
                     "stage": st.config.get("stage"), "steps": st.steps, "wall_time_s": round(st.wall_time_s, 1),
                     "device": st.device} for st in stages],
         "total_training_s": round(sum(st.wall_time_s for st in stages), 1),
+        **recipe.export_meta(),
     }
+    if recipe.variant():
+        meta["variant"] = recipe.variant()
     path = save_checkpoint(
         st_path.with_suffix(""), recipe.method,
         {c.name: recipe.nets[c.name] for c in components},

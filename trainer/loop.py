@@ -33,6 +33,7 @@ from trainer import distributed
 from trainer.config import ConfigError, TrainConfig, init_sources, merge
 from trainer.data import DataError, InpaintingDataset, MaskFolder, synthetic_mask_fn, to_tensors
 from trainer.hed import load_feature_trunk
+from trainer.prefill import PrefillSource
 from trainer.recipes import get_recipe
 from trainer.recipes.base import Recipe
 from trainer.runlog import CsvLog, TensorBoard, draw_plot
@@ -92,8 +93,9 @@ def make_datasets(cfg: TrainConfig, recipe: Recipe) -> tuple[InpaintingDataset, 
     else:
         mask_fn = MaskFolder(Path(cfg.mask_dir)) if cfg.mask_dir else synthetic_mask_fn(cfg.mask_kind, cfg.hole_ratio)
         damage = None
+    prefill = PrefillSource(needs.prefill, cfg.network.get("prefill_cache") or None) if needs.prefill else None
     common = {"mask_fn": mask_fn, "edges": needs.edges, "edge_sigma": cfg.edge_sigma, "damage": damage,
-              "seed": cfg.seed, "crop_min": cfg.crop_min}
+              "seed": cfg.seed, "crop_min": cfg.crop_min, "prefill": prefill}
     train = InpaintingDataset(train_dir, cfg.image_size, train=True, cache_mb=cfg.cache_mb, **common)
     val = InpaintingDataset(val_dir, cfg.image_size, train=False, limit=cfg.val_images, **common)
     return train, val
@@ -246,6 +248,7 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
     cfg.feature_trunk, vgg = load_feature_trunk(requested_trunk, cfg.vgg_weights)
     vgg = vgg.to(device) if vgg is not None else None
     recipe = get_recipe(cfg.recipe)(cfg, device, vgg)
+    recipe.prefill()  # a prefill the recipe lacks (or an unknown fill) fails before any work
     recipe.build()
     # base rates as built from the config (before a resumed optimizer state replaces them), so a resumed
     # run may change --lr; the schedule scales them every step

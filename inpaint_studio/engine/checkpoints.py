@@ -87,6 +87,8 @@ class Checkpoint:
     def summary(self) -> str:
         """One line for the model picker / `inpaint-studio models`."""
         parts = [f"{self.name} ({self.method})"]
+        if self.meta.get("variant"):  # our own design, e.g. "DeepFill v2 with a Navier–Stokes prefill"
+            parts.append(str(self.meta["variant"]))
         src = self.meta.get("source") or {}
         if src.get("file"):
             parts.append(f"from {src['file']}" + (f" [{src['layout']}]" if src.get("layout") else ""))

@@ -72,14 +72,18 @@ class DeepFillV2Method(LearnedMethod):
         config = meta["components"]["generator"].setdefault("config", {})
         config.update(legacy_attention_config(meta))
 
-    def predict(self, image: torch.Tensor, mask: torch.Tensor, edges: torch.Tensor | None) -> torch.Tensor:
+    def predict(
+        self, image: torch.Tensor, mask: torch.Tensor, edges: torch.Tensor | None, prefill: torch.Tensor | None = None
+    ) -> torch.Tensor:
         h, w = image.shape[-2:]
         if h * w > self.max_pixels:
             raise ModelUnavailableError(
                 f"DeepFill v2 at {w}×{h} would need too much memory for contextual attention (limit "
                 f"{self.max_pixels / 1e6:.1f} MP): use the Resize or Crop HD strategy"
             )
-        _, x2 = self.modules["generator"](image * 2.0 - 1.0, mask)
+        # a prefill checkpoint (`networks.deepfill_v2_prefill`) corrects the classical fill the base computed
+        extra = (prefill * 2.0 - 1.0,) if prefill is not None else ()
+        _, x2 = self.modules["generator"](image * 2.0 - 1.0, mask, *extra)
         return (x2 + 1.0) / 2.0
 
 

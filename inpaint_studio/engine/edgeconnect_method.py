@@ -30,6 +30,7 @@ from inpaint_studio.engine.base import (
 )
 from inpaint_studio.engine.importer import PublishedLayout, register_layout
 from inpaint_studio.engine.learned import LearnedMethod
+from inpaint_studio.engine.prefill import classical_prefill
 
 if TYPE_CHECKING:
     import torch
@@ -58,17 +59,23 @@ class EdgeConnectMethod(LearnedMethod):
 
         return self.modules["edge_generator"](edge_generator_input(to_grey(image), known, mask))
 
-    def fill(self, image: torch.Tensor, mask: torch.Tensor, edges: torch.Tensor) -> torch.Tensor:
-        """Inpaint net: RGB [0, 1], hole mask, full edge map → RGB [0, 1] (not yet composited)."""
+    def fill(
+        self, image: torch.Tensor, mask: torch.Tensor, edges: torch.Tensor, prefill: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Inpaint net: RGB [0, 1], hole mask, full edge map (and, for a prefill checkpoint, the classical fill it
+        corrects) → RGB [0, 1] (not yet composited)."""
         from inpaint_studio.networks.edgeconnect import inpaint_generator_input
 
-        return self.modules["inpaint_generator"](inpaint_generator_input(image, edges, mask))
+        return self.modules["inpaint_generator"](inpaint_generator_input(image, edges, mask, prefill))
 
     # --- array API -------------------------------------------------------------------------------
-    def _prepare(self, image: np.ndarray, mask: np.ndarray) -> dict[str, Any]:
+    def _prepare(self, image: np.ndarray, mask: np.ndarray, with_prefill: bool = False) -> dict[str, Any]:
         known = canny_edges(image, mask, self.sigma)
         img_p, hw = self.pad(image)
-        return {"image": img_p, "mask": self.pad(mask)[0], "known": self.pad(known)[0], "hw": hw}
+        spec = self.prefill if with_prefill else None
+        # a prefill checkpoint's classical fill, at the image's own size, then padded like it
+        prefill = self.pad(classical_prefill(image, mask, spec))[0] if spec is not None else None
+        return {"image": img_p, "mask": self.pad(mask)[0], "known": self.pad(known)[0], "hw": hw, "prefill": prefill}
 
     def fill_loaded(
         self,
@@ -78,9 +85,10 @@ class EdgeConnectMethod(LearnedMethod):
         progress: ProgressFn | None,
         cancel: CancelFn | None,
     ) -> np.ndarray:
-        p = self._prepare(image, mask)
+        p = self._prepare(image, mask, with_prefill=True)
         with self.running():
             img_t, m = self.to_tensor(p["image"]), self.mask_to_tensor(p["mask"])
+            prefill = self.to_tensor(p["prefill"]) if p["prefill"] is not None else None
             known = self.mask_to_tensor(p["known"])
             if edges is None:
                 report(progress, 0.1, "completing edges")
@@ -90,7 +98,7 @@ class EdgeConnectMethod(LearnedMethod):
                 hole_edges = self.mask_to_tensor(self.pad(edges)[0])
             check_cancel(cancel)
             report(progress, 0.5, "filling")
-            out = self.fill(img_t, m, hole_edges * m + known * (1 - m))
+            out = self.fill(img_t, m, hole_edges * m + known * (1 - m), prefill)
             filled = self.to_uint8(out)
         check_cancel(cancel)
         report(progress, 1.0, "done")

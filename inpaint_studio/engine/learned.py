@@ -60,6 +60,7 @@ from inpaint_studio.engine.checkpoints import (
     load_checkpoint,
     read_metadata,
 )
+from inpaint_studio.engine.prefill import classical_prefill, prefill_spec
 
 if TYPE_CHECKING:
     import torch
@@ -383,6 +384,11 @@ class LearnedMethod(InpaintMethod):
         raise NotImplementedError
 
     @property
+    def prefill(self) -> dict[str, Any] | None:
+        """The classical fill the checkpoint's network starts from (its metadata's `prefill`), or None."""
+        return prefill_spec(self.meta.get("prefill"))
+
+    @property
     def working_size(self) -> int:
         """Long side (px) fills run at: larger images are filled on a shrunk copy and only the hole pixels
         are enlarged back. A network trained on small crops fills far better at the scale it learned (the
@@ -430,12 +436,20 @@ class LearnedMethod(InpaintMethod):
         img_p, hw = self.pad(image)
         mask_p, _ = self.pad(mask)
         edges_p = self.pad(edges)[0] if edges is not None else None
+        prefill_p = None
+        spec = self.prefill
+        if spec is not None:
+            # the classical fill this network learned to correct, at the image's own size, then padded like it
+            report(progress, 0.05, f"{spec['method']} fill for {self.name} to start from")
+            prefill_p = self.pad(classical_prefill(image, mask, spec))[0]
+            check_cancel(cancel)
         report(progress, 0.1, f"running {self.name}")
         with self.running():
             e = None
             if edges_p is not None:
                 e = self.mask_to_tensor(edges_p)
-            out = self.predict(self.to_tensor(img_p), self.mask_to_tensor(mask_p), e)
+            extra = {"prefill": self.to_tensor(prefill_p)} if prefill_p is not None else {}
+            out = self.predict(self.to_tensor(img_p), self.mask_to_tensor(mask_p), e, **extra)
             filled = self.to_uint8(out)
         check_cancel(cancel)
         report(progress, 1.0, "done")

@@ -3,6 +3,7 @@
 import inpaint_studio.networks.context_encoder  # noqa: F401
 import inpaint_studio.networks.deepfill_v1  # noqa: F401
 import inpaint_studio.networks.deepfill_v2  # noqa: F401
+import inpaint_studio.networks.deepfill_v2_prefill  # noqa: F401
 import inpaint_studio.networks.edgeconnect  # noqa: F401
 import inpaint_studio.networks.glcic  # noqa: F401
 import inpaint_studio.networks.hed  # noqa: F401

@@ -61,6 +61,29 @@ class ResnetBlock(nn.Module):
         return x + self.conv_block(x)
 
 
+UPSAMPLING = ("transpose", "resize")  # the published decoder | nearest ×2 + conv (our small variants)
+
+
+class ResizeConv(nn.Module):
+    """Nearest ×2 then a reflection-padded 3×3 conv (Odena et al. 2016): unlike a 4×4 stride-2 transposed conv,
+    every output pixel gets the same number of kernel taps, so no 2- or 4-pixel checkerboard can form."""
+
+    def __init__(self, cin: int, cout: int, use_spectral_norm: bool) -> None:
+        super().__init__()
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.pad = nn.ReflectionPad2d(1)
+        self.conv = _sn(nn.Conv2d(cin, cout, 3), use_spectral_norm)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(self.pad(self.up(x)))
+
+
+def _upsample(kind: str, cin: int, cout: int, sn: bool) -> nn.Module:
+    if kind == "resize":
+        return ResizeConv(cin, cout, sn)
+    return _sn(nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1), sn)
+
+
 # --- networks ----------------------------------------------------------------------------------------
 
 
@@ -68,7 +91,9 @@ class EdgeConnectGenerator(nn.Module):
     """7×7 conv → two 4×4 stride-2 convs → residual blocks → two 4×4 stride-2 transposed convs → 7×7 conv.
 
     `base_channels` (64) and `num_blocks` (8) are the width/depth knobs; the published sizes are the
-    defaults. The final 7×7 conv never has spectral norm."""
+    defaults. The final 7×7 conv never has spectral norm. `upsample="resize"` replaces the two transposed convs
+    by nearest ×2 + 3×3 conv (`ResizeConv`, against checkerboards; our small variants only: the published
+    weights are transposed convs)."""
 
     def __init__(
         self,
@@ -78,8 +103,11 @@ class EdgeConnectGenerator(nn.Module):
         num_blocks: int = 8,
         use_spectral_norm: bool = False,
         dilation: int = 2,
+        upsample: str = "transpose",
     ) -> None:
         super().__init__()
+        if upsample not in UPSAMPLING:
+            raise ValueError(f"upsample must be one of {UPSAMPLING}, not {upsample!r}")
         c1, c2, c4 = base_channels, base_channels * 2, base_channels * 4
         sn = use_spectral_norm
 
@@ -100,10 +128,10 @@ class EdgeConnectGenerator(nn.Module):
         )
         self.middle = nn.Sequential(*(ResnetBlock(c4, dilation, sn) for _ in range(num_blocks)))
         self.decoder = nn.Sequential(
-            _sn(nn.ConvTranspose2d(c4, c2, 4, stride=2, padding=1), sn),
+            _upsample(upsample, c4, c2, sn),
             norm(c2),
             nn.ReLU(True),
-            _sn(nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), sn),
+            _upsample(upsample, c2, c1, sn),
             norm(c1),
             nn.ReLU(True),
             nn.ReflectionPad2d(3),
@@ -131,8 +159,10 @@ class EdgeConnectGenerator(nn.Module):
 class EdgeGenerator(EdgeConnectGenerator):
     """Input `[grey·(1−m)+m, edges·(1−m), m]` (N×3×H×W) → edge probability (N×1×H×W, sigmoid)."""
 
-    def __init__(self, base_channels: int = 64, num_blocks: int = 8, use_spectral_norm: bool = True) -> None:
-        super().__init__(3, 1, base_channels, num_blocks, use_spectral_norm)
+    def __init__(
+        self, base_channels: int = 64, num_blocks: int = 8, use_spectral_norm: bool = True, upsample: str = "transpose"
+    ) -> None:
+        super().__init__(3, 1, base_channels, num_blocks, use_spectral_norm, upsample=upsample)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.logits(x))
@@ -143,12 +173,34 @@ class EdgeGenerator(EdgeConnectGenerator):
 
 
 class InpaintGenerator(EdgeConnectGenerator):
-    """Input `[img·(1−m)+m, edges]` (N×4×H×W, RGB in [0, 1]) → RGB in [0, 1] ((tanh + 1) / 2)."""
+    """Input `[img·(1−m)+m, edges]` (N×4×H×W, RGB in [0, 1]) → RGB in [0, 1] ((tanh + 1) / 2).
 
-    def __init__(self, base_channels: int = 64, num_blocks: int = 8) -> None:
-        super().__init__(4, 3, base_channels, num_blocks, use_spectral_norm=False)
+    `prefill=True` (our small variants): the input's hole holds a classical fill instead of white
+    (`inpaint_generator_input(..., prefill=)`) and the output is that input plus a learned correction,
+    `clamp(x_rgb + tanh(logits), 0, 1)`, whose last conv starts at zero: untrained, it returns the classical fill."""
+
+    def __init__(
+        self, base_channels: int = 64, num_blocks: int = 8, upsample: str = "transpose", prefill: bool = False
+    ) -> None:
+        super().__init__(4, 3, base_channels, num_blocks, use_spectral_norm=False, upsample=upsample)
+        self.prefill = bool(prefill)
+        if self.prefill:
+            self.reset_heads()
+
+    def heads(self) -> list[nn.Conv2d]:
+        """The last convolution: the learned correction of a prefill generator."""
+        return [self.decoder[-1]]
+
+    @torch.no_grad()
+    def reset_heads(self) -> None:
+        for conv in self.heads():
+            conv.weight.zero_()
+            if conv.bias is not None:
+                conv.bias.zero_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.prefill:
+            return (x[:, :3] + torch.tanh(self.logits(x))).clamp(0.0, 1.0)
         return (torch.tanh(self.logits(x)) + 1.0) / 2.0
 
     def example_inputs(self, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor]:
@@ -227,9 +279,13 @@ def edge_generator_input(grey: torch.Tensor, edges: torch.Tensor, mask: torch.Te
     return torch.cat([grey * (1 - mask) + mask, edges * (1 - mask), mask], dim=1)
 
 
-def inpaint_generator_input(image: torch.Tensor, edges: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """`[img·(1−m)+m, edges]`; `edges` is the full guide (completed edges in the hole, known outside)."""
-    return torch.cat([image * (1 - mask) + mask, edges], dim=1)
+def inpaint_generator_input(
+    image: torch.Tensor, edges: torch.Tensor, mask: torch.Tensor, prefill: torch.Tensor | None = None
+) -> torch.Tensor:
+    """`[img·(1−m)+m, edges]`; `edges` is the full guide (completed edges in the hole, known outside). A prefill
+    generator gets `[img·(1−m)+prefill·m, edges]` (the classical fill in the hole instead of white)."""
+    hole = mask if prefill is None else prefill * mask
+    return torch.cat([image * (1 - mask) + hole, edges], dim=1)
 
 
 # --- checkpoint filters (pure key remapping) ---------------------------------------------------------

@@ -33,6 +33,7 @@ class BatchNeeds:
 
     edges: bool = False  # Canny edges of the whole image
     damage: bool = False  # VCNet contamination (input + exactly-changed mask) instead of plain masks
+    prefill: dict[str, Any] | None = None  # the classical fill of the hole (`engine.prefill` spec) a network corrects
 
 
 class Recipe(ABC):
@@ -152,6 +153,33 @@ class Recipe(ABC):
     @abstractmethod
     def export_components(self) -> list[ExportComponent]:
         """The networks an exported app checkpoint holds (their names must be keys of `nets`)."""
+
+    supports_prefill: ClassVar[bool] = False  # a generator variant that corrects a classical fill exists
+
+    def prefill(self) -> dict[str, Any] | None:
+        """The classical fill the generator corrects (`network.prefill`, options in `network.prefill_options`;
+        an `engine.prefill` spec), or None (the default: the paper's generator)."""
+        name = self.cfg.network.get("prefill") or None
+        if name is None:
+            return None
+        if not self.supports_prefill:
+            raise ConfigError(f"recipe '{self.name}' has no prefill variant (network.prefill)")
+        from inpaint_studio.core.errors import CheckpointError
+        from inpaint_studio.engine.prefill import prefill_spec
+
+        try:
+            return prefill_spec({"method": name, "options": self.cfg.network.get("prefill_options") or {}})
+        except CheckpointError as exc:  # the engine's words for a bad record; here it is a config mistake
+            raise ConfigError(f"network.prefill: {exc}") from None
+
+    def export_meta(self) -> dict[str, Any]:
+        """Extra metadata the exported checkpoint needs at inference (a prefill network's `prefill`)."""
+        spec = self.prefill()
+        return {"prefill": spec} if spec else {}
+
+    def variant(self) -> str:
+        """The variant in plain words for the model card (e.g. 'DeepFill v2 with a Navier–Stokes prefill')."""
+        return ""
 
     def vgg_terms(self) -> list[str]:
         """Loss terms that need VGG19 and are therefore off without `--vgg-weights`."""

@@ -11,7 +11,13 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from inpaint_studio.networks.edgeconnect import edge_generator_input, inpaint_generator_input, to_grey
+from inpaint_studio.engine.prefill import prefill_title
+from inpaint_studio.networks.edgeconnect import (
+    UPSAMPLING,
+    edge_generator_input,
+    inpaint_generator_input,
+    to_grey,
+)
 from inpaint_studio.networks.registry import create_network
 from trainer import losses
 from trainer.config import ConfigError
@@ -24,6 +30,7 @@ STYLE_LAYERS = ["relu2_2", "relu3_4", "relu4_4", "relu5_2"]
 class EdgeConnectRecipe(Recipe):
     name = "edgeconnect"
     method = "edgeconnect"
+    supports_prefill = True
     stages = ("edge", "inpaint", "joint")
 
     @classmethod
@@ -41,7 +48,7 @@ class EdgeConnectRecipe(Recipe):
         return {"edge": edge, "inpaint": inpaint}.get(stage)
 
     def needs(self) -> BatchNeeds:
-        return BatchNeeds(edges=True)
+        return BatchNeeds(edges=True, prefill=self.prefill() if self.cfg.stage != "edge" else None)
 
     def best_key(self) -> str:
         return "edge_l1_hole" if self.cfg.stage == "edge" else "l1_hole"
@@ -54,7 +61,32 @@ class EdgeConnectRecipe(Recipe):
         return tuple(n for n in names if not (stage == "inpaint" and n == "edge_generator"))
 
     def _gen_config(self) -> dict[str, Any]:
-        return {"base_channels": self.width(64), "num_blocks": int(self.cfg.network.get("num_blocks", 8))}
+        config: dict[str, Any] = {"base_channels": self.width(64), "num_blocks": int(self.cfg.network.get("num_blocks", 8))}
+        # `network.upsample=resize`: nearest ×2 + conv in both decoders instead of the published transposed convs
+        # (their 4-8 px checkerboard); recorded only when set, so the published configs stay as they were
+        upsample = str(self.cfg.network.get("upsample") or "transpose")
+        if upsample not in UPSAMPLING:
+            raise ConfigError(f"network.upsample must be one of {', '.join(UPSAMPLING)}, not '{upsample}'")
+        if upsample != "transpose":
+            config["upsample"] = upsample
+        return config
+
+    def _inpaint_config(self) -> dict[str, Any]:
+        # `network.prefill`: the inpainting generator corrects a classical fill (the edge generator is unchanged)
+        return {**self._gen_config(), **({"prefill": True} if self.prefill() else {})}
+
+    def variant(self) -> str:
+        parts = [prefill_title(self.prefill())]
+        if self._gen_config().get("upsample") == "resize":
+            parts.append("resize-convolution upsampling (nearest ×2 + conv)")
+        named = [p for p in parts if p]
+        return f"EdgeConnect with {' and '.join(named)}" if named else ""
+
+    def init_from_state(self, models: dict[str, dict[str, Tensor]]) -> list[str]:
+        loaded = super().init_from_state(models)
+        if "inpaint_generator" in loaded and self.prefill() and self.cfg.network.get("reset_heads"):
+            self.nets["inpaint_generator"].reset_heads()  # type: ignore[operator]
+        return loaded
 
     def build(self) -> None:
         cfg, stage = self.cfg, self.cfg.stage
@@ -65,7 +97,7 @@ class EdgeConnectRecipe(Recipe):
         if stage in ("edge", "joint"):
             self.nets["edge_discriminator"] = create_network("edgeconnect_edge_discriminator", **d_cfg)
         if stage in ("inpaint", "joint"):
-            self.nets["inpaint_generator"] = create_network("edgeconnect_inpaint_generator", **self._gen_config())
+            self.nets["inpaint_generator"] = create_network("edgeconnect_inpaint_generator", **self._inpaint_config())
             self.nets["inpaint_discriminator"] = create_network("edgeconnect_inpaint_discriminator", **d_cfg)
         for m in self.nets.values():
             m.to(self.device)
@@ -82,8 +114,8 @@ class EdgeConnectRecipe(Recipe):
         g = to_grey(image)
         return edge_generator_input(g, edges, mask), g
 
-    def _inpaint_input(self, image: Tensor, edges: Tensor, mask: Tensor) -> Tensor:
-        return inpaint_generator_input(image, edges, mask)
+    def _inpaint_input(self, image: Tensor, edges: Tensor, mask: Tensor, prefill: Tensor | None = None) -> Tensor:
+        return inpaint_generator_input(image, edges, mask, prefill if self.prefill() else None)
 
     def _edge_step(self, image: Tensor, edges: Tensor, mask: Tensor) -> tuple[dict[str, Tensor], Tensor]:
         w = self.cfg.weights
@@ -106,10 +138,10 @@ class EdgeConnectRecipe(Recipe):
         self.optimize(g_loss, "edge_generator")
         return {"edge_d": d_loss, "edge_adv": adv, "edge_fm": fm}, pred.detach()
 
-    def _inpaint_step(self, image: Tensor, edges: Tensor, mask: Tensor) -> dict[str, Tensor]:
+    def _inpaint_step(self, image: Tensor, edges: Tensor, mask: Tensor, prefill: Tensor | None) -> dict[str, Tensor]:
         w = self.cfg.weights
         with self.autocast():
-            out = self.net("inpaint_generator")(self._inpaint_input(image, edges, mask))
+            out = self.net("inpaint_generator")(self._inpaint_input(image, edges, mask, prefill))
             scores, _ = self.net("inpaint_discriminator")(torch.cat([image, out.detach()]))
             real_s, fake_s = scores.chunk(2)
             d_loss = losses.nonsaturating_d_loss(real_s.float(), fake_s.float())
@@ -142,7 +174,7 @@ class EdgeConnectRecipe(Recipe):
             if self.cfg.stage == "joint":
                 edges = pred.float() * mask + edges * (1 - mask)
         if self.cfg.stage in ("inpaint", "joint"):
-            out.update(self._inpaint_step(image, edges, mask))
+            out.update(self._inpaint_step(image, edges, mask, batch.get("prefill")))
         return detach_all(out)
 
     @torch.no_grad()
@@ -155,7 +187,8 @@ class EdgeConnectRecipe(Recipe):
             # Soft probabilities in the hole, as the engine method (and the published pipeline) feed them.
             edges = result["edges"] = prob * mask + edges * (1 - mask)
         if "inpaint_generator" in self.nets:
-            out = self.nets["inpaint_generator"](self._inpaint_input(image, edges, mask)).float()
+            x = self._inpaint_input(image, edges, mask, batch.get("prefill"))
+            out = self.nets["inpaint_generator"](x).float()
             result["output"] = out * mask + image * (1 - mask)
         return result
 
@@ -163,6 +196,5 @@ class EdgeConnectRecipe(Recipe):
         if "inpaint_generator" not in self.nets:
             raise ConfigError("an edge-stage run has no inpainting generator: export the inpaint or joint run "
                               "(train it with init_from = the edge run)")
-        cfg = self._gen_config()
-        return [ExportComponent("edge_generator", "edgeconnect_edge_generator", cfg),
-                ExportComponent("inpaint_generator", "edgeconnect_inpaint_generator", cfg)]
+        return [ExportComponent("edge_generator", "edgeconnect_edge_generator", self._gen_config()),
+                ExportComponent("inpaint_generator", "edgeconnect_inpaint_generator", self._inpaint_config())]
