@@ -33,6 +33,7 @@ import numpy as np
 from PIL import Image
 
 from inpaint_studio.core.atomic import atomic_write_text
+from inpaint_studio.core.errors import InpaintStudioError
 from inpaint_studio.core.imageio import load_rgb, save_image
 from inpaint_studio.core.paths import SAMPLES_DIR, SHIPPED_MODELS_DIR, user_cache_dir
 from inpaint_studio.core.sections import CARD_TABLE_BEGIN, CARD_TABLE_END, replace_section
@@ -280,6 +281,14 @@ def card_section(table: dict[str, Any], method: str) -> str:
     return "\n".join(lines).rstrip() if measured else "Not in the measured table (its method had other weights then)."
 
 
+def _engine_checkpoint(method: str) -> Path | None:
+    try:
+        found = create_method(method).checkpoint_path()  # type: ignore[attr-defined]
+    except (AttributeError, InpaintStudioError, ValueError):
+        return None
+    return Path(found) if found is not None else None
+
+
 def update_cards(table: dict[str, Any], folder: Path) -> list[Path]:
     """Write each shipped checkpoint's card section (models/NAME.md next to NAME.json); returns the cards."""
     written = []
@@ -291,8 +300,12 @@ def update_cards(table: dict[str, Any], folder: Path) -> list[Path]:
         card = meta_path.with_suffix(".md")
         if doc.get("format") != "inpaint-studio-checkpoint" or not card.is_file():
             continue
-        text = replace_section(card.read_text(encoding="utf-8"), CARD_TABLE_BEGIN, CARD_TABLE_END,
-                               card_section(table, doc["method"]), heading="## Measured in the model table")
+        # The table measured each method with the checkpoint the engine picks for it: only that card gets its rows.
+        used = _engine_checkpoint(doc["method"])
+        section = (card_section(table, doc["method"]) if used is None or used.stem == meta_path.stem
+                   else f"Not in the measured table: `{doc['method']}` was measured with `{used.stem}`.")
+        text = replace_section(card.read_text(encoding="utf-8"), CARD_TABLE_BEGIN, CARD_TABLE_END, section,
+                               heading="## Measured in the model table")
         atomic_write_text(card, text)
         written.append(card)
     return written
