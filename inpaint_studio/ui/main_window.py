@@ -535,13 +535,13 @@ class MainWindow(FileActions, AutosaveActions, SelectionActions, BlindABActions,
     def inpaint(self) -> int | None:
         method = self.panel.current_model or self.settings.get("model")
         info = self.models.get(method)
-        drawn = self.document is not None and self.document.edges.any() and self.panel.use_edges.isChecked()
-        if drawn and (info is None or not info.capabilities.accepts_edges):
-            # Edges drawn for a model that ignores them: the best measured edge-guided fill follows them instead.
+        if self.document is not None and self.document.edges.any() and info is not None \
+                and not info.capabilities.accepts_edges:
+            # The user's pick stands; say plainly that it ignores the sketch and which fill would follow it.
             from inpaint_studio.engine.defaults import default_method
 
-            method = default_method("edges", available=[i.name for i in self.models.values() if i.available])
-            info = self.models.get(method)
+            guided = default_method("edges", available=[i.name for i in self.models.values() if i.available])
+            self.statusBar().showMessage(f"{method} ignores the edges you drew; pick {guided} to follow them", 15000)
         if info is not None and not info.available:
             self.show_error(f"{method}: weights missing — import them with Models ▸ Import…")
             return None

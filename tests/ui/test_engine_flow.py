@@ -247,7 +247,7 @@ def test_import_weights_runs_the_importer_and_relists(window, qtbot, monkeypatch
     assert "not a known" in window.last_error
 
 
-def test_edges_drawn_for_a_model_that_ignores_them_go_to_the_edge_guided_fill(window, qtbot, monkeypatch):
+def test_edges_drawn_for_a_model_that_ignores_them_name_the_fill_that_follows_them(window, qtbot, monkeypatch):
     from inpaint_studio.engine import defaults
 
     monkeypatch.setattr(defaults, "default_method", lambda task, *a, **k: "test_edges" if task == "edges" else "telea")
@@ -255,11 +255,11 @@ def test_edges_drawn_for_a_model_that_ignores_them_go_to_the_edge_guided_fill(wi
     paint_hole(win)
     win.set_tool(Tool.EDGE_PEN)
     drag(win.canvas, [at(win.canvas, 35, 20), at(win.canvas, 75, 45), at(win.canvas, 90, 45)])
-    win.panel.select_model("telea")  # ignores edges
-    win.panel.use_edges.setChecked(True)
+    win.panel.select_model("telea")  # ignores edges: the user's pick still runs ...
     run_and_wait(qtbot, win, win.panel.inpaint_button)
-    assert EdgeCapture.seen and np.array_equal(EdgeCapture.seen[-1], doc.edges)
-    assert doc.candidates[-1].method == "test_edges"
+    assert doc.candidates[-1].method == "telea" and not EdgeCapture.seen
+    # ... and the status says which fill would follow the sketch.
+    assert "telea ignores the edges you drew; pick test_edges" in win.statusBar().currentMessage()
 
 
 def test_auto_says_which_method_filled_which_part(window, qtbot):
