@@ -421,18 +421,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_models(args: argparse.Namespace) -> int:
     if args.models_command == "import":
         return cmd_models_import(args)
-    from inpaint_studio.engine.base import create_method, method_specs
-    from inpaint_studio.engine.defaults import TASKS, default_method, measured_summary, measured_words
+    from inpaint_studio.engine.catalogue import describe_models
 
-    specs = method_specs()
-    words = measured_words()
-    numbers = measured_summary() if args.numbers else {}
-    defaults = {task: default_method(task, exclude=("auto",) if task in ("box", "thin") else ()) for task in TASKS}
+    infos = describe_models()
     task_words = {"fill": "object removal", "box": "large boxes", "thin": "thin strokes", "edges": "drawn edges",
                   "blind": "one-click restore"}
-    width = max(len(s.name) for s in specs)
-    for spec in specs:
-        caps = spec.capabilities
+    width = max(len(i.name) for i in infos)
+    for info in infos:
+        caps = info.capabilities
         tags = [t for t, on in (
             ("mask", caps.needs_mask),
             ("blind", caps.blind),
@@ -441,26 +437,22 @@ def cmd_models(args: argparse.Namespace) -> int:
             ("predicts-edges", caps.predicts_edges),
             ("learned", caps.learned),
         ) if on]
-        try:
-            method = create_method(spec.name)
-            where = method.weights_info()
-            if not method.is_available() and not where.startswith("weights missing"):
-                where = IMPORT_HINT  # methods that name their own import/train commands keep them
-        except InpaintStudioError as exc:
-            where = str(exc)
-        print(f"{spec.name:<{width}}  [{', '.join(tags) or 'mask'}]  {where}")
-        if spec.description:
-            print(f"{'':<{width}}  {spec.description}")
-        chosen = [task_words[task] for task, name in defaults.items() if name == spec.name]
-        if spec.name in words or chosen:
+        where = info.weights
+        if not info.available and not where.startswith(("weights missing", "cannot be created")):
+            where = IMPORT_HINT  # methods that name their own import/train commands keep them
+        print(f"{info.name:<{width}}  [{', '.join(tags) or 'mask'}]  {where}")
+        if info.description:
+            print(f"{'':<{width}}  {info.description}")
+        chosen = [task_words[task] for task in info.default_for]
+        if info.words or chosen:
             note = "; ".join(filter(None, [
-                f"measured: {words[spec.name]}" if spec.name in words else "",
+                f"measured: {info.words}" if info.words else "",
                 f"default for {', '.join(chosen)}" if chosen else "",
             ]))
             print(f"{'':<{width}}  {note}")
-        if spec.name in numbers:
-            print(f"{'':<{width}}  numbers: {numbers[spec.name]}")
-    if not args.numbers and words:
+        if args.numbers and info.numbers:
+            print(f"{'':<{width}}  numbers: {info.numbers}")
+    if not args.numbers and any(i.words for i in infos):
         print("(inpaint-studio models --numbers adds the measured numbers; models/README.md has the whole table)")
     return 0
 

@@ -4,7 +4,7 @@ and the strip of candidates. It only shows state and emits requests; MainWindow 
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal
@@ -32,7 +32,9 @@ from inpaint_studio.engine.options import OptionSpec
 from inpaint_studio.ui.icons import icon
 from inpaint_studio.ui.keys import SpinKeyFilter
 from inpaint_studio.ui.option_form import make_option_widget, option_value
-from inpaint_studio.ui.worker import ModelInfo
+
+if TYPE_CHECKING:  # the catalogue itself is built on the worker thread
+    from inpaint_studio.engine.catalogue import ModelInfo
 
 TASK_WORDS = {"fill": "removing objects", "blind": "one-click restore"}
 
@@ -247,25 +249,17 @@ class ModelPanel(QWidget):
 
     # --- models ----------------------------------------------------------------------------------
     def set_models(self, infos: list[ModelInfo], current: str) -> None:
-        from inpaint_studio.engine.defaults import (  # JSON only, no torch
-            below_default,
-            default_method,
-            measured_summary,
-            measured_words,
-        )
-
+        """Show the model catalogue (`engine.catalogue.describe_models`): what `inpaint-studio models` lists."""
         self.infos = {i.name: i for i in infos}
-        self.measured = measured_summary()
-        self.words = measured_words()
-        usable = [i.name for i in infos if i.available]
-        self.defaults = {task: default_method(task, available=usable) for task in ("fill", "blind")}
+        self.measured = {i.name: i.numbers for i in infos if i.numbers}
+        self.words = {i.name: i.words for i in infos if i.words}
+        self.defaults = {task: i.name for i in infos for task in i.default_for if task in TASK_WORDS}
         self.model_list.blockSignals(True)
         self.model_list.clear()
-        below = below_default(available=usable)
         for info in infos:
             status = STATUS_TEXT.get(info.status, info.status)
-            if info.name in below:  # said where it is picked: choosing it costs quality
-                status += f" · measures below {below[info.name]}"
+            if info.below:  # said where it is picked: choosing it costs quality
+                status += f" · measures below {info.below}"
             item = QListWidgetItem(f"{info.name} — {status}")
             item.setData(Qt.ItemDataRole.UserRole, info.name)
             measured = f"\nmeasured: {self.measured[info.name]}" if info.name in self.measured else ""
