@@ -339,15 +339,19 @@ class JobController(QObject):
         self.blind.start(*names)
         return [self.submit(job) for job in jobs if job is not None]
 
+    def _photo_and_model(self, want: str, preferred: tuple[str, ...]) -> tuple[Document, str] | None:
+        """The open photo and the model to run on it, or None after saying why not."""
+        doc = self.documents.require()
+        method = self._pick(want, preferred) if doc is not None else None
+        return (doc, method) if doc is not None and method is not None else None
+
     def restore(self) -> int | None:
         """With a mask (say Auto mask, then corrected by hand): fill exactly that mask with the blind model's
         fill. Without one: the model finds the damage itself."""
-        doc = self.documents.require()
-        if doc is None:
+        found = self._photo_and_model("blind", self._blind_preference())
+        if found is None:
             return None
-        method = self._pick("blind", self._blind_preference())
-        if method is None:
-            return None
+        doc, method = found
         image = self.panel.working_image(doc).copy()
         mask = doc.binary_mask()
         if mask.any():
@@ -355,21 +359,17 @@ class JobController(QObject):
         return self.submit(Job(0, "restore", JobKind.RESTORE, method, image))
 
     def auto_mask(self) -> int | None:
-        doc = self.documents.require()
-        if doc is None:
+        found = self._photo_and_model("predicts_mask", self._blind_preference())
+        if found is None:
             return None
-        method = self._pick("predicts_mask", self._blind_preference())
-        if method is None:
-            return None
+        doc, method = found
         return self.submit(Job(0, "mask", JobKind.PREDICT_MASK, method, doc.image.copy()))
 
     def predict_edges(self) -> int | None:
-        doc = self.documents.require()
-        if doc is None:
+        found = self._photo_and_model("predicts_edges", ("edgeconnect",))
+        if found is None:
             return None
-        method = self._pick("predicts_edges", ("edgeconnect",))
-        if method is None:
-            return None
+        doc, method = found
         mask = doc.binary_mask()
         if not mask.any():
             self.feedback.error("the mask is empty: paint the hole first, then predict its edges")
