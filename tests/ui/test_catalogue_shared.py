@@ -36,4 +36,4 @@ def test_cli_and_app_list_the_same_catalogue(window, qtbot, monkeypatch, capsys)
 def test_every_job_kind_has_a_runner_words_and_a_result(window):
     assert set(EngineWorker._RUNNERS) == set(JobKind)
     assert set(VERBS) == set(JobKind)
-    assert set(window.jobs._apply) == {k for k in JobKind if k.on_image}
+    assert set(window.jobs._apply) == set(JobKind)

@@ -64,11 +64,14 @@ class JobController(QObject):
         self.requests = RequestTracker()
         self.models: dict[str, ModelInfo] = {}  # the catalogue, by method name
         self.running: dict[int, _Running] = {}
-        self._apply: dict[JobKind, Callable[[Job, Document, Any, float], bool]] = {
-            JobKind.INPAINT: self._add_candidate,
-            JobKind.RESTORE: self._add_candidate,
-            JobKind.PREDICT_MASK: self._set_mask,
-            JobKind.PREDICT_EDGES: self._add_edges,
+        # How a wanted result is applied, by kind; False: it no longer fits (another photo, another size).
+        self._apply: dict[JobKind, Callable[[Job, Any, float], bool]] = {
+            JobKind.LIST_MODELS: lambda job, result, seconds: True,  # shown through the worker's modelsListed
+            JobKind.IMPORT_CHECKPOINT: self._imported,
+            JobKind.INPAINT: self._on_photo(self._add_candidate),
+            JobKind.RESTORE: self._on_photo(self._add_candidate),
+            JobKind.PREDICT_MASK: self._on_photo(self._set_mask),
+            JobKind.PREDICT_EDGES: self._on_photo(self._add_edges),
         }
         w = engine.worker
         w.progress.connect(self._on_progress)
@@ -131,25 +134,8 @@ class JobController(QObject):
 
     def _on_finished(self, rid: int, slot: str, result: Any, seconds: float) -> None:
         job, wanted = self._end(rid)
-        doc = self.documents.document
-        if job is None or not wanted:
-            outcome = "discarded"
-        elif job.kind is JobKind.LIST_MODELS:
-            outcome = "applied"
-        elif job.kind is JobKind.IMPORT_CHECKPOINT:  # not tied to an image: applies even with none open
-            self.panel.set_busy(False, "weights imported")
-            self.feedback.message(f"imported weights to {result}", 6000)
-            self.list_models()
-            outcome = "applied"
-        elif doc is None:
-            outcome = "discarded"
-        else:
-            self.time_label.setText(f"last run: {seconds:.2f} s")
-            applied = self._apply[job.kind](job, doc, result, seconds)
-            if applied:
-                self.panel.set_busy(False, f"done in {seconds:.2f} s")
-            outcome = "applied" if applied else "discarded"
-        self.jobFinished.emit(rid, outcome)
+        applied = job is not None and wanted and self._apply[job.kind](job, result, seconds)
+        self.jobFinished.emit(rid, "applied" if applied else "discarded")
 
     def _on_failed(self, rid: int, slot: str, message: str) -> None:
         _, wanted = self._end(rid)
@@ -163,6 +149,27 @@ class JobController(QObject):
         self.jobFinished.emit(rid, "cancelled")
 
     # --- results, by kind ------------------------------------------------------------------------
+    def _imported(self, job: Job, result: Any, seconds: float) -> bool:
+        # Not tied to an image: applies even with none open.
+        self.panel.set_busy(False, "weights imported")
+        self.feedback.message(f"imported weights to {result}", 6000)
+        self.list_models()
+        return True
+
+    def _on_photo(self, apply: Callable[[Job, Document, Any, float], bool]) -> Callable[[Job, Any, float], bool]:
+        """A result for the open photo: applied only while one is open; the time and "done" shown once it is."""
+        def applied(job: Job, result: Any, seconds: float) -> bool:
+            doc = self.documents.document
+            if doc is None:
+                return False
+            self.time_label.setText(f"last run: {seconds:.2f} s")
+            if not apply(job, doc, result, seconds):
+                return False
+            self.panel.set_busy(False, f"done in {seconds:.2f} s")
+            return True
+
+        return applied
+
     def _set_mask(self, job: Job, doc: Document, result: Any, seconds: float) -> bool:
         self.documents.replace("mask", np.asarray(result, np.uint8), "Auto mask")
         return True
