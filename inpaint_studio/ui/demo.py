@@ -186,6 +186,6 @@ def run_demo(win: MainWindow, name: str) -> None:
     """Wait for the model list and the image, then run the named demo."""
     demo = DEMOS.get(name)
     if demo is None:
-        win.show_error(f"unknown demo '{name}' (choose from {', '.join(DEMOS)})")
+        win.feedback.error(f"unknown demo '{name}' (choose from {', '.join(DEMOS)})")
         return
     _when(lambda: bool(win.jobs.models) and win.document is not None, lambda: demo(win))
