@@ -1,5 +1,5 @@
 """The right-hand panel: model picker with weights status, the model's options, the actions, progress
-and the strip of candidates. It only shows state and emits requests; MainWindow does the work."""
+and the strip of candidates. It only shows state and emits requests; the window's controllers do the work."""
 
 from __future__ import annotations
 
