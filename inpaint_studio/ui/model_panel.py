@@ -300,6 +300,7 @@ class ModelPanel(QWidget):
                                    f"{entry.measured_words()}")
             item.setData(Qt.ItemDataRole.UserRole, method)
             item.setData(CHECKPOINT_ROLE, entry)
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)  # picked, not ticked (Compare runs methods)
             numbers = f"\nnumbers: {entry.numbers()}" if entry.numbers() else ""
             item.setToolTip(f"{method} with the checkpoint {entry.name}\n{entry.source_words()}\n"
                             f"{entry.measured_words()}{numbers}\n{entry.path}")
