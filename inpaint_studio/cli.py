@@ -107,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list models and where their weights are; import checkpoints")
     p.add_argument("--numbers", action="store_true", help="also print each method's measured numbers")
     models_sub = p.add_subparsers(dest="models_command", parser_class=_Parser)
-    imp = models_sub.add_parser("import", help="convert a published checkpoint (.pth) into ours")
+    imp = models_sub.add_parser("import", help="convert a published checkpoint (.pth) into ours, or copy one of "
+                                "ours (NAME.safetensors + NAME.json) into your models folder")
     imp.add_argument("file", type=Path)
     imp.add_argument("--name", help="name of the imported checkpoint")
     _add_checkpoint_commands(models_sub)

@@ -3,7 +3,10 @@
 `import_checkpoint(path)` loads with `torch.load(..., weights_only=True)` ONLY (a file that needs code to
 unpickle is refused, never run), recognises which published layout it is from its keys, remaps the keys
 (pure renaming, no arithmetic), checks every key and shape against our network built from the layout's
-config, and writes `NAME.safetensors` + `NAME.json` to `user_models_dir()`.
+config, and writes `NAME.safetensors` + `NAME.json` to `user_models_dir()`. One of our own checkpoints (a
+`trainer export` elsewhere: `.safetensors` + `.json`) is checked the same way and copied there
+(`import_own_checkpoint`). Either sits beside the shipped weights and runs when picked by name
+(`engine.named_checkpoints`); a name that a method or a shipped checkpoint already has is refused.
 
 How a network module registers a published layout (engineer D2: EdgeConnect, VCNet)::
 
