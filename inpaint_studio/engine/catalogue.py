@@ -40,7 +40,7 @@ class ModelInfo:
     default_for: tuple[str, ...] = ()  # the tasks (engine.defaults.TASKS) it is the measured default for
     below: str = ""  # the default it measures clearly below, if any (choosing it costs quality)
     # Checkpoints listed under this method, one entry each (filled by the checkpoint store when it lists them).
-    checkpoints: tuple[Any, ...] = ()
+    checkpoints: tuple[Any, ...] = ()  # engine.named_checkpoints.CheckpointEntry, the default first
 
     @property
     def available(self) -> bool:
@@ -89,4 +89,17 @@ def _describe(spec: Any) -> dict[str, Any]:
     else:
         status = "imported" if str(user_models_dir()) in weights else "shipped"
     return {"name": spec.name, "description": spec.description, "capabilities": spec.capabilities,
-            "status": status, "weights": weights, "options": options, "card": card, "resolved": resolved}
+            "status": status, "weights": weights, "options": options, "card": card, "resolved": resolved,
+            "checkpoints": _checkpoints(spec)}
+
+
+def _checkpoints(spec: Any) -> tuple[Any, ...]:
+    """A learned method's checkpoints, the default first (JSON only: listing loads no weights)."""
+    if not spec.capabilities.learned:
+        return ()
+    from inpaint_studio.engine.named_checkpoints import list_checkpoints
+
+    try:
+        return tuple(list_checkpoints(spec.name))
+    except Exception:  # noqa: BLE001 - an unreadable models folder must not hide the method
+        return ()

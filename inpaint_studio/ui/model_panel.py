@@ -4,6 +4,7 @@ and the strip of candidates. It only shows state and emits requests; the window'
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -56,6 +57,9 @@ STEP_WORDS = {"original": "whole image", "resize": "at reduced size", "crop": "c
 CANDIDATE_ICON = 56  # four thumbnails across the panel
 MIN_LIST_ROWS = 10  # the model list never shows fewer rows than this
 OPTION_ROWS = 2  # the options area keeps this height for every model, so the panel never re-flows
+CHECKPOINT_ROLE = Qt.ItemDataRole.UserRole + 1  # a checkpoint row's engine.named_checkpoints.CheckpointEntry
+ORIGIN_WORDS = {"shipped": "comes with the app", "imported": "imported", "trained": "trained by you",
+                "added": "added by you"}
 
 
 def capability_text(caps: Any) -> str:
@@ -270,10 +274,43 @@ class ModelPanel(QWidget):
             if not info.available:
                 item.setForeground(Qt.GlobalColor.gray)
             self.model_list.addItem(item)
+            if info.capabilities.learned:
+                self._add_checkpoint_rows(info.name, info.checkpoints)
         self.model_list.blockSignals(False)
         self._fit_model_list()
         names = [i.name for i in infos]
         self.select_model(current if current in names else (names[0] if names else ""))
+
+    def _add_checkpoint_rows(self, method: str, entries: Sequence[Any]) -> None:
+        """Where a method has several checkpoints, one row each under it (the default first); picking a row runs
+        the method with that checkpoint. A single checkpoint is the method's own row."""
+        if len(entries) < 2:
+            return
+        for i, entry in enumerate(entries):
+            default = ", default" if i == 0 else ""
+            item = QListWidgetItem(f"    {entry.name} — {ORIGIN_WORDS.get(entry.origin, entry.origin)}{default} · "
+                                   f"{entry.measured_words()}")
+            item.setData(Qt.ItemDataRole.UserRole, method)
+            item.setData(CHECKPOINT_ROLE, entry)
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)  # picked, not ticked (Compare runs methods)
+            numbers = f"\nnumbers: {entry.numbers()}" if entry.numbers() else ""
+            item.setToolTip(f"{method} with the checkpoint {entry.name}\n{entry.source_words()}\n"
+                            f"{entry.measured_words()}{numbers}\n{entry.path}")
+            self.model_list.addItem(item)
+
+    @property
+    def current_checkpoint(self) -> Any:
+        """The picked checkpoint row's entry (engine.named_checkpoints.CheckpointEntry), or None for a method row."""
+        item = self.model_list.currentItem()
+        return item.data(CHECKPOINT_ROLE) if item is not None else None
+
+    def select_checkpoint(self, name: str) -> bool:
+        for row in range(self.model_list.count()):
+            entry = self.model_list.item(row).data(CHECKPOINT_ROLE)
+            if entry is not None and entry.name == name:
+                self.model_list.setCurrentRow(row)
+                return True
+        return False
 
     def changeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         if event.type() == QEvent.Type.StyleChange:  # a style sheet changes the rows' height
@@ -303,13 +340,15 @@ class ModelPanel(QWidget):
         out = []
         for row in range(self.model_list.count()):
             item = self.model_list.item(row)
-            if item.checkState() == Qt.CheckState.Checked:
+            if item.data(CHECKPOINT_ROLE) is None and item.checkState() == Qt.CheckState.Checked:
                 out.append(item.data(Qt.ItemDataRole.UserRole))
         return out
 
     def set_ticked(self, names: list[str]) -> None:
         for row in range(self.model_list.count()):
             item = self.model_list.item(row)
+            if item.data(CHECKPOINT_ROLE) is not None:
+                continue  # checkpoint rows are picked, not ticked
             on = item.data(Qt.ItemDataRole.UserRole) in names
             item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
 
@@ -331,6 +370,10 @@ class ModelPanel(QWidget):
             links.append(f'<a style="{LINK_STYLE}" href="#numbers">{"hide numbers" if self.show_numbers else "numbers"}</a>')
         if info.card:
             links.append(f'<a style="{LINK_STYLE}" href="{QUrl.fromLocalFile(info.card).toString()}">model card</a>')
+        entry = self.current_checkpoint
+        if entry is not None:
+            self._show_checkpoint_status(info, entry)
+            return
         numbers = f"<br>measured: {self.measured[info.name]}" if self.show_numbers and info.name in self.measured else ""
         # A method that names its own import/train commands shows them where its weights are missing.
         missing = not info.available and info.weights.startswith("weights missing")
@@ -340,6 +383,19 @@ class ModelPanel(QWidget):
             f"<br>{self.plain_rank(info.name)} {' · '.join(links)}{numbers}{how}"
         )
         self.model_status.setToolTip(f"measured: {self.measured[info.name]}" if info.name in self.measured else "")
+
+    def _show_checkpoint_status(self, info: ModelInfo, entry: Any) -> None:
+        """A checkpoint row: where it came from and how it measured in words; its numbers one click away."""
+        link = (f' <a style="{LINK_STYLE}" href="#numbers">{"hide numbers" if self.show_numbers else "numbers"}</a>'
+                if entry.numbers() else "")
+        numbers = f"<br>{html.escape(entry.numbers())}" if self.show_numbers and entry.numbers() else ""
+        how = entry.measured_words()
+        hint = f" (<code>inpaint-studio models measure {entry.name}</code>)" if entry.measured is None else ""
+        self.model_status.setText(
+            f"<b>{info.name}</b> with <b>{html.escape(entry.name)}</b>: {html.escape(entry.source_words())}"
+            f"<br>{html.escape(how[:1].upper() + how[1:])}.{hint}{link}{numbers}"
+        )
+        self.model_status.setToolTip(entry.numbers())
 
     def plain_rank(self, name: str) -> str:
         """How it measured in words, and whether that makes it a default or which method is the default instead."""
@@ -387,6 +443,9 @@ class ModelPanel(QWidget):
             value = option_value(spec, w)
             if value is not None:
                 out[key] = value
+        entry = self.current_checkpoint
+        if entry is not None:  # a checkpoint row: the method runs with that file
+            out["checkpoint"] = entry.path
         return out
 
     def working_image(self, document: Any) -> Any:
