@@ -48,7 +48,9 @@ def test_a_job_kind_is_typed_and_an_unknown_one_refused():
     assert JobKind.INPAINT == "inpaint"  # reads as its plain name
     with pytest.raises(ValueError):
         Job(0, "inpaint", "inpaint_everything")
-    assert {k for k in JobKind if not k.on_image} == {JobKind.LIST_MODELS, JobKind.IMPORT_CHECKPOINT}
+    assert {k for k in JobKind if not k.on_image} == {JobKind.LIST_MODELS, JobKind.IMPORT_CHECKPOINT,
+                                                      JobKind.MEASURE_CHECKPOINT}
+    assert {k for k in JobKind if not k.cancellable} == {JobKind.LIST_MODELS, JobKind.IMPORT_CHECKPOINT}
 
 
 class _Broken(InpaintMethod):

@@ -22,17 +22,25 @@ class JobKind(str, Enum):
     PREDICT_EDGES = "predict_edges"
     LIST_MODELS = "list_models"  # the model catalogue
     IMPORT_CHECKPOINT = "import_checkpoint"  # options["path"]: a published checkpoint to convert
+    MEASURE_CHECKPOINT = "measure_checkpoint"  # options["checkpoint"]: score it against Telea, record it in its JSON
 
     @property
     def on_image(self) -> bool:
         """Whether the job works on the open photo (its result is stale once another photo opens)."""
+        return self not in (JobKind.LIST_MODELS, JobKind.IMPORT_CHECKPOINT, JobKind.MEASURE_CHECKPOINT)
+
+    @property
+    def cancellable(self) -> bool:
+        """Whether Cancel stops it: the work the user waits on (listing and importing are quick)."""
         return self not in (JobKind.LIST_MODELS, JobKind.IMPORT_CHECKPOINT)
 
 
 @dataclass
 class Job:
     rid: int  # 0 until submitted: the request tracker gives it an id
-    slot: str  # the result it answers: "inpaint", "compare:<method>", "mask", "edges", "restore", "models", "import"
+    # The result it answers: "inpaint", "compare:<model>", "mask", "edges", "restore", "models", "import",
+    # "measure:<checkpoint>".
+    slot: str
     kind: JobKind
     method: str = ""
     image: np.ndarray | None = None

@@ -90,6 +90,7 @@ class CanvasView(QGraphicsView):
         self._press_view = QPoint()
         self.split_x: float | None = None
         self._split_items: list = []
+        self.result_name = ""  # what made the shown result: the split view's "after" label names it
         self._dragging_split = False
         self.empty_hint = QLabel(EMPTY_HINT, self.viewport())
         self.empty_hint.setObjectName("emptyHint")
@@ -192,7 +193,7 @@ class CanvasView(QGraphicsView):
             pen.setCosmetic(True)  # two screen pixels at any zoom
             line.setPen(pen)
             self._split_items = [line]
-            for text in ("before", "after"):
+            for text in ("before", self._after_text()):
                 label = QGraphicsSimpleTextItem(text)
                 label.setBrush(QBrush(QColor("#ffffff")))
                 label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
@@ -204,6 +205,20 @@ class CanvasView(QGraphicsView):
         elif self._result is not None:
             self._result.set_clip_left(0)
         self._update_cursor()
+
+    def set_result_name(self, name: str) -> None:
+        """Name the shown result (a model, a checkpoint, or only a blind round's letter) on the divider."""
+        self.result_name = name
+        if self._split_items:
+            self._split_items[2].setText(self._after_text())
+
+    def _after_text(self) -> str:
+        return f"after: {self.result_name}" if self.result_name else "after"
+
+    @property
+    def split_labels(self) -> tuple[str, str] | None:
+        """The texts either side of the divider, while the split view is on."""
+        return (self._split_items[1].text(), self._split_items[2].text()) if self._split_items else None
 
     def move_split(self, x: float) -> None:
         if self.document is None or not self._split_items:

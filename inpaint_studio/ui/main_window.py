@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         p.discardRequested.connect(actions.discard_results)
         p.candidateSelected.connect(jobs.select_candidate)
         p.importRequested.connect(actions.import_weights)
+        p.measureRequested.connect(jobs.measure)
         p.modelChanged.connect(lambda name: self.settings.set("model", name))
         docs.documentShown.connect(jobs.photo_replaced)
         docs.documentShown.connect(self._on_document_shown)

@@ -123,6 +123,25 @@ class EngineWorker(QObject):
 
         return import_checkpoint(job.options["path"])
 
+    def _measure_checkpoint(self, job: Job, progress: Progress, cancel: Cancel) -> Any:
+        """Score a checkpoint against Telea on the measurement photos (engine.checkpoint_measure) and record it in
+        its JSON. Progress says on what, in words; cancel is honoured between photos."""
+        from pathlib import Path
+
+        from inpaint_studio.core.errors import Cancelled
+        from inpaint_studio.engine.checkpoint_measure import measure_checkpoint, measurement_photos
+
+        label, photos = measurement_photos()
+        words = f"on {len(photos)} {label}"
+
+        def step(fraction: float, _message: str) -> None:
+            if cancel():  # evaluate takes no cancel of its own: stop at its next step
+                raise Cancelled("measuring cancelled")
+            progress(fraction, words)
+
+        progress(0.0, words)
+        return measure_checkpoint(Path(job.options["checkpoint"]).stem, device=self.device, progress=step)
+
     def _inpaint(self, job: Job, progress: Progress, cancel: Cancel) -> Any:
         manager = self._manager_for(job.method, job.options)
         return manager.run(job.image, job.mask, job.edges, progress, cancel, hd_config=self._hd_config())
@@ -139,6 +158,7 @@ class EngineWorker(QObject):
     _RUNNERS: dict[JobKind, Callable[[EngineWorker, Job, Progress, Cancel], Any]] = {
         JobKind.LIST_MODELS: _list_models,
         JobKind.IMPORT_CHECKPOINT: _import_checkpoint,
+        JobKind.MEASURE_CHECKPOINT: _measure_checkpoint,
         JobKind.INPAINT: _inpaint,
         JobKind.RESTORE: _restore,
         JobKind.PREDICT_MASK: _predict_mask,

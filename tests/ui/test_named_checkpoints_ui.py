@@ -57,7 +57,7 @@ def test_picker_lists_checkpoints_under_their_method_and_runs_the_picked_one(two
     assert rows["celeba"].text().strip() == "celeba — imported · not measured yet"
     assert "clearly more accurate than Telea on bundled samples" in rows["places2"].text()
     assert "l1 hole 20" in rows["places2"].toolTip() and "imported from places2.pth" in rows["places2"].toolTip()
-    assert not rows["celeba"].flags() & Qt.ItemFlag.ItemIsUserCheckable  # picked, not ticked for Compare
+    assert rows["celeba"].flags() & Qt.ItemFlag.ItemIsUserCheckable  # picked for Inpaint, or ticked for Compare
 
     panel.select_checkpoint("places2")
     assert panel.current_model == "deepfill_v2" and panel.options()["checkpoint"] == two_checkpoints["places2"]

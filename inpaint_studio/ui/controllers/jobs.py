@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from inpaint_studio.ui.controllers.blind_ab import BlindAB
 from inpaint_studio.ui.controllers.documents import DocumentController
 from inpaint_studio.ui.controllers.feedback import Feedback
 from inpaint_studio.ui.model.document import Candidate, Document
+from inpaint_studio.ui.model.picks import Pick
 from inpaint_studio.ui.model.requests import RequestTracker
 from inpaint_studio.ui.model_panel import ModelPanel
 from inpaint_studio.ui.settings import Settings
@@ -32,13 +34,20 @@ if TYPE_CHECKING:  # the catalogue is built on the worker thread
 VERBS: dict[JobKind, str] = {
     JobKind.INPAINT: "Inpainting", JobKind.RESTORE: "Restoring", JobKind.PREDICT_MASK: "Finding damage",
     JobKind.PREDICT_EDGES: "Predicting edges", JobKind.IMPORT_CHECKPOINT: "Importing weights",
-    JobKind.LIST_MODELS: "Listing models",
+    JobKind.LIST_MODELS: "Listing models", JobKind.MEASURE_CHECKPOINT: "Measuring",
 }
+
+
+def model_name(job: Job) -> str:
+    """The model a job runs, as the user picked it ("deepfill_v2", "deepfill_v2 · places2")."""
+    return Pick.of_job(job.method, job.options).name if job.method else ""
 
 
 def running_text(job: Job) -> str:
     verb = "Filling your mask" if job.slot == "restore" and job.kind is JobKind.INPAINT else VERBS[job.kind]
-    return f"{verb} with {job.method}" if job.method else verb
+    if job.kind is JobKind.MEASURE_CHECKPOINT:
+        return f"{verb} {model_name(job)}"
+    return f"{verb} with {model_name(job)}" if job.method else verb
 
 
 @dataclass
@@ -68,6 +77,7 @@ class JobController(QObject):
         self._apply: dict[JobKind, Callable[[Job, Any, float], bool]] = {
             JobKind.LIST_MODELS: lambda job, result, seconds: True,  # shown through the worker's modelsListed
             JobKind.IMPORT_CHECKPOINT: self._imported,
+            JobKind.MEASURE_CHECKPOINT: self._measured_checkpoint,
             JobKind.INPAINT: self._on_photo(self._add_candidate),
             JobKind.RESTORE: self._on_photo(self._add_candidate),
             JobKind.PREDICT_MASK: self._on_photo(self._set_mask),
@@ -90,7 +100,7 @@ class JobController(QObject):
             job.rid, job.cancel_event = self.requests.new(job.slot)
         self.running[job.rid] = _Running(job, time.perf_counter())
         if job.kind is not JobKind.LIST_MODELS:
-            blind = self.blind.label(job.method) is not None
+            blind = self.blind.label(model_name(job)) is not None
             self.panel.set_busy(True, "Filling A and B" if blind else running_text(job))
         self.engine.submit(job)
         return job.rid
@@ -101,10 +111,12 @@ class JobController(QObject):
                 self.requests.cancel(rid)
 
     def cancel(self) -> None:
-        """Stop everything in flight; whatever comes back from those jobs is discarded."""
-        if not self.busy():
+        """Stop everything in flight (a measurement too); whatever comes back from those jobs is discarded."""
+        stoppable = [rid for rid, running in self.running.items() if running.job.kind.cancellable]
+        if not stoppable:
             return  # nothing running: Esc must not announce a cancellation
-        self.cancel_image_jobs()
+        for rid in stoppable:
+            self.requests.cancel(rid)
         self.panel.set_busy(False, "cancelled")
 
     def photo_replaced(self, document: Document, new_photo: bool) -> None:
@@ -123,6 +135,8 @@ class JobController(QObject):
         wanted = self.requests.finish(running.job.slot, rid)
         if not any(r.job.kind is not JobKind.LIST_MODELS for r in self.running.values()):
             self.panel.set_busy(False)
+        if not any(r.job.kind is JobKind.MEASURE_CHECKPOINT for r in self.running.values()):
+            self.panel.set_measuring(None)
         return running.job, wanted
 
     # --- what the worker reports -----------------------------------------------------------------
@@ -153,6 +167,17 @@ class JobController(QObject):
         # Not tied to an image: applies even with none open.
         self.panel.set_busy(False, "weights imported")
         self.feedback.message(f"imported weights to {result}", 6000)
+        self.list_models()
+        return True
+
+    def _measured_checkpoint(self, job: Job, result: Any, seconds: float) -> bool:
+        """The checkpoint's JSON has its numbers: say how it did, and re-read the catalogue so its row says so too."""
+        from inpaint_studio.engine.named_checkpoints import MEASURED_KEY, CheckpointEntry
+
+        path = Path(job.options["checkpoint"])
+        how = CheckpointEntry(path.stem, job.method, path, {MEASURED_KEY: result}).measured_words()
+        self.panel.set_busy(False, f"measured {path.stem} in {seconds:.0f} s")
+        self.feedback.message(f"{model_name(job)}: {how}", 15000)
         self.list_models()
         return True
 
@@ -187,8 +212,10 @@ class JobController(QObject):
         if result.shape != doc.image.shape:  # the document changed under the job
             return False
         method = job.method or job.slot
-        label = self.blind.label(method) or f"{method} {seconds:.1f}s"  # blind A/B: only the letter
-        index = doc.add_candidate(Candidate(method, result, seconds, job.rid, label))
+        model = model_name(job) or method  # names the checkpoint when one was picked
+        letter = self.blind.label(model)  # blind A/B: only the letter, everywhere it is shown
+        label = letter or f"{model} {seconds:.1f}s"
+        index = doc.add_candidate(Candidate(method, result, seconds, job.rid, label, model, letter or model))
         ordered = self.blind.order(doc)
         self.show_candidates(index if ordered is None else ordered)
         if method == "auto" and ordered is None:  # which method filled which part (the plan the fill followed)
@@ -204,6 +231,7 @@ class JobController(QObject):
         self.panel.set_candidates([(c.label, c.image) for c in doc.candidates], selected)
         cand = doc.current_candidate
         self.canvas.show_result(cand.image if cand is not None else None)
+        self.canvas.set_result_name(cand.caption if cand is not None else "")
         self.update_enabled()
 
     def select_candidate(self, index: int) -> None:
@@ -211,6 +239,7 @@ class JobController(QObject):
         if doc is not None and 0 <= index < len(doc.candidates):
             doc.select(index)
             self.canvas.show_result(doc.candidates[index].image)
+            self.canvas.set_result_name(doc.candidates[index].caption)
 
     def accept_result(self) -> None:
         doc = self.documents.document
@@ -219,7 +248,7 @@ class JobController(QObject):
         self.blind.score(doc, doc.current_candidate)
         # One undo step: the result in, the mask it filled cleared (it has done its job; undo brings both back).
         undo = self.documents.undo_stack
-        undo.beginMacro(f"Accept {doc.current_candidate.method}")
+        undo.beginMacro(f"Accept {doc.current_candidate.model}")
         self.documents.push_patch(doc.accept())
         self.documents.clear_mask()
         undo.endMacro()
@@ -244,6 +273,13 @@ class JobController(QObject):
 
     def import_weights(self, path: str) -> None:
         self.submit(Job(0, "import", JobKind.IMPORT_CHECKPOINT, options={"path": path}))
+
+    def measure(self, entry: Any) -> int:
+        """Score a checkpoint (engine.named_checkpoints.CheckpointEntry) on the validation photos; when it is done
+        the catalogue is re-read, so its row says how it measured."""
+        self.panel.set_measuring(entry)
+        return self.submit(Job(0, f"measure:{entry.name}", JobKind.MEASURE_CHECKPOINT, entry.method,
+                               options={"checkpoint": entry.path}))
 
     def show_models(self, infos: list[ModelInfo]) -> None:
         self.models = {i.name: i for i in infos}
@@ -285,7 +321,9 @@ class JobController(QObject):
         return (self._measured("blind", "classical_restore"), "vcnet", "classical_restore")
 
     # --- asking for work -------------------------------------------------------------------------
-    def inpaint_job(self, method: str, slot: str) -> Job | None:
+    def inpaint_job(self, method: str, slot: str, checkpoint: Path | None = None) -> Job | None:
+        """A fill of the mask by `method` (with `checkpoint`, else its default weights); the option widgets apply
+        when it is the picked model's method. None after saying why not."""
         doc = self.documents.require()
         if doc is None:
             return None
@@ -297,11 +335,14 @@ class JobController(QObject):
         edges = None
         if info is not None and info.capabilities.accepts_edges and self.panel.use_edges.isChecked() and doc.edges.any():
             edges = doc.edges.copy()  # exactly what the user drew (a snapshot: later edits don't leak in)
-        options = self.panel.options() if method == self.panel.current_model else {}
+        options = self.panel.option_values() if method == self.panel.current_model else {}
+        if checkpoint is not None:
+            options["checkpoint"] = checkpoint
         return Job(0, slot, JobKind.INPAINT, method, self.panel.working_image(doc).copy(), mask, edges, options)
 
     def inpaint(self) -> int | None:
-        method = self.panel.current_model or self.settings.get("model")
+        pick = self.panel.current_pick if self.panel.current_model else Pick(self.settings.get("model"))
+        method = pick.method
         info = self.models.get(method)
         doc = self.documents.document
         if doc is not None and doc.edges.any() and info is not None and not info.capabilities.accepts_edges:
@@ -311,26 +352,30 @@ class JobController(QObject):
         if info is not None and not info.available:
             self.feedback.error(f"{method}: weights missing — import them with Models ▸ Import…")
             return None
-        job = self.inpaint_job(method, "inpaint")
+        job = self.inpaint_job(method, "inpaint", pick.checkpoint)
         return self.submit(job) if job else None
 
+    def _runnable(self, pick: Pick) -> bool:
+        info = self.models.get(pick.method)
+        return info is None or info.available
+
     def compare_models(self) -> list[int]:
-        names = self.panel.ticked_models() or [self.panel.current_model]
+        """One candidate per ticked row: a method with its default weights, a checkpoint row with its checkpoint."""
+        picks = self.panel.ticked_picks() or [self.panel.current_pick]
         rids = []
-        for name in names:
-            info = self.models.get(name)
-            if info is not None and not info.available:
+        for pick in picks:
+            if not self._runnable(pick):
                 continue
-            job = self.inpaint_job(name, f"compare:{name}")
+            job = self.inpaint_job(pick.method, f"compare:{pick.name}", pick.checkpoint)
             if job is None:
                 break
             rids.append(self.submit(job))
         return rids
 
     def blind_ab(self) -> list[int]:
-        """Two ticked models fill the same mask, shown as A and B (see BlindAB)."""
-        names = [n for n in self.panel.ticked_models() if n not in self.models or self.models[n].available]
-        if len(names) != 2:
+        """Two ticked models (or checkpoints) fill the same mask, shown as A and B (see BlindAB)."""
+        picks = [pick for pick in self.panel.ticked_picks() if self._runnable(pick)]
+        if len(picks) != 2:
             self.feedback.error("Blind A/B: tick exactly two models, the two to compare without knowing which is which")
             return []
         doc = self.documents.require()
@@ -340,10 +385,10 @@ class JobController(QObject):
             if not self.documents.ask_drop_candidates(len(doc.candidates)):
                 return []
             self.discard_results()
-        jobs = [self.inpaint_job(name, f"compare:{name}") for name in names]
+        jobs = [self.inpaint_job(pick.method, f"compare:{pick.name}", pick.checkpoint) for pick in picks]
         if any(job is None for job in jobs):
             return []  # the reason is already on screen (an empty mask, say)
-        self.blind.start(*names)
+        self.blind.start(*(pick.name for pick in picks))
         return [self.submit(job) for job in jobs if job is not None]
 
     def _photo_and_model(self, want: str, preferred: tuple[str, ...]) -> tuple[Document, str] | None:
