@@ -448,9 +448,12 @@ class ModelPanel(QWidget):
 
     def _unmeasured(self) -> Any:
         """The checkpoint the Measure button would measure: the picked checkpoint row's, or a learned method row's
-        default checkpoint, when it is not measured yet; else None."""
+        default checkpoint, when it is not measured yet; else None. (A method the model table measured has its
+        default measured: the table's rows are of the checkpoint that ships as its default.)"""
         entry = self.current_checkpoint
         if entry is None:
+            if self.current_model in self.words:
+                return None
             entry = self._default_checkpoint(self.current_model)
         return entry if entry is not None and entry.measured is None else None
 

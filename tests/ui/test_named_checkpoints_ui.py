@@ -3,6 +3,8 @@ runs the method with that checkpoint's weights, ticking two compares them, and o
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -205,3 +207,32 @@ def test_compare_two_checkpoints_of_one_method_gives_one_candidate_each(two_chec
         manager.activate("deepfill_v2", load=True, checkpoint=two_checkpoints[name])
         assert np.array_equal(got[f"deepfill_v2 · {name}"], manager.run(image, mask)), name
     assert not np.array_equal(got["deepfill_v2 · places2"], got["deepfill_v2 · celeba"])
+
+
+@pytest.fixture
+def one_checkpoint():
+    """deepfill_v2 with one checkpoint only (the user's): no rows under the method, the method's own row runs it."""
+    net = create_network("deepfill_v2_generator", cnum=4).eval()
+    return save_checkpoint(paths.user_models_dir() / "mine", "deepfill_v2", {"generator": net}, GEN,
+                           {"source": {"file": "mine.pth", "layout": "deepfill_v2_pytorch_finetuned"}})
+
+
+def test_a_method_row_measures_its_default_checkpoint_unless_the_model_table_did(one_checkpoint, two_val_photos,
+                                                                                window, qtbot):
+    win, panel = window, window.panel
+    assert _rows(panel) == {}
+    real = list(win.jobs.models.values())
+    # A method the model table measured (the table's rows are of its shipped default) offers no Measure on its row.
+    panel.set_models([replace(i, words="measured best for removing boxes") if i.name == "deepfill_v2" else i
+                      for i in real], "deepfill_v2")
+    assert panel.current_model == "deepfill_v2" and not panel.measure_button.isVisible()
+    panel.set_models(real, "deepfill_v2")
+    assert "Not measured yet" in panel.model_status.text() and panel.measure_button.isVisible()
+    with qtbot.waitSignal(win.jobs.jobFinished, timeout=120000, check_params_cb=lambda rid, o: o == "applied"):
+        qtbot.mouseClick(panel.measure_button, Qt.MouseButton.LeftButton)
+        assert panel.progress.format() == "Measuring deepfill_v2 · mine…"
+    assert read_metadata(one_checkpoint)["measured"]["count"] == 2
+    # The method's own row now says how its checkpoint measured.
+    qtbot.waitUntil(lambda: "Measured: " in panel.model_status.text(), timeout=20000)
+    assert "Telea on validation photos" in panel.model_status.text()
+    assert panel.current_model == "deepfill_v2" and not panel.measure_button.isVisible()
