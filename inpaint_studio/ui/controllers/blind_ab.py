@@ -1,7 +1,8 @@
 """The blind A/B round: two models fill the same mask, their results are shown as "A" and "B" (drawn at random,
 listed in letter order so neither arrival order nor speed gives them away), the user keeps one with Accept, and
-the pick is tallied per pair of models in the settings. A model is a method, or a method with one of its
-checkpoints ("deepfill_v2 · places2": `ui.model.picks`), so two checkpoints of one method can meet in a round. Discard ends a round unscored.
+the pick is tallied per pair of models in the settings. Discard ends a round unscored. A model is a method, or a
+method with one of its checkpoints ("deepfill_v2 · places2": `ui.model.picks`), so two checkpoints of one method
+can meet in a round.
 
 This keeps the round and the tally; the jobs controller starts a round and asks it how to label results."""
 

@@ -40,7 +40,7 @@ VERBS: dict[JobKind, str] = {
 
 def model_name(job: Job) -> str:
     """The model a job runs, as the user picked it ("deepfill_v2", "deepfill_v2 · places2")."""
-    return Pick.of_job(job.method, job.options).name if job.method else ""
+    return Pick.from_options(job.method, job.options).name if job.method else ""
 
 
 def running_text(job: Job) -> str:

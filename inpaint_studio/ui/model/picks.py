@@ -27,7 +27,7 @@ class Pick:
         return pick_name(self.method, self.checkpoint)
 
     @classmethod
-    def of_job(cls, method: str, options: dict[str, Any]) -> Pick:
+    def from_options(cls, method: str, options: dict[str, Any]) -> Pick:
         """What a job runs: its method, and the checkpoint its options name (if any)."""
         checkpoint = options.get("checkpoint")
         return cls(method, Path(checkpoint) if checkpoint else None)
