@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from inpaint_studio.ui.autosave_actions import AUTOSAVE_DELAY_MS, AutosaveActions
 from inpaint_studio.ui.blind_ab_actions import BlindABActions
-from inpaint_studio.ui.canvas import CanvasView
+from inpaint_studio.ui.canvas import CanvasView, soft_mask_words
 from inpaint_studio.ui.file_actions import FileActions
 from inpaint_studio.ui.icons import icon
 from inpaint_studio.ui.keys import HoldKeyFilter, SpinKeyFilter, shortcut_list
@@ -636,7 +636,10 @@ class MainWindow(FileActions, AutosaveActions, SelectionActions, BlindABActions,
         doc = self.document
         self.time_label.setText(f"last run: {seconds:.2f} s")
         if slot == "mask":
-            self._replace("mask", np.asarray(result, np.uint8), "Auto mask")
+            self._replace("mask", np.asarray(result.mask, np.uint8), "Auto mask")
+            self.canvas.set_soft_mask(result.translucent)
+            if self.canvas.soft_mask is not None:
+                self.statusBar().showMessage(soft_mask_words(self.canvas.soft_mask), 30000)
         elif slot == "edges":
             # The guess is added inside the hole only: the user's edges outside stay, and so do the contours
             # they sketched inside it (the network never sees those: they are the user's, not its).

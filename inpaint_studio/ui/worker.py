@@ -184,7 +184,7 @@ class EngineWorker(QObject):
         if job.kind == "restore":
             return manager.run(job.image, None, None, progress, cancel)
         if job.kind == "predict_mask":
-            return manager.predict_mask(job.image, progress, cancel).mask
+            return manager.predict_mask(job.image, progress, cancel)  # the mask and its translucent part
         if job.kind == "predict_edges":
             return manager.predict_edges(job.image, job.mask)
         raise ValueError(f"unknown job kind {job.kind!r}")
