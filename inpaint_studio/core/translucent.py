@@ -43,7 +43,7 @@ _FLAT_RING = 0.004  # ring detail below this (relative): no structure to compare
 _MAX_EDGE_SPREAD = 0.2  # robust spread (log units) of the inside/outside colour ratio along the edge
 _DARKER = (-0.5, -0.03)  # mean log change across the edge: darker, but not as dark as ink
 _BLUE_MINUS_RED = -0.05  # blue's log change at most this much above red's (blue absorbed most)
-_SMOOTH = 8.0  # px: the strength map's smoothing
+_SMOOTH = 4.0  # px: the strength map's smoothing
 _LEFT_OVER = 0.5  # a trusted correction leaves at most this share of the step at the edge
 
 
