@@ -91,7 +91,6 @@ class ClassicalRestoreMethod(InpaintMethod):
             if self.stains == "tint":
                 report(progress, 0.1, "removing stains")
                 image = untint(image)
-                check_cancel(cancel)
             check_cancel(cancel)
             split = split_damage(image, damage_mask(detect_damage(image), self.threshold, dilate=self.dilate))
             image = split.untinted
