@@ -42,9 +42,21 @@ from inpaint_studio.ui.tools import TOOL_SPECS, Tool
 
 MASK_LUT = overlay_lut(255, 40, 90, 115)  # translucent magenta-red: the photo stays readable beneath
 EDGE_LUT = overlay_lut(80, 255, 120, 255)  # opaque green: guide edges must stand out on any photo
+# Amber, fainter than the mask and as strong as the damage: the Auto mask's translucent (stain) part
+SOFT_LUT = overlay_lut(255, 176, 0, 150)
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
 EMPTY_HINT = ("No photo open\n\nFile ▸ Open (Ctrl+O), drag a photo here, or paste one (Ctrl+V)\n\n"
               "Then paint over what to remove, or select it (S), and press Inpaint")
+SOFT_MASK_HINT = ("amber: stains and tints, the photo still visible beneath — Restore removes the tint where it "
+                  "can tell it from the photo, otherwise leaves them; it never paints over them")
+
+
+def soft_mask_words(strength: np.ndarray) -> str:
+    """The status line after an Auto mask that found translucent damage (`strength` uint8, 0 = none)."""
+    share = 100 * float(np.count_nonzero(strength)) / max(strength.size, 1)
+    return f"Auto mask: red is filled by Restore; {share:.1f} % of the photo is {SOFT_MASK_HINT}"
+
+
 CLICK_SLOP_PX = 5  # screen pixels a press may move and still count as a click
 
 
@@ -78,6 +90,8 @@ class CanvasView(QGraphicsView):
         self._result: RasterItem | None = None
         self._mask: RasterItem | None = None
         self._edges: RasterItem | None = None
+        self._soft: RasterItem | None = None  # display only: the Auto mask's translucent part
+        self.soft_mask: np.ndarray | None = None  # uint8 H×W strength of that part, None when none is shown
         self._outline: list[QGraphicsEllipseItem] = []
         self._shape_item: QGraphicsRectItem | QGraphicsPathItem | None = None
         self._stroking = False
@@ -111,6 +125,7 @@ class CanvasView(QGraphicsView):
         h, w = document.shape
         self._photo = RasterItem(w, h, rgb_to_argb)
         self._photo.smooth = True
+        self._soft, self.soft_mask = None, None
         self._result = None  # allocated on the first preview: a 24 MP photo needs no second buffer until then
         self._mask = RasterItem(w, h, lambda a: MASK_LUT[a])
         self._edges = RasterItem(w, h, lambda a: EDGE_LUT[a])
@@ -141,6 +156,27 @@ class CanvasView(QGraphicsView):
         item = {"image": self._photo, "mask": self._mask, "edges": self._edges}.get(layer)
         if item is not None:
             item.refresh(self.document.layer(layer), box)
+        if layer == "image":
+            self.set_soft_mask(None)  # it described the photo as it was
+
+    def set_soft_mask(self, strength: np.ndarray | None) -> None:
+        """Show the translucent part of an Auto mask (float 0..1 strength, the photo's size) as a faint amber
+        overlay under the mask; None or an empty map hides it. Display only: it is not part of the mask."""
+        if self.document is None:
+            return
+        if strength is None or not np.any(strength > 0) or strength.shape != self.document.shape:
+            self.soft_mask = None
+            if self._soft is not None:
+                self._soft.setVisible(False)
+            return
+        self.soft_mask = np.clip(np.rint(np.asarray(strength, np.float32) * 255), 0, 255).astype(np.uint8)
+        if self._soft is None:
+            h, w = self.document.shape
+            self._soft = RasterItem(w, h, lambda a: SOFT_LUT[a])
+            self._soft.setZValue(1.5)  # above a previewed result, under the mask
+            self.scene().addItem(self._soft)
+        self._soft.refresh(self.soft_mask)
+        self._soft.setVisible(True)
 
     def show_result(self, image: np.ndarray | None) -> None:
         """Preview a candidate over the photo (None hides it); the mask stays visible and editable."""

@@ -197,7 +197,9 @@ class ModelPanel(QWidget):
         row.setStretchFactor(self.compare_button, 1)
         al.addLayout(row)
         row = QHBoxLayout()
-        self.auto_mask_button = self._button(row, "auto_mask", "Auto mask", "Detect damage into the mask layer (Ctrl+M)", self.autoMaskRequested)
+        self.auto_mask_button = self._button(
+            row, "auto_mask", "Auto mask", "Detect damage into the mask layer (Ctrl+M); stains show in faint amber: "
+            "Restore removes their tint where it can and never paints over them", self.autoMaskRequested)
         self.restore_button = self._button(row, "restore", "Restore", "", self.restoreRequested)
         self.set_restore_mode(False)
         self.edges_button = self._button(row, "edges", "Edges", "Predict edges: EdgeConnect guesses edges in the hole; edit them, then Inpaint (Ctrl+E)", self.predictEdgesRequested)

@@ -150,7 +150,8 @@ class EngineWorker(QObject):
         return self._manager_for(job.method, job.options).run(job.image, None, None, progress, cancel)
 
     def _predict_mask(self, job: Job, progress: Progress, cancel: Cancel) -> Any:
-        return self._manager_for(job.method, job.options).predict_mask(job.image, progress, cancel).mask
+        # the mask and its translucent part (shown as a soft mask)
+        return self._manager_for(job.method, job.options).predict_mask(job.image, progress, cancel)
 
     def _predict_edges(self, job: Job, progress: Progress, cancel: Cancel) -> Any:
         return self._manager_for(job.method, job.options).predict_edges(job.image, job.mask)

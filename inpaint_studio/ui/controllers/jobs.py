@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel
 
 from inpaint_studio.engine.jobs import Job, JobKind
-from inpaint_studio.ui.canvas import CanvasView
+from inpaint_studio.ui.canvas import CanvasView, soft_mask_words
 from inpaint_studio.ui.controllers.blind_ab import BlindAB
 from inpaint_studio.ui.controllers.documents import DocumentController
 from inpaint_studio.ui.controllers.feedback import Feedback
@@ -196,7 +196,10 @@ class JobController(QObject):
         return applied
 
     def _set_mask(self, job: Job, doc: Document, result: Any, seconds: float) -> bool:
-        self.documents.replace("mask", np.asarray(result, np.uint8), "Auto mask")
+        self.documents.replace("mask", np.asarray(result.mask, np.uint8), "Auto mask")
+        self.canvas.set_soft_mask(result.translucent)  # translucent damage: shown by its strength, never filled
+        if self.canvas.soft_mask is not None:
+            self.feedback.message(soft_mask_words(self.canvas.soft_mask), 30000)
         return True
 
     def _add_edges(self, job: Job, doc: Document, result: Any, seconds: float) -> bool:
