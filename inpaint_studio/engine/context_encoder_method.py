@@ -38,7 +38,7 @@ class ContextEncoderMethod(LearnedMethod):
     train_recipe = "context_encoder"
     published_file = "netG_streetview.pth"
 
-    def fill_loaded(
+    def fill_hole(
         self,
         image: np.ndarray,
         mask: np.ndarray,

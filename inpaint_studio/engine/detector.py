@@ -21,7 +21,6 @@ import cv2
 import numpy as np
 
 from inpaint_studio.core.damage import damage_mask, detect_damage, restore_hole
-from inpaint_studio.core.masks import check_mask
 from inpaint_studio.engine.base import (
     CancelFn,
     Capabilities,
@@ -32,7 +31,6 @@ from inpaint_studio.engine.base import (
     register_method,
     report,
 )
-from inpaint_studio.engine.classical import keep_known
 
 STAIN_CHOICES = ("off", "tint")
 
@@ -69,35 +67,33 @@ class ClassicalRestoreMethod(InpaintMethod):
         report(progress, 1.0, "done")
         return MaskPrediction(probability=probability, mask=mask, threshold=self.threshold)
 
-    def inpaint(
+    def blind_input(self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
+        """With stains="tint", the photo with its detected stains un-tinted (the whole photo: a tint is not
+        a hole); otherwise the photo itself."""
+        if self.stains != "tint":
+            return image
+        report(progress, 0.1, "removing stains")
+        return untint(image)
+
+    def blind_hole(self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
+        """The predicted damage plus a 1-px rim around its wide (paint) regions (`core.damage.restore_hole`)."""
+        return restore_hole(self.predict_mask(image, progress, cancel).mask)
+
+    def fill_hole(
         self,
         image: np.ndarray,
-        mask: np.ndarray | None,
-        edges: np.ndarray | None = None,
-        progress: ProgressFn | None = None,
-        cancel: CancelFn | None = None,
+        hole: np.ndarray,
+        edges: np.ndarray | None,
+        progress: ProgressFn | None,
+        cancel: CancelFn | None,
     ) -> np.ndarray:
-        """Fill `mask` as given, or, when it is None, the predicted damage plus a 1-px rim around its wide
-        (paint) regions (`core.damage.restore_hole`); pixels outside the filled hole stay bit-identical."""
-        if mask is None:
-            if self.stains == "tint":
-                report(progress, 0.1, "removing stains")
-                image = untint(image)
-                check_cancel(cancel)
-            mask = restore_hole(self.predict_mask(image, None, cancel).mask)
-        else:
-            check_mask(image, mask)
-        check_cancel(cancel)
-        report(progress, 0.5, "filling")
-        hole = np.where(mask > 0, 255, 0).astype(np.uint8)
-        if not hole.any():
-            report(progress, 1.0, "nothing to fill")
-            return image.copy()
-        bgr = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR)
+        """Telea, the hole given or found."""
+        report(progress, 0.0, "filling")
+        bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
         filled = cv2.cvtColor(cv2.inpaint(bgr, hole, self.radius, cv2.INPAINT_TELEA), cv2.COLOR_BGR2RGB)
         check_cancel(cancel)
         report(progress, 1.0, "done")
-        return keep_known(image, filled, hole)
+        return filled
 
 
 def untint(image: np.ndarray) -> np.ndarray:

@@ -77,7 +77,7 @@ class EdgeConnectMethod(LearnedMethod):
         prefill = self.pad(classical_prefill(image, mask, spec))[0] if spec is not None else None
         return {"image": img_p, "mask": self.pad(mask)[0], "known": self.pad(known)[0], "hw": hw, "prefill": prefill}
 
-    def fill_loaded(
+    def fill_hole(
         self,
         image: np.ndarray,
         mask: np.ndarray,
@@ -102,11 +102,11 @@ class EdgeConnectMethod(LearnedMethod):
             filled = self.to_uint8(out)
         check_cancel(cancel)
         report(progress, 1.0, "done")
-        return self.composite(self.crop(filled, p["hw"]), image, mask)
+        return self.crop(filled, p["hw"])
 
     def predict_edges(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """uint8 edge map: the edge net's prediction (≥ threshold) in the hole, Canny outside."""
-        mask = self.check_inputs(image, mask)
+        """uint8 edge map: the edge net's prediction (≥ threshold) in the hole, Canny outside (the manager
+        hands a checked, binary mask)."""
         if not mask.any():
             return canny_edges(image, None, self.sigma)
         self.ensure_loaded()

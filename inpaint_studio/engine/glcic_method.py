@@ -76,7 +76,7 @@ class GLCICMethod(LearnedMethod):
         value = (self.meta.get("inference") or {}).get("mean_colour")
         return [float(v) for v in value] if _is_colour(value) else None
 
-    def fill_loaded(
+    def fill_hole(
         self,
         image: np.ndarray,
         mask: np.ndarray,

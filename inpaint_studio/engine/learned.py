@@ -1,4 +1,4 @@
-"""Base class for methods that run networks: checkpoint lookup, lazy loading, device, padding, compositing.
+"""Base class for methods that run networks: checkpoint lookup, lazy loading, device, padding.
 
 torch is imported only inside methods, so registering/listing learned methods stays cheap.
 
@@ -22,12 +22,13 @@ Writing a learned method (engineer D2: EdgeConnect, VCNet; see engine/deepfill_v
             # Runs under torch.inference_mode() with every module in eval mode.
             g = self.modules["inpaint_generator"]
             ...
-            return out   # 1×3×H×W in [0, 1]; the base crops, composites and converts to uint8 RGB
+            return out   # 1×3×H×W in [0, 1]; the base crops and converts to uint8 RGB
 
-The base `inpaint()` validates the arrays, loads lazily, pads, calls `predict`, crops, and composites
-`out·m + img·(1−m)` so that every pixel outside the mask is bit-identical to the input. A method that
-needs a different flow (blind VCNet: predict_mask) overrides `inpaint`/`predict_mask` and uses the
-helpers `ensure_loaded`, `to_tensor`, `mask_to_tensor`, `to_uint8`, `pad`, `composite`, `running()`.
+The base `fill_hole()` pads, calls `predict` and crops; everything around it (checks, threshold, HD
+strategy, working size, the composite `out·m + img·(1−m)` that keeps every pixel outside the mask
+bit-identical) is the pipeline's (engine.pipeline). A method that needs a different flow (VCNet,
+EdgeConnect) overrides `fill_hole` (and `blind_hole`/`predict_mask`) and uses the helpers `to_tensor`,
+`mask_to_tensor`, `to_uint8`, `pad`, `crop`, `running()`.
 
 Options every learned method accepts: `checkpoint` (path; None → best of `find_checkpoints(name)`),
 `device` ("auto" | "cpu" | "cuda" | "mps"), `half` (float16 on CUDA only; ignored elsewhere).
@@ -45,7 +46,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from inpaint_studio.core.errors import CheckpointError, InpaintStudioError, MaskError, ModelUnavailableError
+from inpaint_studio.core.errors import CheckpointError, ModelUnavailableError
 from inpaint_studio.engine.base import (
     CancelFn,
     Capabilities,
@@ -65,14 +66,6 @@ from inpaint_studio.engine.prefill import classical_prefill, prefill_spec
 if TYPE_CHECKING:
     import torch
     from torch import nn
-
-
-def composite(filled: np.ndarray, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """`filled` where mask > 0, `image` bit-for-bit elsewhere (uint8 RGB)."""
-    out = image.copy()
-    hole = mask > 0
-    out[hole] = filled[hole]
-    return out
 
 
 def weights_missing(name: str, recipe: str, published_file: str = "") -> str:
@@ -324,8 +317,6 @@ class LearnedMethod(InpaintMethod):
     def crop(arr: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
         return _crop(arr, hw)
 
-    composite = staticmethod(composite)
-
     @contextlib.contextmanager
     def running(self) -> Iterator[None]:
         """Inference mode with every module in eval(); restores train flags; CUDA OOM → clear error."""
@@ -356,29 +347,6 @@ class LearnedMethod(InpaintMethod):
         )
 
     # --- work ------------------------------------------------------------------------------------
-    def check_inputs(
-        self, image: np.ndarray, mask: np.ndarray | None, edges: np.ndarray | None = None
-    ) -> np.ndarray:
-        if not (
-            isinstance(image, np.ndarray)
-            and image.dtype == np.uint8
-            and image.ndim == 3
-            and image.shape[2] == 3
-        ):
-            raise InpaintStudioError(f"{self.name} needs an RGB uint8 H×W×3 image")
-        if mask is None:
-            raise MaskError(f"{self.name} needs a mask: paint the area to fill")
-        if mask.shape != image.shape[:2]:
-            raise MaskError(
-                f"mask is {mask.shape[1] if mask.ndim > 1 else '?'}×{mask.shape[0]} but the image is "
-                f"{image.shape[1]}×{image.shape[0]}"
-            )
-        if edges is not None and (edges.dtype != np.uint8 or edges.shape != image.shape[:2]):
-            raise MaskError(
-                f"the edge map must be uint8 {image.shape[1]}×{image.shape[0]} like the image (255 = edge)"
-            )
-        return mask
-
     def predict(self, image: torch.Tensor, mask: torch.Tensor, edges: torch.Tensor | None) -> torch.Tensor:
         """Subclasses: padded 1×3×H×W [0,1] image, 1×1×H×W mask (1 = hole), optional edges → 1×3×H×W [0,1]."""
         raise NotImplementedError
@@ -389,41 +357,16 @@ class LearnedMethod(InpaintMethod):
         return prefill_spec(self.meta.get("prefill"))
 
     @property
-    def working_size(self) -> int:
-        """Long side (px) fills run at: larger images are filled on a shrunk copy and only the hole pixels
-        are enlarged back. A network trained on small crops fills far better at the scale it learned (the
+    def working_size(self) -> int:  # type: ignore[override]  # the base's class attribute, per checkpoint here
+        """Long side (px) fills run at: the pipeline fills larger images on a shrunk copy and enlarges only
+        the hole pixels back. A network trained on small crops fills far better at the scale it learned (the
         checkpoint's `inference.working_size`, chosen by measurement); 0 = always at full size."""
         if self._working_size is not None:
             return int(self._working_size)
         value = (self.meta.get("inference") or {}).get("working_size", 0)
         return int(value) if isinstance(value, int | float) and value > 0 else 0
 
-    def inpaint(
-        self,
-        image: np.ndarray,
-        mask: np.ndarray | None,
-        edges: np.ndarray | None = None,
-        progress: ProgressFn | None = None,
-        cancel: CancelFn | None = None,
-    ) -> np.ndarray:
-        mask = self.check_inputs(image, mask, edges)
-        if not mask.any():
-            return image.copy()
-        report(progress, 0.0, f"loading {self.name}")
-        self.ensure_loaded()
-        check_cancel(cancel)
-        size = self.working_size
-        if size and max(image.shape[:2]) > size:
-            from inpaint_studio.core.hd import fill_resized
-
-            report(progress, 0.1, f"running {self.name} at {size} px")
-            hole = np.where(mask > 0, np.uint8(255), np.uint8(0))
-            filled = fill_resized(image, hole, lambda i, m, e: self.fill_loaded(i, m, e, None, cancel), edges, size)
-            report(progress, 1.0, "done")
-            return composite(filled, image, mask)
-        return self.fill_loaded(image, mask, edges, progress, cancel)
-
-    def fill_loaded(
+    def fill_hole(
         self,
         image: np.ndarray,
         mask: np.ndarray,
@@ -431,8 +374,8 @@ class LearnedMethod(InpaintMethod):
         progress: ProgressFn | None,
         cancel: CancelFn | None,
     ) -> np.ndarray:
-        """The fill at the image's own size, inputs checked and networks loaded (subclasses with more
-        steps than one `predict` override this, not `inpaint`)."""
+        """The fill at the size handed over, networks loaded: pad, `predict`, crop (subclasses with more
+        steps than one `predict` override this)."""
         img_p, hw = self.pad(image)
         mask_p, _ = self.pad(mask)
         edges_p = self.pad(edges)[0] if edges is not None else None
@@ -453,4 +396,4 @@ class LearnedMethod(InpaintMethod):
             filled = self.to_uint8(out)
         check_cancel(cancel)
         report(progress, 1.0, "done")
-        return composite(self.crop(filled, hw), image, mask)
+        return self.crop(filled, hw)

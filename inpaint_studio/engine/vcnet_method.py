@@ -78,9 +78,10 @@ class VCNetMethod(LearnedMethod):
         if threshold is not None and not 0.0 < float(threshold) < 1.0:
             raise ValueError(f"threshold must be between 0 and 1, not {threshold}")
         self._threshold = threshold
-        # Blind work on photos longer than this: the MPN looks at a copy shrunk to max_side, and the
-        # repair goes through the HD strategy (crops / resize), so memory stays bounded.
+        # The longest side the RIN repairs at (larger photos and crops go through a shrunk copy), and the MPN
+        # looks at when the checkpoint records no `mask_size`.
         self.max_side = int(max_side)
+        self._soft_for: np.ndarray | None = None  # the blind hole whose soft prediction the RIN may use
 
     @property
     def detector(self) -> str:
@@ -161,97 +162,64 @@ class VCNetMethod(LearnedMethod):
     def _binary(self, probability: np.ndarray) -> np.ndarray:
         return np.where(probability >= self.threshold, np.uint8(255), np.uint8(0))
 
-    def inpaint(
-        self,
-        image: np.ndarray,
-        mask: np.ndarray | None = None,
-        edges: np.ndarray | None = None,
-        progress: ProgressFn | None = None,
-        cancel: CancelFn | None = None,
-    ) -> np.ndarray:
-        """mask None → blind (the MPN's mask); otherwise fill exactly `mask`. `edges` are ignored."""
-        self._check_image(image)
-        if mask is not None:
-            self.ensure_loaded()  # the checkpoint's measured fill decides
-            if self.fill == "telea":
-                return self._telea(image, self.check_inputs(image, mask), progress, cancel)
-            return super().inpaint(image, mask, None, progress, cancel)
-        self.ensure_loaded()  # the checkpoint's blind settings decide the path
-        if max(image.shape[:2]) > min(self.max_side, self.mask_size) or self.detector != "mpn" or self.fill != "rin":
-            return self._blind_from_mask(image, progress, cancel)
-        return self._restore(image, None, progress, cancel)
+    @property
+    def working_size(self) -> int:  # type: ignore[override]
+        """The RIN's working size (the checkpoint's, never above `max_side`); a Telea fill (the checkpoint's
+        measured choice) and the MPN + RIN pass on its own soft prediction run at the size handed over."""
+        if self.fill == "telea" or self._soft_for is not None:
+            return 0
+        size = super().working_size
+        return min(size, self.max_side) if size else self.max_side
 
-    def fill_loaded(
+    def blind_hole(self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
+        """The predicted damage (the MPN's, from a copy at `mask_size`, united with the classical
+        detector's when chosen); for a Telea fill with the 1-px rim around wide strokes, as classical_restore
+        fills them (their anti-aliased edge)."""
+        from inpaint_studio.core.damage import restore_hole
+
+        predicted = self.predict_mask(image, progress, cancel).mask
+        if self.fill == "telea":
+            return restore_hole(predicted)
+        plain = self.detector == "mpn" and max(image.shape[:2]) <= min(self.max_side, self.mask_size)
+        # The RIN was trained on the MPN's soft probabilities: when the fill is handed this very hole (the
+        # whole photo, not a crop), it restores from them, and composites the binary hole as usual.
+        self._soft_for = predicted if plain else None
+        return predicted
+
+    def fill_hole(
         self,
         image: np.ndarray,
-        mask: np.ndarray,
+        hole: np.ndarray,
         edges: np.ndarray | None,
         progress: ProgressFn | None,
         cancel: CancelFn | None,
     ) -> np.ndarray:
-        return self._restore(image, mask, progress, cancel)
+        """The checkpoint's measured fill of `hole`: the RIN, or Telea where the RIN is not yet better (so
+        choosing VCNet never means a worse fill). `edges` are ignored."""
+        soft, self._soft_for = self._soft_for, None
+        if self.fill == "telea":
+            from inpaint_studio.engine.base import create_method
 
-    @staticmethod
-    def _telea(image: np.ndarray, hole: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
-        """Where the checkpoint measured Telea as the better fill (its RIN is not there yet), a given mask is
-        filled like a predicted one, at full size: choosing VCNet never means a worse fill."""
-        from inpaint_studio.engine.base import create_method
-
-        return create_method("telea").inpaint(image, hole, None, progress, cancel)
+            return create_method("telea").fill_hole(image, hole, None, progress, cancel)
+        use_soft = soft is not None and soft.shape == hole.shape and np.array_equal(soft, hole)
+        return self._restore(image, None if use_soft else hole, progress, cancel)
 
     def _restore(
         self, image: np.ndarray, mask: np.ndarray | None, progress: ProgressFn | None, cancel: CancelFn | None
     ) -> np.ndarray:
         """MPN + RIN at the image's size: the RIN fills `mask`, or (None) the MPN's own soft prediction."""
-        report(progress, 0.0, f"loading {self.name}")
-        self.ensure_loaded()
-        check_cancel(cancel)
         img_p, hw = self.pad(image)
         with self.running():
             x = self._network_input(img_p)
             report(progress, 0.1, "finding damage")
             prob, neck = self.predict_hole(x)
-            if mask is None:
-                # The RIN was trained on the MPN's soft probabilities; compositing uses the binary mask.
-                # (Only the plain MPN + RIN path comes here; every other blind path goes via a mask.)
-                hole = prob
-                used = self._binary(self.crop(prob[0, 0].float().cpu().numpy(), hw))
-            else:
-                hole = self.mask_to_tensor(self.pad(mask)[0])
-                used = mask
-            if not used.any():
-                return image.copy()
+            hole = prob if mask is None else self.mask_to_tensor(self.pad(mask)[0])
             check_cancel(cancel)
             report(progress, 0.5, "repairing")
             filled = self.to_uint8(self.restore(x, hole, neck))
         check_cancel(cancel)
         report(progress, 1.0, "done")
-        return self.composite(self.crop(filled, hw), image, used)
-
-    def _blind_from_mask(self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
-        """Blind repair through an explicit mask: the predicted one (from a shrunk copy on a large photo,
-        united with the classical detector's when chosen), then the chosen fill of it — the RIN under the
-        HD strategy (crops around the damage or a resize, so it never sees the full photo) or Telea."""
-        from inpaint_studio.core.damage import restore_hole
-        from inpaint_studio.core.hd import HDConfig, apply_hd_strategy
-
-        predicted = self.predict_mask(image, None, cancel).mask
-        report(progress, 0.3, "repairing")
-        if not predicted.any():
-            return image.copy()
-        if self.fill == "telea":
-            # with the 1-px rim around wide strokes, as classical_restore fills them (their anti-aliased edge)
-            out = self._telea(image, restore_hole(predicted), None, cancel)
-            report(progress, 1.0, "done")
-            return out
-
-        def fill(img: np.ndarray, m: np.ndarray, _edges: np.ndarray | None) -> np.ndarray:
-            return self.inpaint(img, m, None, None, cancel)
-
-        config = HDConfig(resize_limit=self.max_side, crop_trigger=self.max_side)
-        out = apply_hd_strategy(image, predicted, fill, config=config, cancel=cancel)
-        report(progress, 1.0, "done")
-        return self.composite(out, image, predicted)
+        return self.crop(filled, hw)
 
 
 def _unite(prob: np.ndarray, mask: np.ndarray, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
