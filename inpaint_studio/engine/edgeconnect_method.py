@@ -29,7 +29,7 @@ from inpaint_studio.engine.base import (
     report,
 )
 from inpaint_studio.engine.importer import PublishedLayout, register_layout
-from inpaint_studio.engine.learned import LearnedMethod
+from inpaint_studio.engine.learned import LearnedMethod, PublishedComponents
 from inpaint_studio.engine.prefill import classical_prefill
 
 if TYPE_CHECKING:
@@ -42,10 +42,7 @@ class EdgeConnectMethod(LearnedMethod):
     description = "EdgeConnect: completes edges, then colours (follows edges you draw)"
     capabilities = Capabilities(needs_mask=True, accepts_edges=True, predicts_edges=True, learned=True)
     required_components = ("edge_generator", "inpaint_generator")
-    pad_multiple = 4  # EDGECONNECT_MULTIPLE: two stride-2 convolutions
-    # The residual blocks at 1/4 size reflect-pad by 2 (and instance norm needs more than one pixel): ≥ 3 px
-    # there, 12 here; 16 leaves a margin. Smaller photos (a 1×1 one too) are padded up to it.
-    min_side = 16
+    network_family = "edgeconnect"  # its SIZE_MULTIPLE and MIN_SIDE (tiny photos are padded up to it)
 
     def __init__(self, *args: Any, sigma: float = 2.0, edge_threshold: float = 0.5, **kw: Any) -> None:
         super().__init__(*args, **kw)
@@ -123,8 +120,6 @@ class EdgeConnectMethod(LearnedMethod):
 
 # --- published layouts ---------------------------------------------------------------------------
 
-_GENERATOR_CONFIG: dict[str, Any] = {"base_channels": 64, "num_blocks": 8}
-_DISCRIMINATOR_CONFIG: dict[str, Any] = {"base_channels": 64, "use_sigmoid": True, "use_spectral_norm": True}
 
 
 def _dataset_name(path: Path) -> str:
@@ -183,12 +178,7 @@ _LAYOUTS = (
         required_keys=frozenset({"generator/encoder.1.weight_orig", "generator/decoder.7.weight"}),
         detect=_is_edge_gen,
         convert=_convert_generator("edge_generator"),
-        components={
-            "edge_generator": {
-                "network": "edgeconnect_edge_generator",
-                "config": {**_GENERATOR_CONFIG, "use_spectral_norm": True},
-            }
-        },
+        components=PublishedComponents("edgeconnect", "published", only=("edge_generator",)),
         merge=True,
         default_name=_dataset_name,
     ),
@@ -199,7 +189,7 @@ _LAYOUTS = (
         required_keys=frozenset({"generator/encoder.1.weight", "generator/decoder.7.weight"}),
         detect=_is_inpaint_gen,
         convert=_convert_generator("inpaint_generator"),
-        components={"inpaint_generator": {"network": "edgeconnect_inpaint_generator", "config": _GENERATOR_CONFIG}},
+        components=PublishedComponents("edgeconnect", "published", only=("inpaint_generator",)),
         merge=True,
         default_name=_dataset_name,
     ),
@@ -210,9 +200,7 @@ _LAYOUTS = (
         required_keys=frozenset({"discriminator/conv1.0.weight_orig", "discriminator/conv5.0.weight_orig"}),
         detect=lambda obj: _dis_channels(obj) == 2,
         convert=_convert_discriminator("edge_discriminator"),
-        components={
-            "edge_discriminator": {"network": "edgeconnect_edge_discriminator", "config": _DISCRIMINATOR_CONFIG}
-        },
+        components=PublishedComponents("edgeconnect", "published", only=("edge_discriminator",)),
         merge=True,
         default_name=_dataset_name,
     ),
@@ -223,12 +211,7 @@ _LAYOUTS = (
         required_keys=frozenset({"discriminator/conv1.0.weight_orig", "discriminator/conv5.0.weight_orig"}),
         detect=lambda obj: _dis_channels(obj) == 3,
         convert=_convert_discriminator("inpaint_discriminator"),
-        components={
-            "inpaint_discriminator": {
-                "network": "edgeconnect_inpaint_discriminator",
-                "config": _DISCRIMINATOR_CONFIG,
-            }
-        },
+        components=PublishedComponents("edgeconnect", "published", only=("inpaint_discriminator",)),
         merge=True,
         default_name=_dataset_name,
     ),

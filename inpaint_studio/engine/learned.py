@@ -13,11 +13,11 @@ Writing a learned method (engineer D2: EdgeConnect, VCNet; see engine/deepfill_v
         description = "EdgeConnect: edges first, then colours (accepts drawn edges)"
         capabilities = Capabilities(needs_mask=True, accepts_edges=True, predicts_edges=True, learned=True)
         required_components = ("edge_generator", "inpaint_generator")   # checked at load()
-        pad_multiple = 4                                                  # the network's size multiple
+        network_family = "edgeconnect"              # networks/edgeconnect.py: SIZE_MULTIPLE, PUBLISHED
 
         def predict(self, image, mask, edges):
             # image: float tensor 1×3×H×W in [0, 1], already in the checkpoint's channel order, on
-            #        self.device, H and W padded (by reflection) to pad_multiple;
+            #        self.device, H and W padded (by reflection) to the family's SIZE_MULTIPLE;
             # mask:  1×1×H×W, 1 = hole; edges: 1×1×H×W in {0, 1} or None.
             # Runs under torch.inference_mode() with every module in eval mode.
             g = self.modules["inpaint_generator"]
@@ -39,9 +39,11 @@ Options every learned method accepts: `checkpoint` (path; None → best of `find
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -66,6 +68,34 @@ from inpaint_studio.engine.prefill import classical_prefill, prefill_spec
 if TYPE_CHECKING:
     import torch
     from torch import nn
+
+
+def network_family(family: str) -> ModuleType:
+    """`inpaint_studio.networks.<family>`, which owns the family's published configs (`PUBLISHED`) and the
+    size its images are padded to (`SIZE_MULTIPLE`, and `MIN_SIDE` where the networks need one)."""
+    return importlib.import_module(f"inpaint_studio.networks.{family}")
+
+
+class PublishedComponents(Mapping[str, Mapping[str, Any]]):
+    """The components ({name: {"network", "config"}}) a network family records for one published layout,
+    read from its `PUBLISHED` when first used: that module imports torch, and registering the layout
+    (listing the methods) must not. `only` keeps some of them (a published file holding one)."""
+
+    def __init__(self, family: str, layout: str, only: tuple[str, ...] = ()) -> None:
+        self.family, self.layout, self.only = family, layout, only
+
+    def _specs(self) -> Mapping[str, Mapping[str, Any]]:
+        specs = network_family(self.family).PUBLISHED[self.layout]
+        return {k: v for k, v in specs.items() if not self.only or k in self.only}
+
+    def __getitem__(self, component: str) -> Mapping[str, Any]:
+        return self._specs()[component]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._specs())
+
+    def __len__(self) -> int:
+        return len(self._specs())
 
 
 def weights_missing(name: str, recipe: str, published_file: str = "") -> str:
@@ -100,8 +130,8 @@ class LearnedMethod(InpaintMethod):
 
     capabilities = Capabilities(needs_mask=True, learned=True)
     required_components: tuple[str, ...] = ()
-    pad_multiple: int = 8
-    min_side: int = 0  # smallest padded height/width the networks accept (tiny photos are padded up to it)
+    # networks/<family>.py: its SIZE_MULTIPLE (and MIN_SIDE) decide how images are padded for the networks.
+    network_family: ClassVar[str] = ""
     # For "weights missing" (no checkpoint found): the trainer recipe that makes weights, and the published
     # file `inpaint-studio models import` takes ("" = none). Empty recipe: the plain import hint.
     train_recipe: ClassVar[str] = ""
@@ -308,6 +338,16 @@ class LearnedMethod(InpaintMethod):
         if self.channel_order == "BGR":
             out = out[..., ::-1]
         return np.ascontiguousarray(out)
+
+    @property
+    def pad_multiple(self) -> int:
+        """The network family's size multiple (8 for a method without one)."""
+        return int(network_family(self.network_family).SIZE_MULTIPLE) if self.network_family else 8
+
+    @property
+    def min_side(self) -> int:
+        """Smallest padded height/width the networks accept (tiny photos are padded up to it)."""
+        return int(getattr(network_family(self.network_family), "MIN_SIDE", 0)) if self.network_family else 0
 
     def pad(self, arr: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
         """Reflect-pad to the network's size multiple (never crop the user's image)."""

@@ -24,7 +24,7 @@ class PGGANMethod(LearnedMethod):
     description = "PGGAN (2018): a dilated residual network judged on patches and the whole; fills the whole photo at once"
     capabilities = Capabilities(needs_mask=True, learned=True)
     required_components = ("generator",)
-    pad_multiple = 4  # PGGAN_MULTIPLE: two stride-2 levels
+    network_family = "pggan"
     train_recipe = "pggan"
 
     def predict(self, image: torch.Tensor, mask: torch.Tensor, edges: torch.Tensor | None) -> torch.Tensor:

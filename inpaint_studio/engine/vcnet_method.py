@@ -36,7 +36,7 @@ from inpaint_studio.engine.base import (
     report,
 )
 from inpaint_studio.engine.importer import PublishedLayout, register_layout
-from inpaint_studio.engine.learned import LearnedMethod
+from inpaint_studio.engine.learned import LearnedMethod, PublishedComponents
 
 if TYPE_CHECKING:
     import torch
@@ -52,7 +52,7 @@ class VCNetMethod(LearnedMethod):
     description = "VCNet: finds and repairs scratches, stains and graffiti by itself (blind); or fills a mask"
     capabilities = Capabilities(needs_mask=False, predicts_mask=True, blind=True, learned=True)
     required_components = ("mpn", "rin")
-    pad_multiple = 4  # VCNET_MULTIPLE: two stride-2 stages
+    network_family = "vcnet"
     option_choices: ClassVar[dict[str, tuple[str, ...]]] = {"detector": DETECTORS, "fill": FILLS}
     option_ranges: ClassVar[dict[str, tuple[float, float]]] = {
         "threshold": (0.01, 0.99), "mask_size": (16, 4096), "max_side": (64, 16384)}
@@ -247,25 +247,6 @@ def _resize(arr: np.ndarray, hw: tuple[int, int], *, linear: bool) -> np.ndarray
 
 # --- published layout ----------------------------------------------------------------------------
 
-# How the reproduction's weights must run (see networks/vcnet.py RIN_PUBLISHED_CONFIG); the rest of
-# each config is the network's published default.
-_PUBLISHED_COMPONENTS: dict[str, dict[str, Any]] = {
-    "mpn": {"network": "vcnet_mpn", "config": {"base_channels": 64, "bottleneck_dilations": [2, 4]}},
-    "rin": {
-        "network": "vcnet_rin",
-        "config": {
-            "base_channels": 32,
-            "neck_channels": 128,
-            "middle_dilations": [1, 2, 2, 4, 4, 1],
-            "pcn_mode": "reproduction",
-            "output_range": "zero_one",
-        },
-    },
-    "discriminator": {"network": "vcnet_discriminator", "config": {"base_channels": 64}},
-    "patch_discriminator": {"network": "vcnet_patch_discriminator", "config": {"base_channels": 64}},
-}
-
-
 def _is_vcnet_file(obj: Any) -> bool:
     from inpaint_studio.networks.vcnet import looks_like_vcnet_file
 
@@ -292,7 +273,7 @@ register_layout(
         required_keys=frozenset({"mpn/rb1.conv1.weight", "rin/pc1.pcn.sqex.linear1.weight"}),
         detect=_is_vcnet_file,
         convert=_convert,
-        components=_PUBLISHED_COMPONENTS,
+        components=PublishedComponents("vcnet", "reproduction"),
         default_name=_default_name,
     )
 )

@@ -22,6 +22,7 @@ from torch import nn
 from inpaint_studio.networks.registry import register_network
 
 PGGAN_MULTIPLE = 4  # two stride-2 levels
+SIZE_MULTIPLE = PGGAN_MULTIPLE  # what the engine pads an image to
 
 
 def _norm(c: int) -> nn.Module:

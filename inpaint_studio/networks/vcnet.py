@@ -329,9 +329,19 @@ RIN_CONFIG: dict[str, Any] = {
     "pcn_mode": "paper",
     "output_range": "minus_one_one",
 }
-# How the reproduction's weights must be run to give their published quality.
-RIN_PUBLISHED_CONFIG: dict[str, Any] = {**RIN_CONFIG, "pcn_mode": "reproduction", "output_range": "zero_one"}
 DISCRIMINATOR_CONFIG: dict[str, Any] = {"base_channels": 64}
+SIZE_MULTIPLE = VCNET_MULTIPLE  # what an image is padded to
+
+# The PyTorch reproduction's components as the importer records them; its RIN must run this way to give
+# the published quality.
+PUBLISHED: dict[str, dict[str, dict[str, Any]]] = {
+    "reproduction": {
+        "mpn": {"network": "vcnet_mpn", "config": MPN_CONFIG},
+        "rin": {"network": "vcnet_rin", "config": {**RIN_CONFIG, "pcn_mode": "reproduction", "output_range": "zero_one"}},
+        "discriminator": {"network": "vcnet_discriminator", "config": DISCRIMINATOR_CONFIG},
+        "patch_discriminator": {"network": "vcnet_patch_discriminator", "config": DISCRIMINATOR_CONFIG},
+    }
+}
 
 
 # --- registered constructors -------------------------------------------------------------------------
