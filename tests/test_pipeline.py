@@ -15,8 +15,8 @@ import torch
 from inpaint_studio.core import masks
 from inpaint_studio.core.hd import HDConfig
 from inpaint_studio.engine import pipeline
-from inpaint_studio.engine.deepfill_v2_method import DeepFillV2Method
 from inpaint_studio.engine.manager import ModelManager
+from inpaint_studio.engine.methods.deepfill_v2 import DeepFillV2Method
 from inpaint_studio.networks.registry import create_network
 
 SPIED = {"validate_image": pipeline, "check_mask": masks, "binary": masks, "composite": masks}

@@ -27,7 +27,7 @@ from inpaint_studio.core.errors import CheckpointError
 from inpaint_studio.core.metrics import iou, psnr
 from inpaint_studio.engine.checkpoints import checkpoint_files
 from inpaint_studio.engine.evaluate import DAMAGE_KINDS, damaged_cases
-from inpaint_studio.engine.vcnet_method import DETECTORS, FILLS, VCNetMethod
+from inpaint_studio.engine.methods.vcnet import DETECTORS, FILLS, VCNetMethod
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ Module and key names follow the published checkpoints (`EdgeModel_gen.pth`, `Inp
 `*_dis.pth`; every key and shape in `reference/checkpoints/edgeconnect.json`). Spectral norm uses the
 legacy hook (`weight_orig`, `weight_u`, `weight_v`) because that is what the published files store.
 
-Conventions (see `engine/edgeconnect_method.py`): images in [0, 1], mask 1 = hole; edge generator input
+Conventions (see `engine/methods/edgeconnect.py`): images in [0, 1], mask 1 = hole; edge generator input
 `[grey·(1−m)+m, edges·(1−m), m]` → sigmoid edge probability; inpaint generator input `[img·(1−m)+m, edges]`
 → (tanh + 1) / 2. Sizes must be multiples of 4 (`EDGECONNECT_MULTIPLE`).
 """

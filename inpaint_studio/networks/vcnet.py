@@ -7,7 +7,7 @@ patch_D, ...}`; every key and shape in `reference/checkpoints/vcnet.json`), incl
 modules that its forward never uses (`ResBlock.n2`, `ConvBlock.n1`): they stay as modules so the keys
 match. Activations are ELU as in the reproduction.
 
-Conventions (see `engine/vcnet_method.py`): MPN input RGB in [−1, 1] → (hole probability, 1/4-resolution
+Conventions (see `engine/methods/vcnet.py`): MPN input RGB in [−1, 1] → (hole probability, 1/4-resolution
 bottleneck feature). RIN input `x·(1−m̂)`, m̂, the MPN feature → tanh. How to read RIN's tanh output is a
 per-network setting (`output_range`): the reproduction's weights were trained against targets in [0, 1],
 ours in [−1, 1]; `RIN.to_unit_range` converts either to [0, 1]. Sizes must be multiples of 4

@@ -654,7 +654,7 @@ class MainWindow(FileActions, AutosaveActions, SelectionActions, BlindABActions,
             ordered = self._ab_order()
             self._show_candidates(index if ordered is None else ordered)
             if method == "auto" and ordered is None:  # which method filled which part (the plan the fill followed)
-                from inpaint_studio.engine.auto_fill import describe_routes, plan_routes
+                from inpaint_studio.engine.methods.auto_fill import describe_routes, plan_routes
 
                 self.statusBar().showMessage(f"Filled {describe_routes(plan_routes(doc.binary_mask()))}", 15000)
         self.panel.set_busy(False, f"done in {seconds:.2f} s")

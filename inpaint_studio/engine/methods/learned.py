@@ -2,10 +2,10 @@
 
 torch is imported only inside methods, so registering/listing learned methods stays cheap.
 
-Writing a learned method (engineer D2: EdgeConnect, VCNet; see engine/deepfill_v2_method.py)::
+Writing a learned method (engineer D2: EdgeConnect, VCNet; see engine/methods/deepfill_v2.py)::
 
     from inpaint_studio.engine.base import Capabilities, register_method
-    from inpaint_studio.engine.learned import LearnedMethod
+    from inpaint_studio.engine.methods.learned import LearnedMethod
 
     @register_method
     class EdgeConnectMethod(LearnedMethod):
@@ -63,7 +63,7 @@ from inpaint_studio.engine.checkpoints import (
     load_checkpoint,
     read_metadata,
 )
-from inpaint_studio.engine.prefill import classical_prefill, prefill_spec
+from inpaint_studio.engine.methods.prefill import classical_prefill, prefill_spec
 
 if TYPE_CHECKING:
     import torch

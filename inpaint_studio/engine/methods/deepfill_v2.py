@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from inpaint_studio.core.errors import ModelUnavailableError
 from inpaint_studio.engine.base import Capabilities, register_method
 from inpaint_studio.engine.importer import PublishedLayout, flatten_keys, register_layout
-from inpaint_studio.engine.learned import LearnedMethod, PublishedComponents
+from inpaint_studio.engine.methods.learned import LearnedMethod, PublishedComponents
 
 
 def legacy_attention_config(meta: Mapping[str, Any], component: str = "generator") -> dict[str, str]:

@@ -36,7 +36,7 @@ from inpaint_studio.engine.base import (
     report,
 )
 from inpaint_studio.engine.importer import PublishedLayout, register_layout
-from inpaint_studio.engine.learned import LearnedMethod, PublishedComponents
+from inpaint_studio.engine.methods.learned import LearnedMethod, PublishedComponents
 
 if TYPE_CHECKING:
     import torch

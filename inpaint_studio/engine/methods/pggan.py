@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from inpaint_studio.engine.base import Capabilities, register_method
-from inpaint_studio.engine.learned import LearnedMethod
+from inpaint_studio.engine.methods.learned import LearnedMethod
 
 if TYPE_CHECKING:
     import torch

@@ -29,8 +29,8 @@ from inpaint_studio.engine.base import (
     report,
 )
 from inpaint_studio.engine.importer import PublishedLayout, register_layout
-from inpaint_studio.engine.learned import LearnedMethod, PublishedComponents
-from inpaint_studio.engine.prefill import classical_prefill
+from inpaint_studio.engine.methods.learned import LearnedMethod, PublishedComponents
+from inpaint_studio.engine.methods.prefill import classical_prefill
 
 if TYPE_CHECKING:
     import torch
