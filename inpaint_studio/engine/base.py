@@ -82,16 +82,9 @@ class InpaintMethod(ABC):
         return True
 
     # --- work ------------------------------------------------------------------------------------
-    def inpaint(
-        self,
-        image: np.ndarray,
-        mask: np.ndarray | None = None,
-        edges: np.ndarray | None = None,
-        progress: ProgressFn | None = None,
-        cancel: CancelFn | None = None,
-        *,
-        hd_config: HDConfig | None = None,
-    ) -> np.ndarray:
+    def inpaint(self, image: np.ndarray, mask: np.ndarray | None = None, edges: np.ndarray | None = None,
+                progress: ProgressFn | None = None, cancel: CancelFn | None = None, *,
+                hd_config: HDConfig | None = None) -> np.ndarray:
         """Return a new RGB uint8 image, bit-identical to `image` wherever mask == 0 (None: a blind method
         finds its own hole). Runs the one fill pipeline, exactly as `ModelManager.run` does."""
         from inpaint_studio.engine.pipeline import run_fill
@@ -99,14 +92,8 @@ class InpaintMethod(ABC):
         return run_fill(self, image, mask, edges, progress, cancel, hd_config=hd_config)
 
     @abstractmethod
-    def fill_hole(
-        self,
-        image: np.ndarray,
-        hole: np.ndarray,
-        edges: np.ndarray | None,
-        progress: ProgressFn | None,
-        cancel: CancelFn | None,
-    ) -> np.ndarray:
+    def fill_hole(self, image: np.ndarray, hole: np.ndarray, edges: np.ndarray | None,
+                  progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
         """Fill `hole` in `image` and return an RGB uint8 array of the same shape; only its hole pixels are
         used. The pipeline hands checked arrays: RGB uint8, a binary 0/255 hole that is not empty and not
         the whole image, at the size this fill runs at (a crop, a shrunk copy); edges (255 = edge) only to

@@ -58,17 +58,9 @@ def prepare_mask(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return hole
 
 
-def run_fill(
-    method: InpaintMethod,
-    image: np.ndarray,
-    mask: np.ndarray | None,
-    edges: np.ndarray | None = None,
-    progress: ProgressFn | None = None,
-    cancel: CancelFn | None = None,
-    *,
-    hd_config: HDConfig | None = None,
-    load: Callable[[], object] | None = None,
-) -> np.ndarray:
+def run_fill(method: InpaintMethod, image: np.ndarray, mask: np.ndarray | None, edges: np.ndarray | None = None,
+             progress: ProgressFn | None = None, cancel: CancelFn | None = None, *,
+             hd_config: HDConfig | None = None, load: Callable[[], object] | None = None) -> np.ndarray:
     """Fill `mask`'s hole in `image` with `method` (mask None: a blind method finds the hole); pixels
     outside the hole come back bit-identical. `load` loads the method's weights when needed (the manager's
     fallback-aware loader; default: `method.load()`), after the checks and never for an empty mask."""

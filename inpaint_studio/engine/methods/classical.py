@@ -40,14 +40,8 @@ class ClassicalMethod(InpaintMethod):
 
     capabilities = Capabilities()
 
-    def fill_hole(
-        self,
-        image: np.ndarray,
-        hole: np.ndarray,
-        edges: np.ndarray | None,
-        progress: ProgressFn | None,
-        cancel: CancelFn | None,
-    ) -> np.ndarray:
+    def fill_hole(self, image: np.ndarray, hole: np.ndarray, edges: np.ndarray | None,
+                  progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
         report(progress, 0.0, self.name)
         filled = self._fill_guided(image, hole, edges, cancel)
         check_cancel(cancel)

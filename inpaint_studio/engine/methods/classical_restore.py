@@ -79,14 +79,8 @@ class ClassicalRestoreMethod(InpaintMethod):
         """The predicted damage plus a 1-px rim around its wide (paint) regions (`core.damage.restore_hole`)."""
         return restore_hole(self.predict_mask(image, progress, cancel).mask)
 
-    def fill_hole(
-        self,
-        image: np.ndarray,
-        hole: np.ndarray,
-        edges: np.ndarray | None,
-        progress: ProgressFn | None,
-        cancel: CancelFn | None,
-    ) -> np.ndarray:
+    def fill_hole(self, image: np.ndarray, hole: np.ndarray, edges: np.ndarray | None,
+                  progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
         """Telea, the hole given or found."""
         report(progress, 0.0, "filling")
         bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)

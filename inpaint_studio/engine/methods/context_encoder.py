@@ -38,14 +38,8 @@ class ContextEncoderMethod(LearnedMethod):
     train_recipe = "context_encoder"
     published_file = "netG_streetview.pth"
 
-    def fill_hole(
-        self,
-        image: np.ndarray,
-        mask: np.ndarray,
-        edges: np.ndarray | None,
-        progress: ProgressFn | None,
-        cancel: CancelFn | None,
-    ) -> np.ndarray:
+    def fill_hole(self, image: np.ndarray, mask: np.ndarray, edges: np.ndarray | None,
+                  progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
         from inpaint_studio.networks.context_encoder import HOLE_COLOUR, generator_input
 
         net = self.modules["generator"]

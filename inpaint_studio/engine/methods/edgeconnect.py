@@ -74,14 +74,8 @@ class EdgeConnectMethod(LearnedMethod):
         prefill = self.pad(classical_prefill(image, mask, spec))[0] if spec is not None else None
         return {"image": img_p, "mask": self.pad(mask)[0], "known": self.pad(known)[0], "hw": hw, "prefill": prefill}
 
-    def fill_hole(
-        self,
-        image: np.ndarray,
-        mask: np.ndarray,
-        edges: np.ndarray | None,
-        progress: ProgressFn | None,
-        cancel: CancelFn | None,
-    ) -> np.ndarray:
+    def fill_hole(self, image: np.ndarray, mask: np.ndarray, edges: np.ndarray | None,
+                  progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
         p = self._prepare(image, mask, with_prefill=True)
         with self.running():
             img_t, m = self.to_tensor(p["image"]), self.mask_to_tensor(p["mask"])

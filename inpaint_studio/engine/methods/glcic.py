@@ -76,14 +76,8 @@ class GLCICMethod(LearnedMethod):
         value = (self.meta.get("inference") or {}).get("mean_colour")
         return [float(v) for v in value] if _is_colour(value) else None
 
-    def fill_hole(
-        self,
-        image: np.ndarray,
-        mask: np.ndarray,
-        edges: np.ndarray | None,
-        progress: ProgressFn | None,
-        cancel: CancelFn | None,
-    ) -> np.ndarray:
+    def fill_hole(self, image: np.ndarray, mask: np.ndarray, edges: np.ndarray | None,
+                  progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
         from inpaint_studio.networks.glcic import completion_input, known_mean_colour
 
         net = self.modules["completion"]

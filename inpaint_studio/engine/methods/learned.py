@@ -406,14 +406,8 @@ class LearnedMethod(InpaintMethod):
         value = (self.meta.get("inference") or {}).get("working_size", 0)
         return int(value) if isinstance(value, int | float) and value > 0 else 0
 
-    def fill_hole(
-        self,
-        image: np.ndarray,
-        mask: np.ndarray,
-        edges: np.ndarray | None,
-        progress: ProgressFn | None,
-        cancel: CancelFn | None,
-    ) -> np.ndarray:
+    def fill_hole(self, image: np.ndarray, mask: np.ndarray, edges: np.ndarray | None,
+                  progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
         """The fill at the size handed over, networks loaded: pad, `predict`, crop (subclasses with more
         steps than one `predict` override this)."""
         img_p, hw = self.pad(image)

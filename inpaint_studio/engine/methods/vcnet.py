@@ -186,14 +186,8 @@ class VCNetMethod(LearnedMethod):
         self._soft_for = predicted if plain else None
         return predicted
 
-    def fill_hole(
-        self,
-        image: np.ndarray,
-        hole: np.ndarray,
-        edges: np.ndarray | None,
-        progress: ProgressFn | None,
-        cancel: CancelFn | None,
-    ) -> np.ndarray:
+    def fill_hole(self, image: np.ndarray, hole: np.ndarray, edges: np.ndarray | None,
+                  progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
         """The checkpoint's measured fill of `hole`: the RIN, or Telea where the RIN is not yet better (so
         choosing VCNet never means a worse fill). `edges` are ignored."""
         soft, self._soft_for = self._soft_for, None
