@@ -81,7 +81,6 @@ class VCNetMethod(LearnedMethod):
         # The longest side the RIN repairs at (larger photos and crops go through a shrunk copy), and the MPN
         # looks at when the checkpoint records no `mask_size`.
         self.max_side = int(max_side)
-        self._soft_for: np.ndarray | None = None  # the blind hole whose soft prediction the RIN may use
 
     @property
     def detector(self) -> str:
@@ -165,8 +164,8 @@ class VCNetMethod(LearnedMethod):
     @property
     def working_size(self) -> int:  # type: ignore[override]
         """The RIN's working size (the checkpoint's, never above `max_side`); a Telea fill (the checkpoint's
-        measured choice) and the MPN + RIN pass on its own soft prediction run at the size handed over."""
-        if self.fill == "telea" or self._soft_for is not None:
+        measured choice) runs at the size handed over."""
+        if self.fill == "telea":
             return 0
         size = super().working_size
         return min(size, self.max_side) if size else self.max_side
@@ -178,36 +177,32 @@ class VCNetMethod(LearnedMethod):
         from inpaint_studio.core.damage import restore_hole
 
         predicted = self.predict_mask(image, progress, cancel).mask
-        if self.fill == "telea":
-            return restore_hole(predicted)
-        plain = self.detector == "mpn" and max(image.shape[:2]) <= min(self.max_side, self.mask_size)
-        # The RIN was trained on the MPN's soft probabilities: when the fill is handed this very hole (the
-        # whole photo, not a crop), it restores from them, and composites the binary hole as usual.
-        self._soft_for = predicted if plain else None
-        return predicted
+        return restore_hole(predicted) if self.fill == "telea" else predicted
 
     def fill_hole(self, image: np.ndarray, hole: np.ndarray, edges: np.ndarray | None,
                   progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
         """The checkpoint's measured fill of `hole`: the RIN, or Telea where the RIN is not yet better (so
         choosing VCNet never means a worse fill). `edges` are ignored."""
-        soft, self._soft_for = self._soft_for, None
         if self.fill == "telea":
             from inpaint_studio.engine.base import create_method
 
             return create_method("telea").fill_hole(image, hole, None, progress, cancel)
-        use_soft = soft is not None and soft.shape == hole.shape and np.array_equal(soft, hole)
-        return self._restore(image, None if use_soft else hole, progress, cancel)
+        return self._restore(image, hole, progress, cancel)
 
     def _restore(
-        self, image: np.ndarray, mask: np.ndarray | None, progress: ProgressFn | None, cancel: CancelFn | None
+        self, image: np.ndarray, mask: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None
     ) -> np.ndarray:
-        """MPN + RIN at the image's size: the RIN fills `mask`, or (None) the MPN's own soft prediction."""
+        """MPN + RIN at the image's size: the RIN fills `mask`. The RIN was trained on the MPN's soft
+        probabilities, so where `mask` is exactly the MPN's own prediction on a photo it saw whole (a blind
+        run with the network alone), the RIN restores from those probabilities, as published."""
         img_p, hw = self.pad(image)
         with self.running():
             x = self._network_input(img_p)
             report(progress, 0.1, "finding damage")
             prob, neck = self.predict_hole(x)
-            hole = prob if mask is None else self.mask_to_tensor(self.pad(mask)[0])
+            plain = self.detector == "mpn" and max(image.shape[:2]) <= min(self.max_side, self.mask_size)
+            own = plain and np.array_equal(self._binary(self.crop(prob[0, 0].float().cpu().numpy(), hw)), mask)
+            hole = prob if own else self.mask_to_tensor(self.pad(mask)[0])
             check_cancel(cancel)
             report(progress, 0.5, "repairing")
             filled = self.to_uint8(self.restore(x, hole, neck))
