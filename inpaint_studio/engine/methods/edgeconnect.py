@@ -164,51 +164,34 @@ def _convert_discriminator(component: str) -> Any:
     return convert
 
 
-_LAYOUTS = (
+_GENERATOR_KEYS = ("generator/encoder.1.weight", "generator/decoder.7.weight")
+_DISCRIMINATOR_KEYS = frozenset({"discriminator/conv1.0.weight_orig", "discriminator/conv5.0.weight_orig"})
+
+# One layout per published file: (component, file, keys it must hold, how to recognise it, how to convert it).
+_FILES: tuple[tuple[str, str, frozenset[str], Any, Any], ...] = (
+    ("edge_generator", "EdgeModel_gen.pth", frozenset({"generator/encoder.1.weight_orig", _GENERATOR_KEYS[1]}),
+     _is_edge_gen, _convert_generator("edge_generator")),
+    ("inpaint_generator", "InpaintingModel_gen.pth", frozenset(_GENERATOR_KEYS),
+     _is_inpaint_gen, _convert_generator("inpaint_generator")),
+    ("edge_discriminator", "EdgeModel_dis.pth", _DISCRIMINATOR_KEYS,
+     lambda obj: _dis_channels(obj) == 2, _convert_discriminator("edge_discriminator")),
+    ("inpaint_discriminator", "InpaintingModel_dis.pth", _DISCRIMINATOR_KEYS,
+     lambda obj: _dis_channels(obj) == 3, _convert_discriminator("inpaint_discriminator")),
+)
+
+_LAYOUTS = tuple(
     PublishedLayout(
-        name="edgeconnect_edge_generator",
+        name=f"edgeconnect_{component}",
         method="edgeconnect",
-        description="EdgeConnect EdgeModel_gen.pth",
-        required_keys=frozenset({"generator/encoder.1.weight_orig", "generator/decoder.7.weight"}),
-        detect=_is_edge_gen,
-        convert=_convert_generator("edge_generator"),
-        components=PublishedComponents("edgeconnect", "published", only=("edge_generator",)),
+        description=f"EdgeConnect {file}",
+        required_keys=keys,
+        detect=detect,
+        convert=convert,
+        components=PublishedComponents("edgeconnect", "published", only=(component,)),
         merge=True,
         default_name=_dataset_name,
-    ),
-    PublishedLayout(
-        name="edgeconnect_inpaint_generator",
-        method="edgeconnect",
-        description="EdgeConnect InpaintingModel_gen.pth",
-        required_keys=frozenset({"generator/encoder.1.weight", "generator/decoder.7.weight"}),
-        detect=_is_inpaint_gen,
-        convert=_convert_generator("inpaint_generator"),
-        components=PublishedComponents("edgeconnect", "published", only=("inpaint_generator",)),
-        merge=True,
-        default_name=_dataset_name,
-    ),
-    PublishedLayout(
-        name="edgeconnect_edge_discriminator",
-        method="edgeconnect",
-        description="EdgeConnect EdgeModel_dis.pth",
-        required_keys=frozenset({"discriminator/conv1.0.weight_orig", "discriminator/conv5.0.weight_orig"}),
-        detect=lambda obj: _dis_channels(obj) == 2,
-        convert=_convert_discriminator("edge_discriminator"),
-        components=PublishedComponents("edgeconnect", "published", only=("edge_discriminator",)),
-        merge=True,
-        default_name=_dataset_name,
-    ),
-    PublishedLayout(
-        name="edgeconnect_inpaint_discriminator",
-        method="edgeconnect",
-        description="EdgeConnect InpaintingModel_dis.pth",
-        required_keys=frozenset({"discriminator/conv1.0.weight_orig", "discriminator/conv5.0.weight_orig"}),
-        detect=lambda obj: _dis_channels(obj) == 3,
-        convert=_convert_discriminator("inpaint_discriminator"),
-        components=PublishedComponents("edgeconnect", "published", only=("inpaint_discriminator",)),
-        merge=True,
-        default_name=_dataset_name,
-    ),
+    )
+    for component, file, keys, detect, convert in _FILES
 )
 
 for _layout in _LAYOUTS:
