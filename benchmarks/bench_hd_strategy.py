@@ -43,12 +43,12 @@ def blob_mask(h: int, w: int, rng: np.random.Generator, target: float = 0.03, bl
     return mask
 
 
-def telea_fill(image: np.ndarray, mask: np.ndarray, edges: np.ndarray | None) -> np.ndarray:
+def telea_fill(image: np.ndarray, mask: np.ndarray, edges: np.ndarray | None, progress: object = None) -> np.ndarray:
     bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
     return cv2.cvtColor(cv2.inpaint(bgr, mask, 5, cv2.INPAINT_TELEA), cv2.COLOR_BGR2RGB)
 
 
-def per_pixel_fill(image: np.ndarray, mask: np.ndarray, edges: np.ndarray | None) -> np.ndarray:
+def per_pixel_fill(image: np.ndarray, mask: np.ndarray, edges: np.ndarray | None, progress: object = None) -> np.ndarray:
     """Network stand-in: cost proportional to input area (a network's convolutions), not to the hole."""
     x = image.astype(np.float32)
     for _ in range(6):

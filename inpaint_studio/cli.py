@@ -225,7 +225,7 @@ def _inpaint_file(manager, image_path: Path, mask, out: Path, args: argparse.Nam
     # A cancel hook (never set) makes long classical fills run in a killable child: Ctrl-C acts at once.
     result = manager.run(loaded.rgb, mask, edges, cancel=lambda: False)
     if manager.active_name == "auto" and mask is not None:
-        from inpaint_studio.engine.auto_fill import describe_routes, plan_routes
+        from inpaint_studio.engine.methods.auto_fill import describe_routes, plan_routes
 
         print(f"{image_path.name}: {describe_routes(plan_routes(mask))}")
     return save_image(

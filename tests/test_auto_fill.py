@@ -8,9 +8,9 @@ import pytest
 
 from inpaint_studio.core.imageio import load_rgb
 from inpaint_studio.core.paths import SAMPLES_DIR
-from inpaint_studio.engine import auto_fill
-from inpaint_studio.engine.auto_fill import classify, describe_routes, plan_routes
 from inpaint_studio.engine.base import create_method
+from inpaint_studio.engine.methods import auto_fill
+from inpaint_studio.engine.methods.auto_fill import classify, describe_routes, plan_routes
 
 ROUTES = {"thin": "telea", "box": "navier_stokes", "blob": "patchmatch"}
 

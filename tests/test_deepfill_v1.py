@@ -149,7 +149,7 @@ def test_without_weights_the_method_says_import_or_train():
 
 
 def test_in_memory_network_fills_through_the_method():
-    from inpaint_studio.engine.deepfill_v1_method import DeepFillV1Method
+    from inpaint_studio.engine.methods.deepfill_v1 import DeepFillV1Method
 
     net = create_network("deepfill_v1_generator", cnum=8)
     method = DeepFillV1Method.from_modules({"generator": net})

@@ -12,7 +12,7 @@ from fake_checkpoints import load_manifest, manifest_shapes
 from inpaint_studio.core.errors import Cancelled, CheckpointError, MaskError, ModelUnavailableError
 from inpaint_studio.engine.base import create_method
 from inpaint_studio.engine.checkpoints import save_checkpoint
-from inpaint_studio.engine.deepfill_v2_method import DeepFillV2Method
+from inpaint_studio.engine.methods.deepfill_v2 import DeepFillV2Method
 from inpaint_studio.networks import deepfill_v2 as df
 from inpaint_studio.networks.registry import create_network
 

@@ -65,7 +65,10 @@ def fake_blind(monkeypatch):
         name = "test_blind"
         capabilities = base.Capabilities(needs_mask=False, blind=True)
 
-        def inpaint(self, image, mask, edges=None, progress=None, cancel=None):
+        def blind_hole(self, image, progress, cancel):
+            return np.zeros(image.shape[:2], np.uint8)
+
+        def fill_hole(self, image, hole, edges, progress, cancel):
             return image.copy()
 
     base._ensure_builtin_methods()

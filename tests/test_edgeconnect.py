@@ -11,7 +11,7 @@ from skimage.color import rgb2gray
 from inpaint_studio.core.edges import canny_edges
 from inpaint_studio.core.errors import Cancelled, MaskError, ModelUnavailableError
 from inpaint_studio.engine.base import create_method
-from inpaint_studio.engine.edgeconnect_method import EdgeConnectMethod
+from inpaint_studio.engine.methods.edgeconnect import EdgeConnectMethod
 from inpaint_studio.networks import edgeconnect as ec
 from inpaint_studio.networks.registry import create_network
 

@@ -11,7 +11,7 @@ import torch
 from inpaint_studio.core.errors import ModelUnavailableError
 from inpaint_studio.engine.base import create_method, get_spec
 from inpaint_studio.engine.manager import ModelManager
-from inpaint_studio.engine.windowed import plan_tiles
+from inpaint_studio.engine.methods.windowed import plan_tiles
 from inpaint_studio.networks import context_encoder as ce
 from inpaint_studio.networks import glcic as gl
 from inpaint_studio.networks import pggan as pg

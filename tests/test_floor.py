@@ -35,8 +35,8 @@ class _Checkerboard(base.InpaintMethod):
 
     name = "test_checkerboard"
 
-    def inpaint(self, image, mask, edges=None, progress=None, cancel=None):
-        out = base.create_method("telea").inpaint(image, mask).astype(int)
+    def fill_hole(self, image, mask, edges, progress, cancel):
+        out = base.create_method("telea").fill_hole(image, mask, None, None, None).astype(int)
         yy, xx = np.mgrid[: image.shape[0], : image.shape[1]]
         grid = ((yy // 4 + xx // 4) % 2 * 2 - 1)[..., None] * 12
         return np.where(mask[..., None] > 127, np.clip(out + grid, 0, 255), out).astype(np.uint8)
@@ -45,8 +45,8 @@ class _Checkerboard(base.InpaintMethod):
 class _Black(base.InpaintMethod):
     name = "test_black"
 
-    def inpaint(self, image, mask, edges=None, progress=None, cancel=None):
-        return np.where(mask[..., None] > 127, 0, image).astype(np.uint8)
+    def fill_hole(self, image, mask, edges, progress, cancel):
+        return np.zeros_like(image)
 
 
 @pytest.fixture

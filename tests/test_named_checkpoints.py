@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import imagegen as gen
@@ -84,7 +85,8 @@ def test_two_imports_are_listed_beside_the_untouched_shipped_one(setup, capsys):
     capsys.readouterr()
     assert cli.main(["models"]) == 0
     out = capsys.readouterr().out
-    block = out[out.index("\ndeepfill_v2 "):out.index("\ndeepfill_v1 ")]
+    start = out.index("\ndeepfill_v2 ") + 1
+    block = out[start:re.search(r"\n\S", out[start:]).start() + start]  # up to the next method's line
     assert "· df-shipped, the default: shipped; not measured yet" in block
     assert f"· places2: added from {setup['exports']['a']}; not measured yet" in block
     assert "· celeba:" in block and "--model deepfill_v2:NAME" in block and "models measure NAME" in block

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from inpaint_studio.engine.base import create_method, method_specs
-from inpaint_studio.engine.deepfill_v2_method import DeepFillV2Method
+from inpaint_studio.engine.methods.deepfill_v2 import DeepFillV2Method
+from inpaint_studio.engine.methods.vcnet import DETECTORS, FILLS, VCNetMethod
 from inpaint_studio.engine.options import option_specs
-from inpaint_studio.engine.vcnet_method import DETECTORS, FILLS, VCNetMethod
 
 
 def by_name(factory, defaults=None):

@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from inpaint_studio.core.errors import Cancelled
+from inpaint_studio.core.errors import Cancelled, MaskError
 from inpaint_studio.core.hd import HDConfig, HDStrategy
 from inpaint_studio.core.imageio import load_rgb
 from inpaint_studio.core.metrics import detail_ratio
@@ -51,7 +51,13 @@ def test_patchmatch_keeps_the_photos_detail_where_diffusion_blurs(photo):
     assert detail_ratio(telea, photo, mask) < 0.5
 
 
-@pytest.mark.parametrize("h,w", [(1, 1), (3, 5), (8, 8), (1, 40), (131, 257)])
+def test_a_one_pixel_photo_all_hole_is_refused_with_a_plain_message():
+    """Nothing known is left to fill from: the pipeline says so, whether called directly or by the manager."""
+    with pytest.raises(MaskError, match="whole image"):
+        create_method("patchmatch").inpaint(np.zeros((1, 1, 3), np.uint8), np.full((1, 1), 255, np.uint8))
+
+
+@pytest.mark.parametrize("h,w", [(2, 1), (3, 5), (8, 8), (1, 40), (131, 257)])
 def test_odd_and_tiny_sizes(h, w):
     image = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
     mask = np.zeros((h, w), np.uint8)

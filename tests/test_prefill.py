@@ -15,7 +15,7 @@ from inpaint_studio.core.errors import CheckpointError
 from inpaint_studio.core.imageio import load_rgb
 from inpaint_studio.engine.base import create_method
 from inpaint_studio.engine.checkpoints import load_checkpoint
-from inpaint_studio.engine.prefill import prefill_spec
+from inpaint_studio.engine.methods.prefill import prefill_spec
 from inpaint_studio.networks.registry import create_network
 from trainer import prefill as trainer_prefill
 from trainer.export import export_run

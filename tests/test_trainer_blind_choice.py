@@ -13,7 +13,7 @@ import torch
 from inpaint_studio.core.errors import CheckpointError
 from inpaint_studio.engine.base import create_method
 from inpaint_studio.engine.checkpoints import save_checkpoint
-from inpaint_studio.engine.vcnet_method import VCNetMethod
+from inpaint_studio.engine.methods.vcnet import VCNetMethod
 from inpaint_studio.networks.registry import create_network
 from trainer.blind_choice import ComboScore, blind_block, choose, measure_combos, record_block, run
 

@@ -9,7 +9,7 @@ import torch
 
 from inpaint_studio.core.errors import InpaintStudioError, MaskError, ModelUnavailableError
 from inpaint_studio.engine.base import create_method
-from inpaint_studio.engine.vcnet_method import VCNetMethod
+from inpaint_studio.engine.methods.vcnet import VCNetMethod
 from inpaint_studio.networks import vcnet as vc
 from inpaint_studio.networks.layers.pcn import PCN
 from inpaint_studio.networks.registry import create_network

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inpaint_studio.engine.windowed import fill_in_windows, plan_tiles
+from inpaint_studio.engine.methods.windowed import fill_in_windows, plan_tiles
 
 
 def _scene(h: int = 90, w: int = 140, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

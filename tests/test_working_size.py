@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from inpaint_studio.engine.deepfill_v2_method import DeepFillV2Method
+from inpaint_studio.engine.methods.deepfill_v2 import DeepFillV2Method
 from inpaint_studio.networks.registry import create_network
 
 

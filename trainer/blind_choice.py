@@ -24,7 +24,7 @@ import numpy as np
 from inpaint_studio.core.metrics import iou, psnr
 from inpaint_studio.engine.checkpoints import checkpoint_files, update_metadata
 from inpaint_studio.engine.evaluate import DAMAGE_KINDS, damaged_cases
-from inpaint_studio.engine.vcnet_method import DETECTORS, FILLS, VCNetMethod
+from inpaint_studio.engine.methods.vcnet import DETECTORS, FILLS, VCNetMethod
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from PIL import Image
 
 from inpaint_studio.core.atomic import atomic_write_bytes
 from inpaint_studio.core.paths import user_cache_dir
-from inpaint_studio.engine.prefill import classical_prefill
+from inpaint_studio.engine.methods.prefill import classical_prefill
 
 CACHED_METHODS = ("patchmatch",)  # too slow to recompute every epoch
 

@@ -1,5 +1,5 @@
 """Choose the working size of an exported checkpoint (the long side its fills run at, `inference.working_size`
-in its JSON; `engine/learned.py`) by measuring hole L1 on validation photos at each candidate — full size and
+in its JSON; `engine/methods/learned.py`) by measuring hole L1 on validation photos at each candidate — full size and
 multiples of the training crop — and record the best. A network trained on 128² crops of photos fills a 256²
 photo far better on a shrunk copy: it sees the scale it learned (DeepFill v2 at 1 200 steps: hole L1 36.8 at
 128 px vs 44.0 at full size on 8 val photos)."""

@@ -23,13 +23,12 @@ from enum import Enum
 import cv2
 import numpy as np
 
-from inpaint_studio.core.errors import Cancelled, InpaintStudioError, MaskError
-from inpaint_studio.core.masks import Box, region_boxes
+from inpaint_studio.core.masks import Box, composite, region_boxes
+from inpaint_studio.core.progress import CancelFn, ProgressFn, check_cancel, report, sub_progress
 
-# (image, mask, edges or None) -> filled image of the same shape; the array conventions of the engine.
-FillFn = Callable[[np.ndarray, np.ndarray, np.ndarray | None], np.ndarray]
-ProgressFn = Callable[[float, str], None]
-CancelFn = Callable[[], bool]
+# (image, hole, edges or None, progress or None) -> filled image of the same shape; the array conventions
+# of the engine. Only the hole pixels of what it returns are used.
+FillFn = Callable[[np.ndarray, np.ndarray, np.ndarray | None, ProgressFn | None], np.ndarray]
 
 
 class HDStrategy(str, Enum):
@@ -49,17 +48,6 @@ class HDConfig:
 
 
 # --- small helpers -------------------------------------------------------------------------------
-
-
-def _check_cancel(cancel: CancelFn | None) -> None:
-    # The engine's check_cancel, repeated here because core must not import the engine.
-    if cancel is not None and cancel():
-        raise Cancelled("cancelled")
-
-
-def _report(progress: ProgressFn | None, fraction: float, message: str) -> None:
-    if progress is not None:
-        progress(min(max(fraction, 0.0), 1.0), message)
 
 
 def pad_to_multiple(arr: np.ndarray, multiple: int, minimum: int = 0) -> tuple[np.ndarray, tuple[int, int]]:
@@ -115,7 +103,7 @@ def merge_boxes(boxes: list[Box]) -> list[Box]:
 def plan_crops(mask: np.ndarray, margin: int) -> list[Box]:
     """One crop per hole region (bounding box + `margin`, clipped to the image), merged so none overlap.
 
-    Regions follow masks.py's rule (> 127 is hole); apply_hd_strategy binarises its mask first."""
+    Regions follow masks.py's rule (> 127 is hole)."""
     h, w = mask.shape[:2]
     grown = [
         Box(max(b.x0 - margin, 0), max(b.y0 - margin, 0), min(b.x1 + margin, w), min(b.y1 + margin, h))
@@ -131,7 +119,14 @@ def _shrink_binary(arr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.where(small > 0, 255, 0).astype(np.uint8)
 
 
-def fill_resized(image: np.ndarray, hole: np.ndarray, fill: FillFn, edges: np.ndarray | None, limit: int) -> np.ndarray:
+def fill_resized(
+    image: np.ndarray,
+    hole: np.ndarray,
+    fill: FillFn,
+    edges: np.ndarray | None,
+    limit: int,
+    progress: ProgressFn | None = None,
+) -> np.ndarray:
     """Fill at most `limit` on the long side; the return value is full size, meaningful only in the hole."""
     h, w = hole.shape
     scale = limit / max(h, w)
@@ -139,22 +134,51 @@ def fill_resized(image: np.ndarray, hole: np.ndarray, fill: FillFn, edges: np.nd
     small_image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     small_mask = _shrink_binary(hole, size)
     small_edges = _shrink_binary(edges, size) if edges is not None else None
-    small_out = _call_fill(fill, small_image, small_mask, small_edges)
-    return cv2.resize(small_out, (w, h), interpolation=cv2.INTER_CUBIC)
+    small_out = _call_fill(fill, small_image, small_mask, small_edges, progress)
+    # The shrunk copy is completed (its known pixels kept) before it is enlarged: near the hole's edge the
+    # enlarged pixels blend known and filled ones, as a fill at that size would look.
+    return cv2.resize(composite(small_image, small_out, small_mask), (w, h), interpolation=cv2.INTER_CUBIC)
 
 
-def _call_fill(fill: FillFn, image: np.ndarray, hole: np.ndarray, edges: np.ndarray | None) -> np.ndarray:
-    out = fill(np.ascontiguousarray(image), np.ascontiguousarray(hole), edges)
+def _call_fill(
+    fill: FillFn, image: np.ndarray, hole: np.ndarray, edges: np.ndarray | None, progress: ProgressFn | None
+) -> np.ndarray:
+    out = fill(np.ascontiguousarray(image), np.ascontiguousarray(hole), edges, progress)
     if not isinstance(out, np.ndarray) or out.shape != image.shape or out.dtype != np.uint8:
         got = f"{out.dtype} {out.shape}" if isinstance(out, np.ndarray) else type(out).__name__
         raise ValueError(f"fill returned {got}, expected uint8 {image.shape}")
     return out
 
 
-def _fill_region(image: np.ndarray, hole: np.ndarray, fill: FillFn, edges: np.ndarray | None, limit: int) -> np.ndarray:
+def _fill_region(
+    image: np.ndarray,
+    hole: np.ndarray,
+    fill: FillFn,
+    edges: np.ndarray | None,
+    limit: int,
+    progress: ProgressFn | None,
+) -> np.ndarray:
     if max(hole.shape) > limit:
-        return fill_resized(image, hole, fill, edges, limit)
-    return _call_fill(fill, image, hole, edges)
+        return fill_resized(image, hole, fill, edges, limit, progress)
+    return _call_fill(fill, image, hole, edges, progress)
+
+
+def shrink_image(image: np.ndarray, limit: int) -> np.ndarray:
+    """A copy with the long side at most `limit` (INTER_AREA), or the image itself when it is that small."""
+    h, w = image.shape[:2]
+    if max(h, w) <= limit:
+        return image
+    scale = limit / max(h, w)
+    return cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+
+
+def enlarge_hole(hole: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
+    """A hole found on a shrunk copy, at the photo's (h, w): every pixel that any hole pixel covers once
+    enlarged, so a thin scratch found at a quarter of the size still covers the scratch at full size."""
+    if hole.shape == hw:
+        return hole
+    big = cv2.resize(np.where(hole > 0, 255, 0).astype(np.uint8), (hw[1], hw[0]), interpolation=cv2.INTER_LINEAR)
+    return np.where(big > 0, 255, 0).astype(np.uint8)
 
 
 def _resolve(hole: np.ndarray, config: HDConfig) -> tuple[HDStrategy, list[Box] | None]:
@@ -181,58 +205,44 @@ def choose_strategy(mask: np.ndarray, config: HDConfig) -> HDStrategy:
     return _resolve(mask, config)[0]
 
 
-def _validate(image: np.ndarray, mask: np.ndarray, edges: np.ndarray | None) -> None:
-    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-        got = f"{image.dtype} {image.shape}" if isinstance(image, np.ndarray) else type(image).__name__
-        raise InpaintStudioError(f"image must be RGB uint8 H×W×3, got {got}")
-    if not isinstance(mask, np.ndarray) or mask.dtype != np.uint8 or mask.shape != image.shape[:2]:
-        got = f"{mask.dtype} {mask.shape}" if isinstance(mask, np.ndarray) else type(mask).__name__
-        raise MaskError(f"mask must be uint8 {image.shape[1]}×{image.shape[0]} to match the image, got {got}")
-    if edges is not None and (edges.dtype != np.uint8 or edges.shape != image.shape[:2]):
-        raise MaskError(f"edge map must be uint8 {image.shape[1]}×{image.shape[0]} to match the image")
-
-
 def apply_hd_strategy(
     image: np.ndarray,
-    mask: np.ndarray,
+    hole: np.ndarray,
     fill: FillFn,
     edges: np.ndarray | None = None,
     config: HDConfig | None = None,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
 ) -> np.ndarray:
-    """Fill the holes (mask > 0) of `image` with `fill` under `config`'s strategy.
+    """Fill `hole` of `image` with `fill` under `config`'s strategy and paste the fill back once.
 
-    Only hole pixels change; `cancel` is checked before the work and between crops (raises `Cancelled`).
+    The caller (the engine's pipeline) hands checked arrays: RGB uint8, a binary 0/255 hole that is not
+    empty, edges of the same size or None. Only hole pixels change. `cancel` is checked before the work
+    and between crops (raises `Cancelled`); each crop reports its share of `progress`, and `fill` gets a
+    callback for its own part.
     """
     config = config if config is not None else HDConfig()
-    _validate(image, mask, edges)
-    hole = np.where(mask > 0, 255, 0).astype(np.uint8)
-    out = image.copy()
-    _check_cancel(cancel)
-    if not hole.any():
-        _report(progress, 1.0, "nothing to fill")
-        return out
+    check_cancel(cancel)
     strategy, boxes = _resolve(hole, config)
     limit = max(int(config.resize_limit), 1)
 
     if boxes is not None:
+        # Every crop's fill goes onto one canvas (crops never overlap), pasted back once below.
+        filled = image.copy()
         for i, b in enumerate(boxes):
-            _check_cancel(cancel)
-            _report(progress, i / len(boxes), f"crop {i + 1}/{len(boxes)}")
-            sl = (slice(b.y0, b.y1), slice(b.x0, b.x1))
+            check_cancel(cancel)
+            report(progress, i / len(boxes), f"crop {i + 1}/{len(boxes)}")
+            sl = b.slices()
             crop_edges = edges[sl] if edges is not None else None
-            filled = _fill_region(image[sl], hole[sl], fill, crop_edges, limit)
-            region = hole[sl] > 0
-            out[sl][region] = filled[region]
+            step = sub_progress(progress, i / len(boxes), (i + 1) / len(boxes))
+            filled[sl] = _fill_region(image[sl], hole[sl], fill, crop_edges, limit, step)
     else:
-        _report(progress, 0.0, strategy.value)
+        report(progress, 0.0, strategy.value)
         if strategy is HDStrategy.RESIZE and max(hole.shape) > limit:
-            filled = fill_resized(image, hole, fill, edges, limit)
+            filled = fill_resized(image, hole, fill, edges, limit, progress)
         else:
-            filled = _call_fill(fill, image, hole, edges)
-        region = hole > 0
-        out[region] = filled[region]
-    _check_cancel(cancel)
-    _report(progress, 1.0, "done")
+            filled = _call_fill(fill, image, hole, edges, progress)
+    check_cancel(cancel)
+    out = composite(image, filled, hole)
+    report(progress, 1.0, "done")
     return out

@@ -61,6 +61,15 @@ def binary(mask: np.ndarray) -> np.ndarray:
     return _threshold(mask, cv2.THRESH_BINARY)
 
 
+def composite(image: np.ndarray, filled: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """`filled` inside the (binary) hole, `image` bit-for-bit everywhere else: the one place a fill is pasted
+    back into the photo (the engine's pipeline calls it once per run)."""
+    out = image.copy()
+    inside = hole > 127
+    out[inside] = filled[inside]
+    return out
+
+
 def _threshold(mask: np.ndarray, kind: int) -> np.ndarray:
     mask = np.asarray(mask)
     if mask.dtype == np.uint8 and mask.ndim == 2 and mask.size:

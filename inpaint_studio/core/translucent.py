@@ -55,6 +55,9 @@ _DETAIL_RATIO = (0.5, 2.5)  # interior detail / ring detail (each relative to it
 # photos at 256², 3 seeds): Telea beat the tint removal on every region below 0.005 but on 2 of 6 below 0.006,
 # and on none above.
 _FLAT_RING = 0.006
+# Blind runs un-tint translucent damage on photos up to this size (the split looks at the whole photo at full
+# size); larger photos leave it as it is, still never painted over.
+UNTINT_MAX_PIXELS = 4_000_000
 _MAX_EDGE_SPREAD = 0.2  # robust spread (log units) of the inside/outside colour ratio along the edge
 _DARKER = (-0.5, -0.03)  # mean log change across the edge: darker, but not as dark as ink
 _BLUE_MINUS_RED = -0.05  # blue's log change at most this much above red's (blue absorbed most)

@@ -12,15 +12,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from inpaint_studio.core.errors import Cancelled, UnknownModelError
+from inpaint_studio.core.errors import UnknownModelError
 
-# progress(fraction in [0, 1], short message); cancel() -> True once the user asked to stop.
-ProgressFn = Callable[[float, str], None]
-CancelFn = Callable[[], bool]
+# The methods take the callbacks of core.progress; they import them from here with the rest of their API.
+from inpaint_studio.core.progress import CancelFn as CancelFn
+from inpaint_studio.core.progress import ProgressFn as ProgressFn
+from inpaint_studio.core.progress import check_cancel as check_cancel
+from inpaint_studio.core.progress import report as report
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,8 @@ class MaskPrediction:
 
 
 class InpaintMethod(ABC):
-    """A way to fill holes. Subclasses set the class attributes and implement inpaint()."""
+    """A way to fill holes. Subclasses set the class attributes and implement `fill_hole` (and, when blind,
+    `blind_hole`); everything around the fill is the pipeline's (engine.pipeline)."""
 
     name: str = ""
     description: str = ""
@@ -52,6 +55,10 @@ class InpaintMethod(ABC):
     # For option forms (engine.options): the allowed values of a text option, the range of a number one.
     option_choices: ClassVar[dict[str, tuple[str, ...]]] = {}
     option_ranges: ClassVar[dict[str, tuple[float, float]]] = {}
+    # Long side (px) the fill runs at: the pipeline fills larger images (or crops) on a shrunk copy and
+    # enlarges only the hole back. 0 = always at the size handed over. Learned methods read theirs from
+    # the checkpoint.
+    working_size: int = 0
 
     # --- weights / lifecycle (classical methods keep these defaults) ---------------------------
     def is_available(self) -> bool:
@@ -78,16 +85,32 @@ class InpaintMethod(ABC):
         return True
 
     # --- work ------------------------------------------------------------------------------------
+    def inpaint(self, image: np.ndarray, mask: np.ndarray | None = None, edges: np.ndarray | None = None,
+                progress: ProgressFn | None = None, cancel: CancelFn | None = None, *,
+                hd_config: HDConfig | None = None) -> np.ndarray:
+        """Return a new RGB uint8 image, bit-identical to `image` wherever mask == 0 (None: a blind method
+        finds its own hole). Runs the one fill pipeline, exactly as `ModelManager.run` does."""
+        from inpaint_studio.engine.pipeline import run_fill
+
+        return run_fill(self, image, mask, edges, progress, cancel, hd_config=hd_config)
+
     @abstractmethod
-    def inpaint(
-        self,
-        image: np.ndarray,
-        mask: np.ndarray | None,
-        edges: np.ndarray | None = None,
-        progress: ProgressFn | None = None,
-        cancel: CancelFn | None = None,
-    ) -> np.ndarray:
-        """Return a new RGB uint8 image, bit-identical to `image` wherever mask == 0."""
+    def fill_hole(self, image: np.ndarray, hole: np.ndarray, edges: np.ndarray | None,
+                  progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
+        """Fill `hole` in `image` and return an RGB uint8 array of the same shape; only its hole pixels are
+        used. The pipeline hands checked arrays: RGB uint8, a binary 0/255 hole that is not empty and not
+        the whole image, at the size this fill runs at (a crop, a shrunk copy); edges (255 = edge) only to
+        a method that accepts them. The weights are loaded already."""
+
+    def blind_input(self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
+        """Blind methods: the photo a blind run fills, at full size (default: the photo itself; a method that
+        corrects the whole photo first, such as un-tinting stains, returns the corrected copy)."""
+        return image
+
+    def blind_hole(self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
+        """Blind methods: the hole to fill in `image` (uint8 H×W, 255 = hole), found without a user mask.
+        The pipeline may hand a shrunk copy of the photo and enlarge the hole found."""
+        raise NotImplementedError(f"{self.name} needs a mask")
 
     def predict_mask(
         self, image: np.ndarray, progress: ProgressFn | None = None, cancel: CancelFn | None = None
@@ -98,15 +121,8 @@ class InpaintMethod(ABC):
         raise NotImplementedError(f"{self.name} does not predict edges")
 
 
-def check_cancel(cancel: CancelFn | None) -> None:
-    """Raise Cancelled if the caller asked to stop; methods call this between expensive steps."""
-    if cancel is not None and cancel():
-        raise Cancelled("cancelled")
-
-
-def report(progress: ProgressFn | None, fraction: float, message: str = "") -> None:
-    if progress is not None:
-        progress(min(max(fraction, 0.0), 1.0), message)
+if TYPE_CHECKING:
+    from inpaint_studio.core.hd import HDConfig
 
 
 # --- registry ----------------------------------------------------------------------------------

@@ -32,8 +32,8 @@ registration next to the network's checkpoint filter, but import this module laz
 module (networks/ must not import the engine): the engine method module is the usual place.
 
 Layouts for DeepFill v2 (official converted TF weights and the PyTorch fine-tuned weights) are registered
-by `engine/deepfill_v2_method.py`, DeepFill v1's (the PyTorch port's gen_*.pt and dis_*.pt, its flat
-converted-TF file) by `engine/deepfill_v1_method.py`. `ensure_layouts()` imports `engine.methods` so all are registered.
+by `engine/methods/deepfill_v2.py`, DeepFill v1's (the PyTorch port's gen_*.pt and dis_*.pt, its flat
+converted-TF file) by `engine/methods/deepfill_v1.py`. `ensure_layouts()` imports `engine.methods` so all are registered.
 """
 
 from __future__ import annotations

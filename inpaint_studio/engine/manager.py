@@ -13,21 +13,19 @@ from typing import Any
 
 import numpy as np
 
-from inpaint_studio.core.errors import InpaintStudioError, MaskError, ModelUnavailableError, OptionError
-from inpaint_studio.core.hd import HDConfig, apply_hd_strategy
-from inpaint_studio.core.masks import binary, check_fillable, check_mask
+from inpaint_studio.core.errors import ModelUnavailableError, OptionError
+from inpaint_studio.core.hd import HDConfig
+from inpaint_studio.core.masks import binary, check_mask
 from inpaint_studio.engine.base import (
     CancelFn,
     Capabilities,
     InpaintMethod,
     MaskPrediction,
     ProgressFn,
-    check_cancel,
     create_method,
     get_spec,
-    report,
 )
-from inpaint_studio.engine.classical import keep_known
+from inpaint_studio.engine.pipeline import run_fill, validate_image
 
 
 def _accepts(factory: Any, option: str) -> bool:
@@ -38,24 +36,8 @@ def _accepts(factory: Any, option: str) -> bool:
     return any(p.name == option or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
 
 
-def validate_image(image: Any) -> np.ndarray:
-    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-        got = f"{image.dtype} {image.shape}" if isinstance(image, np.ndarray) else type(image).__name__
-        raise InpaintStudioError(f"image must be RGB uint8 H×W×3, got {got}")
-    if image.shape[0] == 0 or image.shape[1] == 0:
-        raise InpaintStudioError("image is empty (0 pixels)")
-    return np.ascontiguousarray(image)
-
-
-def validate_edges(edges: Any, image: np.ndarray) -> np.ndarray:
-    if not isinstance(edges, np.ndarray) or edges.dtype != np.uint8 or edges.shape != image.shape[:2]:
-        got = f"{edges.dtype} {edges.shape}" if isinstance(edges, np.ndarray) else type(edges).__name__
-        raise MaskError(f"edge map must be uint8 {image.shape[1]}×{image.shape[0]} like the image, got {got}")
-    return edges
-
-
 class ModelManager:
-    """Holds the active method; `run()` validates, applies the HD strategy and re-composites."""
+    """Holds the active method and runs it through the fill pipeline (engine.pipeline), one job at a time."""
 
     def __init__(self, device: str = "auto", hd_config: HDConfig | None = None) -> None:
         self.device = device
@@ -157,47 +139,17 @@ class ModelManager:
         *,
         hd_config: HDConfig | None = None,
     ) -> np.ndarray:
-        """Fill the hole with the active method; pixels where mask == 0 come back bit-identical."""
-        image = validate_image(image)
+        """Fill the hole with the active method; pixels where mask == 0 come back bit-identical.
+
+        The pipeline checks the inputs, thresholds the mask, short-cuts an empty one (without loading),
+        applies the HD strategy (`hd_config`, else the manager's) and the method's working size, and
+        pastes the fill back once; a failed load falls back to the previous model (`ensure_loaded`)."""
         with self._lock:
             method = self._active
             if method is None:
                 raise ModelUnavailableError("no model selected")
-            caps = method.capabilities
-            if mask is None and not caps.blind:
-                raise MaskError(f"model '{self._active_name}' needs a mask: paint the area to fill")
-            if mask is not None:
-                check_mask(image, mask)
-                # One threshold everywhere (core.masks: > 127 is hole), so a soft mask's faint pixels are
-                # neither filled by the method nor pasted back by the HD strategy.
-                mask = binary(mask)
-                check_fillable(mask)
-            if edges is not None:
-                edges = validate_edges(edges, image) if caps.accepts_edges else None
-            check_cancel(cancel)
-            if mask is not None and not mask.any():
-                report(progress, 1.0, "nothing to fill")
-                return image.copy()
-            method = self.ensure_loaded()
-            if mask is None:
-                # Blind restoration: the method finds its own hole; no crop plan without a mask.
-                result = method.inpaint(image, None, None, progress, cancel)
-                return self._checked(result, image)
-
-            def fill(img: np.ndarray, m: np.ndarray, e: np.ndarray | None) -> np.ndarray:
-                return method.inpaint(img, m, e, None, cancel)
-
             config = hd_config if hd_config is not None else self.hd_config
-            result = apply_hd_strategy(image, mask, fill, edges=edges, config=config, progress=progress, cancel=cancel)
-            check_cancel(cancel)
-            return keep_known(image, self._checked(result, image), mask)
-
-    @staticmethod
-    def _checked(result: Any, image: np.ndarray) -> np.ndarray:
-        if not isinstance(result, np.ndarray) or result.shape != image.shape or result.dtype != np.uint8:
-            got = f"{result.dtype} {result.shape}" if isinstance(result, np.ndarray) else type(result).__name__
-            raise InpaintStudioError(f"model returned {got}, expected uint8 {image.shape}")
-        return result
+            return run_fill(method, image, mask, edges, progress, cancel, hd_config=config, load=self.ensure_loaded)
 
     def predict_mask(
         self, image: np.ndarray, progress: ProgressFn | None = None, cancel: CancelFn | None = None
@@ -212,8 +164,9 @@ class ModelManager:
     def predict_edges(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         image = validate_image(image)
         check_mask(image, mask)
+        hole = binary(mask)
         with self._lock:
             if self._active is None or not self._active.capabilities.predicts_edges:
                 raise ModelUnavailableError(f"model '{self._active_name}' cannot predict edges")
             method = self.ensure_loaded()
-            return method.predict_edges(image, mask)
+            return method.predict_edges(image, hole)

@@ -6,7 +6,7 @@ Module and key names follow the common PyTorch port (`netG_streetview.pth`, `net
 `main` Sequential per network. The port stands a 4×4 convolution to a 4000×1×1 vector (a fully connected
 layer over the 4×4×512 map) in for the paper's channel-wise fully connected layer; we follow the port.
 
-Conventions (see `engine/context_encoder_method.py`): the generator takes an S×S RGB image in [−1, 1]
+Conventions (see `engine/methods/context_encoder.py`): the generator takes an S×S RGB image in [−1, 1]
 whose hole is painted with the fixed mean colour `HOLE_COLOUR` (`generator_input`) and returns the centre
 S/2 × S/2 in [−1, 1] (tanh). S is fixed per network (`input_size`, 128 published); the hole the network
 learned is the centre square less an overlap band of S/32 px (`overlap`). The discriminator takes an

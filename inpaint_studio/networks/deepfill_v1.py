@@ -17,11 +17,13 @@ the published conventions by default (`attention_mask`, `attention_norm`).
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from inpaint_studio.networks.deepfill_v2 import attention_mask_like
+from inpaint_studio.networks.deepfill_v2 import PUBLISHED_ATTENTION, attention_mask_like
 from inpaint_studio.networks.layers.attention import ContextualAttention
 from inpaint_studio.networks.registry import register_network
 
@@ -244,3 +246,15 @@ def deepfill_v1_generator(
 @register_network
 def deepfill_v1_critic(cnum: int = 64, size: int = 128, cin: int = 3) -> WGANCritic:
     return WGANCritic(cnum=cnum, size=size, cin=cin)
+
+
+# --- published configs ---------------------------------------------------------------------------
+
+SIZE_MULTIPLE = 8  # what an image is padded to: two stride-2 levels, then the attention's ÷2 matching grid
+PUBLISHED: dict[str, dict[str, dict[str, Any]]] = {
+    "published": {
+        "generator": {"network": "deepfill_v1_generator", "config": {"cnum": 32, **PUBLISHED_ATTENTION}},
+        "local_critic": {"network": "deepfill_v1_critic", "config": {"cnum": 64, "size": 128}},
+        "global_critic": {"network": "deepfill_v1_critic", "config": {"cnum": 64, "size": 256}},
+    }
+}

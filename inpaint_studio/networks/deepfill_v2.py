@@ -342,9 +342,20 @@ PUBLISHED_ATTENTION: dict[str, str] = {"attention_mask": "nearest", "attention_n
 # What our own checkpoints trained before the option existed used (and what the v2 recipe keeps).
 OURS_ATTENTION: dict[str, str] = {"attention_mask": "maxpool", "attention_norm": "clamp"}
 
-CONFIGS: dict[str, dict[str, object]] = {
-    "pytorch_finetuned": {"cnum": 48, "layout": "pytorch", **PUBLISHED_ATTENTION},
-    "official_converted": {"cnum": 48, "layout": "tf", **PUBLISHED_ATTENTION},
+SIZE_MULTIPLE = 8  # what an image is padded to: three stride-2 levels down to the attention's 1/8 grid
+
+
+def _published(layout: str) -> dict[str, dict[str, object]]:
+    return {
+        "generator": {"network": "deepfill_v2_generator", "config": {"cnum": 48, "layout": layout, **PUBLISHED_ATTENTION}},
+        "discriminator": {"network": "deepfill_v2_discriminator", "config": {"cnum_in": 4, "cnum": 64, "layout": layout}},
+    }
+
+
+# The published weights' components as the importer records them, per published file layout.
+PUBLISHED: dict[str, dict[str, dict[str, object]]] = {
+    "pytorch_finetuned": _published("pytorch"),
+    "official_converted": _published("tf"),
 }
 
 

@@ -1,7 +1,7 @@
 """DeepFill v2 that starts from a classical fill (our small variants only; not a published layout).
 
 The generator gets the classical fill of the hole (Navier–Stokes, PatchMatch, …, computed outside the network:
-`engine.prefill`) and learns a correction of it. Each stage's last layer (`conv_to_rgb`) starts at zero, so an
+`engine.methods.prefill`) and learns a correction of it. Each stage's last layer (`conv_to_rgb`) starts at zero, so an
 untrained network returns the classical fill exactly: training can only move away from the classical fill where
 that lowers the loss, instead of first having to learn what diffusion already does.
 

@@ -6,7 +6,7 @@ Module and key names follow the published checkpoints (`EdgeModel_gen.pth`, `Inp
 `*_dis.pth`; every key and shape in `reference/checkpoints/edgeconnect.json`). Spectral norm uses the
 legacy hook (`weight_orig`, `weight_u`, `weight_v`) because that is what the published files store.
 
-Conventions (see `engine/edgeconnect_method.py`): images in [0, 1], mask 1 = hole; edge generator input
+Conventions (see `engine/methods/edgeconnect.py`): images in [0, 1], mask 1 = hole; edge generator input
 `[grey·(1−m)+m, edges·(1−m), m]` → sigmoid edge probability; inpaint generator input `[img·(1−m)+m, edges]`
 → (tanh + 1) / 2. Sizes must be multiples of 4 (`EDGECONNECT_MULTIPLE`).
 """
@@ -337,7 +337,22 @@ def discriminator_in_channels(state: Mapping[str, Any]) -> int | None:
 
 EDGE_GENERATOR_CONFIG: dict[str, Any] = {"base_channels": 64, "num_blocks": 8, "use_spectral_norm": True}
 INPAINT_GENERATOR_CONFIG: dict[str, Any] = {"base_channels": 64, "num_blocks": 8}
+SIZE_MULTIPLE = EDGECONNECT_MULTIPLE  # what an image is padded to
+# The residual blocks at 1/4 size reflect-pad by 2 (and instance norm needs more than one pixel): ≥ 3 px
+# there, 12 at full size; 16 leaves a margin. Smaller photos (a 1×1 one too) are padded up to it.
+MIN_SIDE = 16
+
 DISCRIMINATOR_CONFIG: dict[str, Any] = {"base_channels": 64, "use_sigmoid": True, "use_spectral_norm": True}
+
+# The published files' components as the importer records them (each file holds one of them).
+PUBLISHED: dict[str, dict[str, dict[str, Any]]] = {
+    "published": {
+        "edge_generator": {"network": "edgeconnect_edge_generator", "config": EDGE_GENERATOR_CONFIG},
+        "inpaint_generator": {"network": "edgeconnect_inpaint_generator", "config": INPAINT_GENERATOR_CONFIG},
+        "edge_discriminator": {"network": "edgeconnect_edge_discriminator", "config": DISCRIMINATOR_CONFIG},
+        "inpaint_discriminator": {"network": "edgeconnect_inpaint_discriminator", "config": DISCRIMINATOR_CONFIG},
+    }
+}
 
 
 # --- registered constructors -------------------------------------------------------------------------

@@ -6,7 +6,7 @@ Module and key names follow the CelebA PyTorch port (`model_cn`, `model_cd`: raw
 shape in `reference/checkpoints/glcic.json`): `conv1 … conv17`, `bn1 … bn16`, `deconv13`, `deconv15`;
 `model_ld.*`, `model_gd.*`, `linear1`.
 
-Conventions (see `engine/glcic_method.py`): the completion network takes `[x·(1−m) + c·m, m]` with RGB x in
+Conventions (see `engine/methods/glcic.py`): the completion network takes `[x·(1−m) + c·m, m]` with RGB x in
 [0, 1], m the hole (1 = hole) and c the mean colour the weights were trained with (the port's `mpv` from
 its `config.json`; `completion_input`) and returns RGB in [0, 1]. It was trained on 160² crops with
 rectangular holes of 48–96 px; it runs at any size (padded to a multiple of 4 inside and cropped back).

@@ -6,7 +6,7 @@ No public weights exist, so the layout is ours, built from the paper's descripti
 a detail open we chose the common one (instance norm, reflection padding, additive long skips from the
 encoder to the decoder, LeakyReLU 0.2 in the discriminator).
 
-Conventions (see `engine/pggan_method.py`): generator input `[x·(1−m), m]` with RGB x in [−1, 1] and m the
+Conventions (see `engine/methods/pggan.py`): generator input `[x·(1−m), m]` with RGB x in [−1, 1] and m the
 hole (1 = hole) → RGB in [−1, 1] (tanh), at any size (padded to a multiple of 4 inside and cropped back).
 Discriminator input RGB in [−1, 1] → (patch logits N×1×h×w, global logit N×1).
 """
@@ -22,6 +22,7 @@ from torch import nn
 from inpaint_studio.networks.registry import register_network
 
 PGGAN_MULTIPLE = 4  # two stride-2 levels
+SIZE_MULTIPLE = PGGAN_MULTIPLE  # what the engine pads an image to
 
 
 def _norm(c: int) -> nn.Module:

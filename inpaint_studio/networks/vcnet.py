@@ -7,7 +7,7 @@ patch_D, ...}`; every key and shape in `reference/checkpoints/vcnet.json`), incl
 modules that its forward never uses (`ResBlock.n2`, `ConvBlock.n1`): they stay as modules so the keys
 match. Activations are ELU as in the reproduction.
 
-Conventions (see `engine/vcnet_method.py`): MPN input RGB in [−1, 1] → (hole probability, 1/4-resolution
+Conventions (see `engine/methods/vcnet.py`): MPN input RGB in [−1, 1] → (hole probability, 1/4-resolution
 bottleneck feature). RIN input `x·(1−m̂)`, m̂, the MPN feature → tanh. How to read RIN's tanh output is a
 per-network setting (`output_range`): the reproduction's weights were trained against targets in [0, 1],
 ours in [−1, 1]; `RIN.to_unit_range` converts either to [0, 1]. Sizes must be multiples of 4
@@ -329,9 +329,19 @@ RIN_CONFIG: dict[str, Any] = {
     "pcn_mode": "paper",
     "output_range": "minus_one_one",
 }
-# How the reproduction's weights must be run to give their published quality.
-RIN_PUBLISHED_CONFIG: dict[str, Any] = {**RIN_CONFIG, "pcn_mode": "reproduction", "output_range": "zero_one"}
 DISCRIMINATOR_CONFIG: dict[str, Any] = {"base_channels": 64}
+SIZE_MULTIPLE = VCNET_MULTIPLE  # what an image is padded to
+
+# The PyTorch reproduction's components as the importer records them; its RIN must run this way to give
+# the published quality.
+PUBLISHED: dict[str, dict[str, dict[str, Any]]] = {
+    "reproduction": {
+        "mpn": {"network": "vcnet_mpn", "config": MPN_CONFIG},
+        "rin": {"network": "vcnet_rin", "config": {**RIN_CONFIG, "pcn_mode": "reproduction", "output_range": "zero_one"}},
+        "discriminator": {"network": "vcnet_discriminator", "config": DISCRIMINATOR_CONFIG},
+        "patch_discriminator": {"network": "vcnet_patch_discriminator", "config": DISCRIMINATOR_CONFIG},
+    }
+}
 
 
 # --- registered constructors -------------------------------------------------------------------------

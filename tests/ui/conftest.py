@@ -28,13 +28,6 @@ def make_photo(h: int = 120, w: int = 160) -> np.ndarray:
     return img
 
 
-def keep_known(image: np.ndarray, filled: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-    out = image.copy()
-    if mask is not None:
-        out[mask > 0] = filled[mask > 0]
-    return out
-
-
 class SlowFill(InpaintMethod):
     """Takes `delay` seconds in small cancellable steps, then fills the hole with magenta."""
 
@@ -45,14 +38,14 @@ class SlowFill(InpaintMethod):
     honour_cancel = True
     calls = 0
 
-    def inpaint(self, image, mask, edges=None, progress=None, cancel=None):
+    def fill_hole(self, image, hole, edges, progress, cancel):
         type(self).calls += 1
         end = time.monotonic() + self.delay
         while time.monotonic() < end:
             if self.honour_cancel:
                 check_cancel(cancel)
             time.sleep(0.02)
-        return keep_known(image, np.full_like(image, (255, 0, 255)), mask)
+        return np.full_like(image, (255, 0, 255))
 
 
 class FastFill(InpaintMethod):
@@ -60,8 +53,8 @@ class FastFill(InpaintMethod):
     description = "instant fake: fills the hole with cyan"
     capabilities = Capabilities()
 
-    def inpaint(self, image, mask, edges=None, progress=None, cancel=None):
-        return keep_known(image, np.full_like(image, (0, 255, 255)), mask)
+    def fill_hole(self, image, hole, edges, progress, cancel):
+        return np.full_like(image, (0, 255, 255))
 
 
 class EdgeCapture(InpaintMethod):
@@ -72,9 +65,9 @@ class EdgeCapture(InpaintMethod):
     capabilities = Capabilities(accepts_edges=True, predicts_edges=True)
     seen: list = []
 
-    def inpaint(self, image, mask, edges=None, progress=None, cancel=None):
+    def fill_hole(self, image, hole, edges, progress, cancel):
         type(self).seen.append(None if edges is None else edges.copy())
-        return keep_known(image, np.zeros_like(image), mask)
+        return np.zeros_like(image)
 
     def predict_edges(self, image, mask):
         edges = np.zeros(mask.shape, np.uint8)
@@ -97,9 +90,11 @@ class BlindFake(InpaintMethod):
         m = self._damage(image)
         return MaskPrediction((m / 255).astype(np.float32), m)
 
-    def inpaint(self, image, mask, edges=None, progress=None, cancel=None):
-        m = self._damage(image) if mask is None else mask
-        return keep_known(image, np.full_like(image, 128), m)
+    def blind_hole(self, image, progress, cancel):
+        return self._damage(image)
+
+    def fill_hole(self, image, hole, edges, progress, cancel):
+        return np.full_like(image, 128)
 
 
 class Exploding(InpaintMethod):
@@ -107,7 +102,7 @@ class Exploding(InpaintMethod):
     description = "raises an unexpected error"
     capabilities = Capabilities()
 
-    def inpaint(self, image, mask, edges=None, progress=None, cancel=None):
+    def fill_hole(self, image, hole, edges, progress, cancel):
         raise RuntimeError("kaboom")
 
 
@@ -124,7 +119,7 @@ class MissingWeights(InpaintMethod):
     def weights_info(self):
         return "no checkpoint found"
 
-    def inpaint(self, image, mask, edges=None, progress=None, cancel=None):
+    def fill_hole(self, image, hole, edges, progress, cancel):
         raise AssertionError("must never run without weights")
 
 

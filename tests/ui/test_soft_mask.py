@@ -26,7 +26,10 @@ class StainFake(InpaintMethod):
         soft[60:100, 80:140] = 0.6
         return MaskPrediction(mask / np.float32(255), mask, 0.5, soft)
 
-    def inpaint(self, image, mask, edges=None, progress=None, cancel=None):
+    def blind_hole(self, image, progress, cancel):
+        return self.predict_mask(image).mask
+
+    def fill_hole(self, image, hole, edges, progress, cancel):
         return image.copy()
 
 

@@ -33,7 +33,7 @@ class BatchNeeds:
 
     edges: bool = False  # Canny edges of the whole image
     damage: bool = False  # VCNet contamination (input + exactly-changed mask) instead of plain masks
-    prefill: dict[str, Any] | None = None  # the classical fill of the hole (`engine.prefill` spec) a network corrects
+    prefill: dict[str, Any] | None = None  # the classical fill of the hole (`engine.methods.prefill` spec) a network corrects
 
 
 class Recipe(ABC):
@@ -158,14 +158,14 @@ class Recipe(ABC):
 
     def prefill(self) -> dict[str, Any] | None:
         """The classical fill the generator corrects (`network.prefill`, options in `network.prefill_options`;
-        an `engine.prefill` spec), or None (the default: the paper's generator)."""
+        an `engine.methods.prefill` spec), or None (the default: the paper's generator)."""
         name = self.cfg.network.get("prefill") or None
         if name is None:
             return None
         if not self.supports_prefill:
             raise ConfigError(f"recipe '{self.name}' has no prefill variant (network.prefill)")
         from inpaint_studio.core.errors import CheckpointError
-        from inpaint_studio.engine.prefill import prefill_spec
+        from inpaint_studio.engine.methods.prefill import prefill_spec
 
         try:
             return prefill_spec({"method": name, "options": self.cfg.network.get("prefill_options") or {}})

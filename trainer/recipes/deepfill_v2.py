@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from inpaint_studio.engine.prefill import prefill_title
+from inpaint_studio.engine.methods.prefill import prefill_title
 from inpaint_studio.networks.registry import create_network
 from trainer import losses
 from trainer.config import ConfigError

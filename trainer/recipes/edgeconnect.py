@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from inpaint_studio.engine.prefill import prefill_title
+from inpaint_studio.engine.methods.prefill import prefill_title
 from inpaint_studio.networks.edgeconnect import (
     UPSAMPLING,
     edge_generator_input,

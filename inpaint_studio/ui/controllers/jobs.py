@@ -222,7 +222,7 @@ class JobController(QObject):
         ordered = self.blind.order(doc)
         self.show_candidates(index if ordered is None else ordered)
         if method == "auto" and ordered is None:  # which method filled which part (the plan the fill followed)
-            from inpaint_studio.engine.auto_fill import describe_routes, plan_routes
+            from inpaint_studio.engine.methods.auto_fill import describe_routes, plan_routes
 
             self.feedback.message(f"Filled {describe_routes(plan_routes(doc.binary_mask()))}", 15000)
         return True

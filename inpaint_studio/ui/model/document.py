@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from inpaint_studio.core.masks import binary
 from inpaint_studio.ui.model.raster import EMPTY, Box, changed_box, fill_polygon, fill_rect, stamp_segment
 
 LAYERS = ("image", "mask", "edges")
@@ -119,8 +120,9 @@ class Document:
             listener(layer, box)
 
     def binary_mask(self) -> np.ndarray:
-        """The hole as models see it: 255 where the (possibly soft) mask is at least half painted."""
-        return np.where(self.mask >= 128, 255, 0).astype(np.uint8)
+        """The hole as models see it: 255 where the (possibly soft) mask is at least half painted (the one
+        rule of core.masks)."""
+        return binary(self.mask)
 
     # --- strokes ---------------------------------------------------------------------------------
     def begin_stroke(self, layer: str) -> None:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from inpaint_studio.core.errors import InpaintStudioError
-from inpaint_studio.core.translucent import split_damage
+from inpaint_studio.core.translucent import UNTINT_MAX_PIXELS, split_damage
 from inpaint_studio.engine.base import (
     CancelFn,
     Capabilities,
@@ -42,7 +42,7 @@ from inpaint_studio.engine.base import (
     report,
 )
 from inpaint_studio.engine.importer import PublishedLayout, register_layout
-from inpaint_studio.engine.learned import LearnedMethod
+from inpaint_studio.engine.methods.learned import LearnedMethod, PublishedComponents
 
 if TYPE_CHECKING:
     import torch
@@ -58,7 +58,7 @@ class VCNetMethod(LearnedMethod):
     description = "VCNet: finds and repairs scratches, stains and graffiti by itself (blind); or fills a mask"
     capabilities = Capabilities(needs_mask=False, predicts_mask=True, blind=True, learned=True)
     required_components = ("mpn", "rin")
-    pad_multiple = 4  # VCNET_MULTIPLE: two stride-2 stages
+    network_family = "vcnet"
     option_choices: ClassVar[dict[str, tuple[str, ...]]] = {"detector": DETECTORS, "fill": FILLS}
     option_ranges: ClassVar[dict[str, tuple[float, float]]] = {
         "threshold": (0.01, 0.99), "mask_size": (16, 4096), "max_side": (64, 16384)}
@@ -84,8 +84,8 @@ class VCNetMethod(LearnedMethod):
         if threshold is not None and not 0.0 < float(threshold) < 1.0:
             raise ValueError(f"threshold must be between 0 and 1, not {threshold}")
         self._threshold = threshold
-        # Blind work on photos longer than this: the MPN looks at a copy shrunk to max_side, and the
-        # repair goes through the HD strategy (crops / resize), so memory stays bounded.
+        # The longest side the RIN repairs at (larger photos and crops go through a shrunk copy), and the MPN
+        # looks at when the checkpoint records no `mask_size`.
         self.max_side = int(max_side)
 
     @property
@@ -177,99 +177,62 @@ class VCNetMethod(LearnedMethod):
     def _binary(self, probability: np.ndarray) -> np.ndarray:
         return np.where(probability >= self.threshold, np.uint8(255), np.uint8(0))
 
-    def inpaint(
-        self,
-        image: np.ndarray,
-        mask: np.ndarray | None = None,
-        edges: np.ndarray | None = None,
-        progress: ProgressFn | None = None,
-        cancel: CancelFn | None = None,
-    ) -> np.ndarray:
-        """mask None → blind (the MPN's mask); otherwise fill exactly `mask`. `edges` are ignored."""
-        self._check_image(image)
-        if mask is not None:
-            self.ensure_loaded()  # the checkpoint's measured fill decides
-            if self.fill == "telea":
-                return self._telea(image, self.check_inputs(image, mask), progress, cancel)
-            return super().inpaint(image, mask, None, progress, cancel)
-        self.ensure_loaded()  # the checkpoint's blind settings decide the path
-        if max(image.shape[:2]) > min(self.max_side, self.mask_size) or self.detector != "mpn" or self.fill != "rin":
-            return self._blind_from_mask(image, progress, cancel)
-        return self._restore(image, None, progress, cancel)
+    @property
+    def working_size(self) -> int:  # type: ignore[override]
+        """The RIN's working size (the checkpoint's, never above `max_side`); a Telea fill (the checkpoint's
+        measured choice) runs at the size handed over."""
+        if self.fill == "telea":
+            return 0
+        size = super().working_size
+        return min(size, self.max_side) if size else self.max_side
 
-    def fill_loaded(
-        self,
-        image: np.ndarray,
-        mask: np.ndarray,
-        edges: np.ndarray | None,
-        progress: ProgressFn | None,
-        cancel: CancelFn | None,
-    ) -> np.ndarray:
-        return self._restore(image, mask, progress, cancel)
+    def blind_hole(self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
+        """The predicted damage (the MPN's, from a copy at `mask_size`, united with the classical
+        detector's when chosen); for a Telea fill with the 1-px rim around wide strokes, as classical_restore
+        fills them (their anti-aliased edge)."""
+        from inpaint_studio.core.damage import restore_hole
 
-    @staticmethod
-    def _telea(image: np.ndarray, hole: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
-        """Where the checkpoint measured Telea as the better fill (its RIN is not there yet), a given mask is
-        filled like a predicted one, at full size: choosing VCNet never means a worse fill."""
-        from inpaint_studio.engine.base import create_method
+        predicted = self.predict_mask(image, progress, cancel).mask
+        return restore_hole(predicted) if self.fill == "telea" else predicted
 
-        return create_method("telea").inpaint(image, hole, None, progress, cancel)
+    def fill_hole(self, image: np.ndarray, hole: np.ndarray, edges: np.ndarray | None,
+                  progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
+        """The checkpoint's measured fill of `hole`: the RIN, or Telea where the RIN is not yet better (so
+        choosing VCNet never means a worse fill). `edges` are ignored."""
+        if self.fill == "telea":
+            from inpaint_studio.engine.base import create_method
+
+            return create_method("telea").fill_hole(image, hole, None, progress, cancel)
+        return self._restore(image, hole, progress, cancel)
 
     def _restore(
-        self, image: np.ndarray, mask: np.ndarray | None, progress: ProgressFn | None, cancel: CancelFn | None
+        self, image: np.ndarray, mask: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None
     ) -> np.ndarray:
-        """MPN + RIN at the image's size: the RIN fills `mask`, or (None) the MPN's own soft prediction."""
-        report(progress, 0.0, f"loading {self.name}")
-        self.ensure_loaded()
-        check_cancel(cancel)
+        """MPN + RIN at the image's size: the RIN fills `mask`. The RIN was trained on the MPN's soft
+        probabilities, so where `mask` is exactly the MPN's own prediction on a photo it saw whole (a blind
+        run with the network alone), the RIN restores from those probabilities, as published."""
         img_p, hw = self.pad(image)
         with self.running():
             x = self._network_input(img_p)
             report(progress, 0.1, "finding damage")
             prob, neck = self.predict_hole(x)
-            if mask is None:
-                # The RIN was trained on the MPN's soft probabilities; compositing uses the binary mask.
-                # (Only the plain MPN + RIN path comes here; every other blind path goes via a mask.)
-                hole = prob
-                used = self._binary(self.crop(prob[0, 0].float().cpu().numpy(), hw))
-            else:
-                hole = self.mask_to_tensor(self.pad(mask)[0])
-                used = mask
-            if not used.any():
-                return image.copy()
+            plain = self.detector == "mpn" and max(image.shape[:2]) <= min(self.max_side, self.mask_size)
+            own = plain and np.array_equal(self._binary(self.crop(prob[0, 0].float().cpu().numpy(), hw)), mask)
+            hole = prob if own else self.mask_to_tensor(self.pad(mask)[0])
             check_cancel(cancel)
             report(progress, 0.5, "repairing")
             filled = self.to_uint8(self.restore(x, hole, neck))
         check_cancel(cancel)
         report(progress, 1.0, "done")
-        return self.composite(self.crop(filled, hw), image, used)
+        return self.crop(filled, hw)
 
-    def _blind_from_mask(self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
-        """Blind repair through an explicit mask: the predicted one (from a shrunk copy on a large photo,
-        united with the classical detector's when chosen) less its translucent parts, then the chosen fill of it — the RIN under the
-        HD strategy (crops around the damage or a resize, so it never sees the full photo) or Telea."""
-        from inpaint_studio.core.damage import restore_hole
-        from inpaint_studio.core.hd import HDConfig, apply_hd_strategy
-
-        split = split_damage(image, self._find_damage(image, None, cancel)[1])
-        # Translucent damage is not painted over: its tint is removed where that is trusted, else it stays.
-        image, predicted = split.untinted, split.opaque
-        report(progress, 0.3, "repairing")
-        if not predicted.any():
-            return image.copy()
-        if self.fill == "telea":
-            # with the 1-px rim around wide strokes, as classical_restore fills them (their anti-aliased edge)
-            out = self._telea(image, restore_hole(predicted), None, cancel)
-            report(progress, 1.0, "done")
-            return out
-
-        def fill(img: np.ndarray, m: np.ndarray, _edges: np.ndarray | None) -> np.ndarray:
-            return self.inpaint(img, m, None, None, cancel)
-
-        config = HDConfig(resize_limit=self.max_side, crop_trigger=self.max_side)
-        out = apply_hd_strategy(image, predicted, fill, config=config, cancel=cancel)
-        report(progress, 1.0, "done")
-        return self.composite(out, image, predicted)
+    def blind_input(self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
+        """The photo with the tint of the damage judged translucent removed where that is trusted
+        (`core.translucent`: a stain is never painted over); photos above UNTINT_MAX_PIXELS are left as they
+        are (their translucent damage is still never filled: `predict_mask` keeps it out of the hole)."""
+        if image.shape[0] * image.shape[1] > UNTINT_MAX_PIXELS:
+            return image
+        return split_damage(image, self._find_damage(image, None, cancel)[1]).untinted
 
 
 def _unite(prob: np.ndarray, mask: np.ndarray, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -297,25 +260,6 @@ def _resize(arr: np.ndarray, hw: tuple[int, int], *, linear: bool) -> np.ndarray
 
 # --- published layout ----------------------------------------------------------------------------
 
-# How the reproduction's weights must run (see networks/vcnet.py RIN_PUBLISHED_CONFIG); the rest of
-# each config is the network's published default.
-_PUBLISHED_COMPONENTS: dict[str, dict[str, Any]] = {
-    "mpn": {"network": "vcnet_mpn", "config": {"base_channels": 64, "bottleneck_dilations": [2, 4]}},
-    "rin": {
-        "network": "vcnet_rin",
-        "config": {
-            "base_channels": 32,
-            "neck_channels": 128,
-            "middle_dilations": [1, 2, 2, 4, 4, 1],
-            "pcn_mode": "reproduction",
-            "output_range": "zero_one",
-        },
-    },
-    "discriminator": {"network": "vcnet_discriminator", "config": {"base_channels": 64}},
-    "patch_discriminator": {"network": "vcnet_patch_discriminator", "config": {"base_channels": 64}},
-}
-
-
 def _is_vcnet_file(obj: Any) -> bool:
     from inpaint_studio.networks.vcnet import looks_like_vcnet_file
 
@@ -342,7 +286,7 @@ register_layout(
         required_keys=frozenset({"mpn/rb1.conv1.weight", "rin/pc1.pcn.sqex.linear1.weight"}),
         detect=_is_vcnet_file,
         convert=_convert,
-        components=_PUBLISHED_COMPONENTS,
+        components=PublishedComponents("vcnet", "reproduction"),
         default_name=_default_name,
     )
 )

@@ -24,9 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from inpaint_studio.core.errors import ModelUnavailableError
 from inpaint_studio.engine.base import Capabilities, register_method
-from inpaint_studio.engine.deepfill_v2_method import PUBLISHED_ATTENTION
 from inpaint_studio.engine.importer import PublishedLayout, flatten_keys, register_layout
-from inpaint_studio.engine.learned import LearnedMethod
+from inpaint_studio.engine.methods.learned import LearnedMethod, PublishedComponents
 
 if TYPE_CHECKING:
     import torch
@@ -37,7 +36,7 @@ class DeepFillV1Method(LearnedMethod):
     description = "DeepFill v1: coarse-to-fine with contextual attention (copies matching patches from the photo)"
     capabilities = Capabilities(needs_mask=True, learned=True)
     required_components = ("generator",)
-    pad_multiple = 8  # two stride-2 levels, then the attention's ÷2 matching grid
+    network_family = "deepfill_v1"
     train_recipe = "deepfill_v1"
     published_file = "gen_00430000.pt"  # the PyTorch port's generator file (its dis_*.pt joins it)
 
@@ -68,11 +67,6 @@ class DeepFillV1Method(LearnedMethod):
 
 _GEN_MARKERS = ("coarse_generator.conv1.conv.weight", "fine_generator.allconv17.conv.weight")
 _DIS_MARKERS = ("dis_conv_module.conv1.conv.weight", "linear.weight")
-_COMPONENTS: dict[str, dict[str, Any]] = {
-    "generator": {"network": "deepfill_v1_generator", "config": {"cnum": 32, **PUBLISHED_ATTENTION}},
-    "local_critic": {"network": "deepfill_v1_critic", "config": {"cnum": 64, "size": 128}},
-    "global_critic": {"network": "deepfill_v1_critic", "config": {"cnum": 64, "size": 256}},
-}
 
 
 def _is_generator(obj: Any) -> bool:
@@ -117,7 +111,7 @@ def _layout(name: str, detect: Any, convert: Any, description: str, channel_orde
             method="deepfill_v1",
             detect=detect,
             convert=convert,
-            components=_COMPONENTS,
+            components=PublishedComponents("deepfill_v1", "published"),
             channel_order=channel_order,
             merge=True,
             default_name=_default_name,

@@ -28,17 +28,15 @@ from typing import TYPE_CHECKING, Any
 from inpaint_studio.core.errors import ModelUnavailableError
 from inpaint_studio.engine.base import Capabilities, register_method
 from inpaint_studio.engine.importer import PublishedLayout, flatten_keys, register_layout
-from inpaint_studio.engine.learned import LearnedMethod
-
-# Mirrors networks.deepfill_v2.PUBLISHED_ATTENTION / OURS_ATTENTION (that module imports torch).
-PUBLISHED_ATTENTION = {"attention_mask": "nearest", "attention_norm": "eps_sum"}
-OURS_ATTENTION = {"attention_mask": "maxpool", "attention_norm": "clamp"}
+from inpaint_studio.engine.methods.learned import LearnedMethod, PublishedComponents
 
 
 def legacy_attention_config(meta: Mapping[str, Any], component: str = "generator") -> dict[str, str]:
     """The attention conventions a checkpoint without recorded ones was made with (see the module doc)."""
     spec = (meta.get("components") or {}).get(component) or {}
     config = spec.get("config") or {}
+    from inpaint_studio.networks.deepfill_v2 import OURS_ATTENTION, PUBLISHED_ATTENTION
+
     imported = bool((meta.get("source") or {}).get("layout"))
     implied = PUBLISHED_ATTENTION if imported else OURS_ATTENTION
     return {k: v for k, v in implied.items() if k not in config}
@@ -53,7 +51,7 @@ class DeepFillV2Method(LearnedMethod):
     description = "DeepFill v2: gated convolutions + contextual attention (free-form holes)"
     capabilities = Capabilities(needs_mask=True, learned=True)
     required_components = ("generator",)
-    pad_multiple = 8  # three stride-2 levels down to the attention's 1/8 grid
+    network_family = "deepfill_v2"
 
     def __init__(
         self,
@@ -88,10 +86,6 @@ class DeepFillV2Method(LearnedMethod):
 
 
 # --- published layouts ---------------------------------------------------------------------------
-
-_GEN = "deepfill_v2_generator"
-_DIS = "deepfill_v2_discriminator"
-
 
 def _states(obj: Any) -> tuple[Mapping[str, Any], Mapping[str, Any] | None]:
     """(generator, discriminator or None) from {'G': …, 'D': …} or a bare generator state dict."""
@@ -128,10 +122,7 @@ register_layout(
         method="deepfill_v2",
         detect=_detector(("stage1.conv1.conv.weight", "stage2.conv_to_rgb.conv.weight")),
         convert=_converter("from_pytorch_layout"),
-        components={
-            "generator": {"network": _GEN, "config": {"cnum": 48, "layout": "pytorch", **PUBLISHED_ATTENTION}},
-            "discriminator": {"network": _DIS, "config": {"cnum_in": 4, "cnum": 64, "layout": "pytorch"}},
-        },
+        components=PublishedComponents("deepfill_v2", "pytorch_finetuned"),
         channel_order="RGB",
         description="DeepFill v2 fine-tuned for PyTorch padding (states_pt_*.pth)",
     )
@@ -143,10 +134,7 @@ register_layout(
         method="deepfill_v2",
         detect=_detector(("conv1.conv.weight", "allconv17.conv.weight")),
         convert=_converter("from_tf_layout"),
-        components={
-            "generator": {"network": _GEN, "config": {"cnum": 48, "layout": "tf", **PUBLISHED_ATTENTION}},
-            "discriminator": {"network": _DIS, "config": {"cnum_in": 4, "cnum": 64, "layout": "tf"}},
-        },
+        components=PublishedComponents("deepfill_v2", "official_converted"),
         channel_order="BGR",
         description="official DeepFill v2 TF weights converted to PyTorch (states_tf_*.pth)",
     )

@@ -23,7 +23,7 @@ import numpy as np
 
 from inpaint_studio.core.errors import ModelUnavailableError
 from inpaint_studio.engine.base import CancelFn, register_method
-from inpaint_studio.engine.classical import ClassicalMethod, run_in_child
+from inpaint_studio.engine.methods.classical import ClassicalMethod, run_in_child
 
 # The child's whole program: numpy and the wheel only.
 _CHILD = """

@@ -25,8 +25,7 @@ import cv2
 import numpy as np
 
 from inpaint_studio.core.damage import damage_mask, detect_damage, restore_hole
-from inpaint_studio.core.masks import check_mask
-from inpaint_studio.core.translucent import split_damage
+from inpaint_studio.core.translucent import UNTINT_MAX_PIXELS, split_damage
 from inpaint_studio.engine.base import (
     CancelFn,
     Capabilities,
@@ -37,7 +36,6 @@ from inpaint_studio.engine.base import (
     register_method,
     report,
 )
-from inpaint_studio.engine.classical import keep_known
 
 STAIN_CHOICES = ("off", "tint")
 
@@ -75,39 +73,30 @@ class ClassicalRestoreMethod(InpaintMethod):
         report(progress, 1.0, "done")
         return MaskPrediction(probability, split.opaque, self.threshold, split.translucent)
 
-    def inpaint(
-        self,
-        image: np.ndarray,
-        mask: np.ndarray | None,
-        edges: np.ndarray | None = None,
-        progress: ProgressFn | None = None,
-        cancel: CancelFn | None = None,
-    ) -> np.ndarray:
-        """Fill `mask` as given, or, when it is None, the predicted opaque damage plus a 1-px rim around its
-        wide (paint) regions (`core.damage.restore_hole`), after removing the tint of the damage judged
-        translucent where that is trusted (`core.translucent`: never painted over); other pixels stay
-        bit-identical."""
-        if mask is None:
-            if self.stains == "tint":
-                report(progress, 0.1, "removing stains")
-                image = untint(image)
-            check_cancel(cancel)
-            split = split_damage(image, damage_mask(detect_damage(image), self.threshold, dilate=self.dilate))
-            image = split.untinted
-            mask = restore_hole(split.opaque)
-        else:
-            check_mask(image, mask)
-        check_cancel(cancel)
-        report(progress, 0.5, "filling")
-        hole = np.where(mask > 0, 255, 0).astype(np.uint8)
-        if not hole.any():
-            report(progress, 1.0, "nothing to fill")
-            return image.copy()
-        bgr = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR)
+    def blind_input(self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
+        """The photo with the tint of the damage judged translucent removed where trusted (`core.translucent`),
+        after, with stains="tint", the older whole-photo stain un-tinting (a tint is not a hole)."""
+        if self.stains == "tint":
+            report(progress, 0.1, "removing stains")
+            image = untint(image)
+        if image.shape[0] * image.shape[1] > UNTINT_MAX_PIXELS:
+            return image  # its translucent damage is still never filled: predict_mask keeps it out of the hole
+        # Translucent damage is not painted over: its tint is removed where that is trusted, else it stays.
+        return split_damage(image, damage_mask(detect_damage(image), self.threshold, dilate=self.dilate)).untinted
+
+    def blind_hole(self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
+        """The predicted damage plus a 1-px rim around its wide (paint) regions (`core.damage.restore_hole`)."""
+        return restore_hole(self.predict_mask(image, progress, cancel).mask)
+
+    def fill_hole(self, image: np.ndarray, hole: np.ndarray, edges: np.ndarray | None,
+                  progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
+        """Telea, the hole given or found."""
+        report(progress, 0.0, "filling")
+        bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
         filled = cv2.cvtColor(cv2.inpaint(bgr, hole, self.radius, cv2.INPAINT_TELEA), cv2.COLOR_BGR2RGB)
         check_cancel(cancel)
         report(progress, 1.0, "done")
-        return keep_known(image, filled, hole)
+        return filled
 
 
 def untint(image: np.ndarray) -> np.ndarray:

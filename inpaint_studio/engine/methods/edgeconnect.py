@@ -29,8 +29,8 @@ from inpaint_studio.engine.base import (
     report,
 )
 from inpaint_studio.engine.importer import PublishedLayout, register_layout
-from inpaint_studio.engine.learned import LearnedMethod
-from inpaint_studio.engine.prefill import classical_prefill
+from inpaint_studio.engine.methods.learned import LearnedMethod, PublishedComponents
+from inpaint_studio.engine.methods.prefill import classical_prefill
 
 if TYPE_CHECKING:
     import torch
@@ -42,10 +42,7 @@ class EdgeConnectMethod(LearnedMethod):
     description = "EdgeConnect: completes edges, then colours (follows edges you draw)"
     capabilities = Capabilities(needs_mask=True, accepts_edges=True, predicts_edges=True, learned=True)
     required_components = ("edge_generator", "inpaint_generator")
-    pad_multiple = 4  # EDGECONNECT_MULTIPLE: two stride-2 convolutions
-    # The residual blocks at 1/4 size reflect-pad by 2 (and instance norm needs more than one pixel): ≥ 3 px
-    # there, 12 here; 16 leaves a margin. Smaller photos (a 1×1 one too) are padded up to it.
-    min_side = 16
+    network_family = "edgeconnect"  # its SIZE_MULTIPLE and MIN_SIDE (tiny photos are padded up to it)
 
     def __init__(self, *args: Any, sigma: float = 2.0, edge_threshold: float = 0.5, **kw: Any) -> None:
         super().__init__(*args, **kw)
@@ -77,14 +74,8 @@ class EdgeConnectMethod(LearnedMethod):
         prefill = self.pad(classical_prefill(image, mask, spec))[0] if spec is not None else None
         return {"image": img_p, "mask": self.pad(mask)[0], "known": self.pad(known)[0], "hw": hw, "prefill": prefill}
 
-    def fill_loaded(
-        self,
-        image: np.ndarray,
-        mask: np.ndarray,
-        edges: np.ndarray | None,
-        progress: ProgressFn | None,
-        cancel: CancelFn | None,
-    ) -> np.ndarray:
+    def fill_hole(self, image: np.ndarray, mask: np.ndarray, edges: np.ndarray | None,
+                  progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
         p = self._prepare(image, mask, with_prefill=True)
         with self.running():
             img_t, m = self.to_tensor(p["image"]), self.mask_to_tensor(p["mask"])
@@ -102,11 +93,11 @@ class EdgeConnectMethod(LearnedMethod):
             filled = self.to_uint8(out)
         check_cancel(cancel)
         report(progress, 1.0, "done")
-        return self.composite(self.crop(filled, p["hw"]), image, mask)
+        return self.crop(filled, p["hw"])
 
     def predict_edges(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """uint8 edge map: the edge net's prediction (≥ threshold) in the hole, Canny outside."""
-        mask = self.check_inputs(image, mask)
+        """uint8 edge map: the edge net's prediction (≥ threshold) in the hole, Canny outside (the manager
+        hands a checked, binary mask)."""
         if not mask.any():
             return canny_edges(image, None, self.sigma)
         self.ensure_loaded()
@@ -123,8 +114,6 @@ class EdgeConnectMethod(LearnedMethod):
 
 # --- published layouts ---------------------------------------------------------------------------
 
-_GENERATOR_CONFIG: dict[str, Any] = {"base_channels": 64, "num_blocks": 8}
-_DISCRIMINATOR_CONFIG: dict[str, Any] = {"base_channels": 64, "use_sigmoid": True, "use_spectral_norm": True}
 
 
 def _dataset_name(path: Path) -> str:
@@ -175,63 +164,34 @@ def _convert_discriminator(component: str) -> Any:
     return convert
 
 
-_LAYOUTS = (
+_GENERATOR_KEYS = ("generator/encoder.1.weight", "generator/decoder.7.weight")
+_DISCRIMINATOR_KEYS = frozenset({"discriminator/conv1.0.weight_orig", "discriminator/conv5.0.weight_orig"})
+
+# One layout per published file: (component, file, keys it must hold, how to recognise it, how to convert it).
+_FILES: tuple[tuple[str, str, frozenset[str], Any, Any], ...] = (
+    ("edge_generator", "EdgeModel_gen.pth", frozenset({"generator/encoder.1.weight_orig", _GENERATOR_KEYS[1]}),
+     _is_edge_gen, _convert_generator("edge_generator")),
+    ("inpaint_generator", "InpaintingModel_gen.pth", frozenset(_GENERATOR_KEYS),
+     _is_inpaint_gen, _convert_generator("inpaint_generator")),
+    ("edge_discriminator", "EdgeModel_dis.pth", _DISCRIMINATOR_KEYS,
+     lambda obj: _dis_channels(obj) == 2, _convert_discriminator("edge_discriminator")),
+    ("inpaint_discriminator", "InpaintingModel_dis.pth", _DISCRIMINATOR_KEYS,
+     lambda obj: _dis_channels(obj) == 3, _convert_discriminator("inpaint_discriminator")),
+)
+
+_LAYOUTS = tuple(
     PublishedLayout(
-        name="edgeconnect_edge_generator",
+        name=f"edgeconnect_{component}",
         method="edgeconnect",
-        description="EdgeConnect EdgeModel_gen.pth",
-        required_keys=frozenset({"generator/encoder.1.weight_orig", "generator/decoder.7.weight"}),
-        detect=_is_edge_gen,
-        convert=_convert_generator("edge_generator"),
-        components={
-            "edge_generator": {
-                "network": "edgeconnect_edge_generator",
-                "config": {**_GENERATOR_CONFIG, "use_spectral_norm": True},
-            }
-        },
+        description=f"EdgeConnect {file}",
+        required_keys=keys,
+        detect=detect,
+        convert=convert,
+        components=PublishedComponents("edgeconnect", "published", only=(component,)),
         merge=True,
         default_name=_dataset_name,
-    ),
-    PublishedLayout(
-        name="edgeconnect_inpaint_generator",
-        method="edgeconnect",
-        description="EdgeConnect InpaintingModel_gen.pth",
-        required_keys=frozenset({"generator/encoder.1.weight", "generator/decoder.7.weight"}),
-        detect=_is_inpaint_gen,
-        convert=_convert_generator("inpaint_generator"),
-        components={"inpaint_generator": {"network": "edgeconnect_inpaint_generator", "config": _GENERATOR_CONFIG}},
-        merge=True,
-        default_name=_dataset_name,
-    ),
-    PublishedLayout(
-        name="edgeconnect_edge_discriminator",
-        method="edgeconnect",
-        description="EdgeConnect EdgeModel_dis.pth",
-        required_keys=frozenset({"discriminator/conv1.0.weight_orig", "discriminator/conv5.0.weight_orig"}),
-        detect=lambda obj: _dis_channels(obj) == 2,
-        convert=_convert_discriminator("edge_discriminator"),
-        components={
-            "edge_discriminator": {"network": "edgeconnect_edge_discriminator", "config": _DISCRIMINATOR_CONFIG}
-        },
-        merge=True,
-        default_name=_dataset_name,
-    ),
-    PublishedLayout(
-        name="edgeconnect_inpaint_discriminator",
-        method="edgeconnect",
-        description="EdgeConnect InpaintingModel_dis.pth",
-        required_keys=frozenset({"discriminator/conv1.0.weight_orig", "discriminator/conv5.0.weight_orig"}),
-        detect=lambda obj: _dis_channels(obj) == 3,
-        convert=_convert_discriminator("inpaint_discriminator"),
-        components={
-            "inpaint_discriminator": {
-                "network": "edgeconnect_inpaint_discriminator",
-                "config": _DISCRIMINATOR_CONFIG,
-            }
-        },
-        merge=True,
-        default_name=_dataset_name,
-    ),
+    )
+    for component, file, keys, detect, convert in _FILES
 )
 
 for _layout in _LAYOUTS:

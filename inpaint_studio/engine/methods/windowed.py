@@ -90,7 +90,5 @@ def fill_in_windows(
         work[ty, tx][mine] = filled[dy : dy + t.y1 - t.y0, dx : dx + t.x1 - t.x0][mine]
         unknown[ty, tx][mine] = False
     report(progress, 1.0, "done")
-    out = image.copy()
-    hole = mask > 0
-    out[hole] = work[pad:-pad, pad:-pad][hole]
-    return out
+    # Only hole pixels of `work` were written: outside them it is still the image.
+    return np.ascontiguousarray(work[pad:-pad, pad:-pad])

@@ -23,7 +23,7 @@ import numpy as np
 
 from inpaint_studio.core.masks import Box
 from inpaint_studio.engine.base import CancelFn, InpaintMethod, check_cancel, create_method, register_method
-from inpaint_studio.engine.classical import ClassicalMethod
+from inpaint_studio.engine.methods.classical import ClassicalMethod
 
 THIN_RADIUS = 5.0
 BOX_MIN_SIDE = 32

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from inpaint_studio.engine.base import Capabilities, register_method
-from inpaint_studio.engine.learned import LearnedMethod
+from inpaint_studio.engine.methods.learned import LearnedMethod
 
 if TYPE_CHECKING:
     import torch
@@ -24,7 +24,7 @@ class PGGANMethod(LearnedMethod):
     description = "PGGAN (2018): a dilated residual network judged on patches and the whole; fills the whole photo at once"
     capabilities = Capabilities(needs_mask=True, learned=True)
     required_components = ("generator",)
-    pad_multiple = 4  # PGGAN_MULTIPLE: two stride-2 levels
+    network_family = "pggan"
     train_recipe = "pggan"
 
     def predict(self, image: torch.Tensor, mask: torch.Tensor, edges: torch.Tensor | None) -> torch.Tensor:

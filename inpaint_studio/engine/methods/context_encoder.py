@@ -3,7 +3,7 @@
 Published convention (the common PyTorch port of Pathak et al. 2016), followed exactly: a 128² RGB window in
 [−1, 1] whose centre 56² (the centre 64² less a 4 px overlap band) is painted in the fixed mean colour; the
 network paints the centre 64². The network only ever learned that one hole, so each hole of the photo is
-filled in tiles of at most 56² from a 128² window centred on the tile (`engine.windowed`); the whole centre
+filled in tiles of at most 56² from a 128² window centred on the tile (`engine.methods.windowed`); the whole centre
 square is painted grey as in training and only the photo's hole pixels are taken from the prediction.
 
 Published files: `netG_streetview.pth` (and `netlocalD.pth`), each `{'epoch', 'state_dict'}` with the
@@ -22,8 +22,8 @@ import numpy as np
 
 from inpaint_studio.engine.base import CancelFn, Capabilities, ProgressFn, register_method
 from inpaint_studio.engine.importer import PublishedLayout, flatten_keys, register_layout
-from inpaint_studio.engine.learned import LearnedMethod
-from inpaint_studio.engine.windowed import fill_in_windows
+from inpaint_studio.engine.methods.learned import LearnedMethod
+from inpaint_studio.engine.methods.windowed import fill_in_windows
 
 
 @register_method
@@ -38,14 +38,8 @@ class ContextEncoderMethod(LearnedMethod):
     train_recipe = "context_encoder"
     published_file = "netG_streetview.pth"
 
-    def fill_loaded(
-        self,
-        image: np.ndarray,
-        mask: np.ndarray,
-        edges: np.ndarray | None,
-        progress: ProgressFn | None,
-        cancel: CancelFn | None,
-    ) -> np.ndarray:
+    def fill_hole(self, image: np.ndarray, mask: np.ndarray, edges: np.ndarray | None,
+                  progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
         from inpaint_studio.networks.context_encoder import HOLE_COLOUR, generator_input
 
         net = self.modules["generator"]

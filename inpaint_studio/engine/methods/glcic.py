@@ -5,7 +5,7 @@ RGB in [0, 1]; mask 1 = hole; input `[x·(1−m) + mpv·m, m]` with `mpv` the tr
 (the port keeps it in a `config.json` beside the weights); sigmoid output in [0, 1]; our composite keeps
 every known pixel (the port Poisson-blends instead). The network was trained on 160² crops with holes of
 48–96 px, so each hole of the photo is filled in tiles of at most 96² from a 160² window centred on the tile
-(`engine.windowed`). Our own trained networks record their crop size (the window) and paint holes with the
+(`engine.methods.windowed`). Our own trained networks record their crop size (the window) and paint holes with the
 mean colour of the window's known pixels, as the trainer does.
 
 Published files: `model_cn` (completion network, a raw state dict) and `model_cd` (context discriminator),
@@ -28,8 +28,8 @@ import numpy as np
 from inpaint_studio.core.errors import CheckpointError
 from inpaint_studio.engine.base import CancelFn, Capabilities, ProgressFn, register_method
 from inpaint_studio.engine.importer import PublishedLayout, flatten_keys, register_layout
-from inpaint_studio.engine.learned import LearnedMethod
-from inpaint_studio.engine.windowed import fill_in_windows
+from inpaint_studio.engine.methods.learned import LearnedMethod
+from inpaint_studio.engine.methods.windowed import fill_in_windows
 
 TRAINING_WINDOW = 160  # the paper's crops
 TILE_FRACTION = 0.6  # holes up to 96 px in those 160 px crops
@@ -76,14 +76,8 @@ class GLCICMethod(LearnedMethod):
         value = (self.meta.get("inference") or {}).get("mean_colour")
         return [float(v) for v in value] if _is_colour(value) else None
 
-    def fill_loaded(
-        self,
-        image: np.ndarray,
-        mask: np.ndarray,
-        edges: np.ndarray | None,
-        progress: ProgressFn | None,
-        cancel: CancelFn | None,
-    ) -> np.ndarray:
+    def fill_hole(self, image: np.ndarray, mask: np.ndarray, edges: np.ndarray | None,
+                  progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
         from inpaint_studio.networks.glcic import completion_input, known_mean_colour
 
         net = self.modules["completion"]

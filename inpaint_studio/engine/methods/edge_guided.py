@@ -16,8 +16,8 @@ import numpy as np
 from inpaint_studio.core.edge_regions import sources_for, split_by_edges
 from inpaint_studio.core.errors import ModelUnavailableError
 from inpaint_studio.engine.base import CancelFn, Capabilities, check_cancel, register_method
-from inpaint_studio.engine.classical import ClassicalMethod
-from inpaint_studio.engine.patchmatch_method import patchmatch_library
+from inpaint_studio.engine.methods.classical import ClassicalMethod
+from inpaint_studio.engine.methods.patchmatch import patchmatch_library
 
 FILLS = ("patchmatch", "navier_stokes")
 DIFFUSION_BAND = 15  # px of known context around a region that diffusion can reach; beyond it nothing flows

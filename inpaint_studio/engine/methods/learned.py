@@ -1,11 +1,11 @@
-"""Base class for methods that run networks: checkpoint lookup, lazy loading, device, padding, compositing.
+"""Base class for methods that run networks: checkpoint lookup, lazy loading, device, padding.
 
 torch is imported only inside methods, so registering/listing learned methods stays cheap.
 
-Writing a learned method (engineer D2: EdgeConnect, VCNet; see engine/deepfill_v2_method.py)::
+Writing a learned method (engineer D2: EdgeConnect, VCNet; see engine/methods/deepfill_v2.py)::
 
     from inpaint_studio.engine.base import Capabilities, register_method
-    from inpaint_studio.engine.learned import LearnedMethod
+    from inpaint_studio.engine.methods.learned import LearnedMethod
 
     @register_method
     class EdgeConnectMethod(LearnedMethod):
@@ -13,21 +13,22 @@ Writing a learned method (engineer D2: EdgeConnect, VCNet; see engine/deepfill_v
         description = "EdgeConnect: edges first, then colours (accepts drawn edges)"
         capabilities = Capabilities(needs_mask=True, accepts_edges=True, predicts_edges=True, learned=True)
         required_components = ("edge_generator", "inpaint_generator")   # checked at load()
-        pad_multiple = 4                                                  # the network's size multiple
+        network_family = "edgeconnect"              # networks/edgeconnect.py: SIZE_MULTIPLE, PUBLISHED
 
         def predict(self, image, mask, edges):
             # image: float tensor 1×3×H×W in [0, 1], already in the checkpoint's channel order, on
-            #        self.device, H and W padded (by reflection) to pad_multiple;
+            #        self.device, H and W padded (by reflection) to the family's SIZE_MULTIPLE;
             # mask:  1×1×H×W, 1 = hole; edges: 1×1×H×W in {0, 1} or None.
             # Runs under torch.inference_mode() with every module in eval mode.
             g = self.modules["inpaint_generator"]
             ...
-            return out   # 1×3×H×W in [0, 1]; the base crops, composites and converts to uint8 RGB
+            return out   # 1×3×H×W in [0, 1]; the base crops and converts to uint8 RGB
 
-The base `inpaint()` validates the arrays, loads lazily, pads, calls `predict`, crops, and composites
-`out·m + img·(1−m)` so that every pixel outside the mask is bit-identical to the input. A method that
-needs a different flow (blind VCNet: predict_mask) overrides `inpaint`/`predict_mask` and uses the
-helpers `ensure_loaded`, `to_tensor`, `mask_to_tensor`, `to_uint8`, `pad`, `composite`, `running()`.
+The base `fill_hole()` pads, calls `predict` and crops; everything around it (checks, threshold, HD
+strategy, working size, the composite `out·m + img·(1−m)` that keeps every pixel outside the mask
+bit-identical) is the pipeline's (engine.pipeline). A method that needs a different flow (VCNet,
+EdgeConnect) overrides `fill_hole` (and `blind_hole`/`predict_mask`) and uses the helpers `to_tensor`,
+`mask_to_tensor`, `to_uint8`, `pad`, `crop`, `running()`.
 
 Options every learned method accepts: `checkpoint` (path; None → best of `find_checkpoints(name)`),
 `device` ("auto" | "cpu" | "cuda" | "mps"), `half` (float16 on CUDA only; ignored elsewhere).
@@ -38,14 +39,16 @@ Options every learned method accepts: `checkpoint` (path; None → best of `find
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from inpaint_studio.core.errors import CheckpointError, InpaintStudioError, MaskError, ModelUnavailableError
+from inpaint_studio.core.errors import CheckpointError, ModelUnavailableError
 from inpaint_studio.engine.base import (
     CancelFn,
     Capabilities,
@@ -60,19 +63,39 @@ from inpaint_studio.engine.checkpoints import (
     load_checkpoint,
     read_metadata,
 )
-from inpaint_studio.engine.prefill import classical_prefill, prefill_spec
+from inpaint_studio.engine.methods.prefill import classical_prefill, prefill_spec
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
 
 
-def composite(filled: np.ndarray, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """`filled` where mask > 0, `image` bit-for-bit elsewhere (uint8 RGB)."""
-    out = image.copy()
-    hole = mask > 0
-    out[hole] = filled[hole]
-    return out
+def network_family(family: str) -> ModuleType:
+    """`inpaint_studio.networks.<family>`, which owns the family's published configs (`PUBLISHED`) and the
+    size its images are padded to (`SIZE_MULTIPLE`, and `MIN_SIDE` where the networks need one)."""
+    return importlib.import_module(f"inpaint_studio.networks.{family}")
+
+
+class PublishedComponents(Mapping[str, Mapping[str, Any]]):
+    """The components ({name: {"network", "config"}}) a network family records for one published layout,
+    read from its `PUBLISHED` when first used: that module imports torch, and registering the layout
+    (listing the methods) must not. `only` keeps some of them (a published file holding one)."""
+
+    def __init__(self, family: str, layout: str, only: tuple[str, ...] = ()) -> None:
+        self.family, self.layout, self.only = family, layout, only
+
+    def _specs(self) -> Mapping[str, Mapping[str, Any]]:
+        specs = network_family(self.family).PUBLISHED[self.layout]
+        return {k: v for k, v in specs.items() if not self.only or k in self.only}
+
+    def __getitem__(self, component: str) -> Mapping[str, Any]:
+        return self._specs()[component]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._specs())
+
+    def __len__(self) -> int:
+        return len(self._specs())
 
 
 def weights_missing(name: str, recipe: str, published_file: str = "") -> str:
@@ -107,8 +130,8 @@ class LearnedMethod(InpaintMethod):
 
     capabilities = Capabilities(needs_mask=True, learned=True)
     required_components: tuple[str, ...] = ()
-    pad_multiple: int = 8
-    min_side: int = 0  # smallest padded height/width the networks accept (tiny photos are padded up to it)
+    # networks/<family>.py: its SIZE_MULTIPLE (and MIN_SIDE) decide how images are padded for the networks.
+    network_family: ClassVar[str] = ""
     # For "weights missing" (no checkpoint found): the trainer recipe that makes weights, and the published
     # file `inpaint-studio models import` takes ("" = none). Empty recipe: the plain import hint.
     train_recipe: ClassVar[str] = ""
@@ -316,6 +339,16 @@ class LearnedMethod(InpaintMethod):
             out = out[..., ::-1]
         return np.ascontiguousarray(out)
 
+    @property
+    def pad_multiple(self) -> int:
+        """The network family's size multiple (8 for a method without one)."""
+        return int(network_family(self.network_family).SIZE_MULTIPLE) if self.network_family else 8
+
+    @property
+    def min_side(self) -> int:
+        """Smallest padded height/width the networks accept (tiny photos are padded up to it)."""
+        return int(getattr(network_family(self.network_family), "MIN_SIDE", 0)) if self.network_family else 0
+
     def pad(self, arr: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
         """Reflect-pad to the network's size multiple (never crop the user's image)."""
         return _pad(arr, self.pad_multiple, self.min_side)
@@ -323,8 +356,6 @@ class LearnedMethod(InpaintMethod):
     @staticmethod
     def crop(arr: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
         return _crop(arr, hw)
-
-    composite = staticmethod(composite)
 
     @contextlib.contextmanager
     def running(self) -> Iterator[None]:
@@ -356,29 +387,6 @@ class LearnedMethod(InpaintMethod):
         )
 
     # --- work ------------------------------------------------------------------------------------
-    def check_inputs(
-        self, image: np.ndarray, mask: np.ndarray | None, edges: np.ndarray | None = None
-    ) -> np.ndarray:
-        if not (
-            isinstance(image, np.ndarray)
-            and image.dtype == np.uint8
-            and image.ndim == 3
-            and image.shape[2] == 3
-        ):
-            raise InpaintStudioError(f"{self.name} needs an RGB uint8 H×W×3 image")
-        if mask is None:
-            raise MaskError(f"{self.name} needs a mask: paint the area to fill")
-        if mask.shape != image.shape[:2]:
-            raise MaskError(
-                f"mask is {mask.shape[1] if mask.ndim > 1 else '?'}×{mask.shape[0]} but the image is "
-                f"{image.shape[1]}×{image.shape[0]}"
-            )
-        if edges is not None and (edges.dtype != np.uint8 or edges.shape != image.shape[:2]):
-            raise MaskError(
-                f"the edge map must be uint8 {image.shape[1]}×{image.shape[0]} like the image (255 = edge)"
-            )
-        return mask
-
     def predict(self, image: torch.Tensor, mask: torch.Tensor, edges: torch.Tensor | None) -> torch.Tensor:
         """Subclasses: padded 1×3×H×W [0,1] image, 1×1×H×W mask (1 = hole), optional edges → 1×3×H×W [0,1]."""
         raise NotImplementedError
@@ -389,50 +397,19 @@ class LearnedMethod(InpaintMethod):
         return prefill_spec(self.meta.get("prefill"))
 
     @property
-    def working_size(self) -> int:
-        """Long side (px) fills run at: larger images are filled on a shrunk copy and only the hole pixels
-        are enlarged back. A network trained on small crops fills far better at the scale it learned (the
+    def working_size(self) -> int:  # type: ignore[override]  # the base's class attribute, per checkpoint here
+        """Long side (px) fills run at: the pipeline fills larger images on a shrunk copy and enlarges only
+        the hole pixels back. A network trained on small crops fills far better at the scale it learned (the
         checkpoint's `inference.working_size`, chosen by measurement); 0 = always at full size."""
         if self._working_size is not None:
             return int(self._working_size)
         value = (self.meta.get("inference") or {}).get("working_size", 0)
         return int(value) if isinstance(value, int | float) and value > 0 else 0
 
-    def inpaint(
-        self,
-        image: np.ndarray,
-        mask: np.ndarray | None,
-        edges: np.ndarray | None = None,
-        progress: ProgressFn | None = None,
-        cancel: CancelFn | None = None,
-    ) -> np.ndarray:
-        mask = self.check_inputs(image, mask, edges)
-        if not mask.any():
-            return image.copy()
-        report(progress, 0.0, f"loading {self.name}")
-        self.ensure_loaded()
-        check_cancel(cancel)
-        size = self.working_size
-        if size and max(image.shape[:2]) > size:
-            from inpaint_studio.core.hd import fill_resized
-
-            report(progress, 0.1, f"running {self.name} at {size} px")
-            hole = np.where(mask > 0, np.uint8(255), np.uint8(0))
-            filled = fill_resized(image, hole, lambda i, m, e: self.fill_loaded(i, m, e, None, cancel), edges, size)
-            report(progress, 1.0, "done")
-            return composite(filled, image, mask)
-        return self.fill_loaded(image, mask, edges, progress, cancel)
-
-    def fill_loaded(
-        self,
-        image: np.ndarray,
-        mask: np.ndarray,
-        edges: np.ndarray | None,
-        progress: ProgressFn | None,
-        cancel: CancelFn | None,
-    ) -> np.ndarray:
-        """The fill at the image's own size, inputs checked and networks loaded (subclasses with more
-        steps than one `predict` override this, not `inpaint`)."""
+    def fill_hole(self, image: np.ndarray, mask: np.ndarray, edges: np.ndarray | None,
+                  progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
+        """The fill at the size handed over, networks loaded: pad, `predict`, crop (subclasses with more
+        steps than one `predict` override this)."""
         img_p, hw = self.pad(image)
         mask_p, _ = self.pad(mask)
         edges_p = self.pad(edges)[0] if edges is not None else None
@@ -453,4 +430,4 @@ class LearnedMethod(InpaintMethod):
             filled = self.to_uint8(out)
         check_cancel(cancel)
         report(progress, 1.0, "done")
-        return composite(self.crop(filled, hw), image, mask)
+        return self.crop(filled, hw)
