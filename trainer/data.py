@@ -34,9 +34,16 @@ class DataError(InpaintStudioError):
 
 
 def list_images(root: Path) -> list[Path]:
+    """Every image under `root`, except the photo set's `unseen` split (kept for measuring, never trained on):
+    `--data` pointed at the whole photo set must not pull it in."""
+    from trainer.photos import HELD_OUT_SPLIT
+
     if not root.is_dir():
         raise DataError(f"image folder not found: {root}")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    files = sorted(
+        p for p in root.rglob("*")
+        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() and HELD_OUT_SPLIT not in p.relative_to(root).parts[:-1]
+    )
     if not files:
         raise DataError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) under {root}")
     return files
