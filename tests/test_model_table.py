@@ -130,3 +130,39 @@ def test_a_card_dates_a_re_measured_blind_part_by_its_own_date(model_table):
     assert "(day 1; blind part day 2, test photos)" in model_table.card_section(table, "vcnet")
     table["blind"]["date"] = "day 1"
     assert "(day 1, test photos)" in model_table.card_section(table, "vcnet")
+
+
+def test_unseen_photos_are_reported_beside_the_validation_ones(tmp_path, model_table):
+    """Bundled sample photos as 'seen' and 'unseen' folders, two cheap fills, one photo each at 48²: the
+    validation numbers stay under `fill` (the defaults read them), the unseen ones come under `unseen`, and the
+    README shows both per method and bucket."""
+    import json
+    import shutil
+
+    from inpaint_studio.core.paths import SAMPLES_DIR
+
+    seen, unseen = tmp_path / "seen", tmp_path / "unseen"
+    seen.mkdir()
+    unseen.mkdir()
+    shutil.copy(SAMPLES_DIR / "chelsea.png", seen)
+    shutil.copy(SAMPLES_DIR / "coffee.png", unseen)
+    out = tmp_path / "out"
+    argv = ["--photos", str(seen), "--unseen-photos", str(unseen), "--sizes", "48", "--limit", "1",
+            "--methods", "telea,navier_stokes", "--no-blind", "--out", str(out)]
+    assert model_table.main(argv) == 0
+    table = json.loads((out / "table.json").read_text())
+    assert table["fill"]["48"]["settings"]["images"] == [str(seen / "chelsea.png")]
+    assert table["unseen"]["fill"]["48"]["settings"]["images"] == [str(unseen / "coffee.png")]
+    seen_rows = {(r["model"], r["bucket"]) for r in table["fill"]["48"]["rows"]}
+    assert {(r["model"], r["bucket"]) for r in table["unseen"]["fill"]["48"]["rows"]} == seen_rows
+    assert len(seen_rows) == 2 * len(model_table.BUCKETS)
+    assert table["defaults"]["fill"]["method"] in ("telea", "navier_stokes")
+    readme = (out / "README.md").read_text()
+    assert "Seen vs unseen photos, 48²" in readme
+    row = next(line for line in readme.splitlines() if line.startswith("| telea |") and "→" in line)
+    assert row.count("→") == len(model_table.BUCKETS)
+    # Re-measuring only the unseen part keeps the validation part as it was.
+    assert model_table.main([*argv, "--unseen-only", "--unseen-limit", "1"]) == 0
+    again = json.loads((out / "table.json").read_text())
+    assert again["fill"] == table["fill"] and again["unseen"]["fill"]["48"]["rows"]
+    assert "unseen_command" in again["settings"]
