@@ -211,6 +211,17 @@ def edges_table(result: dict[str, Any], size: int) -> list[str]:
         cells.append(_f(float(np.mean(times)), 2) if times else "–")
         out.append("| " + " | ".join(cells) + " |")
     out.append("")
+    predicted = [r for r in result["rows"] if r.get("predicted_edge_recall") is not None]
+    if predicted:
+        out += ["**Edge networks' own prediction in the hole (no edges given) against the photo's edges — edge "
+                "precision / recall**", "", "| method | " + " | ".join(result["buckets"]) + " |",
+                "|" + "---|" * (len(result["buckets"]) + 1)]
+        by = {(r["model"], r["bucket"]): r for r in predicted}
+        for model in dict.fromkeys(r["model"] for r in predicted):
+            cells = [f"{_f(by[model, b]['predicted_edge_precision'], 2)} / {_f(by[model, b]['predicted_edge_recall'], 2)}"
+                     if (model, b) in by else "–" for b in result["buckets"]]
+            out.append(f"| {model} | " + " | ".join(cells) + " |")
+        out.append("")
     return out
 
 

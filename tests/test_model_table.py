@@ -166,3 +166,48 @@ def test_unseen_photos_are_reported_beside_the_validation_ones(tmp_path, model_t
     again = json.loads((out / "table.json").read_text())
     assert again["fill"] == table["fill"] and again["unseen"]["fill"]["48"]["rows"]
     assert "unseen_command" in again["settings"]
+
+
+class _EdgePredictor:
+    """Stands in for EdgeConnect: fills with Telea and predicts edges, perfectly (the photo's own Canny, which it
+    can see here because evaluate hands it the clean photo) or not at all."""
+
+    def __init__(self, perfect: bool) -> None:
+        self.perfect = perfect
+
+    def make(self, name: str):  # noqa: ANN201 - a method class
+        from inpaint_studio.core.edges import canny_edges
+        from inpaint_studio.engine import base
+
+        perfect = self.perfect
+
+        class Predictor(base.InpaintMethod):
+            capabilities = base.Capabilities(accepts_edges=True, predicts_edges=True)
+
+            def inpaint(self, image, mask, edges=None, progress=None, cancel=None):
+                return create_method("telea").inpaint(image, mask)
+
+            def predict_edges(self, image, mask):
+                return canny_edges(image) if perfect else np.zeros(mask.shape, np.uint8)
+
+        Predictor.name = name
+        return Predictor
+
+
+def test_an_edge_networks_own_prediction_is_measured_with_the_edges(tmp_path, monkeypatch, model_table):
+    from inpaint_studio.engine import base
+
+    base._ensure_builtin_methods()
+    for name, perfect in (("test_edges_perfect", True), ("test_edges_none", False)):
+        cls = _EdgePredictor(perfect).make(name)
+        monkeypatch.setitem(base._REGISTRY, name, base.MethodSpec(name, "", cls.capabilities, cls))
+    paths = _photos(tmp_path / "img")
+    result = evaluate(paths, ["test_edges_perfect", "test_edges_none", "telea"], generate=[(0.2, 0.3)], size=48,
+                      guide_edges=True)
+    rows = {r["model"]: r for r in result.rows}
+    assert rows["test_edges_perfect"]["predicted_edge_recall"] == 1.0
+    assert rows["test_edges_perfect"]["predicted_edge_precision"] == 1.0
+    assert rows["test_edges_none"]["predicted_edge_recall"] == 0.0
+    assert "predicted_edge_recall" not in rows["telea"]  # it predicts no edges
+    text = "\n".join(model_table.edges_table(result.to_dict(), 48))
+    assert "own prediction" in text and "| test_edges_none | 1.00 / 0.00 |" in text
