@@ -140,6 +140,10 @@ def test_the_drawn_boundary_shows_in_the_fill():
     assert before["edge_recall"] < 0.5
     assert after["edge_recall"] > 0.9 and after["edge_precision"] > 0.9
     assert np.array_equal(guided[mask == 0], image[mask == 0])
+    # Drawn inside the hole only, as in the app: the cross-section still comes from the photo's own outline.
+    drawn = np.where(mask > 0, edges, 0).astype(np.uint8)
+    sketched = create_method("edge_guided").inpaint(image, mask, drawn)
+    assert edge_adherence(sketched, edges, mask)["edge_recall"] > 0.9
 
 
 def test_a_hole_that_is_all_line_is_filled_not_kept():

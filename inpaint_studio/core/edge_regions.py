@@ -148,19 +148,22 @@ PROFILE_DISTANCE_COST = 1.0  # grey levels² per px: among equally fitting sourc
 PROFILE_CHUNK = 512  # drawn pixels scored at once (memory: chunk × sources floats)
 
 
-def copy_edge_profiles(filled: np.ndarray, hole: np.ndarray, drawn: np.ndarray, radius: int) -> np.ndarray:
+def copy_edge_profiles(
+    filled: np.ndarray, hole: np.ndarray, drawn: np.ndarray, photo_lines: np.ndarray, radius: int
+) -> np.ndarray:
     """The band of `radius` px around every drawn line pixel in the hole copied from a known patch centred on a
-    line of the photo (`drawn` outside the hole) that runs the same way and best matches the fills on both sides
-    (structure propagation, as in Sun et al. 2005): the line gets the photo's own cross-section (its shading,
-    its soft or hard step), so it shows where a plain meeting of two fills would have no contrast."""
+    line of the photo (`photo_lines`, bool: e.g. Canny of the known region) that runs the same way and best
+    matches the fills on both sides (structure propagation, as in Sun et al. 2005): the line gets the photo's own
+    cross-section (its shading, its soft or hard step), so it shows where a plain meeting of two fills would have
+    no contrast."""
     h, w = hole.shape
     k = 2 * radius + 1
     fully_known = cv2.erode((~hole).astype(np.uint8), np.ones((k, k), np.uint8), borderType=cv2.BORDER_CONSTANT,
                             borderValue=0) > 0
-    sources, targets = drawn & fully_known, drawn & hole
+    sources, targets = photo_lines & fully_known, drawn & hole
     if radius <= 0 or not sources.any() or not targets.any():
         return filled
-    theta = line_orientation(drawn)
+    theta = line_orientation((drawn & hole) | (photo_lines & ~hole))
     offsets = np.arange(-radius, radius + 1)
     padded = np.pad(filled.astype(np.float32), ((radius, radius), (radius, radius), (0, 0)), mode="edge")
 
