@@ -145,7 +145,9 @@ def _angle_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 PROFILE_MAX_ANGLE = np.deg2rad(20)  # a source line must run within this of the drawn line's direction
 PROFILE_DISTANCE_COST = 1.0  # grey levels² per px: among equally fitting sources, the nearer one
-PROFILE_CHUNK = 512  # drawn pixels scored at once (memory: chunk × sources floats)
+PROFILE_REACH = 64  # px around the hole where source lines are looked for (farther ones rarely win on distance)
+PROFILE_MAX_SOURCES = 20_000  # the nearest ones, on a large photo with many lines (time and memory stay bounded)
+PROFILE_CELLS = 2_000_000  # drawn pixels × sources scored at once
 
 
 def copy_edge_profiles(
@@ -156,13 +158,15 @@ def copy_edge_profiles(
     matches the fills on both sides (structure propagation, as in Sun et al. 2005): the line gets the photo's own
     cross-section (its shading, its soft or hard step), so it shows where a plain meeting of two fills would have
     no contrast."""
-    h, w = hole.shape
     k = 2 * radius + 1
     fully_known = cv2.erode((~hole).astype(np.uint8), np.ones((k, k), np.uint8), borderType=cv2.BORDER_CONSTANT,
                             borderValue=0) > 0
-    sources, targets = photo_lines & fully_known, drawn & hole
+    distance = cv2.distanceTransform((~hole).astype(np.uint8), cv2.DIST_L2, 3)
+    sources, targets = photo_lines & fully_known & (distance <= PROFILE_REACH), drawn & hole
     if radius <= 0 or not sources.any() or not targets.any():
         return filled
+    if np.count_nonzero(sources) > PROFILE_MAX_SOURCES:
+        sources &= distance <= np.partition(distance[sources], PROFILE_MAX_SOURCES - 1)[PROFILE_MAX_SOURCES - 1]
     theta = line_orientation((drawn & hole) | (photo_lines & ~hole))
     offsets = np.arange(-radius, radius + 1)
     padded = np.pad(filled.astype(np.float32), ((radius, radius), (radius, radius), (0, 0)), mode="edge")
@@ -176,8 +180,9 @@ def copy_edge_profiles(
     source_patches = patches(sy, sx)
     source_norms = (source_patches**2).sum(1)
     chosen = np.empty(len(ty), np.int64)
-    for start in range(0, len(ty), PROFILE_CHUNK):
-        part = slice(start, start + PROFILE_CHUNK)
+    chunk = max(1, PROFILE_CELLS // len(sy))
+    for start in range(0, len(ty), chunk):
+        part = slice(start, start + chunk)
         t = patches(ty[part], tx[part])
         cost = ((t**2).sum(1)[:, None] + source_norms[None, :] - 2 * t @ source_patches.T) / t.shape[1]
         cost += PROFILE_DISTANCE_COST * np.hypot(ty[part, None] - sy[None, :], tx[part, None] - sx[None, :])
