@@ -15,7 +15,7 @@ from PIL import Image
 
 import trainer
 from trainer.cli import main
-from trainer.data import list_images
+from trainer.data import DataError, list_images
 from trainer.loop import build_config, default_data_dirs
 from trainer.photos import FetchError, fetch_photos, list_photos, read_manifest, shrink_to_short_side
 
@@ -155,6 +155,9 @@ def test_unseen_photos_never_reach_training(package, tmp_path, monkeypatch):
     # Neither the default folders nor `--data` pointed at the whole photo set list the unseen photo.
     assert unseen[0] not in list_images(train_dir) + list_photos(photos) + list_images(photos)
     assert len(list_images(photos)) == len(report.saved) - 1
+    monkeypatch.setattr("trainer.photos.user_cache_dir", lambda: tmp_path / "cache")
+    with pytest.raises(DataError, match="held-out 'unseen' split"):
+        list_images(photos / "unseen")  # `--data` naming it outright
 
 
 def test_shrink_never_upscales():
