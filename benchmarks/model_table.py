@@ -508,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
         photos = pick_photos(unseen_dir, sizes[0], unseen_limit)
         result = evaluate(photos, fill, generate=BUCKETS, seed=args.seed, size=sizes[0], progress=progress)
         table["unseen"] = {
-            "photo_source": "photo set unseen split (opencv-doc: no training photo comes from it)"
+            "photo_source": "the photo set's unseen split: opencv-doc, a package no training photo comes from"
             if args.unseen_photos is None else str(unseen_dir),
             "photo_folder": str(unseen_dir),
             "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
