@@ -9,6 +9,11 @@ L1 / PSNR / SSIM in the hole and on the full image, the hole's plausibility (det
 five kinds; mask BCE / IoU, restoration PSNR / SSIM next to the untouched input and to Telea given the true
 mask). fsr_best and shiftmap are left out: each costs minutes per photo here.
 
+Seen and unseen photos: the fill part at the first size is measured again on the photo set's `unseen` split
+(photos from a package no training photo comes from; `--unseen-limit`, 0 skips it) and reported beside the
+validation numbers per method. table.json keeps the validation numbers under `fill` / `edges` / `blind` (the
+defaults are chosen from them only) and adds the unseen ones under `unseen`.
+
 Writes models/table.json (every number, settings, date, machine), the generated part of models/README.md
 (between the `model-table` markers) and models/contact_sheet.png. Photos: `user_cache_dir()/photos/val`, or
 the bundled resources/samples (with a note) when the photo set has not been fetched.
@@ -60,6 +65,14 @@ def photo_folder() -> tuple[Path, str]:
     if val.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in val.iterdir()):
         return val, "photo set validation split"
     return SAMPLES_DIR, "resources/samples (the photo set was not fetched: NOT the validation split)"
+
+
+def unseen_folder() -> Path | None:
+    """The photo set's `unseen` split (another source than every training photo), None when not fetched."""
+    folder = user_cache_dir() / "photos" / "unseen"
+    if folder.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in folder.iterdir()):
+        return folder
+    return None
 
 
 def short_side(path: Path) -> int:
@@ -198,6 +211,45 @@ def edges_table(result: dict[str, Any], size: int) -> list[str]:
         cells.append(_f(float(np.mean(times)), 2) if times else "–")
         out.append("| " + " | ".join(cells) + " |")
     out.append("")
+    predicted = [r for r in result["rows"] if r.get("predicted_edge_recall") is not None]
+    if predicted:
+        out += ["**Edge networks' own prediction in the hole (no edges given) against the photo's edges — edge "
+                "precision / recall**", "", "| method | " + " | ".join(result["buckets"]) + " |",
+                "|" + "---|" * (len(result["buckets"]) + 1)]
+        by = {(r["model"], r["bucket"]): r for r in predicted}
+        for model in dict.fromkeys(r["model"] for r in predicted):
+            cells = [f"{_f(by[model, b]['predicted_edge_precision'], 2)} / {_f(by[model, b]['predicted_edge_recall'], 2)}"
+                     if (model, b) in by else "–" for b in result["buckets"]]
+            out.append(f"| {model} | " + " | ".join(cells) + " |")
+        out.append("")
+    return out
+
+
+def seen_unseen_table(table: dict[str, Any]) -> list[str]:
+    """Per method and bucket: hole L1 / detail on the validation photos (seen: same packages as the training
+    photos) next to the unseen photos (another package)."""
+    unseen = table.get("unseen") or {}
+    out = []
+    for size, result in (unseen.get("fill") or {}).items():
+        seen = table["fill"].get(size)
+        if seen is None:
+            continue
+        rows_seen = {(r["model"], r["bucket"]): r for r in seen["rows"]}
+        rows_unseen = {(r["model"], r["bucket"]): r for r in result["rows"]}
+        n_seen = max((r["n"] for r in seen["rows"]), default=0)
+        n_unseen = max((r["n"] for r in result["rows"]), default=0)
+        out += [f"**Seen vs unseen photos, {size}² — hole L1 / detail on {n_seen} validation photos (the training "
+                f"photos' packages) → on {n_unseen} unseen photos ({unseen.get('photo_source', 'unseen split')})**", ""]
+        header = ["method", *result["buckets"]]
+        out += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for model in dict.fromkeys(r["model"] for r in result["rows"]):
+            cells = [model]
+            for b in result["buckets"]:
+                a, u = rows_seen.get((model, b)), rows_unseen.get((model, b))
+                pair = [f"{_f(r.get('l1_hole'), 2)} / {_f(r.get('detail'), 2)}" if r else "–" for r in (a, u)]
+                cells.append(" → ".join(pair))
+            out.append("| " + " | ".join(cells) + " |")
+        out.append("")
     return out
 
 
@@ -239,6 +291,7 @@ def markdown(table: dict[str, Any]) -> str:
         lines += fill_tables(result, int(size))
     if table.get("edges"):
         lines += edges_table(table["edges"], int(table["settings"]["sizes"][0]))
+    lines += seen_unseen_table(table)
     if table.get("blind"):
         blind = table["blind"]
         lines += blind_table(blind, blind["settings"]["size"], len(blind["settings"]["images"]))
@@ -391,20 +444,36 @@ def main(argv: list[str] | None = None) -> int:
                     help="keep the blind part of the existing table.json (dated) instead of re-measuring it")
     ap.add_argument("--edges-only", action="store_true",
                     help="re-measure only the edge-guided part into the existing table.json")
+    ap.add_argument("--unseen-only", action="store_true",
+                    help="re-measure only the unseen-photos part into the existing table.json")
+    ap.add_argument("--unseen-limit", type=int,
+                    help="unseen photos measured at the first size (default --limit; 0 skips the unseen part)")
+    ap.add_argument("--photos", type=Path, help="validation photos (default: the photo set's val split)")
+    ap.add_argument("--unseen-photos", type=Path, help="unseen photos (default: the photo set's unseen split)")
+    ap.add_argument("--methods", help="comma-separated fill methods to measure (default: every available one)")
     ap.add_argument("--out", type=Path, default=SHIPPED_MODELS_DIR, help="folder for table.json, README.md, sheet")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     large_limit = args.large_limit if args.large_limit is not None else max(1, math.ceil(args.limit / 2))
-    folder, source = photo_folder()
+    folder, source = (args.photos, f"{args.photos}") if args.photos else photo_folder()
     if folder == SAMPLES_DIR:
         print(f"note: photos from {source}", file=sys.stderr)
+    unseen_dir = args.unseen_photos or unseen_folder()
+    unseen_limit = args.limit if args.unseen_limit is None else args.unseen_limit
     fill, blind, left_out = method_groups()
+    if args.methods:
+        wanted = [m.strip() for m in args.methods.split(",") if m.strip()]
+        unknown = [m for m in wanted if m not in fill and m not in blind]
+        if unknown:
+            raise SystemExit(f"error: not an available method here: {', '.join(unknown)}")
+        fill, blind = [m for m in fill if m in wanted], [m for m in blind if m in wanted]
     print(f"fill methods: {', '.join(fill)}; blind: {', '.join(blind) or 'none'}", file=sys.stderr)
     for name, why in left_out.items():
         print(f"left out {name}: {why}", file=sys.stderr)
 
     started = time.perf_counter()
-    previous = _previous_table(args.out / "table.json") if args.blind_only or args.edges_only else None
+    only = args.blind_only or args.edges_only or args.unseen_only
+    previous = _previous_table(args.out / "table.json") if only else None
     table: dict[str, Any] = previous or {
         "format": TABLE_FORMAT,
         "version": 1,
@@ -434,6 +503,21 @@ def main(argv: list[str] | None = None) -> int:
         result = evaluate(photos, fill, generate=BUCKETS, seed=args.seed, size=size, progress=progress)
         table["fill"][str(size)] = result.to_dict()
         print(file=sys.stderr)
+    if (not previous or args.unseen_only) and unseen_dir is not None and unseen_limit > 0:
+        # The same holes (seeded by photo name) on photos of another source: the fill part at the first size only.
+        photos = pick_photos(unseen_dir, sizes[0], unseen_limit)
+        result = evaluate(photos, fill, generate=BUCKETS, seed=args.seed, size=sizes[0], progress=progress)
+        table["unseen"] = {
+            "photo_source": "the photo set's unseen split: opencv-doc, a package no training photo comes from"
+            if args.unseen_photos is None else str(unseen_dir),
+            "photo_folder": str(unseen_dir),
+            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "fill": {str(sizes[0]): result.to_dict()},
+        }
+        print(file=sys.stderr)
+    elif not previous:
+        print("note: no unseen photos (run `python -m trainer fetch-photos --split unseen`): unseen part skipped",
+              file=sys.stderr)
     if not previous or args.edges_only:
         # Edges: edge-aware methods given the photo's own edges (as if traced by hand), the diffusion and PatchMatch
         # fills beside them (which ignore edges) for comparison.
@@ -446,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
         print(file=sys.stderr)
     if args.reuse_blind and not previous:
         table["blind"] = (_previous_table(args.out / "table.json").get("blind")) or None
-    elif blind and not args.no_blind and not args.edges_only:
+    elif blind and not args.no_blind and not args.edges_only and not args.unseen_only:
         photos = pick_photos(folder, sizes[0], args.limit)
         entries = [*blind, *(v for name in blind for v in BLIND_VARIANTS.get(name, ()))]
         result = evaluate(photos, entries, generate=[], seed=args.seed, size=sizes[0], contaminate=True,
@@ -465,9 +549,8 @@ def main(argv: list[str] | None = None) -> int:
             "method": name or FALLBACK[task], "why": why if name else f"nothing measured: {FALLBACK[task]}"
         }
     if previous:
-        table["settings"]["edges_command" if args.edges_only else "blind_command"] = "python benchmarks/model_table.py " + " ".join(
-            argv if argv is not None else sys.argv[1:]
-        )
+        key = "edges_command" if args.edges_only else "unseen_command" if args.unseen_only else "blind_command"
+        table["settings"][key] = "python benchmarks/model_table.py " + " ".join(argv if argv is not None else sys.argv[1:])
     else:
         table["seconds"] = round(time.perf_counter() - started, 1)
 

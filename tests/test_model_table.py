@@ -130,3 +130,84 @@ def test_a_card_dates_a_re_measured_blind_part_by_its_own_date(model_table):
     assert "(day 1; blind part day 2, test photos)" in model_table.card_section(table, "vcnet")
     table["blind"]["date"] = "day 1"
     assert "(day 1, test photos)" in model_table.card_section(table, "vcnet")
+
+
+def test_unseen_photos_are_reported_beside_the_validation_ones(tmp_path, model_table):
+    """Bundled sample photos as 'seen' and 'unseen' folders, two cheap fills, one photo each at 48²: the
+    validation numbers stay under `fill` (the defaults read them), the unseen ones come under `unseen`, and the
+    README shows both per method and bucket."""
+    import json
+    import shutil
+
+    from inpaint_studio.core.paths import SAMPLES_DIR
+
+    seen, unseen = tmp_path / "seen", tmp_path / "unseen"
+    seen.mkdir()
+    unseen.mkdir()
+    shutil.copy(SAMPLES_DIR / "chelsea.png", seen)
+    shutil.copy(SAMPLES_DIR / "coffee.png", unseen)
+    out = tmp_path / "out"
+    argv = ["--photos", str(seen), "--unseen-photos", str(unseen), "--sizes", "48", "--limit", "1",
+            "--methods", "telea,navier_stokes", "--no-blind", "--out", str(out)]
+    assert model_table.main(argv) == 0
+    table = json.loads((out / "table.json").read_text())
+    assert table["fill"]["48"]["settings"]["images"] == [str(seen / "chelsea.png")]
+    assert table["unseen"]["fill"]["48"]["settings"]["images"] == [str(unseen / "coffee.png")]
+    seen_rows = {(r["model"], r["bucket"]) for r in table["fill"]["48"]["rows"]}
+    assert {(r["model"], r["bucket"]) for r in table["unseen"]["fill"]["48"]["rows"]} == seen_rows
+    assert len(seen_rows) == 2 * len(model_table.BUCKETS)
+    assert table["defaults"]["fill"]["method"] in ("telea", "navier_stokes")
+    readme = (out / "README.md").read_text()
+    assert "Seen vs unseen photos, 48²" in readme
+    row = next(line for line in readme.splitlines() if line.startswith("| telea |") and "→" in line)
+    assert row.count("→") == len(model_table.BUCKETS)
+    # Re-measuring only the unseen part keeps the validation part as it was.
+    assert model_table.main([*argv, "--unseen-only", "--unseen-limit", "1"]) == 0
+    again = json.loads((out / "table.json").read_text())
+    assert again["fill"] == table["fill"] and again["unseen"]["fill"]["48"]["rows"]
+    assert "unseen_command" in again["settings"]
+
+
+class _EdgePredictor:
+    """Stands in for EdgeConnect: fills with Telea and predicts edges, perfectly (the photo's own Canny, which it
+    can see here because evaluate hands it the clean photo) or not at all."""
+
+    def __init__(self, perfect: bool) -> None:
+        self.perfect = perfect
+
+    def make(self, name: str):  # noqa: ANN201 - a method class
+        from inpaint_studio.core.edges import canny_edges
+        from inpaint_studio.engine import base
+
+        perfect = self.perfect
+
+        class Predictor(base.InpaintMethod):
+            capabilities = base.Capabilities(accepts_edges=True, predicts_edges=True)
+
+            def inpaint(self, image, mask, edges=None, progress=None, cancel=None):
+                return create_method("telea").inpaint(image, mask)
+
+            def predict_edges(self, image, mask):
+                return canny_edges(image) if perfect else np.zeros(mask.shape, np.uint8)
+
+        Predictor.name = name
+        return Predictor
+
+
+def test_an_edge_networks_own_prediction_is_measured_with_the_edges(tmp_path, monkeypatch, model_table):
+    from inpaint_studio.engine import base
+
+    base._ensure_builtin_methods()
+    for name, perfect in (("test_edges_perfect", True), ("test_edges_none", False)):
+        cls = _EdgePredictor(perfect).make(name)
+        monkeypatch.setitem(base._REGISTRY, name, base.MethodSpec(name, "", cls.capabilities, cls))
+    paths = _photos(tmp_path / "img")
+    result = evaluate(paths, ["test_edges_perfect", "test_edges_none", "telea"], generate=[(0.2, 0.3)], size=48,
+                      guide_edges=True)
+    rows = {r["model"]: r for r in result.rows}
+    assert rows["test_edges_perfect"]["predicted_edge_recall"] == 1.0
+    assert rows["test_edges_perfect"]["predicted_edge_precision"] == 1.0
+    assert rows["test_edges_none"]["predicted_edge_recall"] == 0.0
+    assert "predicted_edge_recall" not in rows["telea"]  # it predicts no edges
+    text = "\n".join(model_table.edges_table(result.to_dict(), 48))
+    assert "own prediction" in text and "| test_edges_none | 1.00 / 0.00 |" in text

@@ -15,7 +15,9 @@ from PIL import Image
 
 import trainer
 from trainer.cli import main
-from trainer.photos import fetch_photos, read_manifest, shrink_to_short_side
+from trainer.data import DataError, list_images
+from trainer.loop import build_config, default_data_dirs
+from trainer.photos import FetchError, fetch_photos, list_photos, read_manifest, shrink_to_short_side
 
 pytestmark = pytest.mark.skipif(
     shutil.which("dpkg-deb") is None or shutil.which("dpkg") is None, reason="needs dpkg-deb to build a test package"
@@ -120,7 +122,42 @@ def test_real_manifest_has_unique_output_names():
 
     assert DEFAULT_MANIFEST.is_relative_to(Path(trainer.__file__).parent)  # in the repository, not beside it
     rows = read_manifest(DEFAULT_MANIFEST)
-    assert len({r.output_stem for r in rows}) == len(rows) == 336
+    assert len({r.output_stem for r in rows}) == len(rows) == 356
+    unseen = [r for r in rows if r.split == "unseen"]
+    assert len(unseen) == 20
+    # The unseen split comes from a package that gives no photo to training or validation.
+    assert {r.package for r in unseen}.isdisjoint({r.package for r in rows if r.split != "unseen"})
+
+
+def test_manifest_accepts_the_unseen_split_and_refuses_unknown_ones(tmp_path):
+    manifest = tmp_path / "photos.tsv"
+    row = "pkg\t1\tusr/share/a.jpg\t" + "a" * 64 + "\t10\t10\tCC0-1.0\t{}\n"
+    manifest.write_text(HEADER + row.format("unseen"))
+    assert [r.split for r in read_manifest(manifest)] == ["unseen"]
+    manifest.write_text(HEADER + row.format("test"))
+    with pytest.raises(FetchError, match="unknown split test"):
+        read_manifest(manifest)
+
+
+def test_unseen_photos_never_reach_training(package, tmp_path, monkeypatch):
+    deb, manifest = package
+    lines = manifest.read_text().splitlines(keepends=True)
+    lines[2] = lines[2].replace("\tval\n", "\tunseen\n")  # small.png becomes the unseen photo
+    manifest.write_text("".join(lines))
+    photos = tmp_path / "cache" / "photos"
+    report = fetch_photos(photos, manifest=manifest, download_cache=tmp_path / "debs",
+                          downloader=lambda p, v, c: deb, log=lambda m: None)
+    unseen = [p for p in report.saved if p.parent.name == "unseen"]
+    assert len(unseen) == 1
+    monkeypatch.setattr("trainer.loop.user_cache_dir", lambda: tmp_path / "cache")
+    train_dir, val_dir = default_data_dirs(build_config("deepfill_v2"))
+    assert (train_dir, val_dir) == (photos / "train", photos / "val")
+    # Neither the default folders nor `--data` pointed at the whole photo set list the unseen photo.
+    assert unseen[0] not in list_images(train_dir) + list_photos(photos) + list_images(photos)
+    assert len(list_images(photos)) == len(report.saved) - 1
+    monkeypatch.setattr("trainer.photos.user_cache_dir", lambda: tmp_path / "cache")
+    with pytest.raises(DataError, match="held-out 'unseen' split"):
+        list_images(photos / "unseen")  # `--data` naming it outright
 
 
 def test_shrink_never_upscales():

@@ -32,18 +32,19 @@ def _run_fetch_hed(args: argparse.Namespace) -> int:
 
 
 def _add_fetch(sub: argparse._SubParsersAction) -> None:
-    from trainer.photos import DEFAULT_MANIFEST
+    from trainer.photos import DEFAULT_MANIFEST, SPLITS
 
     p = sub.add_parser(
         "fetch-photos",
         help="assemble the offline photo set from pinned Debian packages",
         description="Download the Debian packages listed in the manifest (apt-get download), unpack them "
-        "(dpkg -x), read Qt .rcc entries, check sha256, shrink and save under the cache's photos/{train,val}/. "
+        "(dpkg -x), read Qt .rcc entries, check sha256, shrink and save under the cache's photos/{train,val,unseen}/ (unseen: another source, never "
+        "trained on, for the model table). "
         "Run `apt-get update` first if apt cannot find the pinned versions. Idempotent.",
     )
     p.add_argument("--dest", type=Path, default=None, help="output folder (default: user cache dir/photos)")
     p.add_argument("--short-side", type=int, default=512, help="shrink so the short side is N px (never upscales)")
-    p.add_argument("--split", choices=("train", "val", "all"), default="all")
+    p.add_argument("--split", choices=(*SPLITS, "all"), default="all")
     p.add_argument("--manifest", type=Path, default=DEFAULT_MANIFEST, help="photos.tsv (default: %(default)s)")
     p.add_argument("--download-cache", type=Path, default=None, help="where .deb files are kept")
     p.set_defaults(func=_run_fetch)

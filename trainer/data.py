@@ -34,9 +34,18 @@ class DataError(InpaintStudioError):
 
 
 def list_images(root: Path) -> list[Path]:
+    """Every image under `root`, except the photo set's `unseen` split (kept for measuring, never trained on):
+    `--data` pointed at the whole photo set must not pull it in."""
+    from trainer.photos import HELD_OUT_SPLIT, photos_dir
+
     if not root.is_dir():
         raise DataError(f"image folder not found: {root}")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if root.resolve() == (photos_dir() / HELD_OUT_SPLIT).resolve():
+        raise DataError(f"{root} is the photo set's held-out '{HELD_OUT_SPLIT}' split: it is for measuring only")
+    files = sorted(
+        p for p in root.rglob("*")
+        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() and HELD_OUT_SPLIT not in p.relative_to(root).parts[:-1]
+    )
     if not files:
         raise DataError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) under {root}")
     return files

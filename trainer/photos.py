@@ -2,7 +2,11 @@
 
 The photos ship inside pinned Debian packages: `apt-get download` them into a cache, unpack with `dpkg -x`,
 read `.rcc` entries through Qt's resource system, check every file's sha256, shrink to a short side and
-save under `user_cache_dir()/photos/{train,val}/`. Idempotent: packages already downloaded and photos already
+save under `user_cache_dir()/photos/{train,val,unseen}/`.
+
+`unseen` photos come from a package no training photo comes from (opencv-doc's example photos): the model table
+measures on them next to `val` to show how the fills do on photos of another source. Nothing in the trainer reads
+them (`TRAINING_SPLITS`: it trains on `train` and picks checkpoints on `val`). Idempotent: packages already downloaded and photos already
 saved are skipped, so an interrupted fetch resumes where it stopped.
 """
 
@@ -25,7 +29,9 @@ from inpaint_studio.core.imageio import decode_image, save_image
 from inpaint_studio.core.paths import user_cache_dir
 
 DEFAULT_MANIFEST = Path(__file__).resolve().parent / "data" / "photos.tsv"
-SPLITS = ("train", "val")
+HELD_OUT_SPLIT = "unseen"  # for the model table only: never trained on, never validated on while training
+SPLITS = ("train", "val", HELD_OUT_SPLIT)
+TRAINING_SPLITS = ("train", "val")
 
 
 class FetchError(InpaintStudioError):
@@ -82,7 +88,7 @@ def read_manifest(path: Path) -> list[PhotoRow]:
     with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh, delimiter="\t")
         try:
-            return [
+            rows = [
                 PhotoRow(
                     r["package"], r["version"], r["path_in_package"], r["sha256"].lower(),
                     int(r["width"]), int(r["height"]), r["license"], r["split"],
@@ -91,6 +97,10 @@ def read_manifest(path: Path) -> list[PhotoRow]:
             ]
         except (KeyError, ValueError) as exc:
             raise FetchError(f"malformed photo manifest {path}: {exc}") from None
+    unknown = sorted({r.split for r in rows} - set(SPLITS))
+    if unknown:
+        raise FetchError(f"malformed photo manifest {path}: unknown split {', '.join(unknown)} ({', '.join(SPLITS)})")
+    return rows
 
 
 def photos_dir(root: Path | None = None) -> Path:
@@ -203,9 +213,9 @@ def fetch_photos(
     log: Callable[[str], None] = print,
     downloader: Callable[[str, str, Path], Path] = download_package,
 ) -> FetchReport:
-    """Fetch every listed photo of `split` into `dest/{train,val}/`. Returns what happened."""
+    """Fetch every listed photo of `split` into `dest/{train,val,unseen}/`. Returns what happened."""
     if split not in (*SPLITS, "all"):
-        raise FetchError(f"unknown split '{split}' (train, val or all)")
+        raise FetchError(f"unknown split '{split}' ({', '.join(SPLITS)} or all)")
     dest = dest if dest is not None else photos_dir()
     cache = download_cache if download_cache is not None else user_cache_dir() / "debs"
     cache.mkdir(parents=True, exist_ok=True)
@@ -258,5 +268,5 @@ def _fetch_one(
     report.saved.append(out)
 
 
-def list_photos(root: Path, splits: Iterable[str] = SPLITS) -> list[Path]:
+def list_photos(root: Path, splits: Iterable[str] = TRAINING_SPLITS) -> list[Path]:
     return sorted(p for s in splits for p in (root / s).glob("*") if p.suffix in (".png", ".jpg"))

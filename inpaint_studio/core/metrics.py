@@ -264,12 +264,19 @@ def edge_adherence(pred: np.ndarray, edges: np.ndarray, mask: np.ndarray, tolera
     inside the hole: {"edge_precision": fill edges within `tolerance` px of a given edge / fill edges,
     "edge_recall": given edges within `tolerance` px of a fill edge / given edges}. A ratio over no edges is 1.0
     (no fill edge: nothing false; no given edge: nothing missed)."""
-    from scipy.ndimage import binary_dilation
-
     from inpaint_studio.core.edges import canny_edges
 
-    hole = _hole(mask, np.asarray(pred).shape)
-    found = (canny_edges(np.asarray(pred, dtype=np.uint8)) > 0) & hole
+    return edge_map_agreement(canny_edges(np.asarray(pred, dtype=np.uint8)), edges, mask, tolerance)
+
+
+def edge_map_agreement(found: np.ndarray, edges: np.ndarray, mask: np.ndarray,
+                       tolerance: int = EDGE_TOLERANCE) -> dict[str, float]:
+    """An edge map (255 = edge; e.g. an edge network's prediction) against the given edges, both inside the hole:
+    precision and recall within `tolerance` px, as `edge_adherence`."""
+    from scipy.ndimage import binary_dilation
+
+    hole = _hole(mask, np.asarray(found).shape)
+    found = (np.asarray(found) > 127) & hole
     given = (np.asarray(edges) > 127) & hole
     disk = np.hypot(*np.mgrid[-tolerance : tolerance + 1, -tolerance : tolerance + 1]) <= tolerance + 1e-9
 

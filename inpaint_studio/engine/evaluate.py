@@ -39,6 +39,8 @@ SHAPE_BUCKETS = ("centre", "thin")
 DAMAGE_KINDS = ("contamination", "scratch", "stain", "ink", "graffiti")
 IMAGE_METRICS = ("l1_hole", "psnr_hole", "ssim_hole", "l1", "psnr", "ssim", "detail", "swd")
 EDGE_METRICS = ("edge_precision", "edge_recall")
+# An edge network's own prediction in the hole (no edges given) against the photo's edges: EdgeConnect's first stage.
+PREDICTED_EDGE_METRICS = ("predicted_edge_precision", "predicted_edge_recall")
 MASK_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 
 
@@ -200,9 +202,18 @@ def evaluate(
 
     `guide_edges`: every method that accepts edges is given the photo's own Canny edges (sigma 2), as if a person
     had traced them through the hole, and every row also reports edge precision / recall of its fill inside the
-    hole against those edges (`core.metrics.edge_adherence`)."""
+    hole against those edges (`core.metrics.edge_adherence`); a method that predicts edges itself also reports
+    its own prediction (no edges given) against them (`predicted_edge_precision` / `predicted_edge_recall`)."""
     from inpaint_studio.core.edges import canny_edges
-    from inpaint_studio.core.metrics import bce, edge_adherence, image_metrics, iou, psnr, ssim
+    from inpaint_studio.core.metrics import (
+        bce,
+        edge_adherence,
+        edge_map_agreement,
+        image_metrics,
+        iou,
+        psnr,
+        ssim,
+    )
 
     if (masks_dir is None) == (generate is None):
         raise InpaintStudioError("evaluate needs either a masks folder or mask ratio buckets to generate, not both")
@@ -281,6 +292,9 @@ def evaluate(
             measured = image_metrics(filled, photos[i][1], mask)
             if guide_edges:
                 measured.update(edge_adherence(filled, guides[i], mask))
+                if manager.capabilities is not None and manager.capabilities.predicts_edges:
+                    own = edge_map_agreement(manager.predict_edges(photos[i][1], mask), guides[i], mask)
+                    measured.update({f"predicted_{k}": v for k, v in own.items()})
             for key, value in measured.items():
                 scores[label][key].append(float(value))
             done += 1
@@ -293,6 +307,7 @@ def evaluate(
                         "bucket": label,
                         "n": n,
                         **{k: _mean(scores[label][k]) for k in metric_keys},
+                        **{k: _mean(scores[label][k]) for k in PREDICTED_EDGE_METRICS if scores[label][k]},
                         "seconds_per_image": float(np.mean(scores[label]["seconds_per_image"])),
                     }
                 )
