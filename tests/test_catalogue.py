@@ -61,7 +61,7 @@ class _Broken(InpaintMethod):
     def __init__(self) -> None:
         raise OSError("disk on fire")
 
-    def inpaint(self, image, mask, edges=None, progress=None, cancel=None):
+    def fill_hole(self, image, hole, edges, progress, cancel):
         raise AssertionError
 
 

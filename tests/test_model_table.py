@@ -184,8 +184,8 @@ class _EdgePredictor:
         class Predictor(base.InpaintMethod):
             capabilities = base.Capabilities(accepts_edges=True, predicts_edges=True)
 
-            def inpaint(self, image, mask, edges=None, progress=None, cancel=None):
-                return create_method("telea").inpaint(image, mask)
+            def fill_hole(self, image, hole, edges, progress, cancel):
+                return create_method("telea").fill_hole(image, hole, None, progress, cancel)
 
             def predict_edges(self, image, mask):
                 return canny_edges(image) if perfect else np.zeros(mask.shape, np.uint8)
