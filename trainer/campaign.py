@@ -1,0 +1,631 @@
+"""`python -m trainer campaign --minutes M --device cuda`: DeepFill v2 (the Navier–Stokes prefill variant that
+ships), EdgeConnect and VCNet trained one after the other in one process within M minutes, then each exported,
+tuned, checked against the floor and (optionally) the model table re-measured; a report (campaign.md + .json).
+
+Time: `RESERVE` of M is kept for export, tune and floor checks; the rest goes to the training stages in
+proportion to `MODEL_SHARES` × each stage's share within its model. Each stage gets its share of the time still
+left (a stage that ends early — a step cap, a zero-step merge — leaves its time to the ones after it) and stops
+cleanly at its deadline: it validates, saves and is exported from its best validated checkpoint. The table
+re-measure (`benchmarks/model_table.py`, its own `--table-limit`) runs after and is not part of M.
+
+Presets: `paper` (width 1, 256², the papers' settings; `--init auto` seeds each model from a published
+checkpoint imported with `inpaint-studio models import` into the user models folder when one is present and
+matches the recipe's networks, else starts fresh), `small` (continues the shipped small runs of
+`models/training/`, copied into the campaign folder first so nothing under `models/` changes; the CPU-sensible
+mode) and `tiny` (a smoke test: width 0.125, 64², 3 steps per stage).
+
+On CUDA: mixed precision (the loop's AMP), channels-last layout, and the largest batch that fits (`largest_batch`:
+doubling until CUDA runs out of memory, then the last size that fitted). On the CPU the preset's fixed batch.
+Exports go into the campaign folder; `--ship` also copies those that clear the floor (`engine/floor.py`) into
+`models/` and records their sample check; a checkpoint below the floor is never shipped and the report says so.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from inpaint_studio.core.atomic import atomic_write_text
+from inpaint_studio.core.errors import InpaintStudioError
+from inpaint_studio.core.paths import PROJECT_ROOT, SHIPPED_MODELS_DIR, user_models_dir
+from trainer.config import ConfigError, TrainConfig, merge
+
+MODEL_SHARES = {"deepfill_v2": 0.4, "edgeconnect": 0.3, "vcnet": 0.3}  # of the training time
+RESERVE = 0.2  # of --minutes kept for export, tune and floor checks
+TINY_STEPS = 3  # steps per stage of the tiny preset (a smoke test)
+CPU_BATCH = {"paper": 4, "small": 0, "tiny": 2}  # fixed CPU batch (0: the resumed run's own)
+MAX_BATCH = 256  # the probe's upper limit
+EXPORT_SUFFIX = {"paper": "paper", "small": "small", "tiny": "tiny"}
+
+
+@dataclass(frozen=True)
+class Stage:
+    key: str  # the run folder's name under the campaign's runs/
+    recipe: str
+    stage: str = ""
+    share: float = 1.0  # of its model's training time
+    settings: dict[str, Any] = field(default_factory=dict)  # TrainConfig overrides (fresh runs)
+    seeds: tuple[str, ...] = ()  # earlier stages whose runs seed this one (init_from, in order)
+    resume: str = ""  # small preset: the models/training run this stage continues (copied first)
+    merge: bool = False  # zero steps: puts the seeds' networks together for export
+
+
+@dataclass(frozen=True)
+class ModelPlan:
+    name: str  # a MODEL_SHARES key
+    method: str  # engine method the export loads into
+    export: str  # export stem, before the preset suffix
+    stages: tuple[Stage, ...]
+
+
+def plans(preset: str) -> list[ModelPlan]:
+    """What each preset trains: fresh stages (paper, tiny) or continuations of the shipped small runs."""
+    prefill = {"network": {"prefill": "navier_stokes"}}
+    if preset == "small":
+        return [
+            ModelPlan("deepfill_v2", "deepfill_v2", "deepfill_v2-prefill",
+                      (Stage("deepfill_v2-prefill", "deepfill_v2", resume="deepfill_v2-prefill"),)),
+            ModelPlan("edgeconnect", "edgeconnect", "edgeconnect", (
+                Stage("edgeconnect-edge", "edgeconnect", "edge", 0.4, resume="edgeconnect_edge-dlr"),
+                Stage("edgeconnect-inpaint", "edgeconnect", "inpaint", 0.6, resume="edgeconnect_inpaint-small"),
+                Stage("edgeconnect-merged", "edgeconnect", "joint", 0.0, seeds=("edgeconnect-inpaint", "edgeconnect-edge"),
+                      merge=True),
+            )),
+            ModelPlan("vcnet", "vcnet", "vcnet", (
+                Stage("vcnet-mpn", "vcnet", "mpn", 0.5, resume="vcnet_mpn-wide"),
+                Stage("vcnet-rin", "vcnet", "rin", 0.5, resume="vcnet_rin-small"),
+                Stage("vcnet-merged", "vcnet", "joint", 0.0, seeds=("vcnet-rin", "vcnet-mpn"), merge=True),
+            )),
+        ]
+    if preset not in ("paper", "tiny"):
+        raise ConfigError(f"unknown campaign preset '{preset}' (paper | small | tiny)")
+    return [
+        ModelPlan("deepfill_v2", "deepfill_v2", "deepfill_v2-prefill",
+                  (Stage("deepfill_v2-prefill", "deepfill_v2", settings=prefill),)),
+        ModelPlan("edgeconnect", "edgeconnect", "edgeconnect", (
+            Stage("edgeconnect-edge", "edgeconnect", "edge", 0.4),
+            Stage("edgeconnect-inpaint", "edgeconnect", "inpaint", 0.6, seeds=("edgeconnect-edge",)),
+        )),
+        ModelPlan("vcnet", "vcnet", "vcnet", (
+            Stage("vcnet-mpn", "vcnet", "mpn", 0.5),
+            Stage("vcnet-rin", "vcnet", "rin", 0.5, seeds=("vcnet-mpn",)),
+        )),
+    ]
+
+
+# --- time -----------------------------------------------------------------------------------------------------
+
+
+def stage_shares(models: Sequence[ModelPlan]) -> dict[str, float]:
+    """Each training stage's fraction of the training time (model share × stage share, normalised)."""
+    raw = {s.key: MODEL_SHARES[m.name] * s.share for m in models for s in m.stages if not s.merge}
+    total = sum(raw.values())
+    return {k: v / total for k, v in raw.items()} if total > 0 else raw
+
+
+def budget_split(minutes: float, models: Sequence[ModelPlan]) -> dict[str, float]:
+    """Planned seconds per training stage when every stage uses its whole share (the report's plan)."""
+    training = minutes * 60 * (1 - RESERVE)
+    return {k: training * v for k, v in stage_shares(models).items()}
+
+
+def stage_seconds(seconds_left: float, share: float, shares_left: Sequence[float]) -> float:
+    """A stage's time: its share of the training time still left among the stages still to run (itself
+    included), so that time a stage did not use goes to the ones after it."""
+    total = sum(shares_left)
+    return max(0.0, seconds_left) * share / total if total > 0 else 0.0
+
+
+# --- batch size -------------------------------------------------------------------------------------------------
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    if isinstance(exc, torch.cuda.OutOfMemoryError):
+        return True
+    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+
+
+def largest_batch(try_batch: Callable[[int], None], start: int, limit: int = MAX_BATCH,
+                  on_oom: Callable[[], None] | None = None) -> int:
+    """The largest batch `try_batch` runs without running out of memory: double from `start` until it fails (or
+    `limit`), then back off to the last size that fitted. Errors other than out-of-memory propagate."""
+    size, fitted = max(1, start), 0
+    while size <= limit:
+        try:
+            try_batch(size)
+        except Exception as exc:
+            if not is_out_of_memory(exc):
+                raise
+            if on_oom is not None:
+                on_oom()
+            break
+        fitted, size = size, size * 2
+    if fitted == 0:
+        raise InpaintStudioError(f"a batch of {max(1, start)} does not fit in the GPU's memory at this width and "
+                                 "image size: lower --image-size or use a larger GPU")
+    return fitted
+
+
+def try_training_step(cfg: TrainConfig, batch_size: int, device: torch.device) -> None:
+    """Two training steps of `cfg`'s recipe at `batch_size` (the second holds the optimizer state too), with the
+    loop's speed settings; raises CUDA's out-of-memory error when it does not fit."""
+    from trainer.data import to_tensors
+    from trainer.hed import load_feature_trunk
+    from trainer.loop import make_datasets, speed_settings, to_device
+    from trainer.recipes import get_recipe
+
+    probe = merge(cfg, {"batch_size": batch_size, "init_from": ""}, "batch probe")
+    _, trunk = load_feature_trunk(probe.feature_trunk, probe.vgg_weights)
+    recipe = get_recipe(probe.recipe)(probe, device, trunk.to(device) if trunk is not None else None)
+    recipe.build()
+    speed_settings(recipe, probe, device)
+    recipe.train_mode(True)
+    train_ds, _ = make_datasets(probe, recipe)
+    base = to_tensors([train_ds[i] for i in range(min(4, len(train_ds)))])
+    repeats = math.ceil(batch_size / len(next(iter(base.values()))))
+    batch = {k: v.repeat(repeats, *([1] * (v.dim() - 1)))[:batch_size] for k, v in base.items()}
+    batch = to_device(batch, device, probe.channels_last)
+    for step in range(2):
+        recipe.step = step
+        recipe.train_step(batch)
+        if recipe.scaler is not None:
+            recipe.scaler.update()
+
+
+def _free_cuda() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+# --- starting points ----------------------------------------------------------------------------------------------
+
+
+def imported_checkpoint(method: str) -> Path | None:
+    """A published checkpoint of `method` imported into the user models folder (`inpaint-studio models import`
+    records the source file's layout), newest first; None when there is none."""
+    from inpaint_studio.engine.checkpoints import find_checkpoints, read_metadata
+
+    folder = user_models_dir().resolve()
+    for path in find_checkpoints(method):
+        if path.resolve().parent == folder and (read_metadata(path).get("source") or {}).get("layout"):
+            return path
+    return None
+
+
+def seed_from_import(checkpoint: Path, cfg: TrainConfig, dest: Path) -> str:
+    """Write the imported checkpoint's networks as a zero-step training checkpoint `dest` that `init_from` reads.
+    Raises ConfigError when they do not fit the recipe's networks at this width."""
+    from inpaint_studio.engine.checkpoints import load_checkpoint
+    from trainer.recipes import get_recipe
+    from trainer.state import TRAINING_FORMAT, TRAINING_VERSION, atomic_torch_save
+
+    ck = load_checkpoint(checkpoint)
+    models = {c: ck.state_dict(c) for c in ck.components}
+    stages = get_recipe(cfg.recipe).stages
+    whole = merge(cfg, {"stage": "joint" if "joint" in stages else stages[0], "init_from": ""}, "import")
+    recipe = get_recipe(whole.recipe)(whole, torch.device("cpu"), None)
+    recipe.build()
+    try:
+        loaded = recipe.init_from_state(models)
+    except (RuntimeError, KeyError) as exc:
+        raise ConfigError(f"{checkpoint.name} does not match the {cfg.recipe} networks at width {cfg.width}: "
+                          f"{str(exc).splitlines()[0]}") from None
+    if not loaded:
+        raise ConfigError(f"{checkpoint.name} holds none of the {cfg.recipe} networks")
+    atomic_torch_save({
+        "format": TRAINING_FORMAT, "version": TRAINING_VERSION, "recipe": whole.recipe, "stage": whole.stage,
+        "step": 0, "config": whole.to_dict(), "models": models, "wall_time": 0.0,
+        "device": f"imported from {checkpoint.name}",
+    }, dest)
+    return ", ".join(loaded)
+
+
+# --- the campaign ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CampaignOptions:
+    minutes: float
+    out: Path
+    device: str = "cuda"
+    preset: str = "paper"
+    init: str = "auto"  # auto | fresh
+    data: str = ""
+    val_data: str = ""
+    ship: bool = False
+    table: bool = True
+    table_limit: int = 4
+    tune_limit: int = 12
+    tune_size: int = 256
+    max_steps: int = 0  # 0: time decides (tiny: TINY_STEPS)
+    max_batch: int = MAX_BATCH
+    threads: int = 0
+    workers: int = -1  # -1: several on CUDA (the prefill is computed in the loader), 0 on the CPU
+    seed: int = 0
+    probe: bool | None = None  # None: probe the batch on CUDA only
+    models_dir: Path = SHIPPED_MODELS_DIR
+    training_dir: Path = SHIPPED_MODELS_DIR / "training"
+
+
+def check_device(name: str) -> torch.device:
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"--device cuda: torch {torch.__version__} sees no CUDA GPU on this machine "
+                          "(use --device cpu, or install a CUDA build of torch)")
+    if name not in ("cuda", "cpu", "mps"):
+        raise ConfigError(f"--device must be cuda, cpu or mps, not '{name}'")
+    return torch.device(name)
+
+
+class Campaign:
+    def __init__(self, opts: CampaignOptions, log: Callable[[str], None] = print) -> None:
+        if opts.ship and opts.preset == "tiny":
+            raise ConfigError("the tiny preset is a smoke test: it is never shipped (drop --ship)")
+        if opts.init not in ("auto", "fresh"):
+            raise ConfigError(f"--init must be auto or fresh, not '{opts.init}'")
+        if opts.minutes <= 0:
+            raise ConfigError("--minutes must be positive")
+        self.opts = opts
+        self.device = check_device(opts.device)
+        self.models = plans(opts.preset)
+        self.out = Path(opts.out)
+        self.runs: dict[str, Path] = {}
+        self.log_file = self.out / "campaign.log"
+        self._log = log
+        self.report: dict[str, Any] = {
+            "settings": {"minutes": opts.minutes, "preset": opts.preset, "device": str(self.device),
+                         "init": opts.init, "data": opts.data or "photo set", "ship": opts.ship,
+                         "reserve": RESERVE, "model_shares": MODEL_SHARES,
+                         "amp": self.device.type == "cuda", "channels_last": self.device.type == "cuda"},
+            "plan_seconds": {k: round(v, 1) for k, v in budget_split(opts.minutes, self.models).items()},
+            "stages": [], "models": [], "table": None,
+        }
+
+    def log(self, msg: str) -> None:
+        self._log(msg)
+        with self.log_file.open("a", encoding="utf-8") as fh:
+            fh.write(msg + "\n")
+
+    # --- stages ---
+    def common_settings(self) -> dict[str, Any]:
+        o = self.opts
+        cuda = self.device.type == "cuda"
+        workers = o.workers if o.workers >= 0 else (min(8, max(1, (os.cpu_count() or 2) - 2)) if cuda else 0)
+        settings: dict[str, Any] = {"device": self.device.type, "threads": o.threads, "workers": workers,
+                                    "progress": False, "channels_last": cuda, "amp": True}
+        if o.data:
+            settings["data"] = o.data
+            settings["val_data"] = o.val_data or o.data
+        return settings
+
+    def step_cap(self) -> int:
+        return self.opts.max_steps or (TINY_STEPS if self.opts.preset == "tiny" else 10**9)
+
+    def fresh_config(self, model: ModelPlan, stage: Stage) -> TrainConfig:
+        from trainer.cli import PRESETS
+        from trainer.loop import build_config
+
+        cfg = build_config(stage.recipe, stage.stage)
+        cfg = merge(cfg, PRESETS[self.opts.preset], f"preset {self.opts.preset}")
+        cfg = merge(cfg, stage.settings, "campaign stage")
+        cfg = merge(cfg, {**self.common_settings(), "seed": self.opts.seed, "steps": self.step_cap(),
+                          "run_dir": str(self.out / "runs" / stage.key)}, "campaign")
+        if self.device.type == "cpu" and CPU_BATCH[self.opts.preset]:
+            cfg.batch_size = CPU_BATCH[self.opts.preset]
+        sources = [str(self.runs[k]) for k in stage.seeds]
+        if self.opts.init == "auto" and self.opts.preset == "paper":
+            published = self.import_seed(model, cfg)
+            if published:
+                sources.insert(0, published)
+        cfg.init_from = ",".join(sources)
+        return cfg
+
+    def import_seed(self, model: ModelPlan, cfg: TrainConfig) -> str:
+        """The converted published checkpoint of this model (converted once per model), or ''."""
+        found = imported_checkpoint(model.method)
+        if found is None:
+            return ""
+        dest = self.out / "seeds" / f"{model.name}.pt"
+        if not dest.is_file():
+            extra = {"network": {**cfg.network, "reset_heads": True}} if cfg.network.get("prefill") else {}
+            try:
+                seeded = seed_from_import(found, merge(cfg, extra, "import"), dest)
+            except ConfigError as exc:
+                self.log(f"{model.name}: {exc}; starting fresh")
+                self.report.setdefault("init", {})[model.name] = f"fresh ({exc})"
+                return ""
+            self.log(f"{model.name}: starting from the imported {found.name} ({seeded})")
+            self.report.setdefault("init", {})[model.name] = f"imported {found}"
+        if cfg.network.get("prefill"):
+            cfg.network["reset_heads"] = True  # a published plain generator: start at the classical fill
+        return str(dest)
+
+    def resume_overrides(self, stage: Stage) -> tuple[Path, dict[str, Any]]:
+        """Copy the shipped run into the campaign folder; overrides that continue it at its current rate."""
+        from trainer.loop import lr_factor
+        from trainer.state import load_training_checkpoint
+
+        source = self.opts.training_dir / stage.resume
+        if not (source / "checkpoints" / "last.pt").is_file():
+            raise ConfigError(f"{source} holds no training state (checkpoints/last.pt) to continue")
+        dest = self.out / "runs" / stage.key
+        shutil.copytree(source, dest, ignore=shutil.ignore_patterns("best.pt", "samples", "tensorboard"))
+        ckpt = load_training_checkpoint(dest)
+        cfg = TrainConfig.from_dict(ckpt["config"])
+        step = int(ckpt["step"])
+        factor = lr_factor(cfg, step)  # continue at the rate it had reached, held constant
+        overrides = {**self.common_settings(), "steps": step + self.step_cap(), "lr_schedule": "constant",
+                     "warmup_steps": 0, "lr": cfg.lr * factor, "d_lr": cfg.d_lr * factor}
+        if self.device.type == "cpu" and CPU_BATCH[self.opts.preset]:
+            overrides["batch_size"] = CPU_BATCH[self.opts.preset]
+        return dest, overrides
+
+    def merge_config(self, stage: Stage) -> TrainConfig:
+        from trainer.state import load_training_checkpoint
+
+        configs = [load_training_checkpoint(self.runs[k])["config"] for k in stage.seeds]
+        network: dict[str, Any] = {}
+        for c in configs:
+            network.update(c.get("network") or {})
+        last = configs[-1]
+        return merge(TrainConfig(recipe=stage.recipe, stage=stage.stage), {
+            **{k: last[k] for k in ("width", "image_size", "batch_size", "seed", "damage", "mask_kind") if k in last},
+            **self.common_settings(), "network": network, "steps": 0, "feature_trunk": "none",
+            "init_from": ",".join(str(self.runs[k]) for k in stage.seeds),
+            "run_dir": str(self.out / "runs" / stage.key)}, "campaign merge")
+
+    def probe_batch(self, cfg: TrainConfig) -> int:
+        probe = self.opts.probe if self.opts.probe is not None else self.device.type == "cuda"
+        if not probe:
+            return cfg.batch_size
+        size = largest_batch(lambda b: try_training_step(cfg, b, self.device), min(cfg.batch_size, 4),
+                             self.opts.max_batch, on_oom=_free_cuda)
+        _free_cuda()
+        self.log(f"{cfg.recipe} {cfg.stage}: batch {size} (the largest that fitted)".replace("  ", " "))
+        return size
+
+    def run_stage(self, model: ModelPlan, stage: Stage, deadline: float) -> dict[str, Any]:
+        from trainer.loop import train
+        from trainer.state import load_training_checkpoint
+
+        started = time.monotonic()
+        before: dict[str, float] = {}
+        if stage.merge:
+            cfg = self.merge_config(stage)
+            result = train(cfg, log=self.log)
+        elif stage.resume:
+            run_dir, overrides = self.resume_overrides(stage)
+            ckpt = load_training_checkpoint(run_dir)
+            before = dict(ckpt.get("last_val") or {})
+            start_step = int(ckpt["step"])
+            cfg = merge(TrainConfig.from_dict(ckpt["config"]), overrides, "campaign")
+            overrides["batch_size"] = self.probe_batch(cfg)
+            result = train(resume=run_dir, overrides=overrides, log=self.log, deadline=deadline)
+        else:
+            cfg = self.fresh_config(model, stage)
+            cfg.batch_size = self.probe_batch(cfg)
+            result = train(cfg, log=self.log, deadline=deadline)
+        if not stage.resume:
+            start_step = 0
+            before = _first_validation(result.run_dir)
+        self.runs[stage.key] = result.run_dir
+        final = load_training_checkpoint(result.run_dir)
+        return {
+            "model": model.name, "stage": stage.key, "recipe": stage.recipe, "recipe_stage": stage.stage,
+            "run_dir": str(result.run_dir), "continued_from": stage.resume or None, "merge": stage.merge,
+            "start_step": start_step, "end_step": result.step, "steps": result.step - start_step,
+            "batch_size": int(final["config"]["batch_size"]), "width": float(final["config"]["width"]),
+            "image_size": int(final["config"]["image_size"]), "stopped": result.stopped,
+            "minutes": round((time.monotonic() - started) / 60, 2),
+            "before": _rounded(before), "after": _rounded(result.metrics or dict(final.get("last_val") or {})),
+        }
+
+    # --- after training ---
+    def finish_model(self, model: ModelPlan, last_stage: Stage) -> dict[str, Any]:
+        from inpaint_studio.engine.checkpoints import read_metadata
+        from inpaint_studio.engine.floor import floor_check
+        from trainer.export import export_run
+        from trainer.tuning import tune_checkpoint
+
+        name = f"{model.export}-{EXPORT_SUFFIX[self.opts.preset]}"
+        started = time.monotonic()
+        path = export_run(self.runs[last_stage.key], self.out / "models" / name, half=True, overwrite=True)
+        entry: dict[str, Any] = {"model": model.name, "export": str(path), "name": name}
+        val = Path(self.opts.val_data or self.opts.data) if (self.opts.val_data or self.opts.data) else None
+        try:
+            tune_checkpoint(path, val, limit=self.opts.tune_limit, size=self.opts.tune_size, record=True,
+                            log=self.log)
+            meta = read_metadata(path)
+            entry["tune"] = {"working_size": (meta.get("inference") or {}).get("working_size"),
+                             **({"blind": {k: v for k, v in (meta.get("blind") or {}).items()
+                                           if k in ("detector", "fill", "mask_size", "threshold")}}
+                                if model.method == "vcnet" else {})}
+        except InpaintStudioError as exc:  # too few photos: the export keeps its defaults
+            entry["tune"] = {"skipped": str(exc)}
+            self.log(f"{name}: tune skipped: {exc}")
+        floor = floor_check(model.method, path)
+        entry["floor"] = {"passed": floor.passed, "l1_hole": round(floor.l1_hole, 3),
+                          "flat_l1_hole": round(floor.flat_l1_hole, 3), "periodic": round(floor.periodic, 3),
+                          "words": floor.describe()}
+        self.log(f"{name}: floor {'passed' if floor.passed else 'NOT passed'}: {floor.describe()}")
+        if not floor.passed:
+            entry["shipped"] = "no: below the floor (engine/floor.py)"
+        elif self.opts.ship:
+            entry["shipped"] = str(self.ship(path, name))
+        else:
+            entry["shipped"] = "no: --ship not given"
+        entry["minutes"] = round((time.monotonic() - started) / 60, 2)
+        return entry
+
+    def ship(self, path: Path, name: str) -> Path:
+        from inpaint_studio.engine.sample_check import record
+
+        dest = self.opts.models_dir
+        for suffix in (".safetensors", ".json", ".md", ".curve.png"):
+            src = path.with_name(name + suffix)
+            if src.is_file():
+                shutil.copyfile(src, dest / src.name)
+        shipped = dest / f"{name}.safetensors"
+        record(shipped)
+        self.log(f"{name}: shipped to {shipped} (sample check recorded)")
+        return shipped
+
+    def remeasure_table(self, passed: list[Path]) -> dict[str, Any]:
+        """benchmarks/model_table.py as a subprocess: into models/ when shipping, else into the campaign folder
+        with the passing exports as the user's models (they are found before the shipped ones)."""
+        before = _table_summary(self.opts.models_dir / "table.json")
+        env = dict(os.environ)
+        if self.opts.ship:
+            out = self.opts.models_dir
+        else:
+            out = self.out / "table"
+            env["INPAINT_STUDIO_DATA_DIR"] = str(self.out / "appdata")
+            models = self.out / "appdata" / "models"
+            models.mkdir(parents=True, exist_ok=True)
+            for p in passed:
+                for suffix in (".safetensors", ".json"):
+                    shutil.copyfile(p.with_suffix(suffix), models / p.with_suffix(suffix).name)
+        limit = self.opts.table_limit
+        cmd = [sys.executable, str(PROJECT_ROOT / "benchmarks" / "model_table.py"), "--limit", str(limit),
+               "--large-limit", str(max(1, limit // 2)), "--out", str(out)]
+        self.log("model table: " + " ".join(cmd[1:]))
+        started = time.monotonic()
+        with (self.out / "table.log").open("w", encoding="utf-8") as fh:
+            code = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT).returncode
+        after = _table_summary(out / "table.json") if code == 0 else {}
+        return {"command": " ".join(cmd[1:]), "exit_code": code, "out": str(out), "before": before, "after": after,
+                "minutes": round((time.monotonic() - started) / 60, 2)}
+
+    def run(self) -> dict[str, Any]:
+        self.out.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        train_end = started + self.opts.minutes * 60 * (1 - RESERVE)
+        shares = stage_shares(self.models)
+        pending = [s.key for m in self.models for s in m.stages if not s.merge]
+        self.log(f"campaign: {self.opts.preset} preset on {self.device}, {self.opts.minutes:g} min "
+                 f"({(1 - RESERVE) * self.opts.minutes:.1f} min training); out {self.out}")
+        for model in self.models:
+            for stage in model.stages:
+                deadline = time.monotonic()
+                if not stage.merge:
+                    seconds = stage_seconds(train_end - time.monotonic(), shares[stage.key],
+                                            [shares[k] for k in pending])
+                    pending.remove(stage.key)
+                    deadline += seconds
+                    self.log(f"{stage.key}: {seconds / 60:.1f} min")
+                row = self.run_stage(model, stage, deadline)
+                self.report["stages"].append(row)
+                self.write_report()
+        self.report["training_minutes"] = round((time.monotonic() - started) / 60, 2)
+        for model in self.models:  # after all training, so no model's checks eat another's training time
+            self.report["models"].append(self.finish_model(model, model.stages[-1]))
+            self.write_report()
+        self.report["minutes"] = round((time.monotonic() - started) / 60, 2)
+        if self.opts.table:
+            passed = [Path(m["export"]) for m in self.report["models"] if m["floor"]["passed"]]
+            self.report["table"] = self.remeasure_table(passed)
+        self.report["total_minutes"] = round((time.monotonic() - started) / 60, 2)
+        self.write_report()
+        return self.report
+
+    def write_report(self) -> None:
+        atomic_write_text(self.out / "campaign.json", json.dumps(self.report, indent=1) + "\n")
+        atomic_write_text(self.out / "campaign.md", report_markdown(self.report))
+
+
+def _rounded(metrics: dict[str, float]) -> dict[str, float]:
+    return {k: round(float(v), 4) for k, v in metrics.items()}
+
+
+def _first_validation(run_dir: Path) -> dict[str, float]:
+    """The run's first validation row (step 0: the untrained or freshly seeded network)."""
+    import csv
+
+    path = Path(run_dir) / "val.csv"
+    if not path.is_file():
+        return {}
+    with path.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            return {k: float(v) for k, v in row.items() if k != "step" and v not in ("", None)}
+    return {}
+
+
+def _table_summary(path: Path) -> dict[str, Any]:
+    """The table's defaults and each fill's hole L1 over the 20–40 % buckets at the first size."""
+    try:
+        table = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    fill = table.get("fill") or {}
+    first = fill[min(fill, key=int)] if fill else {}
+    scores: dict[str, list[float]] = {}
+    for row in first.get("rows") or []:
+        if row.get("bucket") in ("20-30%", "30-40%") and row.get("l1_hole") is not None:
+            scores.setdefault(row["model"], []).append(float(row["l1_hole"]))
+    return {"date": table.get("date"),
+            "defaults": {k: v.get("method") for k, v in (table.get("defaults") or {}).items()},
+            "hole_l1_20_40": {m: round(sum(v) / len(v), 2) for m, v in scores.items()}}
+
+
+def _metric_words(metrics: dict[str, float]) -> str:
+    keys = ("l1_hole", "telea_l1_hole", "edge_l1_hole", "mask_iou", "psnr")
+    shown = [f"{k} {metrics[k]:.4g}" for k in keys if k in metrics]
+    return ", ".join(shown) or "–"
+
+
+def report_markdown(report: dict[str, Any]) -> str:
+    s = report["settings"]
+    lines = [
+        "# Training campaign",
+        "",
+        f"Preset **{s['preset']}** on **{s['device']}** ({'AMP, channels-last' if s['amp'] else 'float32'}), "
+        f"budget {s['minutes']:g} min ({RESERVE:.0%} kept for export, tune and floor checks), init {s['init']}, "
+        f"data: {s['data']}." + (f" Took {report['total_minutes']:g} min in all." if "total_minutes" in report else ""),
+        "",
+        "## Training stages",
+        "",
+        "| stage | run | steps | batch | width / size | minutes (planned) | stopped | before | after |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in report["stages"]:
+        planned = report["plan_seconds"].get(r["stage"])
+        lines.append(
+            f"| {r['stage']} | `{r['run_dir']}` | {r['start_step']} → {r['end_step']} ({r['steps']}) | {r['batch_size']} | "
+            f"{r['width']:g} / {r['image_size']}² | {r['minutes']:g}"
+            f"{f' ({planned / 60:.1f})' if planned is not None else ' (merge)'} | {r['stopped']} | "
+            f"{_metric_words(r['before'])} | {_metric_words(r['after'])} |")
+    lines += ["", "## Exports", "", "| checkpoint | tune | floor | shipped |", "|---|---|---|---|"]
+    for m in report["models"]:
+        floor = m["floor"]
+        verdict = ("passed" if floor["passed"] else "**below the floor**") + f": {floor['words']}"
+        tune = ", ".join(f"{k} {v}" for k, v in m.get("tune", {}).items())
+        lines.append(f"| `{m['export']}` | {tune or '–'} | {verdict} | {m['shipped']} |")
+    table = report.get("table")
+    if table:
+        lines += ["", "## Model table", "", f"`{table['command']}` (exit {table['exit_code']}, "
+                  f"{table['minutes']:g} min, into `{table['out']}`).", "",
+                  "| | before | after |", "|---|---|---|"]
+        before, after = table.get("before") or {}, table.get("after") or {}
+        for task in sorted(set(before.get("defaults", {})) | set(after.get("defaults", {}))):
+            lines.append(f"| default for {task} | {before.get('defaults', {}).get(task, '–')} | "
+                         f"{after.get('defaults', {}).get(task, '–')} |")
+        scores_b, scores_a = before.get("hole_l1_20_40", {}), after.get("hole_l1_20_40", {})
+        for method in sorted(set(scores_b) | set(scores_a)):
+            lines.append(f"| {method}: hole L1, 20–40 % | {scores_b.get(method, '–')} | {scores_a.get(method, '–')} |")
+    elif table is None:
+        lines += ["", "The model table was not re-measured (`--no-table`)."]
+    return "\n".join(lines) + "\n"
+
+
+def run_campaign(opts: CampaignOptions, log: Callable[[str], None] = print) -> dict[str, Any]:
+    return Campaign(opts, log).run()
