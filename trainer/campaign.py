@@ -36,9 +36,10 @@ from typing import Any
 
 import torch
 
+from inpaint_studio.core import paths
 from inpaint_studio.core.atomic import atomic_write_text
 from inpaint_studio.core.errors import InpaintStudioError
-from inpaint_studio.core.paths import PROJECT_ROOT, SHIPPED_MODELS_DIR, user_models_dir
+from inpaint_studio.core.paths import PROJECT_ROOT, user_models_dir
 from trainer.config import ConfigError, TrainConfig, merge
 
 MODEL_SHARES = {"deepfill_v2": 0.4, "edgeconnect": 0.3, "vcnet": 0.3}  # of the training time
@@ -245,6 +246,7 @@ class CampaignOptions:
     val_data: str = ""
     ship: bool = False
     table: bool = True
+    tune: bool = True
     table_limit: int = 4
     tune_limit: int = 12
     tune_size: int = 256
@@ -254,8 +256,8 @@ class CampaignOptions:
     workers: int = -1  # -1: several on CUDA (the prefill is computed in the loader), 0 on the CPU
     seed: int = 0
     probe: bool | None = None  # None: probe the batch on CUDA only
-    models_dir: Path = SHIPPED_MODELS_DIR
-    training_dir: Path = SHIPPED_MODELS_DIR / "training"
+    models_dir: Path | None = None  # where --ship copies to (default: the repository's models/)
+    training_dir: Path | None = None  # the small preset's runs (default: models/training)
 
 
 def check_device(name: str) -> torch.device:
@@ -276,6 +278,8 @@ class Campaign:
         if opts.minutes <= 0:
             raise ConfigError("--minutes must be positive")
         self.opts = opts
+        self.models_dir = Path(opts.models_dir or paths.SHIPPED_MODELS_DIR)
+        self.training_dir = Path(opts.training_dir or paths.SHIPPED_MODELS_DIR / "training")
         self.device = check_device(opts.device)
         self.models = plans(opts.preset)
         self.out = Path(opts.out)
@@ -355,7 +359,7 @@ class Campaign:
         from trainer.loop import lr_factor
         from trainer.state import load_training_checkpoint
 
-        source = self.opts.training_dir / stage.resume
+        source = self.training_dir / stage.resume
         if not (source / "checkpoints" / "last.pt").is_file():
             raise ConfigError(f"{source} holds no training state (checkpoints/last.pt) to continue")
         dest = self.out / "runs" / stage.key
@@ -432,27 +436,14 @@ class Campaign:
 
     # --- after training ---
     def finish_model(self, model: ModelPlan, last_stage: Stage) -> dict[str, Any]:
-        from inpaint_studio.engine.checkpoints import read_metadata
         from inpaint_studio.engine.floor import floor_check
         from trainer.export import export_run
-        from trainer.tuning import tune_checkpoint
 
         name = f"{model.export}-{EXPORT_SUFFIX[self.opts.preset]}"
         started = time.monotonic()
         path = export_run(self.runs[last_stage.key], self.out / "models" / name, half=True, overwrite=True)
         entry: dict[str, Any] = {"model": model.name, "export": str(path), "name": name}
-        val = Path(self.opts.val_data or self.opts.data) if (self.opts.val_data or self.opts.data) else None
-        try:
-            tune_checkpoint(path, val, limit=self.opts.tune_limit, size=self.opts.tune_size, record=True,
-                            log=self.log)
-            meta = read_metadata(path)
-            entry["tune"] = {"working_size": (meta.get("inference") or {}).get("working_size"),
-                             **({"blind": {k: v for k, v in (meta.get("blind") or {}).items()
-                                           if k in ("detector", "fill", "mask_size", "threshold")}}
-                                if model.method == "vcnet" else {})}
-        except InpaintStudioError as exc:  # too few photos: the export keeps its defaults
-            entry["tune"] = {"skipped": str(exc)}
-            self.log(f"{name}: tune skipped: {exc}")
+        entry["tune"] = self.tune_export(path, model.method, name)
         floor = floor_check(model.method, path)
         entry["floor"] = {"passed": floor.passed, "l1_hole": round(floor.l1_hole, 3),
                           "flat_l1_hole": round(floor.flat_l1_hole, 3), "periodic": round(floor.periodic, 3),
@@ -467,10 +458,32 @@ class Campaign:
         entry["minutes"] = round((time.monotonic() - started) / 60, 2)
         return entry
 
+    def tune_export(self, path: Path, method: str, name: str) -> dict[str, Any]:
+        """`trainer tune --record` on the export: the working size (every learned fill; trivial at the paper's
+        256² crops) and VCNet's blind detector × fill; what it chose, for the report."""
+        from inpaint_studio.engine.checkpoints import read_metadata
+        from trainer.tuning import tune_checkpoint
+
+        if not self.opts.tune:
+            return {"skipped": "--no-tune"}
+        folder = self.opts.val_data or self.opts.data
+        try:
+            tune_checkpoint(path, Path(folder) if folder else None, limit=self.opts.tune_limit,
+                            size=self.opts.tune_size, record=True, log=self.log)
+        except InpaintStudioError as exc:  # too few photos: the export keeps its defaults
+            self.log(f"{name}: tune skipped: {exc}")
+            return {"skipped": str(exc)}
+        meta = read_metadata(path)
+        chosen: dict[str, Any] = {"working_size": (meta.get("inference") or {}).get("working_size")}
+        if method == "vcnet":
+            blind = meta.get("blind") or {}
+            chosen["blind"] = {k: blind[k] for k in ("detector", "fill", "threshold") if k in blind}
+        return chosen
+
     def ship(self, path: Path, name: str) -> Path:
         from inpaint_studio.engine.sample_check import record
 
-        dest = self.opts.models_dir
+        dest = self.models_dir
         for suffix in (".safetensors", ".json", ".md", ".curve.png"):
             src = path.with_name(name + suffix)
             if src.is_file():
@@ -483,10 +496,10 @@ class Campaign:
     def remeasure_table(self, passed: list[Path]) -> dict[str, Any]:
         """benchmarks/model_table.py as a subprocess: into models/ when shipping, else into the campaign folder
         with the passing exports as the user's models (they are found before the shipped ones)."""
-        before = _table_summary(self.opts.models_dir / "table.json")
+        before = _table_summary(self.models_dir / "table.json")
         env = dict(os.environ)
         if self.opts.ship:
-            out = self.opts.models_dir
+            out = self.models_dir
         else:
             out = self.out / "table"
             env["INPAINT_STUDIO_DATA_DIR"] = str(self.out / "appdata")
@@ -507,6 +520,15 @@ class Campaign:
                 "minutes": round((time.monotonic() - started) / 60, 2)}
 
     def run(self) -> dict[str, Any]:
+        threads = torch.get_num_threads()
+        if self.opts.threads > 0:  # export, tune and the floor check too (the loop sets it per stage)
+            torch.set_num_threads(self.opts.threads)
+        try:
+            return self._run()
+        finally:
+            torch.set_num_threads(threads)
+
+    def _run(self) -> dict[str, Any]:
         self.out.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         train_end = started + self.opts.minutes * 60 * (1 - RESERVE)
@@ -583,6 +605,18 @@ def _metric_words(metrics: dict[str, float]) -> str:
     return ", ".join(shown) or "–"
 
 
+def _tune_words(tune: dict[str, Any]) -> str:
+    if "skipped" in tune:
+        return f"skipped: {tune['skipped']}"
+    words = []
+    if "working_size" in tune:
+        words.append(f"working size {tune['working_size'] or 'full'}")
+    blind = tune.get("blind") or {}
+    if blind:
+        words.append(f"blind {blind.get('detector')} + {blind.get('fill')} at {blind.get('threshold')}")
+    return ", ".join(words) or "–"
+
+
 def report_markdown(report: dict[str, Any]) -> str:
     s = report["settings"]
     lines = [
@@ -608,7 +642,7 @@ def report_markdown(report: dict[str, Any]) -> str:
     for m in report["models"]:
         floor = m["floor"]
         verdict = ("passed" if floor["passed"] else "**below the floor**") + f": {floor['words']}"
-        tune = ", ".join(f"{k} {v}" for k, v in m.get("tune", {}).items())
+        tune = _tune_words(m.get("tune") or {})
         lines.append(f"| `{m['export']}` | {tune or '–'} | {verdict} | {m['shipped']} |")
     table = report.get("table")
     if table:

@@ -244,6 +244,7 @@ def _add_campaign(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ship", action="store_true", help="copy exports that clear the floor into models/ and re-measure "
                    "models/table.json")
     p.add_argument("--no-table", action="store_true", help="skip re-measuring the model table (the slow last step)")
+    p.add_argument("--no-tune", action="store_true", help="skip tune (the exports keep their default settings)")
     p.add_argument("--table-limit", type=int, default=4, help="photos per size for the table (default 4)")
     p.add_argument("--tune-limit", type=int, default=12, help="photos for tune (default 12)")
     p.add_argument("--tune-size", type=int, default=256, help="tune's photo size (default 256)")
@@ -265,7 +266,7 @@ def _run_campaign(args: argparse.Namespace) -> int:
     out = args.out or user_data_dir() / "campaigns" / _time.strftime("%Y%m%d-%H%M%S")
     opts = CampaignOptions(
         minutes=args.minutes, out=out, device=args.device, preset=args.preset, init=args.init, data=args.data,
-        val_data=args.val_data, ship=args.ship, table=not args.no_table, table_limit=args.table_limit,
+        val_data=args.val_data, ship=args.ship, table=not args.no_table, tune=not args.no_tune, table_limit=args.table_limit,
         tune_limit=args.tune_limit, tune_size=args.tune_size, max_steps=args.max_steps, max_batch=args.max_batch,
         threads=args.threads, workers=args.workers, seed=args.seed,
     )

@@ -1,0 +1,234 @@
+"""`python -m trainer campaign`: the time split, the CUDA batch probe, the report, and (slow) the tiny preset end
+to end on the CPU without touching models/."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import torch
+
+from inpaint_studio.core import paths
+from trainer import campaign
+from trainer.campaign import (
+    RESERVE,
+    Campaign,
+    CampaignOptions,
+    budget_split,
+    largest_batch,
+    plans,
+    report_markdown,
+    stage_seconds,
+    stage_shares,
+)
+from trainer.cli import main as trainer_main
+from trainer.toydata import write_toy_images
+
+REPO_MODELS = Path(__file__).resolve().parents[1] / "models"
+
+
+# --- time ------------------------------------------------------------------------------------------------------
+
+
+def test_budget_split_gives_each_model_its_documented_share():
+    split = budget_split(10, plans("paper"))
+    training = 10 * 60 * (1 - RESERVE)
+    assert sum(split.values()) == pytest.approx(training)
+    assert split["deepfill_v2-prefill"] == pytest.approx(0.4 * training)
+    assert split["edgeconnect-edge"] + split["edgeconnect-inpaint"] == pytest.approx(0.3 * training)
+    assert split["edgeconnect-edge"] == pytest.approx(0.4 * 0.3 * training)
+    assert split["vcnet-mpn"] + split["vcnet-rin"] == pytest.approx(0.3 * training)
+
+
+def test_small_preset_merges_take_no_time_and_continue_shipped_runs():
+    models = plans("small")
+    shares = stage_shares(models)
+    assert sum(shares.values()) == pytest.approx(1.0)
+    merges = [s for m in models for s in m.stages if s.merge]
+    assert {s.key for s in merges} == {"edgeconnect-merged", "vcnet-merged"}
+    assert not set(shares) & {s.key for s in merges}
+    resumed = [s.resume for m in models for s in m.stages if s.resume]
+    assert "deepfill_v2-prefill" in resumed and "vcnet_mpn-wide" in resumed
+
+
+def test_time_a_stage_leaves_unused_goes_to_the_stages_after_it():
+    assert stage_seconds(100, 0.5, [0.5, 0.25, 0.25]) == pytest.approx(50)
+    # the first stage ended after 10 s instead of 50: the two left share 90 s
+    assert stage_seconds(90, 0.25, [0.25, 0.25]) == pytest.approx(45)
+    assert stage_seconds(-5, 0.25, [0.25]) == 0.0  # over time already: the stage still runs its one step
+
+
+# --- batch probe -----------------------------------------------------------------------------------------------
+
+
+def _fits_up_to(limit: int, error: type[Exception] = torch.cuda.OutOfMemoryError):
+    tried: list[int] = []
+
+    def try_batch(size: int) -> None:
+        tried.append(size)
+        if size > limit:
+            raise error("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    return try_batch, tried
+
+
+def test_probe_doubles_until_out_of_memory_then_backs_off():
+    try_batch, tried = _fits_up_to(48)
+    freed = []
+    assert largest_batch(try_batch, 4, on_oom=lambda: freed.append(1)) == 32
+    assert tried == [4, 8, 16, 32, 64]
+    assert freed == [1]
+
+
+def test_probe_reads_a_plain_runtime_error_about_memory_as_out_of_memory():
+    try_batch, _ = _fits_up_to(20, RuntimeError)
+    assert largest_batch(try_batch, 4) == 16
+
+
+def test_probe_stops_at_its_limit_and_lets_other_errors_through():
+    try_batch, tried = _fits_up_to(10**6)
+    assert largest_batch(try_batch, 4, limit=64) == 64 and tried[-1] == 64
+
+    def broken(size: int) -> None:
+        raise ValueError("shapes do not match")
+
+    with pytest.raises(ValueError):
+        largest_batch(broken, 4)
+
+
+def test_probe_says_plainly_when_not_even_the_first_batch_fits():
+    try_batch, _ = _fits_up_to(2)
+    with pytest.raises(campaign.InpaintStudioError, match="does not fit"):
+        largest_batch(try_batch, 4)
+
+
+def test_probe_step_runs_a_real_training_step_on_the_cpu(tmp_path):
+    from trainer.config import merge
+    from trainer.loop import build_config
+
+    write_toy_images(tmp_path, 4, size=(40, 40))
+    cfg = merge(build_config("deepfill_v2"), {
+        "data": str(tmp_path), "image_size": 32, "width": 0.1, "device": "cpu", "threads": 1,
+        "network": {"prefill": "navier_stokes"}, "channels_last": True}, "test")
+    campaign.try_training_step(cfg, 6, torch.device("cpu"))  # 6 samples from 4 photos: repeated to the size
+
+
+# --- device and options --------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_a_gpu_is_one_plain_line(tmp_path, capsys):
+    code = trainer_main(["campaign", "--minutes", "1", "--device", "cuda", "--out", str(tmp_path / "c")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.startswith("error: --device cuda") and "\n" not in err
+    assert not (tmp_path / "c").exists()
+
+
+def test_tiny_preset_is_never_shipped(tmp_path):
+    with pytest.raises(campaign.ConfigError, match="never shipped"):
+        Campaign(CampaignOptions(minutes=1, out=tmp_path, device="cpu", preset="tiny", ship=True))
+
+
+# --- report --------------------------------------------------------------------------------------------------
+
+
+def _table(path: Path, fill_default: str, l1: float) -> None:
+    rows = [{"model": "deepfill_v2", "bucket": b, "l1_hole": l1} for b in ("20-30%", "30-40%")]
+    rows.append({"model": "deepfill_v2", "bucket": "centre", "l1_hole": 99.0})  # not a 20–40 % bucket
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"date": "d", "fill": {"256": {"rows": rows}, "512": {"rows": []}},
+                                "defaults": {"fill": {"method": fill_default}}}), encoding="utf-8")
+
+
+def test_report_names_steps_batches_minutes_floor_verdicts_and_table_changes():
+    report = {
+        "settings": {"preset": "paper", "device": "cuda", "amp": True, "minutes": 12, "init": "auto", "data": "photo set"},
+        "plan_seconds": {"deepfill_v2-prefill": 230.4},
+        "total_minutes": 11.5,
+        "stages": [{"stage": "deepfill_v2-prefill", "run_dir": "runs/df", "start_step": 0, "end_step": 900, "steps": 900,
+                    "batch_size": 64, "width": 1.0, "image_size": 256, "minutes": 3.9, "stopped": "deadline",
+                    "before": {"l1_hole": 30.0}, "after": {"l1_hole": 21.5}}],
+        "models": [
+            {"export": "out/models/deepfill_v2-prefill-paper.safetensors", "tune": {"working_size": 0},
+             "floor": {"passed": True, "words": "hole L1 20 vs a flat fill's 40"}, "shipped": "no: --ship not given"},
+            {"export": "out/models/edgeconnect-paper.safetensors", "tune": {},
+             "floor": {"passed": False, "words": "periodic ratio 4.1"}, "shipped": "no: below the floor (engine/floor.py)"},
+        ],
+        "table": {"command": "benchmarks/model_table.py --limit 4", "exit_code": 0, "minutes": 6.0, "out": "t",
+                  "before": {"defaults": {"fill": "patchmatch"}, "hole_l1_20_40": {"deepfill_v2": 25.0}},
+                  "after": {"defaults": {"fill": "deepfill_v2"}, "hole_l1_20_40": {"deepfill_v2": 21.0}}},
+    }
+    text = report_markdown(report)
+    assert "| deepfill_v2-prefill | `runs/df` | 0 → 900 (900) | 64 | 1 / 256² | 3.9 (3.8) | deadline |" in text
+    assert "l1_hole 30 | l1_hole 21.5 |" in text
+    assert "**below the floor**: periodic ratio 4.1 | no: below the floor" in text
+    assert "| default for fill | patchmatch | deepfill_v2 |" in text
+    assert "| deepfill_v2: hole L1, 20–40 % | 25.0 | 21.0 |" in text
+
+
+def test_table_is_remeasured_into_the_campaign_folder_with_the_passing_exports(tmp_path, monkeypatch):
+    models_dir = tmp_path / "models"
+    _table(models_dir / "table.json", "patchmatch", 25.0)
+    export = tmp_path / "out" / "models" / "deepfill_v2-prefill-paper.safetensors"
+    export.parent.mkdir(parents=True)
+    export.write_bytes(b"weights")
+    export.with_suffix(".json").write_text("{}", encoding="utf-8")
+    calls = []
+
+    def fake_run(cmd, cwd, env, stdout, stderr):
+        calls.append((cmd, env))
+        out = Path(cmd[cmd.index("--out") + 1])
+        _table(out / "table.json", "deepfill_v2", 21.0)
+        return subprocess.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(campaign.subprocess, "run", fake_run)
+    c = Campaign(CampaignOptions(minutes=1, out=tmp_path / "out", device="cpu", models_dir=models_dir))
+    result = c.remeasure_table([export])
+    cmd, env = calls[0]
+    assert cmd[cmd.index("--limit") + 1] == "4" and cmd[cmd.index("--out") + 1] == str(tmp_path / "out" / "table")
+    assert env["INPAINT_STUDIO_DATA_DIR"] == str(tmp_path / "out" / "appdata")
+    assert (tmp_path / "out" / "appdata" / "models" / export.name).read_bytes() == b"weights"
+    assert result["before"]["defaults"] == {"fill": "patchmatch"}
+    assert result["after"]["hole_l1_20_40"] == {"deepfill_v2": 21.0}
+    assert json.loads((models_dir / "table.json").read_text())["defaults"]["fill"]["method"] == "patchmatch"
+
+
+# --- end to end ----------------------------------------------------------------------------------------------
+
+
+def _tree(folder: Path, pattern: str = "**/*") -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in sorted(folder.glob(pattern)) if p.is_file()}
+
+
+@pytest.mark.slow
+def test_tiny_campaign_end_to_end_leaves_models_untouched(tmp_path):
+    data = tmp_path / "photos"
+    write_toy_images(data, 8, size=(72, 72))
+    # the repository's shipped files (not models/training/, where background runs may be writing) and the
+    # models folder the campaign sees in tests (conftest points it at an empty temp folder)
+    repo_before, patched_before = _tree(REPO_MODELS, "*"), _tree(paths.SHIPPED_MODELS_DIR)
+    out = tmp_path / "campaign"
+    code = trainer_main(["campaign", "--minutes", "10", "--device", "cpu", "--preset", "tiny", "--data", str(data),
+                         "--out", str(out), "--no-table", "--tune-limit", "2", "--tune-size", "64", "--threads", "1"])
+    assert code == 0
+    report = json.loads((out / "campaign.json").read_text(encoding="utf-8"))
+    assert [r["stage"] for r in report["stages"]] == [
+        "deepfill_v2-prefill", "edgeconnect-edge", "edgeconnect-inpaint", "vcnet-mpn", "vcnet-rin"]
+    for row in report["stages"]:
+        assert row["steps"] == 3 and row["batch_size"] == 2 and row["stopped"] == "done"
+        assert row["before"] and row["after"]
+    assert [m["name"] for m in report["models"]] == ["deepfill_v2-prefill-tiny", "edgeconnect-tiny", "vcnet-tiny"]
+    for m in report["models"]:
+        assert Path(m["export"]).is_file() and Path(m["export"]).parent == out / "models"
+        assert isinstance(m["floor"]["passed"], bool)
+        assert m["shipped"].startswith("no: ")
+        assert ("below the floor" in m["shipped"]) == (not m["floor"]["passed"])
+    vcnet = report["models"][2]
+    assert vcnet["tune"]["blind"]["detector"] in ("mpn", "mpn+classical")
+    text = (out / "campaign.md").read_text(encoding="utf-8")
+    assert "## Exports" in text and "vcnet-tiny" in text
+    assert _tree(REPO_MODELS, "*") == repo_before and _tree(paths.SHIPPED_MODELS_DIR) == patched_before
