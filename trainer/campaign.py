@@ -357,7 +357,7 @@ class Campaign:
     def resume_overrides(self, stage: Stage) -> tuple[Path, dict[str, Any]]:
         """Copy the shipped run into the campaign folder; overrides that continue it at its current rate."""
         from trainer.loop import lr_factor
-        from trainer.state import load_training_checkpoint
+        from trainer.state import atomic_torch_save, load_training_checkpoint
 
         source = self.training_dir / stage.resume
         if not (source / "checkpoints" / "last.pt").is_file():
@@ -365,6 +365,10 @@ class Campaign:
         dest = self.out / "runs" / stage.key
         shutil.copytree(source, dest, ignore=shutil.ignore_patterns("best.pt", "samples", "tensorboard"))
         ckpt = load_training_checkpoint(dest)
+        # best.pt is chosen among this session's validations only (the first one included): the run's old best
+        # was scored on its own data, which the campaign's may not be
+        ckpt["best"] = {}
+        atomic_torch_save(ckpt, dest / "checkpoints" / "last.pt")
         cfg = TrainConfig.from_dict(ckpt["config"])
         step = int(ckpt["step"])
         factor = lr_factor(cfg, step)  # continue at the rate it had reached, held constant
@@ -381,9 +385,9 @@ class Campaign:
         network: dict[str, Any] = {}
         for c in configs:
             network.update(c.get("network") or {})
-        last = configs[-1]
+        first = configs[0]  # the scale of the first seed: its critics' shapes depend on the crop size
         return merge(TrainConfig(recipe=stage.recipe, stage=stage.stage), {
-            **{k: last[k] for k in ("width", "image_size", "batch_size", "seed", "damage", "mask_kind") if k in last},
+            **{k: first[k] for k in ("width", "image_size", "batch_size", "seed", "damage", "mask_kind") if k in first},
             **self.common_settings(), "network": network, "steps": 0, "feature_trunk": "none",
             "init_from": ",".join(str(self.runs[k]) for k in stage.seeds),
             "run_dir": str(self.out / "runs" / stage.key)}, "campaign merge")
@@ -410,18 +414,19 @@ class Campaign:
         elif stage.resume:
             run_dir, overrides = self.resume_overrides(stage)
             ckpt = load_training_checkpoint(run_dir)
-            before = dict(ckpt.get("last_val") or {})
             start_step = int(ckpt["step"])
             cfg = merge(TrainConfig.from_dict(ckpt["config"]), overrides, "campaign")
             overrides["batch_size"] = self.probe_batch(cfg)
-            result = train(resume=run_dir, overrides=overrides, log=self.log, deadline=deadline)
+            # validated first on this campaign's data: the "before" numbers, and best.pt never falls below them
+            result = train(resume=run_dir, overrides=overrides, log=self.log, deadline=deadline,
+                           validate_at_start=True)
         else:
             cfg = self.fresh_config(model, stage)
             cfg.batch_size = self.probe_batch(cfg)
             result = train(cfg, log=self.log, deadline=deadline)
         if not stage.resume:
             start_step = 0
-            before = _first_validation(result.run_dir)
+        before = _validation_at(result.run_dir, start_step)
         self.runs[stage.key] = result.run_dir
         final = load_training_checkpoint(result.run_dir)
         return {
@@ -569,17 +574,19 @@ def _rounded(metrics: dict[str, float]) -> dict[str, float]:
     return {k: round(float(v), 4) for k, v in metrics.items()}
 
 
-def _first_validation(run_dir: Path) -> dict[str, float]:
-    """The run's first validation row (step 0: the untrained or freshly seeded network)."""
+def _validation_at(run_dir: Path, step: int) -> dict[str, float]:
+    """The run's last validation row at `step` (the session's starting point: step 0 for a fresh run)."""
     import csv
 
     path = Path(run_dir) / "val.csv"
     if not path.is_file():
         return {}
+    found: dict[str, float] = {}
     with path.open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
-            return {k: float(v) for k, v in row.items() if k != "step" and v not in ("", None)}
-    return {}
+            if row.get("step") == str(step):
+                found = {k: float(v) for k, v in row.items() if k != "step" and v not in ("", None)}
+    return found
 
 
 def _table_summary(path: Path) -> dict[str, Any]:

@@ -186,11 +186,13 @@ def train(
     stop_at: int | None = None,
     log: Callable[[str], None] | None = None,
     deadline: float | None = None,
+    validate_at_start: bool = False,
 ) -> RunResult:
     """Train `cfg` (a fresh run) or continue the run in `resume` (its saved config, plus `overrides`
     such as a larger `steps`). `stop_at` pauses after that many total steps, saving a checkpoint.
     `deadline` (a `time.monotonic()` value) ends the run after the first step that reaches it: it validates,
-    saves and returns "deadline" (the campaign's time budget)."""
+    saves and returns "deadline" (the campaign's time budget). `validate_at_start` validates a resumed run before
+    its first step too (a fresh run always is): the starting point on this session's data, a candidate for best.pt."""
     ckpt: dict[str, Any] | None = None
     if resume is not None:
         ckpt = load_training_checkpoint(resume)
@@ -207,7 +209,7 @@ def train(
     threads = torch.get_num_threads()
     new_dir = not Path(cfg.run_dir).exists()
     try:
-        return _train(cfg, d, ckpt, stop_at, log, deadline)
+        return _train(cfg, d, ckpt, stop_at, log, deadline, validate_at_start)
     except BaseException:
         if new_dir and d.main:
             _drop_unstarted_run(Path(cfg.run_dir))
@@ -225,7 +227,8 @@ def _drop_unstarted_run(run_dir: Path) -> None:
 
 
 def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, stop_at: int | None,
-           log_fn: Callable[[str], None] | None, deadline: float | None = None) -> RunResult:
+           log_fn: Callable[[str], None] | None, deadline: float | None = None,
+           validate_at_start: bool = False) -> RunResult:
     run_dir = Path(cfg.run_dir)
     if ckpt is None and (run_dir / "checkpoints" / "last.pt").exists():
         raise ConfigError(f"{run_dir} already holds a training run: continue it with --resume {run_dir} "
@@ -323,7 +326,7 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
             run.best = {"step": run.step, "metric": key, "value": metrics[key], "metrics": metrics}
             run.save(recipe, "best.pt")
 
-    if ckpt is None and d.main:
+    if (ckpt is None or validate_at_start) and d.main:
         validate()  # step 0: the untrained network next to Telea, the reference every later score beats
 
     bar = None
