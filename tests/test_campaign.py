@@ -3,12 +3,15 @@ to end on the CPU without touching models/."""
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 import torch
+from tiny_runs import tiny_deepfill_config
 
 from inpaint_studio.core import paths
 from trainer import campaign
@@ -24,6 +27,8 @@ from trainer.campaign import (
     stage_shares,
 )
 from trainer.cli import main as trainer_main
+from trainer.loop import train
+from trainer.state import load_training_checkpoint
 from trainer.toydata import write_toy_images
 
 REPO_MODELS = Path(__file__).resolve().parents[1] / "models"
@@ -113,6 +118,23 @@ def test_probe_step_runs_a_real_training_step_on_the_cpu(tmp_path):
         "data": str(tmp_path), "image_size": 32, "width": 0.1, "device": "cpu", "threads": 1,
         "network": {"prefill": "navier_stokes"}, "channels_last": True}, "test")
     campaign.try_training_step(cfg, 6, torch.device("cpu"))  # 6 samples from 4 photos: repeated to the size
+
+
+# --- the loop's deadline ---------------------------------------------------------------------------------------
+
+
+def test_a_run_past_its_deadline_stops_after_one_step_validated_and_saved(tmp_path):
+    cfg = tiny_deepfill_config(tmp_path / "data", run_dir=str(tmp_path / "run"), channels_last=True)
+    result = train(cfg, deadline=time.monotonic(), log=lambda _: None)
+    assert (result.stopped, result.step) == ("deadline", 1)
+    assert load_training_checkpoint(tmp_path / "run")["step"] == 1
+    with (tmp_path / "run" / "val.csv").open() as fh:
+        assert [row["step"] for row in csv.DictReader(fh)] == ["0", "1"]
+    # continued with a validation first: the starting point is scored on this session's data
+    again = train(resume=tmp_path / "run", overrides={"steps": 2}, validate_at_start=True, log=lambda _: None)
+    assert (again.stopped, again.step) == ("done", 2)
+    with (tmp_path / "run" / "val.csv").open() as fh:
+        assert [row["step"] for row in csv.DictReader(fh)] == ["0", "1", "1", "2"]
 
 
 # --- device and options --------------------------------------------------------------------------------------
