@@ -120,6 +120,17 @@ def test_probe_step_runs_a_real_training_step_on_the_cpu(tmp_path):
     campaign.try_training_step(cfg, 6, torch.device("cpu"))  # 6 samples from 4 photos: repeated to the size
 
 
+def test_campaign_probe_runs_the_stage_config_and_never_exceeds_the_photos(tmp_path):
+    write_toy_images(tmp_path / "photos", 3, size=(72, 72))
+    c = Campaign(CampaignOptions(minutes=1, out=tmp_path / "out", device="cpu", preset="tiny",
+                                 data=str(tmp_path / "photos"), probe=True, max_batch=64, threads=1))
+    model = plans("tiny")[0]
+    cfg = c.fresh_config(model, model.stages[0])
+    assert (cfg.width, cfg.image_size, cfg.batch_size, cfg.steps) == (0.125, 64, 2, 3)
+    assert cfg.network["prefill"] == "navier_stokes" and cfg.init_from == ""
+    assert c.probe_batch(cfg) == 2  # 4 would fit in memory, but 3 photos hold no batch of 4
+
+
 # --- the loop's deadline ---------------------------------------------------------------------------------------
 
 

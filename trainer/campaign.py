@@ -297,6 +297,7 @@ class Campaign:
 
     def log(self, msg: str) -> None:
         self._log(msg)
+        self.out.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("a", encoding="utf-8") as fh:
             fh.write(msg + "\n")
 
@@ -396,8 +397,13 @@ class Campaign:
         probe = self.opts.probe if self.opts.probe is not None else self.device.type == "cuda"
         if not probe:
             return cfg.batch_size
-        size = largest_batch(lambda b: try_training_step(cfg, b, self.device), min(cfg.batch_size, 4),
-                             self.opts.max_batch, on_oom=_free_cuda)
+        from trainer.data import list_images
+        from trainer.loop import default_data_dirs
+
+        # never more than one epoch's photos: the loop needs at least one whole batch per epoch
+        limit = min(self.opts.max_batch, max(1, len(list_images(default_data_dirs(cfg)[0]))))
+        size = largest_batch(lambda b: try_training_step(cfg, b, self.device), min(cfg.batch_size, 4, limit),
+                             limit, on_oom=_free_cuda)
         _free_cuda()
         self.log(f"{cfg.recipe} {cfg.stage}: batch {size} (the largest that fitted)".replace("  ", " "))
         return size
