@@ -131,6 +131,50 @@ def test_campaign_probe_runs_the_stage_config_and_never_exceeds_the_photos(tmp_p
     assert c.probe_batch(cfg) == 2  # 4 would fit in memory, but 3 photos hold no batch of 4
 
 
+# --- starting from imported weights ---------------------------------------------------------------------------
+
+
+def _fake_import(width: float, layout: str | None) -> Path:
+    """An EdgeConnect checkpoint in the user models folder, as `models import` writes one (source layout)."""
+    from inpaint_studio.engine.checkpoints import save_checkpoint
+    from trainer.config import merge
+    from trainer.loop import build_config
+    from trainer.recipes import get_recipe
+
+    cfg = merge(build_config("edgeconnect", "joint"), {"width": width}, "test")
+    recipe = get_recipe("edgeconnect")(cfg, torch.device("cpu"), None)
+    recipe.build()
+    parts = {c.name: c for c in recipe.export_components()}
+    source = {"file": "EdgeModel_gen.pth", "layout": layout} if layout else {"file": "run"}
+    return save_checkpoint(paths.user_models_dir() / f"edgeconnect-{layout or 'ours'}", "edgeconnect",
+                           {n: recipe.nets[n] for n in parts},
+                           {n: {"network": c.network, "config": c.config} for n, c in parts.items()},
+                           {"source": source})
+
+
+def test_init_auto_finds_only_imported_published_weights_and_seeds_from_them(tmp_path):
+    from trainer.config import merge
+    from trainer.loop import build_config
+    from trainer.seeding import seed_plan
+
+    _fake_import(0.125, None)  # trained by us: not a published starting point
+    assert campaign.imported_checkpoint("edgeconnect") is None
+    published = _fake_import(0.125, "edgeconnect")
+    assert campaign.imported_checkpoint("edgeconnect") == published
+
+    cfg = merge(build_config("edgeconnect", "edge"), {"width": 0.125}, "test")
+    seeded = campaign.seed_from_import(published, cfg, tmp_path / "seed.pt")
+    assert "edge_generator" in seeded and "inpaint_generator" in seeded
+    ckpt = load_training_checkpoint(tmp_path / "seed.pt")
+    ((_, states),) = seed_plan([(tmp_path / "seed.pt", ckpt)])
+    assert set(states) >= {"edge_generator", "inpaint_generator"}
+
+    wide = merge(cfg, {"width": 0.25}, "test")
+    with pytest.raises(campaign.ConfigError, match="does not match the edgeconnect networks at width 0.25"):
+        campaign.seed_from_import(published, wide, tmp_path / "wide.pt")
+    assert not (tmp_path / "wide.pt").exists()
+
+
 # --- the loop's deadline ---------------------------------------------------------------------------------------
 
 

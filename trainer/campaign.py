@@ -639,6 +639,8 @@ def report_markdown(report: dict[str, Any]) -> str:
         f"budget {s['minutes']:g} min ({RESERVE:.0%} kept for export, tune and floor checks), init {s['init']}, "
         f"data: {s['data']}." + (f" Took {report['total_minutes']:g} min in all." if "total_minutes" in report else ""),
         "",
+        *[f"Starting point of {m}: {how}." for m, how in (report.get("init") or {}).items()],
+        "",
         "## Training stages",
         "",
         "| stage | run | steps | batch | width / size | minutes (planned) | stopped | before | after |",
