@@ -120,6 +120,20 @@ def test_probe_step_runs_a_real_training_step_on_the_cpu(tmp_path):
     campaign.try_training_step(cfg, 6, torch.device("cpu"))  # 6 samples from 4 photos: repeated to the size
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(("recipe", "stage"), [("edgeconnect", "edge"), ("edgeconnect", "inpaint"), ("vcnet", "mpn"),
+                                             ("vcnet", "rin")])
+def test_every_campaign_stage_trains_in_channels_last(tmp_path, recipe, stage):
+    # width 0.5: at 0.125 the CPU's (oneDNN) backward of VCNet's mask network crashes in channels-last (torch 2.13)
+    from trainer.config import merge
+    from trainer.loop import build_config
+
+    write_toy_images(tmp_path, 2, size=(64, 64))
+    cfg = merge(build_config(recipe, stage), {"data": str(tmp_path), "image_size": 64, "width": 0.5, "device": "cpu",
+                                              "threads": 1, "channels_last": True, "feature_trunk": "none"}, "test")
+    campaign.try_training_step(cfg, 2, torch.device("cpu"))
+
+
 def test_campaign_probe_runs_the_stage_config_and_never_exceeds_the_photos(tmp_path):
     write_toy_images(tmp_path / "photos", 3, size=(72, 72))
     c = Campaign(CampaignOptions(minutes=1, out=tmp_path / "out", device="cpu", preset="tiny",
