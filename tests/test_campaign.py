@@ -323,3 +323,13 @@ def test_tiny_campaign_end_to_end_leaves_models_untouched(tmp_path):
     text = (out / "campaign.md").read_text(encoding="utf-8")
     assert "## Exports" in text and "vcnet-tiny" in text
     assert _tree(REPO_MODELS, "*") == repo_before and _tree(paths.SHIPPED_MODELS_DIR) == patched_before
+
+    # what --ship does with an export that cleared the floor: copied with its card, its sample check recorded
+    shipped_dir = tmp_path / "shipped"
+    shipped_dir.mkdir()
+    deepfill = report["models"][0]
+    shipper = Campaign(CampaignOptions(minutes=1, out=out, device="cpu", preset="small", ship=True,
+                                       models_dir=shipped_dir))
+    shipped = shipper.ship(Path(deepfill["export"]), deepfill["name"])
+    assert shipped == shipped_dir / "deepfill_v2-prefill-tiny.safetensors" and shipped.with_suffix(".md").is_file()
+    assert json.loads(shipped.with_suffix(".json").read_text(encoding="utf-8"))["sample_check"]["l1_hole"] > 0

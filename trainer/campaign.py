@@ -37,7 +37,7 @@ from typing import Any
 import torch
 
 from inpaint_studio.core import paths
-from inpaint_studio.core.atomic import atomic_write_text
+from inpaint_studio.core.atomic import atomic_write, atomic_write_text
 from inpaint_studio.core.errors import InpaintStudioError
 from inpaint_studio.core.paths import PROJECT_ROOT, user_models_dir
 from trainer.config import ConfigError, TrainConfig, merge
@@ -497,8 +497,8 @@ class Campaign:
         dest = self.models_dir
         for suffix in (".safetensors", ".json", ".md", ".curve.png"):
             src = path.with_name(name + suffix)
-            if src.is_file():
-                shutil.copyfile(src, dest / src.name)
+            if src.is_file():  # atomic: the app may be reading the shipped file of that name
+                atomic_write(dest / src.name, lambda tmp, src=src: shutil.copyfile(src, tmp))
         shipped = dest / f"{name}.safetensors"
         record(shipped)
         self.log(f"{name}: shipped to {shipped} (sample check recorded)")
@@ -541,6 +541,8 @@ class Campaign:
 
     def _run(self) -> dict[str, Any]:
         self.out.mkdir(parents=True, exist_ok=True)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed crop sizes: let cuDNN pick its fastest kernels
         started = time.monotonic()
         train_end = started + self.opts.minutes * 60 * (1 - RESERVE)
         shares = stage_shares(self.models)
