@@ -287,6 +287,38 @@ def test_table_is_remeasured_into_the_campaign_folder_with_the_passing_exports(t
     assert json.loads((models_dir / "table.json").read_text())["defaults"]["fill"]["method"] == "patchmatch"
 
 
+def test_a_failed_model_stops_alone_and_its_time_goes_to_the_next(tmp_path, monkeypatch):
+    from trainer.loop import TrainingDiverged
+
+    given: dict[str, float] = {}
+
+    def fake_stage(self, model, stage, deadline):
+        given[stage.key] = deadline - time.monotonic()
+        if stage.key == "edgeconnect-edge":
+            raise TrainingDiverged("loss l1 became non-finite at step 3\nmore")
+        return {"stage": stage.key, "run_dir": "r", "start_step": 0, "end_step": 1, "steps": 1, "batch_size": 2,
+                "width": 1.0, "image_size": 256, "minutes": 0.0, "stopped": "done", "before": {}, "after": {}}
+
+    def fake_finish(self, model, stage):
+        return {"model": model.name, "export": f"{model.name}.safetensors", "tune": {},
+                "floor": {"passed": True, "words": "ok"}, "shipped": "no: --ship not given"}
+
+    monkeypatch.setattr(Campaign, "run_stage", fake_stage)
+    monkeypatch.setattr(Campaign, "finish_model", fake_finish)
+    report = Campaign(CampaignOptions(minutes=10, out=tmp_path, device="cpu", table=False), log=lambda _: None).run()
+    assert [r["stage"] for r in report["stages"]] == ["deepfill_v2-prefill", "vcnet-mpn", "vcnet-rin"]
+    assert report["models"][1] == {"model": "edgeconnect",
+                                   "error": "edgeconnect-edge: loss l1 became non-finite at step 3"}
+    assert "edgeconnect-inpaint" not in given  # never started
+    # the fake stages take no time, so what is left goes to VCNet's two stages: its first gets half of all of it
+    training = given["deepfill_v2-prefill"] / 0.4
+    assert training == pytest.approx(10 * 60 * (1 - RESERVE), rel=0.01)
+    assert given["vcnet-mpn"] == pytest.approx(0.5 * training, rel=0.01)
+    assert "edgeconnect: **not trained** (edgeconnect-edge: loss l1" in (tmp_path / "campaign.md").read_text()
+    with pytest.raises(campaign.ConfigError, match="already holds a campaign"):
+        Campaign(CampaignOptions(minutes=10, out=tmp_path, device="cpu"))
+
+
 # --- end to end ----------------------------------------------------------------------------------------------
 
 

@@ -269,6 +269,11 @@ def check_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+# A stage that fails this way stops its model only: a refused setting, too few photos, a diverged loss, or CUDA
+# running out of memory after the probe (validation at a larger batch, fragmentation).
+STAGE_ERRORS = (InpaintStudioError, torch.cuda.OutOfMemoryError)
+
+
 class Campaign:
     def __init__(self, opts: CampaignOptions, log: Callable[[str], None] = print) -> None:
         if opts.ship and opts.preset == "tiny":
@@ -277,6 +282,8 @@ class Campaign:
             raise ConfigError(f"--init must be auto or fresh, not '{opts.init}'")
         if opts.minutes <= 0:
             raise ConfigError("--minutes must be positive")
+        if (Path(opts.out) / "campaign.json").exists():
+            raise ConfigError(f"{opts.out} already holds a campaign: choose another --out")
         self.opts = opts
         self.models_dir = Path(opts.models_dir or paths.SHIPPED_MODELS_DIR)
         self.training_dir = Path(opts.training_dir or paths.SHIPPED_MODELS_DIR / "training")
@@ -549,6 +556,7 @@ class Campaign:
         pending = [s.key for m in self.models for s in m.stages if not s.merge]
         self.log(f"campaign: {self.opts.preset} preset on {self.device}, {self.opts.minutes:g} min "
                  f"({(1 - RESERVE) * self.opts.minutes:.1f} min training); out {self.out}")
+        failed: dict[str, str] = {}
         for model in self.models:
             for stage in model.stages:
                 deadline = time.monotonic()
@@ -557,17 +565,29 @@ class Campaign:
                                             [shares[k] for k in pending])
                     pending.remove(stage.key)
                     deadline += seconds
-                    self.log(f"{stage.key}: {seconds / 60:.1f} min")
-                row = self.run_stage(model, stage, deadline)
+                    if model.name not in failed:
+                        self.log(f"{stage.key}: {seconds / 60:.1f} min")
+                if model.name in failed:
+                    continue  # its time goes to the next model
+                try:
+                    row = self.run_stage(model, stage, deadline)
+                except STAGE_ERRORS as exc:  # the other models still train; the report says what stopped this one
+                    failed[model.name] = f"{stage.key}: {str(exc).splitlines()[0]}"
+                    self.log(f"{model.name} stopped: {failed[model.name]}")
+                    _free_cuda()
+                    continue
                 self.report["stages"].append(row)
                 self.write_report()
         self.report["training_minutes"] = round((time.monotonic() - started) / 60, 2)
         for model in self.models:  # after all training, so no model's checks eat another's training time
-            self.report["models"].append(self.finish_model(model, model.stages[-1]))
+            if model.name in failed:
+                self.report["models"].append({"model": model.name, "error": failed[model.name]})
+            else:
+                self.report["models"].append(self.finish_model(model, model.stages[-1]))
             self.write_report()
         self.report["minutes"] = round((time.monotonic() - started) / 60, 2)
         if self.opts.table:
-            passed = [Path(m["export"]) for m in self.report["models"] if m["floor"]["passed"]]
+            passed = [Path(m["export"]) for m in self.report["models"] if m.get("floor", {}).get("passed")]
             self.report["table"] = self.remeasure_table(passed)
         self.report["total_minutes"] = round((time.monotonic() - started) / 60, 2)
         self.write_report()
@@ -657,6 +677,9 @@ def report_markdown(report: dict[str, Any]) -> str:
             f"{_metric_words(r['before'])} | {_metric_words(r['after'])} |")
     lines += ["", "## Exports", "", "| checkpoint | tune | floor | shipped |", "|---|---|---|---|"]
     for m in report["models"]:
+        if "error" in m:
+            lines.append(f"| {m['model']}: **not trained** ({m['error']}) | – | – | no |")
+            continue
         floor = m["floor"]
         verdict = ("passed" if floor["passed"] else "**below the floor**") + f": {floor['words']}"
         tune = _tune_words(m.get("tune") or {})
