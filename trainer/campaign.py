@@ -5,8 +5,10 @@ tuned, checked against the floor and (optionally) the model table re-measured; a
 Time: `RESERVE` of M is kept for export, tune and floor checks; the rest goes to the training stages in
 proportion to `MODEL_SHARES` × each stage's share within its model. Each stage gets its share of the time still
 left (a stage that ends early — a step cap, a zero-step merge — leaves its time to the ones after it) and stops
-cleanly at its deadline: it validates, saves and is exported from its best validated checkpoint. The table
-re-measure (`benchmarks/model_table.py`, its own `--table-limit`) runs after and is not part of M.
+cleanly at its deadline: it validates, saves and is exported from its best validated checkpoint. A stage that
+fails (a diverged loss, CUDA out of memory) stops its own model only. `tune --record` measures each export's
+working size and VCNet's blind detector × fill. The table re-measure (`benchmarks/model_table.py`, its own
+`--table-limit`) runs after and is not part of M.
 
 Presets: `paper` (width 1, 256², the papers' settings; `--init auto` seeds each model from a published
 checkpoint imported with `inpaint-studio models import` into the user models folder when one is present and
