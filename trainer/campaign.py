@@ -348,6 +348,7 @@ class Campaign:
         """The converted published checkpoint of this model (converted once per model), or ''."""
         found = imported_checkpoint(model.method)
         if found is None:
+            self.report.setdefault("init", {})[model.name] = "fresh (no published checkpoint imported)"
             return ""
         dest = self.out / "seeds" / f"{model.name}.pt"
         if not dest.is_file():
@@ -663,8 +664,7 @@ def report_markdown(report: dict[str, Any]) -> str:
         f"budget {s['minutes']:g} min ({RESERVE:.0%} kept for export, tune and floor checks), init {s['init']}, "
         f"data: {s['data']}." + (f" Took {report['total_minutes']:g} min in all." if "total_minutes" in report else ""),
         "",
-        *[f"Starting point of {m}: {how}." for m, how in (report.get("init") or {}).items()],
-        "",
+        *[f"Starting point of {m}: {how}.\n" for m, how in (report.get("init") or {}).items()],
         "## Training stages",
         "",
         "| stage | run | steps | batch | width / size | minutes (planned) | stopped | before | after |",
