@@ -360,7 +360,7 @@ def test_tiny_campaign_end_to_end_leaves_models_untouched(tmp_path):
     shipped_dir = tmp_path / "shipped"
     shipped_dir.mkdir()
     deepfill = report["models"][0]
-    shipper = Campaign(CampaignOptions(minutes=1, out=out, device="cpu", preset="small", ship=True,
+    shipper = Campaign(CampaignOptions(minutes=1, out=tmp_path / "ship", device="cpu", preset="small", ship=True,
                                        models_dir=shipped_dir))
     shipped = shipper.ship(Path(deepfill["export"]), deepfill["name"])
     assert shipped == shipped_dir / "deepfill_v2-prefill-tiny.safetensors" and shipped.with_suffix(".md").is_file()

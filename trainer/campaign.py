@@ -268,7 +268,12 @@ def check_device(name: str) -> torch.device:
                           "(use --device cpu, or install a CUDA build of torch)")
     if name not in ("cuda", "cpu", "mps"):
         raise ConfigError(f"--device must be cuda, cpu or mps, not '{name}'")
-    return torch.device(name)
+    from inpaint_studio.engine.device import resolve_device
+
+    try:
+        return torch.device(resolve_device(name))
+    except InpaintStudioError as exc:  # mps on a machine without it
+        raise ConfigError(f"--device {name}: {exc}") from None
 
 
 # A stage that fails this way stops its model only: a refused setting, too few photos, a diverged loss, or CUDA
