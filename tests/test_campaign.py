@@ -14,18 +14,19 @@ import torch
 from tiny_runs import tiny_deepfill_config
 
 from inpaint_studio.core import paths
+from inpaint_studio.core.errors import InpaintStudioError
 from trainer import campaign
+from trainer.batch_probe import largest_batch, try_training_step
 from trainer.campaign import (
     RESERVE,
     Campaign,
     CampaignOptions,
     budget_split,
-    largest_batch,
     plans,
-    report_markdown,
     stage_seconds,
     stage_shares,
 )
+from trainer.campaign_report import report_markdown
 from trainer.cli import main as trainer_main
 from trainer.loop import train
 from trainer.state import load_training_checkpoint
@@ -105,7 +106,7 @@ def test_probe_stops_at_its_limit_and_lets_other_errors_through():
 
 def test_probe_says_plainly_when_not_even_the_first_batch_fits():
     try_batch, _ = _fits_up_to(2)
-    with pytest.raises(campaign.InpaintStudioError, match="does not fit"):
+    with pytest.raises(InpaintStudioError, match="does not fit"):
         largest_batch(try_batch, 4)
 
 
@@ -117,7 +118,7 @@ def test_probe_step_runs_a_real_training_step_on_the_cpu(tmp_path):
     cfg = merge(build_config("deepfill_v2"), {
         "data": str(tmp_path), "image_size": 32, "width": 0.1, "device": "cpu", "threads": 1,
         "network": {"prefill": "navier_stokes"}, "channels_last": True}, "test")
-    campaign.try_training_step(cfg, 6, torch.device("cpu"))  # 6 samples from 4 photos: repeated to the size
+    try_training_step(cfg, 6, torch.device("cpu"))  # 6 samples from 4 photos: repeated to the size
 
 
 @pytest.mark.slow
@@ -131,7 +132,7 @@ def test_every_campaign_stage_trains_in_channels_last(tmp_path, recipe, stage):
     write_toy_images(tmp_path, 2, size=(64, 64))
     cfg = merge(build_config(recipe, stage), {"data": str(tmp_path), "image_size": 64, "width": 0.5, "device": "cpu",
                                               "threads": 1, "channels_last": True, "feature_trunk": "none"}, "test")
-    campaign.try_training_step(cfg, 2, torch.device("cpu"))
+    try_training_step(cfg, 2, torch.device("cpu"))
 
 
 def test_campaign_probe_runs_the_stage_config_and_never_exceeds_the_photos(tmp_path):
@@ -236,7 +237,8 @@ def _table(path: Path, fill_default: str, l1: float) -> None:
 
 def test_report_names_steps_batches_minutes_floor_verdicts_and_table_changes():
     report = {
-        "settings": {"preset": "paper", "device": "cuda", "amp": True, "minutes": 12, "init": "auto", "data": "photo set"},
+        "settings": {"preset": "paper", "device": "cuda", "amp": True, "minutes": 12, "init": "auto", "data": "photo set",
+                     "reserve": 0.2},
         "plan_seconds": {"deepfill_v2-prefill": 230.4},
         "total_minutes": 11.5,
         "stages": [{"stage": "deepfill_v2-prefill", "run_dir": "runs/df", "start_step": 0, "end_step": 900, "steps": 900,

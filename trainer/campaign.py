@@ -25,7 +25,6 @@ Exports go into the campaign folder; `--ship` also copies those that clear the f
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -42,13 +41,14 @@ from inpaint_studio.core import paths
 from inpaint_studio.core.atomic import atomic_write, atomic_write_text
 from inpaint_studio.core.errors import InpaintStudioError
 from inpaint_studio.core.paths import PROJECT_ROOT, user_models_dir
+from trainer.batch_probe import MAX_BATCH, free_cuda, largest_batch, try_training_step
+from trainer.campaign_report import report_markdown, table_summary
 from trainer.config import ConfigError, TrainConfig, merge
 
 MODEL_SHARES = {"deepfill_v2": 0.4, "edgeconnect": 0.3, "vcnet": 0.3}  # of the training time
 RESERVE = 0.2  # of --minutes kept for export, tune and floor checks
 TINY_STEPS = 3  # steps per stage of the tiny preset (a smoke test)
 CPU_BATCH = {"paper": 4, "small": 0, "tiny": 2}  # fixed CPU batch (0: the resumed run's own)
-MAX_BATCH = 256  # the probe's upper limit
 EXPORT_SUFFIX = {"paper": "paper", "small": "small", "tiny": "tiny"}
 
 
@@ -128,67 +128,6 @@ def stage_seconds(seconds_left: float, share: float, shares_left: Sequence[float
     included), so that time a stage did not use goes to the ones after it."""
     total = sum(shares_left)
     return max(0.0, seconds_left) * share / total if total > 0 else 0.0
-
-
-# --- batch size -------------------------------------------------------------------------------------------------
-
-
-def is_out_of_memory(exc: BaseException) -> bool:
-    if isinstance(exc, torch.cuda.OutOfMemoryError):
-        return True
-    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
-
-
-def largest_batch(try_batch: Callable[[int], None], start: int, limit: int = MAX_BATCH,
-                  on_oom: Callable[[], None] | None = None) -> int:
-    """The largest batch `try_batch` runs without running out of memory: double from `start` until it fails (or
-    `limit`), then back off to the last size that fitted. Errors other than out-of-memory propagate."""
-    size, fitted = max(1, start), 0
-    while size <= limit:
-        try:
-            try_batch(size)
-        except Exception as exc:
-            if not is_out_of_memory(exc):
-                raise
-            if on_oom is not None:
-                on_oom()
-            break
-        fitted, size = size, size * 2
-    if fitted == 0:
-        raise InpaintStudioError(f"a batch of {max(1, start)} does not fit in the GPU's memory at this width and "
-                                 "image size: lower --image-size or use a larger GPU")
-    return fitted
-
-
-def try_training_step(cfg: TrainConfig, batch_size: int, device: torch.device) -> None:
-    """Two training steps of `cfg`'s recipe at `batch_size` (the second holds the optimizer state too), with the
-    loop's speed settings; raises CUDA's out-of-memory error when it does not fit."""
-    from trainer.data import to_tensors
-    from trainer.hed import load_feature_trunk
-    from trainer.loop import make_datasets, speed_settings, to_device
-    from trainer.recipes import get_recipe
-
-    probe = merge(cfg, {"batch_size": batch_size, "init_from": ""}, "batch probe")
-    _, trunk = load_feature_trunk(probe.feature_trunk, probe.vgg_weights)
-    recipe = get_recipe(probe.recipe)(probe, device, trunk.to(device) if trunk is not None else None)
-    recipe.build()
-    speed_settings(recipe, probe, device)
-    recipe.train_mode(True)
-    train_ds, _ = make_datasets(probe, recipe)
-    base = to_tensors([train_ds[i] for i in range(min(4, len(train_ds)))])
-    repeats = math.ceil(batch_size / len(next(iter(base.values()))))
-    batch = {k: v.repeat(repeats, *([1] * (v.dim() - 1)))[:batch_size] for k, v in base.items()}
-    batch = to_device(batch, device, probe.channels_last)
-    for step in range(2):
-        recipe.step = step
-        recipe.train_step(batch)
-        if recipe.scaler is not None:
-            recipe.scaler.update()
-
-
-def _free_cuda() -> None:
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
 
 
 # --- starting points ----------------------------------------------------------------------------------------------
@@ -418,8 +357,8 @@ class Campaign:
         # never more than one epoch's photos: the loop needs at least one whole batch per epoch
         limit = min(self.opts.max_batch, max(1, len(list_images(default_data_dirs(cfg)[0]))))
         size = largest_batch(lambda b: try_training_step(cfg, b, self.device), min(cfg.batch_size, 4, limit),
-                             limit, on_oom=_free_cuda)
-        _free_cuda()
+                             limit, on_oom=free_cuda)
+        free_cuda()
         self.log(f"{cfg.recipe} {cfg.stage}: batch {size} (the largest that fitted)".replace("  ", " "))
         return size
 
@@ -522,7 +461,7 @@ class Campaign:
     def remeasure_table(self, passed: list[Path]) -> dict[str, Any]:
         """benchmarks/model_table.py as a subprocess: into models/ when shipping, else into the campaign folder
         with the passing exports as the user's models (they are found before the shipped ones)."""
-        before = _table_summary(self.models_dir / "table.json")
+        before = table_summary(self.models_dir / "table.json")
         env = dict(os.environ)
         if self.opts.ship:
             out = self.models_dir
@@ -541,7 +480,7 @@ class Campaign:
         started = time.monotonic()
         with (self.out / "table.log").open("w", encoding="utf-8") as fh:
             code = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT).returncode
-        after = _table_summary(out / "table.json") if code == 0 else {}
+        after = table_summary(out / "table.json") if code == 0 else {}
         return {"command": " ".join(cmd[1:]), "exit_code": code, "out": str(out), "before": before, "after": after,
                 "minutes": round((time.monotonic() - started) / 60, 2)}
 
@@ -582,7 +521,7 @@ class Campaign:
                 except STAGE_ERRORS as exc:  # the other models still train; the report says what stopped this one
                     failed[model.name] = f"{stage.key}: {str(exc).splitlines()[0]}"
                     self.log(f"{model.name} stopped: {failed[model.name]}")
-                    _free_cuda()
+                    free_cuda()
                     continue
                 self.report["stages"].append(row)
                 self.write_report()
@@ -623,89 +562,6 @@ def _validation_at(run_dir: Path, step: int) -> dict[str, float]:
             if row.get("step") == str(step):
                 found = {k: float(v) for k, v in row.items() if k != "step" and v not in ("", None)}
     return found
-
-
-def _table_summary(path: Path) -> dict[str, Any]:
-    """The table's defaults and each fill's hole L1 over the 20–40 % buckets at the first size."""
-    try:
-        table = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    fill = table.get("fill") or {}
-    first = fill[min(fill, key=int)] if fill else {}
-    scores: dict[str, list[float]] = {}
-    for row in first.get("rows") or []:
-        if row.get("bucket") in ("20-30%", "30-40%") and row.get("l1_hole") is not None:
-            scores.setdefault(row["model"], []).append(float(row["l1_hole"]))
-    return {"date": table.get("date"),
-            "defaults": {k: v.get("method") for k, v in (table.get("defaults") or {}).items()},
-            "hole_l1_20_40": {m: round(sum(v) / len(v), 2) for m, v in scores.items()}}
-
-
-def _metric_words(metrics: dict[str, float]) -> str:
-    keys = ("l1_hole", "telea_l1_hole", "edge_l1_hole", "mask_iou", "psnr")
-    shown = [f"{k} {metrics[k]:.4g}" for k in keys if k in metrics]
-    return ", ".join(shown) or "–"
-
-
-def _tune_words(tune: dict[str, Any]) -> str:
-    if "skipped" in tune:
-        return f"skipped: {tune['skipped']}"
-    words = []
-    if "working_size" in tune:
-        words.append(f"working size {tune['working_size'] or 'full'}")
-    blind = tune.get("blind") or {}
-    if blind:
-        words.append(f"blind {blind.get('detector')} + {blind.get('fill')} at {blind.get('threshold')}")
-    return ", ".join(words) or "–"
-
-
-def report_markdown(report: dict[str, Any]) -> str:
-    s = report["settings"]
-    lines = [
-        "# Training campaign",
-        "",
-        f"Preset **{s['preset']}** on **{s['device']}** ({'AMP, channels-last' if s['amp'] else 'float32'}), "
-        f"budget {s['minutes']:g} min ({RESERVE:.0%} kept for export, tune and floor checks), init {s['init']}, "
-        f"data: {s['data']}." + (f" Took {report['total_minutes']:g} min in all." if "total_minutes" in report else ""),
-        "",
-        *[f"Starting point of {m}: {how}.\n" for m, how in (report.get("init") or {}).items()],
-        "## Training stages",
-        "",
-        "| stage | run | steps | batch | width / size | minutes (planned) | stopped | before | after |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in report["stages"]:
-        planned = report["plan_seconds"].get(r["stage"])
-        lines.append(
-            f"| {r['stage']} | `{r['run_dir']}` | {r['start_step']} → {r['end_step']} ({r['steps']}) | {r['batch_size']} | "
-            f"{r['width']:g} / {r['image_size']}² | {r['minutes']:g}"
-            f"{f' ({planned / 60:.1f})' if planned is not None else ' (merge)'} | {r['stopped']} | "
-            f"{_metric_words(r['before'])} | {_metric_words(r['after'])} |")
-    lines += ["", "## Exports", "", "| checkpoint | tune | floor | shipped |", "|---|---|---|---|"]
-    for m in report["models"]:
-        if "error" in m:
-            lines.append(f"| {m['model']}: **not trained** ({m['error']}) | – | – | no |")
-            continue
-        floor = m["floor"]
-        verdict = ("passed" if floor["passed"] else "**below the floor**") + f": {floor['words']}"
-        tune = _tune_words(m.get("tune") or {})
-        lines.append(f"| `{m['export']}` | {tune or '–'} | {verdict} | {m['shipped']} |")
-    table = report.get("table")
-    if table:
-        lines += ["", "## Model table", "", f"`{table['command']}` (exit {table['exit_code']}, "
-                  f"{table['minutes']:g} min, into `{table['out']}`).", "",
-                  "| | before | after |", "|---|---|---|"]
-        before, after = table.get("before") or {}, table.get("after") or {}
-        for task in sorted(set(before.get("defaults", {})) | set(after.get("defaults", {}))):
-            lines.append(f"| default for {task} | {before.get('defaults', {}).get(task, '–')} | "
-                         f"{after.get('defaults', {}).get(task, '–')} |")
-        scores_b, scores_a = before.get("hole_l1_20_40", {}), after.get("hole_l1_20_40", {})
-        for method in sorted(set(scores_b) | set(scores_a)):
-            lines.append(f"| {method}: hole L1, 20–40 % | {scores_b.get(method, '–')} | {scores_a.get(method, '–')} |")
-    elif table is None:
-        lines += ["", "The model table was not re-measured (`--no-table`)."]
-    return "\n".join(lines) + "\n"
 
 
 def run_campaign(opts: CampaignOptions, log: Callable[[str], None] = print) -> dict[str, Any]:
