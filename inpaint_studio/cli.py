@@ -45,7 +45,8 @@ class _Parser(argparse.ArgumentParser):
 def _add_engine_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--model",
-        help="method name (see `inpaint-studio models`); default: the best measured one in models/table.json "
+        help="a model (see `inpaint-studio models`): METHOD, a checkpoint's NAME, METHOD:NAME, or "
+        "METHOD=FILE.safetensors; default: the best measured one in models/table.json "
         "(telea, or classical_restore without a mask, when nothing better is measured)",
     )
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
@@ -106,10 +107,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list models and where their weights are; import checkpoints")
     p.add_argument("--numbers", action="store_true", help="also print each method's measured numbers")
     models_sub = p.add_subparsers(dest="models_command", parser_class=_Parser)
-    imp = models_sub.add_parser("import", help="convert a published checkpoint (.pth) into ours")
+    imp = models_sub.add_parser("import", help="convert a published checkpoint (.pth) into ours, or copy one of "
+                                "ours (NAME.safetensors + NAME.json) into your models folder")
     imp.add_argument("file", type=Path)
     imp.add_argument("--name", help="name of the imported checkpoint")
+    _add_checkpoint_commands(models_sub)
     return parser
+
+
+def _add_checkpoint_commands(models_sub: Any) -> None:
+    rm = models_sub.add_parser("remove", help="delete an imported or trained checkpoint (shipped ones stay)")
+    rm.add_argument("name", help="the checkpoint's name, as `inpaint-studio models` lists it")
+    ms = models_sub.add_parser("measure", help="score a checkpoint against Telea and record the numbers in it")
+    ms.add_argument("name", help="the checkpoint's name, as `inpaint-studio models` lists it")
+    ms.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -142,7 +153,7 @@ def _manager(args: argparse.Namespace):
         from inpaint_studio.engine.device import resolve_device
 
         resolve_device(args.device)
-    options = _parse_options(args.option)
+    options = {**_parse_options(args.option), **_model_choice(args).options()}
     spec = _checked_spec(args.model, options)
     manager = ModelManager(device=args.device, hd_config=HDConfig(strategy=HDStrategy(args.hd_strategy)))
     try:
@@ -150,6 +161,18 @@ def _manager(args: argparse.Namespace):
     except OptionError as exc:  # a value the method's own checks refuse
         raise UsageError(f"{exc} (its options: {_options_line(spec)})") from None
     return manager
+
+
+def _model_choice(args: argparse.Namespace):
+    """`--model` as a method and a checkpoint (a checkpoint's name, METHOD:NAME, METHOD=FILE); afterwards
+    args.model is the method's name. Resolved once per run, so every later check sees the method."""
+    from inpaint_studio.engine.named_checkpoints import ModelChoice, resolve_model
+
+    choice = getattr(args, "model_choice", None)
+    if choice is None:
+        choice = resolve_model(args.model) if args.model is not None else ModelChoice("")
+        args.model_choice, args.model = choice, choice.method or args.model
+    return choice
 
 
 def _checked_spec(name: str, options: dict[str, Any]):
@@ -239,6 +262,7 @@ def _default_model(args: argparse.Namespace, has_mask: bool) -> None:
 
 def cmd_inpaint(args: argparse.Namespace) -> int:
     _default_model(args, args.mask is not None)
+    _model_choice(args)
     if args.mask is None:
         from inpaint_studio.engine.base import get_spec
 
@@ -304,6 +328,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.masks is not None and not args.masks.exists():
         raise UsageError(f"mask path '{args.masks}' does not exist")
     _default_model(args, args.masks is not None)
+    _model_choice(args)
     manager = _manager(args)
     blind = manager.capabilities is not None and manager.capabilities.blind
     if args.masks is None and not blind:
@@ -421,18 +446,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_models(args: argparse.Namespace) -> int:
     if args.models_command == "import":
         return cmd_models_import(args)
-    from inpaint_studio.engine.base import create_method, method_specs
-    from inpaint_studio.engine.defaults import TASKS, default_method, measured_summary, measured_words
+    if args.models_command in ("remove", "measure"):
+        return CHECKPOINT_COMMANDS[args.models_command](args)
+    from inpaint_studio.engine.catalogue import describe_models
 
-    specs = method_specs()
-    words = measured_words()
-    numbers = measured_summary() if args.numbers else {}
-    defaults = {task: default_method(task, exclude=("auto",) if task in ("box", "thin") else ()) for task in TASKS}
+    infos = describe_models()
     task_words = {"fill": "object removal", "box": "large boxes", "thin": "thin strokes", "edges": "drawn edges",
                   "blind": "one-click restore"}
-    width = max(len(s.name) for s in specs)
-    for spec in specs:
-        caps = spec.capabilities
+    width = max(len(i.name) for i in infos)
+    for info in infos:
+        caps = info.capabilities
         tags = [t for t, on in (
             ("mask", caps.needs_mask),
             ("blind", caps.blind),
@@ -441,28 +464,67 @@ def cmd_models(args: argparse.Namespace) -> int:
             ("predicts-edges", caps.predicts_edges),
             ("learned", caps.learned),
         ) if on]
-        try:
-            method = create_method(spec.name)
-            where = method.weights_info()
-            if not method.is_available() and not where.startswith("weights missing"):
-                where = IMPORT_HINT  # methods that name their own import/train commands keep them
-        except InpaintStudioError as exc:
-            where = str(exc)
-        print(f"{spec.name:<{width}}  [{', '.join(tags) or 'mask'}]  {where}")
-        if spec.description:
-            print(f"{'':<{width}}  {spec.description}")
-        chosen = [task_words[task] for task, name in defaults.items() if name == spec.name]
-        if spec.name in words or chosen:
+        where = info.weights
+        if not info.available and not where.startswith(("weights missing", "cannot be created")):
+            where = IMPORT_HINT  # methods that name their own import/train commands keep them
+        print(f"{info.name:<{width}}  [{', '.join(tags) or 'mask'}]  {where}")
+        if info.description:
+            print(f"{'':<{width}}  {info.description}")
+        chosen = [task_words[task] for task in info.default_for]
+        if info.words or chosen:
             note = "; ".join(filter(None, [
-                f"measured: {words[spec.name]}" if spec.name in words else "",
+                f"measured: {info.words}" if info.words else "",
                 f"default for {', '.join(chosen)}" if chosen else "",
             ]))
             print(f"{'':<{width}}  {note}")
-        if spec.name in numbers:
-            print(f"{'':<{width}}  numbers: {numbers[spec.name]}")
-    if not args.numbers and words:
+        if args.numbers and info.numbers:
+            print(f"{'':<{width}}  numbers: {info.numbers}")
+        _print_checkpoints(info.checkpoints, info.name, width, args.numbers, measured_in_table=bool(info.words))
+    if not args.numbers and any(i.words for i in infos):
         print("(inpaint-studio models --numbers adds the measured numbers; models/README.md has the whole table)")
     return 0
+
+
+def _print_checkpoints(
+    entries: Sequence[Any], method: str, width: int, numbers: bool, *, measured_in_table: bool
+) -> None:
+    """Each checkpoint of a learned method on its own line: name (the default first), source, how it measured."""
+    for i, entry in enumerate(entries):
+        how = entry.measured_words()
+        if entry.measured is None and i == 0 and entry.shipped and measured_in_table:
+            how = "measured in the model table (above)"
+        default = ", the default" if i == 0 and len(entries) > 1 else ""
+        print(f"{'':<{width}}  · {entry.name}{default}: {entry.source_words()}; {how}")
+        if numbers and entry.numbers():
+            print(f"{'':<{width}}      numbers: {entry.numbers()}")
+    hints = [f"pick one with --model NAME or --model {method}:NAME"] if len(entries) > 1 else []
+    if any(e.measured is None and not e.shipped for e in entries):
+        hints.append("measure one with `inpaint-studio models measure NAME`")
+    if hints:
+        print(f"{'':<{width}}    ({'; '.join(hints)})")
+
+
+def cmd_models_remove(args: argparse.Namespace) -> int:
+    from inpaint_studio.engine.named_checkpoints import remove_checkpoint
+
+    removed = remove_checkpoint(args.name)
+    print(f"removed {args.name} ({', '.join(p.name for p in removed)})")
+    return 0
+
+
+def cmd_models_measure(args: argparse.Namespace) -> int:
+    from inpaint_studio.engine.checkpoint_measure import measure_checkpoint
+    from inpaint_studio.engine.named_checkpoints import find_named
+
+    find_named(args.name)  # an unknown name is a usage error, before any work
+    measure_checkpoint(args.name, device=args.device)
+    entry = find_named(args.name)
+    print(f"{args.name}: {entry.measured_words()}")
+    print(f"  {entry.numbers()}")
+    return 0
+
+
+CHECKPOINT_COMMANDS = {"remove": cmd_models_remove, "measure": cmd_models_measure}
 
 
 def cmd_models_import(args: argparse.Namespace) -> int:
@@ -474,7 +536,22 @@ def cmd_models_import(args: argparse.Namespace) -> int:
         raise UsageError(f"'{args.file}' is not a file")
     path = import_checkpoint(args.file, name=args.name)
     print(f"imported {args.file} as {path}")
+    print(_use_hint(path))
     return 0
+
+
+def _use_hint(path: Path) -> str:
+    """How to run a new checkpoint, and whether it became its method's default (only where none ships)."""
+    from inpaint_studio.engine.named_checkpoints import list_checkpoints
+
+    hint = f"use it with --model {path.stem} (inpaint-studio inpaint PHOTO --mask MASK -o OUT --model {path.stem})"
+    entry = next((e for e in list_checkpoints() if e.path == path), None)
+    if entry is None:
+        return hint
+    default = list_checkpoints(entry.method)[0]
+    if default.path == path:
+        return f"{hint}; it is {entry.method}'s default (no other {entry.method} checkpoint comes first)"
+    return f"{hint}; {entry.method} keeps {default.name} as its default"
 
 
 def open_app(image: Path | None) -> int:

@@ -18,6 +18,7 @@ from inpaint_studio.engine.checkpoints import (
     load_checkpoint,
     read_metadata,
     save_checkpoint,
+    update_metadata,
 )
 from inpaint_studio.networks.registry import create_network
 
@@ -126,7 +127,8 @@ def test_describe_mismatch_lists_missing_unexpected_and_shapes():
     assert describe_mismatch(expected, dict(expected)) == ""
 
 
-def test_find_checkpoints_user_first_then_shipped(tmp_path, monkeypatch):
+def test_find_checkpoints_shipped_first_then_user(tmp_path, monkeypatch):
+    """An import sits beside the shipped weights: the shipped ones stay the method's default."""
     shipped = tmp_path / "shipped"
     monkeypatch.setattr(paths, "SHIPPED_MODELS_DIR", shipped)
     net = _small()
@@ -137,6 +139,20 @@ def test_find_checkpoints_user_first_then_shipped(tmp_path, monkeypatch):
     save_checkpoint(paths.user_models_dir() / "other", "edgeconnect", {"generator": net}, GEN)
     (paths.user_models_dir() / "junk.json").write_text("{}")
     (paths.user_models_dir() / "junk.safetensors").write_bytes(b"")
-    assert find_checkpoints("deepfill_v2") == [new, old, s]
+    assert find_checkpoints("deepfill_v2") == [s, new, old]
     assert find_checkpoints("nothing") == []
     assert read_metadata(s)["method"] == "deepfill_v2"
+
+
+def test_update_metadata_edits_the_json_alone_and_refuses_another_method(tmp_path):
+    st = save_checkpoint(tmp_path / "m", "deepfill_v2", {"generator": _small()}, GEN)
+    weights = st.read_bytes()
+    doc = update_metadata(st, lambda d: d.update(measured={"l1_hole": 3.0}))
+    assert doc["measured"] == {"l1_hole": 3.0} and read_metadata(st)["measured"] == {"l1_hole": 3.0}
+    assert read_metadata(st)["components"] == GEN and st.read_bytes() == weights
+    with pytest.raises(CheckpointError, match="not vcnet"):
+        update_metadata(st, lambda d: d.update(blind={}), method="vcnet")
+    assert "blind" not in read_metadata(st)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "m.safetensors"]  # no temp file left
+    with pytest.raises(CheckpointError, match="cannot read"):
+        update_metadata(tmp_path / "absent", lambda d: None)

@@ -42,7 +42,7 @@ def test_without_weights_each_names_the_import_and_train_commands(name, recipe, 
     info = method.weights_info()
     assert info.startswith("weights missing — import or train")
     assert f"`python -m trainer train {recipe} --preset small`" in info
-    assert f"--to models/{name}-small`" in info
+    assert f"`python -m trainer export RUN_DIR --name {name}-mine`" in info and f"`--model {name}-mine`" in info
     assert (f"`inpaint-studio models import {published}`" in info) == (published is not None)
     with pytest.raises(ModelUnavailableError, match="weights missing — import or train"):
         ModelManager(device="cpu").activate(name, load=True)

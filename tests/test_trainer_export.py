@@ -218,3 +218,59 @@ def test_card_settings_list_only_the_loss_terms_a_stage_trains_with():
     assert "loss weights adversarial_edge 1, feature_matching 10, hole 6;" in edge
     joint = _settings({"recipe": "edgeconnect", "stage": "joint", "weights": weights})
     assert "adversarial_edge 1" in joint and "style 250" in joint  # the joint stage trains both generators
+
+
+def test_export_without_to_lands_in_the_user_models_folder_and_runs_by_name(folders, capsys, tmp_path):
+    """Train, then use, without touching the repository: export by run name, then --model NAME; an export
+    elsewhere runs as --model METHOD=FILE through inpaint and batch, and `models import` takes it too."""
+    from PIL import Image
+
+    from inpaint_studio import cli
+    from inpaint_studio.core import paths
+    from inpaint_studio.engine.named_checkpoints import find_named
+
+    result = _train(folders, "deepfill_v2")
+    shipped_before = sorted(paths.SHIPPED_MODELS_DIR.iterdir())
+    assert main(["export", str(result.run_dir), "--which", "last"]) == 0
+    out = capsys.readouterr().out
+    st = paths.user_models_dir() / "run-deepfill_v2.safetensors"
+    assert st.is_file() and st.with_suffix(".md").is_file()
+    assert "--model run-deepfill_v2" in out
+    assert sorted(paths.SHIPPED_MODELS_DIR.iterdir()) == shipped_before
+    assert find_named("run-deepfill_v2").source_words() == f"trained run {result.run_dir}"
+    assert main(["export", str(result.run_dir), "--name", "df mine"]) == 0  # cleaned to a name: df-mine
+    assert (paths.user_models_dir() / "df-mine.json").is_file()
+    assert main(["export", str(result.run_dir), "--name", "telea"]) == 2  # a model's name: refused
+    assert main(["export", str(result.run_dir), "--name", "x", "--to", str(tmp_path / "y")]) == 2
+    capsys.readouterr()
+
+    assert main(["export", str(result.run_dir), "--to", str(tmp_path / "elsewhere" / "mine")]) == 0
+    mine = tmp_path / "elsewhere" / "mine.safetensors"
+    assert f"--model deepfill_v2={mine}" in capsys.readouterr().out
+
+    photos, masks = tmp_path / "photos", tmp_path / "masks"
+    photos.mkdir()
+    masks.mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("a", "b"):
+        Image.fromarray(rng.integers(0, 256, (32, 40, 3), dtype=np.uint8)).save(photos / f"{name}.png")
+        mask = np.zeros((32, 40), np.uint8)
+        mask[8:20, 10:30] = 255
+        Image.fromarray(mask).save(masks / f"{name}.png")
+    by_name, by_file = tmp_path / "by_name.png", tmp_path / "by_file.png"
+    common = ["inpaint", str(photos / "a.png"), "--mask", str(masks / "a.png"), "--device", "cpu"]
+    assert cli.main([*common, "--model", "run-deepfill_v2", "-o", str(by_name)]) == 0
+    assert cli.main([*common, "--model", f"deepfill_v2={mine}", "-o", str(by_file)]) == 0
+    # both hold the last step's weights: the same fill (by name from the user folder, by file from elsewhere)
+    assert np.array_equal(np.asarray(Image.open(by_name)), np.asarray(Image.open(by_file)))
+    method = create_method("deepfill_v2", checkpoint=mine, device="cpu")
+    image, mask = np.asarray(Image.open(photos / "a.png")), np.asarray(Image.open(masks / "a.png"))
+    assert np.array_equal(np.asarray(Image.open(by_file)), method.inpaint(image, mask))
+
+    assert cli.main(["batch", "--images", str(photos), "--masks", str(masks), "--model", f"deepfill_v2={mine}",
+                     "--device", "cpu", "-o", str(tmp_path / "batch")]) == 0
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "batch" / "a.png")), np.asarray(Image.open(by_file)))
+    assert (tmp_path / "batch" / "b.png").is_file()
+
+    assert cli.main(["models", "import", str(mine)]) == 0  # our own export, by its file name
+    assert find_named("mine").origin == "trained"

@@ -13,7 +13,6 @@ finds damage best at the scale it learned.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,10 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from inpaint_studio.core.atomic import atomic_write_text
-from inpaint_studio.core.errors import CheckpointError
 from inpaint_studio.core.metrics import iou, psnr
-from inpaint_studio.engine.checkpoints import checkpoint_files
+from inpaint_studio.engine.checkpoints import checkpoint_files, update_metadata
 from inpaint_studio.engine.evaluate import DAMAGE_KINDS, damaged_cases
 from inpaint_studio.engine.vcnet_method import DETECTORS, FILLS, VCNetMethod
 
@@ -128,10 +125,7 @@ def measure_mask_sizes(
 
 def record_inference(checkpoint: Path, values: dict[str, Any]) -> None:
     """Merge `values` into the checkpoint JSON's `inference` block."""
-    _, json_path = checkpoint_files(checkpoint)
-    doc = json.loads(json_path.read_text(encoding="utf-8"))
-    doc["inference"] = {**(doc.get("inference") or {}), **values}
-    atomic_write_text(json_path, json.dumps(doc, indent=1) + "\n")
+    update_metadata(checkpoint, lambda doc: doc.update(inference={**(doc.get("inference") or {}), **values}))
 
 
 def run_mask_size(checkpoint: Path, photos: Sequence[tuple[str, np.ndarray]], seed: int, record: bool,
@@ -153,15 +147,7 @@ def run_mask_size(checkpoint: Path, photos: Sequence[tuple[str, np.ndarray]], se
 
 
 def record_block(checkpoint: Path, block: dict[str, Any]) -> None:
-    _, json_path = checkpoint_files(checkpoint)
-    try:
-        doc = json.loads(json_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CheckpointError(f"cannot read {json_path.name}: {exc}") from None
-    if doc.get("method") != "vcnet":
-        raise CheckpointError(f"{json_path.name} is a '{doc.get('method')}' checkpoint, not vcnet")
-    doc["blind"] = block
-    atomic_write_text(json_path, json.dumps(doc, indent=1) + "\n")
+    update_metadata(checkpoint, lambda doc: doc.update(blind=block), method="vcnet")
 
 
 def run(checkpoint: Path, photos: Sequence[tuple[str, np.ndarray]], seed: int, record: bool,

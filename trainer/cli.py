@@ -166,12 +166,14 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "export",
         help="write a run's networks as an app checkpoint (+ model card)",
-        description="Writes NAME.safetensors + NAME.json (engine checkpoint format) and NAME.md, loadable with "
-        "create_method(method, checkpoint=path) and listed by the app when placed in models/ or the user "
-        "models folder.",
+        description="Writes NAME.safetensors + NAME.json (engine checkpoint format) and NAME.md. Without --to they "
+        "go into the user's models folder, where the app and `inpaint-studio --model NAME` find them by name; "
+        "elsewhere, `--model METHOD=DIR/NAME.safetensors` runs them.",
     )
     p.add_argument("run", type=Path, help="training run directory (or a .pt training checkpoint)")
-    p.add_argument("--to", type=Path, required=True, help="output stem, e.g. models/deepfill_v2-mine")
+    p.add_argument("--to", type=Path, help="output stem, e.g. /some/dir/deepfill_v2-mine (default: the user's "
+                   "models folder / NAME)")
+    p.add_argument("--name", help="checkpoint name in the user's models folder (default: the run folder's name)")
     p.add_argument("--which", choices=("best", "last"), default="best", help="checkpoint to export (default best)")
     p.add_argument("--half", action="store_true", help="store float16 weights (half the size)")
     p.add_argument("--notes", type=Path, help="Markdown file: where the model stands and what limits it (in the card)")
@@ -180,7 +182,7 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    from trainer.export import export_run
+    from trainer.export import default_export_stem, export_run, export_use_hint
 
     notes = ""
     if args.notes is not None:
@@ -188,8 +190,12 @@ def _run_export(args: argparse.Namespace) -> int:
             notes = args.notes.read_text(encoding="utf-8")
         except OSError as exc:
             raise InpaintStudioError(f"--notes: cannot read {args.notes}: {exc.strerror or exc}") from None
-    path = export_run(args.run, args.to, which=args.which, half=args.half, overwrite=args.force, notes=notes)
+    if args.to is not None and args.name is not None:
+        raise InpaintStudioError("give either --to DIR/NAME or --name NAME, not both")
+    to = args.to if args.to is not None else default_export_stem(args.run, args.name)
+    path = export_run(args.run, to, which=args.which, half=args.half, overwrite=args.force, notes=notes)
     print(f"wrote {path}, {path.with_suffix('.json').name} and {path.with_suffix('.md').name}")
+    print(export_use_hint(path))
     return 0
 
 

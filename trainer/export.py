@@ -97,6 +97,29 @@ def export_run(
     return path
 
 
+def default_export_stem(run: Path, name: str | None = None) -> Path:
+    """Where `export` writes without --to: the user's models folder, named after the run folder (or `name`)."""
+    from inpaint_studio.core.paths import user_models_dir
+    from inpaint_studio.engine.named_checkpoints import check_new_name, clean_name
+
+    run = Path(run)
+    folder = _run_dir_of(run) if run.is_file() else run
+    clean = clean_name(name or (folder or run).resolve().name)
+    check_new_name(clean)
+    return user_models_dir() / clean
+
+
+def export_use_hint(path: Path) -> str:
+    """The command that runs the exported checkpoint: by name in the user's models folder, else by file."""
+    from inpaint_studio.core.paths import user_models_dir
+    from inpaint_studio.engine.checkpoints import read_metadata
+
+    method = read_metadata(path)["method"]
+    in_user_folder = path.parent.resolve() == user_models_dir().resolve()
+    model = path.stem if in_user_folder else f"{method}={path}"
+    return f"use it: inpaint-studio inpaint PHOTO --mask MASK -o OUT --model {model}"
+
+
 def write_curve_image(stages: list[Stage], dest: Path) -> bool:
     """The training curves (each run's plot.png) of every stage that trained, one above the other: a merged
     zero-step run has no curve of its own, its stages do. False (and no file) when none was drawn."""

@@ -6,18 +6,15 @@ photo far better on a shrunk copy: it sees the scale it learned (DeepFill v2 at 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from inpaint_studio.core.atomic import atomic_write_text
-from inpaint_studio.core.errors import CheckpointError
 from inpaint_studio.core.metrics import l1
 from inpaint_studio.engine.base import create_method
-from inpaint_studio.engine.checkpoints import checkpoint_files, read_metadata
+from inpaint_studio.engine.checkpoints import read_metadata, update_metadata
 from inpaint_studio.engine.evaluate import generated_mask
 
 BUCKETS: tuple[tuple[float, float], ...] = ((0.2, 0.3), (0.3, 0.4))  # the buckets the fill default is chosen on
@@ -52,19 +49,16 @@ def choose(scores: dict[int, float]) -> int:
 
 
 def record(checkpoint: Path, size: int, scores: dict[int, float], settings: dict[str, Any]) -> None:
-    _, json_path = checkpoint_files(checkpoint)
-    try:
-        doc = json.loads(json_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CheckpointError(f"cannot read {json_path.name}: {exc}") from None
-    doc["inference"] = {
-        **(doc.get("inference") or {}),
-        "working_size": size,
-        "why": f"lowest hole L1 over the 20–40 % buckets ({scores[size]:.2f})",
-        "measured": {str(k): round(v, 3) for k, v in scores.items()},
-        "settings": settings,
-    }
-    atomic_write_text(json_path, json.dumps(doc, indent=1) + "\n")
+    def change(doc: dict[str, Any]) -> None:
+        doc["inference"] = {
+            **(doc.get("inference") or {}),
+            "working_size": size,
+            "why": f"lowest hole L1 over the 20–40 % buckets ({scores[size]:.2f})",
+            "measured": {str(k): round(v, 3) for k, v in scores.items()},
+            "settings": settings,
+        }
+
+    update_metadata(checkpoint, change)
 
 
 def run(checkpoint: Path, photos: Sequence[tuple[str, np.ndarray]], seed: int, record_it: bool,

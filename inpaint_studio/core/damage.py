@@ -61,10 +61,12 @@ def _robust_z(x: np.ndarray, local: int = 31) -> np.ndarray:
     sample = x[::step, ::step]
     med = float(np.median(sample))
     mad = float(np.median(np.abs(sample - med))) * 1.4826
-    dev = cv2.absdiff(x, med)
+    # numpy, not cv2.absdiff/subtract: OpenCV reads a 1×1 array against a Python float as two scalars and
+    # returns a 4×1 result (a 1-pixel photo then got a 4×1 damage map)
+    dev = np.abs(x - np.float32(med))
     local_spread = cv2.blur(dev, (local, local)) * 1.2533  # mean |dev| → sigma for a Gaussian
     spread = np.maximum(local_spread, max(mad, 1.0))
-    return cv2.subtract(x, med) / spread
+    return (x - np.float32(med)) / spread
 
 
 def _ramp(z: np.ndarray, lo: float, hi: float) -> np.ndarray:

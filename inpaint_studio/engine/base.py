@@ -36,8 +36,11 @@ class Capabilities:
 @dataclass(frozen=True)
 class MaskPrediction:
     probability: np.ndarray  # float32 H×W in [0, 1]
-    mask: np.ndarray  # uint8 H×W, 255 where probability >= threshold
+    mask: np.ndarray  # uint8 H×W, 255 where probability >= threshold (blind methods: the opaque damage only)
     threshold: float = 0.5
+    # float32 H×W 0..1 or None: damage judged translucent (a tint over the photo, core.translucent), shown as a
+    # soft mask; a blind restore removes its tint where that is trusted and never paints over it
+    translucent: np.ndarray | None = None
 
 
 class InpaintMethod(ABC):

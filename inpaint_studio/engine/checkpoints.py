@@ -19,7 +19,8 @@ Writing (the trainer's export, the importer):
 
 Reading: `load_checkpoint(path)` (path = stem, .json or .safetensors) validates both files and returns a
 `Checkpoint`; `build_modules(ckpt, "cpu")` rebuilds every component with `create_network` and loads it
-strictly. `find_checkpoints(method)` lists usable files, user-imported first.
+strictly. `find_checkpoints(method)` lists usable files, shipped first; `update_metadata(path, change)` is the one
+way to edit a written checkpoint's JSON.
 
 torch is imported inside the functions: learned-method modules import this one at registration time and
 listing methods must not import torch.
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -219,6 +220,30 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     return doc
 
 
+def update_metadata(
+    path: str | os.PathLike[str], change: Callable[[dict[str, Any]], None], *, method: str | None = None
+) -> dict[str, Any]:
+    """The one way to change a checkpoint's JSON after it was written (measured numbers, tuned settings):
+    read it, let `change` edit the dict in place, write it back atomically; returns the new document.
+    `method` refuses a checkpoint of another method before anything is written."""
+    _, json_path = checkpoint_files(path)
+    try:
+        doc = json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"cannot read {json_path.name}: {exc}") from None
+    if not isinstance(doc, dict):
+        raise CheckpointError(f"{json_path.name} is not an Inpaint Studio checkpoint")
+    if method is not None and doc.get("method") != method:
+        raise CheckpointError(f"{json_path.name} is a '{doc.get('method')}' checkpoint, not {method}")
+    change(doc)
+    try:
+        text = json.dumps(doc, indent=1)
+    except TypeError as exc:
+        raise CheckpointError(f"checkpoint metadata is not JSON-serialisable: {exc}") from None
+    atomic_write(json_path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+    return doc
+
+
 def _read_safetensors(st_path: Path) -> dict[str, torch.Tensor]:
     import torch
     from safetensors.torch import load_file
@@ -333,13 +358,15 @@ def _scan(directory: Path, method: str) -> list[Path]:
 
 
 def find_checkpoints(method: str) -> list[Path]:
-    """.safetensors paths whose JSON names `method`, best first: the user's imported/trained ones (newest
-    first), then the ones shipped in the repository's `models/` (by name)."""
+    """.safetensors paths whose JSON names `method`, the one used by default first: those shipped in the
+    repository's `models/` (by name), then the user's imported/trained ones (newest first). An import sits
+    beside the shipped weights and runs when picked by name (`engine.named_checkpoints`); it is the default
+    only for a method that ships none."""
     user = sorted(_scan(paths.user_models_dir(), method), key=lambda p: (-p.stat().st_mtime, p.name))
     shipped = sorted(_scan(paths.SHIPPED_MODELS_DIR, method), key=lambda p: p.name)
     seen: set[Path] = set()
     out = []
-    for p in user + shipped:
+    for p in shipped + user:
         rp = p.resolve()
         if rp not in seen:
             seen.add(rp)

@@ -8,6 +8,10 @@ guard trusts the fit) before the opaque damage is found and filled. Off by defau
 set's validation photos the classical stain detector does not yet find stains reliably (see
 models/blind_generalisation.md), and an unneeded correction costs more than it repairs.
 
+Damage judged translucent (`core.translucent`: the photo's structure visible beneath a stain's smooth colour
+change) is never painted over: its tint is removed where that is trusted, otherwise it is left as it is;
+`predict_mask` returns it as a soft map beside the opaque mask.
+
 The predicted mask is not dilated by default: the detector already takes in the anti-aliased rim of wide
 strokes, and a 1-px dilation of a 1-px scratch triples the hole (Telea then blurs more than it repairs;
 see benchmarks/RESULTS.md).
@@ -22,6 +26,7 @@ import numpy as np
 
 from inpaint_studio.core.damage import damage_mask, detect_damage, restore_hole
 from inpaint_studio.core.masks import check_mask
+from inpaint_studio.core.translucent import split_damage
 from inpaint_studio.engine.base import (
     CancelFn,
     Capabilities,
@@ -66,8 +71,9 @@ class ClassicalRestoreMethod(InpaintMethod):
         probability = detect_damage(image)
         check_cancel(cancel)
         mask = damage_mask(probability, self.threshold, dilate=self.dilate)
+        split = split_damage(image, mask)
         report(progress, 1.0, "done")
-        return MaskPrediction(probability=probability, mask=mask, threshold=self.threshold)
+        return MaskPrediction(probability, split.opaque, self.threshold, split.translucent)
 
     def inpaint(
         self,
@@ -77,14 +83,18 @@ class ClassicalRestoreMethod(InpaintMethod):
         progress: ProgressFn | None = None,
         cancel: CancelFn | None = None,
     ) -> np.ndarray:
-        """Fill `mask` as given, or, when it is None, the predicted damage plus a 1-px rim around its wide
-        (paint) regions (`core.damage.restore_hole`); pixels outside the filled hole stay bit-identical."""
+        """Fill `mask` as given, or, when it is None, the predicted opaque damage plus a 1-px rim around its
+        wide (paint) regions (`core.damage.restore_hole`), after removing the tint of the damage judged
+        translucent where that is trusted (`core.translucent`: never painted over); other pixels stay
+        bit-identical."""
         if mask is None:
             if self.stains == "tint":
                 report(progress, 0.1, "removing stains")
                 image = untint(image)
-                check_cancel(cancel)
-            mask = restore_hole(self.predict_mask(image, None, cancel).mask)
+            check_cancel(cancel)
+            split = split_damage(image, damage_mask(detect_damage(image), self.threshold, dilate=self.dilate))
+            image = split.untinted
+            mask = restore_hole(split.opaque)
         else:
             check_mask(image, mask)
         check_cancel(cancel)

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from inpaint_studio.core.atomic import atomic_write_text
-from inpaint_studio.core.errors import InpaintStudioError
+from inpaint_studio.core.errors import InpaintStudioError, UnknownModelError
 from inpaint_studio.core.hd import HDConfig, HDStrategy
 from inpaint_studio.core.imageio import load_rgb
 from inpaint_studio.core.masks import load_mask
@@ -152,11 +152,12 @@ def _option_value(text: str) -> Any:
 
 
 def method_spec(entry: str) -> tuple[str, str, dict[str, Any]]:
-    """`NAME`, `NAME=CHECKPOINT`, either followed by `:OPTION=VALUE` parts → (report label, method name,
-    activation options). The label of a given checkpoint is `NAME[STEM]`, so two checkpoints of one method
-    can be compared in one table; options stay in the label (`vcnet:detector=mpn`: VCNet's mask network alone
-    beside its shipped blind setting). Option parts are peeled from the right, so a checkpoint path may hold
-    a drive letter's colon."""
+    """A model reference (`NAME`, `METHOD:CHECKPOINT_NAME`, a checkpoint's name, `NAME=CHECKPOINT_FILE`;
+    `engine.named_checkpoints`), followed by any `:OPTION=VALUE` parts → (report label, method name, activation
+    options). The label of a checkpoint is `NAME[STEM]`, so two checkpoints of one method can be compared in one
+    table; options stay in the label (`vcnet:detector=mpn`: VCNet's mask network alone beside its shipped blind
+    setting). Option parts are peeled from the right (an option holds `=`, a checkpoint name never does), so a
+    checkpoint path may hold a drive letter's colon."""
     options: dict[str, Any] = {}
     suffix = ""
     head = entry.strip()
@@ -172,11 +173,14 @@ def method_spec(entry: str) -> tuple[str, str, dict[str, Any]]:
     name, path = name.strip(), path.strip()
     if "checkpoint" in options:
         raise InpaintStudioError(f"'{entry}': give a checkpoint as NAME=PATH, not as an option")
-    if not sep:
-        return name + suffix, name, options
-    if not path:
+    if sep and not path:
         raise InpaintStudioError(f"'{entry}': give a checkpoint after '=' (NAME=PATH)")
-    return f"{name}[{Path(path).stem}]{suffix}", name, {"checkpoint": Path(path), **options}
+    if sep:  # the file is checked where it is used: a missing one is reported, not fatal here
+        return f"{name}[{Path(path).stem}]{suffix}", name, {"checkpoint": Path(path), **options}
+    from inpaint_studio.engine.named_checkpoints import resolve_model
+
+    choice = resolve_model(head)
+    return choice.label + suffix, choice.method, {**choice.options(), **options}
 
 
 def evaluate(
@@ -256,7 +260,12 @@ def evaluate(
     total = max(len(methods) * (len(cases) + len(damaged)), 1)
     done = 0
     for entry in methods:
-        name, method_name, options = method_spec(entry)
+        try:
+            name, method_name, options = method_spec(entry)
+        except UnknownModelError as exc:  # an unknown name is reported like a model that fails to load
+            result.skipped.append(f"{entry}: {exc}")
+            done += len(cases) + len(damaged)
+            continue
         try:
             manager.activate(method_name, load=True, **options)
         except InpaintStudioError as exc:

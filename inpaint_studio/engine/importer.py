@@ -3,7 +3,10 @@
 `import_checkpoint(path)` loads with `torch.load(..., weights_only=True)` ONLY (a file that needs code to
 unpickle is refused, never run), recognises which published layout it is from its keys, remaps the keys
 (pure renaming, no arithmetic), checks every key and shape against our network built from the layout's
-config, and writes `NAME.safetensors` + `NAME.json` to `user_models_dir()`.
+config, and writes `NAME.safetensors` + `NAME.json` to `user_models_dir()`. One of our own checkpoints (a
+`trainer export` elsewhere: `.safetensors` + `.json`) is checked the same way and copied there
+(`import_own_checkpoint`). Either sits beside the shipped weights and runs when picked by name
+(`engine.named_checkpoints`); a name that a method or a shipped checkpoint already has is refused.
 
 How a network module registers a published layout (engineer D2: EdgeConnect, VCNet)::
 
@@ -36,9 +39,10 @@ converted-TF file) by `engine/deepfill_v1_method.py`. `ensure_layouts()` imports
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
-import re
+import shutil
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +50,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from inpaint_studio.core import paths
+from inpaint_studio.core.atomic import atomic_write
 from inpaint_studio.core.errors import CheckpointError
 from inpaint_studio.engine.checkpoints import (
     CHANNEL_ORDERS,
@@ -54,6 +59,7 @@ from inpaint_studio.engine.checkpoints import (
     load_checkpoint,
     save_checkpoint,
 )
+from inpaint_studio.engine.named_checkpoints import check_new_name, clean_name
 
 if TYPE_CHECKING:
     import torch
@@ -197,13 +203,6 @@ def _refuse_non_finite(states: Mapping[str, Mapping[str, torch.Tensor]], source:
                               "(a diverged or damaged training run)")
 
 
-def _safe_name(name: str) -> str:
-    clean = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-")
-    if not clean:
-        raise CheckpointError(f"invalid checkpoint name {name!r}")
-    return clean
-
-
 def validate_components(
     layout: PublishedLayout, states: Mapping[str, Mapping[str, torch.Tensor]], source: str
 ) -> None:
@@ -222,6 +221,37 @@ def validate_components(
             )
 
 
+def import_own_checkpoint(
+    path: str | os.PathLike[str], name: str | None = None, *, dest_dir: str | os.PathLike[str] | None = None
+) -> Path:
+    """Copy one of our checkpoints (and its model card) into the user's models folder under `name` (default:
+    its file name), after checking that every component loads into its network and holds finite weights."""
+    from inpaint_studio.engine.checkpoints import build_modules
+
+    st_src, json_src = checkpoint_files(path)
+    ckpt = load_checkpoint(st_src)
+    build_modules(ckpt, "cpu")  # strict: every key and shape fits the network its JSON names
+    _refuse_non_finite({c: ckpt.state_dict(c) for c in ckpt.components}, st_src.name)
+    clean = clean_name(name or st_src.stem)
+    check_new_name(clean)
+    st_path, json_path = checkpoint_files(Path(dest_dir or paths.user_models_dir()) / clean)
+    if st_path.resolve() == st_src.resolve():
+        raise CheckpointError(f"{st_src.name} is already in your models folder")
+    if st_path.exists() or json_path.exists():
+        raise CheckpointError(f"a checkpoint named '{clean}' exists already: pick another --name, or remove it "
+                              f"first (inpaint-studio models remove {clean})")
+    meta = dict(ckpt.meta)
+    meta["source"] = {**(meta.get("source") or {}), "imported_from": str(st_src)}
+    for extra in (".md", ".curve.png"):  # the model card and its curve travel with the weights
+        found = st_src.with_name(st_src.stem + extra)
+        if found.is_file():
+            atomic_write(st_path.with_name(clean + extra), lambda tmp, f=found: shutil.copyfile(f, tmp))
+    atomic_write(st_path, lambda tmp: shutil.copyfile(st_src, tmp))
+    # The JSON goes last: the checkpoint is listed only once its weights are in place.
+    atomic_write(json_path, lambda tmp: tmp.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8"))
+    return st_path
+
+
 def import_checkpoint(
     path: str | os.PathLike[str],
     name: str | None = None,
@@ -229,12 +259,15 @@ def import_checkpoint(
     dest_dir: str | os.PathLike[str] | None = None,
     channel_order: str | None = None,
 ) -> Path:
-    """Import a published `.pth`; returns the written `.safetensors` path (in user_models_dir()).
+    """Import a published `.pth`, or one of our own checkpoints (`.safetensors` + `.json` beside it, e.g. a
+    `trainer export`); returns the written `.safetensors` path (in user_models_dir()).
 
     channel_order overrides the layout's default ("RGB"/"BGR") where a layout's order is uncertain."""
     import torch
 
     src = Path(path)
+    if src.suffix in (".safetensors", ".json"):
+        return import_own_checkpoint(src, name, dest_dir=dest_dir)
     obj = load_published(src)
     layout = detect_layout(obj)
     try:
@@ -259,7 +292,8 @@ def import_checkpoint(
 
     if name is None:
         name = layout.default_name(src) if layout.default_name else f"{layout.method}-{src.stem}"
-    stem = Path(dest_dir or paths.user_models_dir()) / _safe_name(name)
+    check_new_name(clean_name(name))
+    stem = Path(dest_dir or paths.user_models_dir()) / clean_name(name)
     components = {c: dict(layout.components[c]) for c in states}
     source = {"file": src.name, "sha256": _sha256(src), "layout": layout.name}
     order = (channel_order or layout.channel_order).upper()

@@ -81,7 +81,7 @@ def weights_missing(name: str, recipe: str, published_file: str = "") -> str:
     get = f"`inpaint-studio models import {published_file}` or " if published_file else ""
     return (
         f"weights missing — import or train: {get}`python -m trainer train {recipe} --preset small`, then "
-        f"`python -m trainer export RUN_DIR --to models/{name}-small`"
+        f"`python -m trainer export RUN_DIR --name {name}-mine` (into your models folder: `--model {name}-mine`)"
     )
 
 

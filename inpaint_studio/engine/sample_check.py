@@ -18,15 +18,13 @@ with patches of a second bundled photo, so a broken mask network or blind settin
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from inpaint_studio.core.atomic import atomic_write_text
-from inpaint_studio.core.errors import CheckpointError, InpaintStudioError
+from inpaint_studio.core.errors import InpaintStudioError
 from inpaint_studio.core.paths import SAMPLES_DIR
 
 SAMPLE_IMAGE = "chelsea.png"
@@ -122,16 +120,10 @@ def check(checkpoint: str | Path, *, device: str = "cpu", tolerance: Mapping[str
 
 def record(checkpoint: str | Path, *, device: str = "cpu", **settings: Any) -> dict[str, Any]:
     """Measure and write the block into the checkpoint's JSON (atomically); returns it."""
-    from inpaint_studio.engine.checkpoints import checkpoint_files
+    from inpaint_studio.engine.checkpoints import update_metadata
 
     block = measure(checkpoint, device=device, **settings)
-    _, json_path = checkpoint_files(checkpoint)
-    try:
-        doc = json.loads(json_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CheckpointError(f"cannot read {json_path.name}: {exc}") from None
-    doc[KEY] = block
-    atomic_write_text(json_path, json.dumps(doc, indent=1) + "\n")
+    update_metadata(checkpoint, lambda doc: doc.update({KEY: block}))
     return block
 
 

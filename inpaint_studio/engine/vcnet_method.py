@@ -12,6 +12,11 @@ measurement when the model is exported; options override it): `detector` = "mpn"
 damage — pasted patches and stains vs thin strokes); `fill` = "rin" (the network) or "telea" (OpenCV, where
 the RIN is not yet better: then a mask given by the user is filled by Telea too); `threshold`.
 
+Blind work through a mask (the shipped setting) splits the damage found into opaque and translucent parts
+(`core.translucent`): only the opaque part is filled; a translucent part (a stain's tint over the photo) has its
+tint removed where that is trusted and is otherwise left as it is. `predict_mask` returns both (the mask and a
+soft `translucent` map) for the app's Auto mask.
+
 Also registers the published layout of the PyTorch reproduction's `VCNet_*.pth` training checkpoint
 (`{num_step, mpn, rin, D, patch_D, optimizer_*}`: mpn, rin, D, patch_D are taken, optimizers dropped).
 
@@ -26,6 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from inpaint_studio.core.errors import InpaintStudioError
+from inpaint_studio.core.translucent import split_damage
 from inpaint_studio.engine.base import (
     CancelFn,
     Capabilities,
@@ -131,6 +137,17 @@ class VCNetMethod(LearnedMethod):
     def predict_mask(
         self, image: np.ndarray, progress: ProgressFn | None = None, cancel: CancelFn | None = None
     ) -> MaskPrediction:
+        """The damage found, split into opaque (the mask) and translucent (a soft map: a tint over the photo,
+        `core.translucent`)."""
+        prob_np, mask = self._find_damage(image, progress, cancel)
+        split = split_damage(image, mask)
+        report(progress, 1.0, "done")
+        return MaskPrediction(prob_np, split.opaque, self.threshold, split.translucent)
+
+    def _find_damage(
+        self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(probability, binary mask) of all damage, opaque and translucent alike."""
         self._check_image(image)
         report(progress, 0.0, f"loading {self.name}")
         self.ensure_loaded()
@@ -150,8 +167,7 @@ class VCNetMethod(LearnedMethod):
             check_cancel(cancel)
             report(progress, 0.6, "looking for scratches and strokes")
             prob_np, mask = _unite(prob_np, mask, image)
-        report(progress, 1.0, "done")
-        return MaskPrediction(prob_np, mask, self.threshold)
+        return prob_np, mask
 
     def _network_input(self, image: np.ndarray) -> torch.Tensor:
         from inpaint_studio.networks.vcnet import to_network_range
@@ -230,12 +246,14 @@ class VCNetMethod(LearnedMethod):
 
     def _blind_from_mask(self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
         """Blind repair through an explicit mask: the predicted one (from a shrunk copy on a large photo,
-        united with the classical detector's when chosen), then the chosen fill of it — the RIN under the
+        united with the classical detector's when chosen) less its translucent parts, then the chosen fill of it — the RIN under the
         HD strategy (crops around the damage or a resize, so it never sees the full photo) or Telea."""
         from inpaint_studio.core.damage import restore_hole
         from inpaint_studio.core.hd import HDConfig, apply_hd_strategy
 
-        predicted = self.predict_mask(image, None, cancel).mask
+        split = split_damage(image, self._find_damage(image, None, cancel)[1])
+        # Translucent damage is not painted over: its tint is removed where that is trusted, else it stays.
+        image, predicted = split.untinted, split.opaque
         report(progress, 0.3, "repairing")
         if not predicted.any():
             return image.copy()

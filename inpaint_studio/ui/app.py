@@ -51,9 +51,9 @@ def create_window(image_path: str | None = None):  # type: ignore[no-untyped-def
             app.quit()
             return
         window.start_background()
-        restored = window.offer_restore()
+        restored = window.autosave.offer_restore()
         if not restored and image_path:
-            window.open_path(image_path)
+            window.documents.open_path(image_path)
         demo = os.environ.get("INPAINT_STUDIO_DEMO")
         if demo:
             from inpaint_studio.ui.demo import run_demo

@@ -42,9 +42,21 @@ from inpaint_studio.ui.tools import TOOL_SPECS, Tool
 
 MASK_LUT = overlay_lut(255, 40, 90, 115)  # translucent magenta-red: the photo stays readable beneath
 EDGE_LUT = overlay_lut(80, 255, 120, 255)  # opaque green: guide edges must stand out on any photo
+# Amber, fainter than the mask and as strong as the damage: the Auto mask's translucent (stain) part
+SOFT_LUT = overlay_lut(255, 176, 0, 150)
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
 EMPTY_HINT = ("No photo open\n\nFile ▸ Open (Ctrl+O), drag a photo here, or paste one (Ctrl+V)\n\n"
               "Then paint over what to remove, or select it (S), and press Inpaint")
+SOFT_MASK_HINT = ("amber: stains and tints, the photo still visible beneath — Restore removes the tint where it "
+                  "can tell it from the photo, otherwise leaves them; it never paints over them")
+
+
+def soft_mask_words(strength: np.ndarray) -> str:
+    """The status line after an Auto mask that found translucent damage (`strength` uint8, 0 = none)."""
+    share = 100 * float(np.count_nonzero(strength)) / max(strength.size, 1)
+    return f"Auto mask: red is filled by Restore; {share:.1f} % of the photo is {SOFT_MASK_HINT}"
+
+
 CLICK_SLOP_PX = 5  # screen pixels a press may move and still count as a click
 
 
@@ -78,6 +90,8 @@ class CanvasView(QGraphicsView):
         self._result: RasterItem | None = None
         self._mask: RasterItem | None = None
         self._edges: RasterItem | None = None
+        self._soft: RasterItem | None = None  # display only: the Auto mask's translucent part
+        self.soft_mask: np.ndarray | None = None  # uint8 H×W strength of that part, None when none is shown
         self._outline: list[QGraphicsEllipseItem] = []
         self._shape_item: QGraphicsRectItem | QGraphicsPathItem | None = None
         self._stroking = False
@@ -90,6 +104,7 @@ class CanvasView(QGraphicsView):
         self._press_view = QPoint()
         self.split_x: float | None = None
         self._split_items: list = []
+        self.result_name = ""  # what made the shown result: the split view's "after" label names it
         self._dragging_split = False
         self.empty_hint = QLabel(EMPTY_HINT, self.viewport())
         self.empty_hint.setObjectName("emptyHint")
@@ -110,6 +125,7 @@ class CanvasView(QGraphicsView):
         h, w = document.shape
         self._photo = RasterItem(w, h, rgb_to_argb)
         self._photo.smooth = True
+        self._soft, self.soft_mask = None, None
         self._result = None  # allocated on the first preview: a 24 MP photo needs no second buffer until then
         self._mask = RasterItem(w, h, lambda a: MASK_LUT[a])
         self._edges = RasterItem(w, h, lambda a: EDGE_LUT[a])
@@ -140,6 +156,27 @@ class CanvasView(QGraphicsView):
         item = {"image": self._photo, "mask": self._mask, "edges": self._edges}.get(layer)
         if item is not None:
             item.refresh(self.document.layer(layer), box)
+        if layer == "image":
+            self.set_soft_mask(None)  # it described the photo as it was
+
+    def set_soft_mask(self, strength: np.ndarray | None) -> None:
+        """Show the translucent part of an Auto mask (float 0..1 strength, the photo's size) as a faint amber
+        overlay under the mask; None or an empty map hides it. Display only: it is not part of the mask."""
+        if self.document is None:
+            return
+        if strength is None or not np.any(strength > 0) or strength.shape != self.document.shape:
+            self.soft_mask = None
+            if self._soft is not None:
+                self._soft.setVisible(False)
+            return
+        self.soft_mask = np.clip(np.rint(np.asarray(strength, np.float32) * 255), 0, 255).astype(np.uint8)
+        if self._soft is None:
+            h, w = self.document.shape
+            self._soft = RasterItem(w, h, lambda a: SOFT_LUT[a])
+            self._soft.setZValue(1.5)  # above a previewed result, under the mask
+            self.scene().addItem(self._soft)
+        self._soft.refresh(self.soft_mask)
+        self._soft.setVisible(True)
 
     def show_result(self, image: np.ndarray | None) -> None:
         """Preview a candidate over the photo (None hides it); the mask stays visible and editable."""
@@ -192,7 +229,7 @@ class CanvasView(QGraphicsView):
             pen.setCosmetic(True)  # two screen pixels at any zoom
             line.setPen(pen)
             self._split_items = [line]
-            for text in ("before", "after"):
+            for text in ("before", self._after_text()):
                 label = QGraphicsSimpleTextItem(text)
                 label.setBrush(QBrush(QColor("#ffffff")))
                 label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
@@ -204,6 +241,20 @@ class CanvasView(QGraphicsView):
         elif self._result is not None:
             self._result.set_clip_left(0)
         self._update_cursor()
+
+    def set_result_name(self, name: str) -> None:
+        """Name the shown result (a model, a checkpoint, or only a blind round's letter) on the divider."""
+        self.result_name = name
+        if self._split_items:
+            self._split_items[2].setText(self._after_text())
+
+    def _after_text(self) -> str:
+        return f"after: {self.result_name}" if self.result_name else "after"
+
+    @property
+    def split_labels(self) -> tuple[str, str] | None:
+        """The texts either side of the divider, while the split view is on."""
+        return (self._split_items[1].text(), self._split_items[2].text()) if self._split_items else None
 
     def move_split(self, x: float) -> None:
         if self.document is None or not self._split_items:

@@ -29,7 +29,7 @@ def _when(condition: Callable[[], bool], then: Callable[[], None], every_ms: int
 
 
 def _idle(win: MainWindow) -> bool:
-    return not any(s not in ("models", "device") for s in win._job_slots.values())
+    return not win.jobs.busy()
 
 
 def _lasso(win: MainWindow, points: list[tuple[float, float]]) -> None:
@@ -37,7 +37,7 @@ def _lasso(win: MainWindow, points: list[tuple[float, float]]) -> None:
     assert doc is not None
     doc.begin_stroke("mask")
     doc.stroke_polygon(points)
-    win._push_patch(doc.end_stroke("Lasso fill"))
+    win.documents.push_patch(doc.end_stroke("Lasso fill"))
 
 
 def object_removal(win: MainWindow) -> None:
@@ -49,14 +49,14 @@ def object_removal(win: MainWindow) -> None:
         _lasso(win, SHUTTLE)
     else:
         _lasso(win, [(w * 0.4, h * 0.4), (w * 0.6, h * 0.4), (w * 0.6, h * 0.6), (w * 0.4, h * 0.6)])
-    win.set_tool(Tool.LASSO)
+    win.menus.set_tool(Tool.LASSO)
     win.panel.set_ticked(["telea", "fsr_fast"])
-    win.compare_models()
+    win.jobs.compare_models()
 
     def show() -> None:
         win.panel.candidates.setCurrentRow(0)
-        win.mask_action.setChecked(False)  # show the fill itself; the mask is still there to edit
-        win.split_action.setChecked(True)  # the split view: before left of the divider, the fill right of it
+        win.menus.mask_action.setChecked(False)  # show the fill itself; the mask is still there to edit
+        win.menus.split_action.setChecked(True)  # the split view: before left of the divider, the fill right of it
         win.canvas.move_split(w * 0.8)
         win.statusBar().showMessage("Object removal: shuttle lassoed, Telea and FSR compared; split view "
                                     "(Ctrl+\\): drag the divider between before and after", 60000)
@@ -71,21 +71,21 @@ def restore(win: MainWindow) -> None:
     if doc is None:
         return
     damaged = synthesize_damage(doc.image, np.random.default_rng(7), "scratch").image
-    win.open_array(damaged)
+    win.documents.open_array(damaged)
     # The shipped VCNet (its mask network ∪ the classical detector, Telea fill) finds the long forehead
     # scratch the classical detector alone leaves; without its checkpoint the row is absent and the
     # classical detector stays selected.
     win.panel.select_model("classical_restore")
     win.panel.select_model("vcnet")
-    win.set_tool(Tool.LASSO)  # nothing to brush here: no brush ring over the photo
+    win.menus.set_tool(Tool.LASSO)  # nothing to brush here: no brush ring over the photo
     win.statusBar().showMessage("Restore: damage detected automatically (Auto mask), then one-click Restore", 60000)
-    win.auto_mask()
+    win.jobs.auto_mask()
 
     def then_restore() -> None:
-        win.restore()
+        win.jobs.restore()
         # Once restored, hide the mask overlay so the repaired pixels show (the detected mask stays editable).
         QTimer.singleShot(300, lambda: _when(lambda: _idle(win) and win.document is not None
-                                             and bool(win.document.candidates), lambda: win.mask_action.setChecked(False)))
+                                             and bool(win.document.candidates), lambda: win.menus.mask_action.setChecked(False)))
 
     QTimer.singleShot(300, lambda: _when(lambda: _idle(win), then_restore))
 
@@ -99,19 +99,19 @@ def edges(win: MainWindow) -> None:
     y0, y1, x0, x1 = int(h * 0.50), int(h * 0.66), int(w * 0.62), int(w * 0.80)
     doc.begin_stroke("mask")
     doc.stroke_rect((x0, y0), (x1, y1))
-    win._push_patch(doc.end_stroke("Rectangle fill"))
+    win.documents.push_patch(doc.end_stroke("Rectangle fill"))
     doc.begin_stroke("edges")
     # Where the suit's outline should continue through the hole (it meets the dark backdrop there).
     pts = [(x0 + 26.5, y0 - 16.5), (x0 + 35.5, y0 + 34.5), (x0 + 49.5, y1 + 12.5)]
     for a, b in zip(pts, pts[1:], strict=False):
         doc.stroke_segment(a, b, 1.0)
-    win._push_patch(doc.end_stroke("Edge pen"))
-    win.set_tool(Tool.EDGE_PEN)
+    win.documents.push_patch(doc.end_stroke("Edge pen"))
+    win.menus.set_tool(Tool.EDGE_PEN)
     win.panel.select_model("edgeconnect")
-    info = win.models.get("edgeconnect")
+    info = win.jobs.models.get("edgeconnect")
     if info is not None and info.available:
-        win.predict_edges()
-        QTimer.singleShot(300, lambda: _when(lambda: _idle(win), win.inpaint))
+        win.jobs.predict_edges()
+        QTimer.singleShot(300, lambda: _when(lambda: _idle(win), win.jobs.inpaint))
     else:
         win.statusBar().showMessage("Edge-guided: hole + sketched edges; EdgeConnect needs weights (Models ▸ Import…)", 60000)
     win.canvas.set_zoom(3.0)
@@ -125,15 +125,15 @@ def select(win: MainWindow) -> None:
     if doc is None:
         return
     h, w = doc.shape
-    win.set_tool(Tool.SELECT_OBJECT)
+    win.menus.set_tool(Tool.SELECT_OBJECT)
     if (h, w) == (512, 512):
-        win.on_select_gesture("box", (348.0, 0.0, 474.0, 270.0), False)
+        win.selection.on_select_gesture("box", (348.0, 0.0, 474.0, 270.0), False)
         for click in SHUTTLE_CLICKS:
-            win.on_select_gesture("click", click, False)
+            win.selection.on_select_gesture("click", click, False)
     else:
-        win.on_select_gesture("box", (w * 0.3, h * 0.3, w * 0.7, h * 0.7), False)
+        win.selection.on_select_gesture("box", (w * 0.3, h * 0.3, w * 0.7, h * 0.7), False)
     win.panel.select_model("navier_stokes")
-    win.inpaint()
+    win.jobs.inpaint()
 
     def show() -> None:
         win.panel.candidates.setCurrentRow(0)
@@ -153,11 +153,11 @@ def correct_restore(win: MainWindow) -> None:
     if doc is None:
         return
     damage = synthesize_damage(doc.image, np.random.default_rng(7), "scratch")
-    win.open_array(damage.image)
+    win.documents.open_array(damage.image)
     win.panel.select_model("classical_restore")
     win.panel.select_model("vcnet")
-    win.set_tool(Tool.LASSO)  # no brush ring over the photo in the screenshot
-    win.auto_mask()
+    win.menus.set_tool(Tool.LASSO)  # no brush ring over the photo in the screenshot
+    win.jobs.auto_mask()
 
     def correct_then_restore() -> None:
         d = win.document
@@ -168,8 +168,8 @@ def correct_restore(win: MainWindow) -> None:
         # What a user does with the eraser and the brush: drop detections away from any scratch, paint misses.
         kept = found & (grow_mask(damage.mask, 1) > 0)
         corrected = np.where(kept | truth, 255, 0).astype(np.uint8)
-        win._replace("mask", corrected, "Brush and eraser corrections")
-        win.restore()
+        win.documents.replace("mask", corrected, "Brush and eraser corrections")
+        win.jobs.restore()
         win.canvas.fit_to_window()
         win.statusBar().showMessage(
             f"Correct, then restore: Auto mask found {int(found.sum())} px; erased {int((found & ~kept).sum())} "
@@ -186,6 +186,6 @@ def run_demo(win: MainWindow, name: str) -> None:
     """Wait for the model list and the image, then run the named demo."""
     demo = DEMOS.get(name)
     if demo is None:
-        win.show_error(f"unknown demo '{name}' (choose from {', '.join(DEMOS)})")
+        win.feedback.error(f"unknown demo '{name}' (choose from {', '.join(DEMOS)})")
         return
-    _when(lambda: bool(win.models) and win.document is not None, lambda: demo(win))
+    _when(lambda: bool(win.jobs.models) and win.document is not None, lambda: demo(win))

@@ -1,10 +1,11 @@
 """The right-hand panel: model picker with weights status, the model's options, the actions, progress
-and the strip of candidates. It only shows state and emits requests; MainWindow does the work."""
+and the strip of candidates. It only shows state and emits requests; the window's controllers do the work."""
 
 from __future__ import annotations
 
 import html
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal
@@ -31,8 +32,11 @@ from PySide6.QtWidgets import (
 from inpaint_studio.engine.options import OptionSpec
 from inpaint_studio.ui.icons import icon
 from inpaint_studio.ui.keys import SpinKeyFilter
+from inpaint_studio.ui.model.picks import Pick
 from inpaint_studio.ui.option_form import make_option_widget, option_value
-from inpaint_studio.ui.worker import ModelInfo
+
+if TYPE_CHECKING:  # the catalogue itself is built on the worker thread
+    from inpaint_studio.engine.catalogue import ModelInfo
 
 TASK_WORDS = {"fill": "removing objects", "blind": "one-click restore"}
 
@@ -54,6 +58,9 @@ STEP_WORDS = {"original": "whole image", "resize": "at reduced size", "crop": "c
 CANDIDATE_ICON = 56  # four thumbnails across the panel
 MIN_LIST_ROWS = 10  # the model list never shows fewer rows than this
 OPTION_ROWS = 2  # the options area keeps this height for every model, so the panel never re-flows
+CHECKPOINT_ROLE = Qt.ItemDataRole.UserRole + 1  # a checkpoint row's engine.named_checkpoints.CheckpointEntry
+ORIGIN_WORDS = {"shipped": "comes with the app", "imported": "imported", "trained": "trained by you",
+                "added": "added by you"}
 
 
 def capability_text(caps: Any) -> str:
@@ -94,6 +101,7 @@ class ModelPanel(QWidget):
     restoreRequested = Signal()
     predictEdgesRequested = Signal()
     importRequested = Signal()
+    measureRequested = Signal(object)  # engine.named_checkpoints.CheckpointEntry: score it on the validation photos
     cancelRequested = Signal()
     candidateSelected = Signal(int)
     acceptRequested = Signal()
@@ -128,7 +136,8 @@ class ModelPanel(QWidget):
         ml = _tight(QVBoxLayout(models))
         self.model_list = QListWidget()
         self.model_list.setObjectName("modelList")
-        self.model_list.setToolTip("Pick the model for Inpaint; tick several to compare them side by side")
+        self.model_list.setToolTip("Pick the model for Inpaint; tick several (models or checkpoints) to compare "
+                                   "them side by side")
         self.model_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         # The list takes the room the panel has (the rest is fixed-height): every model at 1440×900 when they fit,
         # else it scrolls by itself and nothing else moves.
@@ -142,7 +151,19 @@ class ModelPanel(QWidget):
         self.model_status.setOpenExternalLinks(False)  # "numbers" opens in place; the card in the system viewer
         self.model_status.linkActivated.connect(self._link)
         self.show_numbers = False
-        ml.addWidget(self.model_status)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.model_status, 1)
+        # Beside "not measured yet": one click scores the checkpoint (engine.checkpoint_measure) and the words update.
+        self.measure_button = QPushButton("Measure")
+        self.measure_button.setObjectName("measure")
+        self.measure_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.measure_button.clicked.connect(self._measure_clicked)
+        policy = self.measure_button.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # the status keeps its width whether or not the button shows
+        self.measure_button.setSizePolicy(policy)
+        self.measure_button.setVisible(False)
+        status_row.addWidget(self.measure_button, 0, Qt.AlignmentFlag.AlignTop)
+        ml.addLayout(status_row)
         self.import_button = QPushButton(icon("models"), "Import weights…")
         self.import_button.clicked.connect(self.importRequested)
         self.import_button.setVisible(False)
@@ -176,7 +197,9 @@ class ModelPanel(QWidget):
         row.setStretchFactor(self.compare_button, 1)
         al.addLayout(row)
         row = QHBoxLayout()
-        self.auto_mask_button = self._button(row, "auto_mask", "Auto mask", "Detect damage into the mask layer (Ctrl+M)", self.autoMaskRequested)
+        self.auto_mask_button = self._button(
+            row, "auto_mask", "Auto mask", "Detect damage into the mask layer (Ctrl+M); stains show in faint amber: "
+            "Restore removes their tint where it can and never paints over them", self.autoMaskRequested)
         self.restore_button = self._button(row, "restore", "Restore", "", self.restoreRequested)
         self.set_restore_mode(False)
         self.edges_button = self._button(row, "edges", "Edges", "Predict edges: EdgeConnect guesses edges in the hole; edit them, then Inpaint (Ctrl+E)", self.predictEdgesRequested)
@@ -247,25 +270,19 @@ class ModelPanel(QWidget):
 
     # --- models ----------------------------------------------------------------------------------
     def set_models(self, infos: list[ModelInfo], current: str) -> None:
-        from inpaint_studio.engine.defaults import (  # JSON only, no torch
-            below_default,
-            default_method,
-            measured_summary,
-            measured_words,
-        )
-
+        """Show the model catalogue (`engine.catalogue.describe_models`): what `inpaint-studio models` lists."""
+        picked = self.current_checkpoint
+        ticked = [p.name for p in self.ticked_picks()]
         self.infos = {i.name: i for i in infos}
-        self.measured = measured_summary()
-        self.words = measured_words()
-        usable = [i.name for i in infos if i.available]
-        self.defaults = {task: default_method(task, available=usable) for task in ("fill", "blind")}
+        self.measured = {i.name: i.numbers for i in infos if i.numbers}
+        self.words = {i.name: i.words for i in infos if i.words}
+        self.defaults = {task: i.name for i in infos for task in i.default_for if task in TASK_WORDS}
         self.model_list.blockSignals(True)
         self.model_list.clear()
-        below = below_default(available=usable)
         for info in infos:
             status = STATUS_TEXT.get(info.status, info.status)
-            if info.name in below:  # said where it is picked: choosing it costs quality
-                status += f" · measures below {below[info.name]}"
+            if info.below:  # said where it is picked: choosing it costs quality
+                status += f" · measures below {info.below}"
             item = QListWidgetItem(f"{info.name} — {status}")
             item.setData(Qt.ItemDataRole.UserRole, info.name)
             measured = f"\nmeasured: {self.measured[info.name]}" if info.name in self.measured else ""
@@ -276,10 +293,58 @@ class ModelPanel(QWidget):
             if not info.available:
                 item.setForeground(Qt.GlobalColor.gray)
             self.model_list.addItem(item)
+            if info.capabilities.learned:
+                self._add_checkpoint_rows(info.name, info.checkpoints)
         self.model_list.blockSignals(False)
         self._fit_model_list()
+        self.set_ticked(ticked)  # a re-read catalogue (after measuring, importing) keeps what was ticked
         names = [i.name for i in infos]
+        if picked is not None and picked.method == current and self.select_checkpoint(picked.name):
+            return  # and the checkpoint row that was picked
         self.select_model(current if current in names else (names[0] if names else ""))
+
+    def _add_checkpoint_rows(self, method: str, entries: Sequence[Any]) -> None:
+        """Where a method has several checkpoints, one row each under it (the default first); picking a row runs
+        the method with that checkpoint. A single checkpoint is the method's own row."""
+        if len(entries) < 2:
+            return
+        for i, entry in enumerate(entries):
+            default = ", default" if i == 0 else ""
+            item = QListWidgetItem(f"    {entry.name} — {ORIGIN_WORDS.get(entry.origin, entry.origin)}{default} · "
+                                   f"{entry.measured_words()}")
+            item.setData(Qt.ItemDataRole.UserRole, method)
+            item.setData(CHECKPOINT_ROLE, entry)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)  # ticked: Compare runs it as its own candidate
+            item.setCheckState(Qt.CheckState.Unchecked)
+            numbers = f"\nnumbers: {entry.numbers()}" if entry.numbers() else ""
+            item.setToolTip(f"{method} with the checkpoint {entry.name}\n{entry.source_words()}\n"
+                            f"{entry.measured_words()}{numbers}\n{entry.path}")
+            self.model_list.addItem(item)
+
+    @property
+    def current_checkpoint(self) -> Any:
+        """The picked checkpoint row's entry (engine.named_checkpoints.CheckpointEntry), or None for a method row."""
+        item = self.model_list.currentItem()
+        return item.data(CHECKPOINT_ROLE) if item is not None else None
+
+    @property
+    def current_pick(self) -> Pick:
+        """The picked row as a model to run: its method, and its checkpoint for a checkpoint row."""
+        entry = self.current_checkpoint
+        return Pick(self.current_model, entry.path if entry is not None else None)
+
+    @staticmethod
+    def _row_pick(item: QListWidgetItem) -> Pick:
+        entry = item.data(CHECKPOINT_ROLE)
+        return Pick(item.data(Qt.ItemDataRole.UserRole), entry.path if entry is not None else None)
+
+    def select_checkpoint(self, name: str) -> bool:
+        for row in range(self.model_list.count()):
+            entry = self.model_list.item(row).data(CHECKPOINT_ROLE)
+            if entry is not None and entry.name == name:
+                self.model_list.setCurrentRow(row)
+                return True
+        return False
 
     def changeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         if event.type() == QEvent.Type.StyleChange:  # a style sheet changes the rows' height
@@ -305,18 +370,16 @@ class ModelPanel(QWidget):
         item = self.model_list.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item is not None else ""
 
-    def ticked_models(self) -> list[str]:
-        out = []
-        for row in range(self.model_list.count()):
-            item = self.model_list.item(row)
-            if item.checkState() == Qt.CheckState.Checked:
-                out.append(item.data(Qt.ItemDataRole.UserRole))
-        return out
+    def ticked_picks(self) -> list[Pick]:
+        """The ticked rows, in list order: a method row runs its default weights, a checkpoint row its checkpoint."""
+        rows = (self.model_list.item(row) for row in range(self.model_list.count()))
+        return [self._row_pick(item) for item in rows if item.checkState() == Qt.CheckState.Checked]
 
     def set_ticked(self, names: list[str]) -> None:
+        """Tick the rows of these models (a method's name, or "METHOD · CHECKPOINT" for a checkpoint row)."""
         for row in range(self.model_list.count()):
             item = self.model_list.item(row)
-            on = item.data(Qt.ItemDataRole.UserRole) in names
+            on = self._row_pick(item).name in names
             item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
 
     def _current_changed(self, item: QListWidgetItem | None, _prev: QListWidgetItem | None) -> None:
@@ -324,6 +387,13 @@ class ModelPanel(QWidget):
             return
         info = self.infos[item.data(Qt.ItemDataRole.UserRole)]
         self._show_status(info)
+        unmeasured = self._unmeasured()
+        self.measure_button.setVisible(unmeasured is not None)
+        if unmeasured is not None:
+            self.measure_button.setToolTip(
+                f"Measure {unmeasured.name}: its fill scored against Telea's on up to 16 validation photos (the "
+                f"bundled samples while the photo set is not fetched). Same as: inpaint-studio models measure "
+                f"{unmeasured.name}")
         self.import_button.setVisible(not info.available and info.capabilities.learned)
         self.use_edges.setVisible(bool(info.capabilities.accepts_edges))
         self._build_options(info)
@@ -337,6 +407,10 @@ class ModelPanel(QWidget):
             links.append(f'<a style="{LINK_STYLE}" href="#numbers">{"hide numbers" if self.show_numbers else "numbers"}</a>')
         if info.card:
             links.append(f'<a style="{LINK_STYLE}" href="{QUrl.fromLocalFile(info.card).toString()}">model card</a>')
+        entry = self.current_checkpoint
+        if entry is not None:
+            self._show_checkpoint_status(info, entry)
+            return
         numbers = f"<br>measured: {self.measured[info.name]}" if self.show_numbers and info.name in self.measured else ""
         # A method that names its own import/train commands shows them where its weights are missing.
         missing = not info.available and info.weights.startswith("weights missing")
@@ -347,11 +421,53 @@ class ModelPanel(QWidget):
         )
         self.model_status.setToolTip(f"measured: {self.measured[info.name]}" if info.name in self.measured else "")
 
+    def _show_checkpoint_status(self, info: ModelInfo, entry: Any) -> None:
+        """A checkpoint row: where it came from and how it measured in words; its numbers one click away."""
+        link = (f' <a style="{LINK_STYLE}" href="#numbers">{"hide numbers" if self.show_numbers else "numbers"}</a>'
+                if entry.numbers() else "")
+        numbers = f"<br>{html.escape(entry.numbers())}" if self.show_numbers and entry.numbers() else ""
+        how = entry.measured_words()
+        self.model_status.setText(
+            f"<b>{info.name}</b> with <b>{html.escape(entry.name)}</b>: {html.escape(entry.source_words())}"
+            f"<br>{html.escape(how[:1].upper() + how[1:])}.{link}{numbers}"
+        )
+        self.model_status.setToolTip(entry.numbers())
+
     def plain_rank(self, name: str) -> str:
-        """How it measured in words, and whether that makes it a default or which method is the default instead."""
+        """How it measured in words, and whether that makes it a default or which method is the default instead.
+        A method the model table does not list says how its default checkpoint measured, if it was."""
         if name not in self.words:
+            default = self._default_checkpoint(name)
+            if default is not None and default.measured is not None:
+                how = default.measured_words()
+                return f"Measured: {how}."
             return "Not measured yet."
         return self.measured_text(name) + "."
+
+    def _default_checkpoint(self, name: str) -> Any:
+        info = self.infos.get(name)
+        return info.checkpoints[0] if info is not None and info.checkpoints else None
+
+    def _unmeasured(self) -> Any:
+        """The checkpoint the Measure button would measure: the picked checkpoint row's, or a learned method row's
+        default checkpoint, when it is not measured yet; else None. (A method the model table measured has its
+        default measured: the table's rows are of the checkpoint that ships as its default.)"""
+        entry = self.current_checkpoint
+        if entry is None:
+            if self.current_model in self.words:
+                return None
+            entry = self._default_checkpoint(self.current_model)
+        return entry if entry is not None and entry.measured is None else None
+
+    def _measure_clicked(self) -> None:
+        entry = self._unmeasured()
+        if entry is not None:
+            self.measureRequested.emit(entry)
+
+    def set_measuring(self, entry: Any) -> None:
+        """While `entry` is being measured its button says so (and is not offered twice)."""
+        self.measure_button.setEnabled(entry is None)
+        self.measure_button.setText("Measuring…" if entry is not None else "Measure")
 
     def _link(self, href: str) -> None:
         if href == "#numbers":
@@ -387,7 +503,15 @@ class ModelPanel(QWidget):
             self.options_form.addRow(QLabel("no options for this model"))
 
     def options(self) -> dict[str, Any]:
-        """The options the user set; "auto" ones are left out, so the checkpoint's settings apply."""
+        """The options the user set, and the picked checkpoint row's file (the method runs with it)."""
+        out = self.option_values()
+        entry = self.current_checkpoint
+        if entry is not None:
+            out["checkpoint"] = entry.path
+        return out
+
+    def option_values(self) -> dict[str, Any]:
+        """The option widgets' values; "auto" ones are left out, so the checkpoint's settings apply."""
         out: dict[str, Any] = {}
         for key, (spec, w) in self.option_widgets.items():
             value = option_value(spec, w)

@@ -9,80 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import threading
 import time
 import traceback
 import warnings
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from inpaint_studio.engine.jobs import Job, JobKind
 
-@dataclass
-class Job:
-    rid: int
-    slot: str  # "inpaint", "compare:<method>", "mask", "edges", "restore", "models"
-    kind: str  # "inpaint" | "restore" | "predict_mask" | "predict_edges" | "list_models"
-    method: str = ""
-    image: np.ndarray | None = None
-    mask: np.ndarray | None = None
-    edges: np.ndarray | None = None
-    options: dict[str, Any] = field(default_factory=dict)
-    cancel_event: threading.Event = field(default_factory=threading.Event)
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """What the model picker shows about one registered method."""
-
-    name: str
-    description: str
-    capabilities: Any  # engine.base.Capabilities
-    status: str  # "builtin" | "shipped" | "imported" | "missing"
-    weights: str
-    options: list[Any]  # engine.options.OptionSpec: what the options form offers
-    card: str = ""  # the model card (NAME.md beside the checkpoint) when there is one
-    resolved: dict[str, Any] = field(default_factory=dict)  # what each "auto" option means with these weights
-
-    @property
-    def available(self) -> bool:
-        return self.status != "missing"
-
-
-def describe_models() -> list[ModelInfo]:
-    """Every registered method with its weights status; creating a method must not load weights."""
-    from inpaint_studio.core.paths import user_models_dir
-    from inpaint_studio.engine.base import create_method, method_specs
-    from inpaint_studio.engine.options import option_specs
-
-    infos = []
-    for spec in method_specs():
-        card = ""
-        specs = option_specs(spec.factory, spec.defaults)
-        resolved: dict[str, Any] = {}
-        try:
-            method = create_method(spec.name)
-            available = method.is_available()
-            weights = method.weights_info()
-            found = getattr(method, "checkpoint_path", lambda: None)() if available else None
-            if found is not None and found.with_suffix(".md").is_file():
-                card = str(found.with_suffix(".md"))
-            resolved = method.resolved_options([o.name for o in specs if o.auto]) if available else {}
-        except Exception as exc:  # noqa: BLE001 - one broken model must not hide the others
-            available, weights = False, f"cannot be created: {exc}"
-        if not spec.capabilities.learned:
-            status = "builtin" if available else "missing"
-        elif not available:
-            status = "missing"
-        else:
-            status = "imported" if str(user_models_dir()) in weights else "shipped"
-        infos.append(
-            ModelInfo(spec.name, spec.description, spec.capabilities, status, weights,
-                      specs, card, resolved)
-        )
-    return infos
+Progress = Callable[[float, str], None]
+Cancel = Callable[[], bool]
 
 
 class EngineWorker(QObject):
@@ -148,7 +86,7 @@ class EngineWorker(QObject):
                 self.failed.emit(job.rid, job.slot, str(exc))
             else:
                 traceback.print_exc(file=sys.stderr)
-                self.failed.emit(job.rid, job.slot, f"internal error in {job.method or job.kind}: {exc}")
+                self.failed.emit(job.rid, job.slot, f"internal error in {job.method or job.kind.value}: {exc}")
             return
         if cancel():
             self.cancelled.emit(job.rid, job.slot)
@@ -166,28 +104,67 @@ class EngineWorker(QObject):
             except Exception as exc:  # noqa: BLE001 - a status-bar label must not fail a job
                 self.deviceResolved.emit(f"{self.device} ({exc})")
 
-    def _execute(self, job: Job, cancel: Any) -> Any:
+    def _execute(self, job: Job, cancel: Cancel) -> Any:
         def progress(fraction: float, message: str) -> None:
             self.progress.emit(job.rid, float(fraction), message)
 
-        if job.kind == "list_models":
-            infos = describe_models()
-            self.modelsListed.emit(infos)
-            return infos
-        if job.kind == "import_checkpoint":
-            from inpaint_studio.engine.importer import import_checkpoint
+        return self._RUNNERS[job.kind](self, job, progress, cancel)
 
-            return import_checkpoint(job.options["path"])
+    # One runner per job kind (tests/test_jobs.py checks that every kind has one).
+    def _list_models(self, job: Job, progress: Progress, cancel: Cancel) -> Any:
+        from inpaint_studio.engine.catalogue import describe_models
+
+        infos = describe_models()
+        self.modelsListed.emit(infos)
+        return infos
+
+    def _import_checkpoint(self, job: Job, progress: Progress, cancel: Cancel) -> Any:
+        from inpaint_studio.engine.importer import import_checkpoint
+
+        return import_checkpoint(job.options["path"])
+
+    def _measure_checkpoint(self, job: Job, progress: Progress, cancel: Cancel) -> Any:
+        """Score a checkpoint against Telea on the measurement photos (engine.checkpoint_measure) and record it in
+        its JSON. Progress says on what, in words; cancel is honoured between photos."""
+        from pathlib import Path
+
+        from inpaint_studio.core.errors import Cancelled
+        from inpaint_studio.engine.checkpoint_measure import measure_checkpoint, measurement_photos
+
+        label, photos = measurement_photos()
+        words = f"on {len(photos)} {label}"
+
+        def step(fraction: float, _message: str) -> None:
+            if cancel():  # evaluate takes no cancel of its own: stop at its next step
+                raise Cancelled("measuring cancelled")
+            progress(fraction, words)
+
+        progress(0.0, words)
+        return measure_checkpoint(Path(job.options["checkpoint"]).stem, device=self.device, progress=step)
+
+    def _inpaint(self, job: Job, progress: Progress, cancel: Cancel) -> Any:
         manager = self._manager_for(job.method, job.options)
-        if job.kind == "inpaint":
-            return manager.run(job.image, job.mask, job.edges, progress, cancel, hd_config=self._hd_config())
-        if job.kind == "restore":
-            return manager.run(job.image, None, None, progress, cancel)
-        if job.kind == "predict_mask":
-            return manager.predict_mask(job.image, progress, cancel).mask
-        if job.kind == "predict_edges":
-            return manager.predict_edges(job.image, job.mask)
-        raise ValueError(f"unknown job kind {job.kind!r}")
+        return manager.run(job.image, job.mask, job.edges, progress, cancel, hd_config=self._hd_config())
+
+    def _restore(self, job: Job, progress: Progress, cancel: Cancel) -> Any:
+        return self._manager_for(job.method, job.options).run(job.image, None, None, progress, cancel)
+
+    def _predict_mask(self, job: Job, progress: Progress, cancel: Cancel) -> Any:
+        # the mask and its translucent part (shown as a soft mask)
+        return self._manager_for(job.method, job.options).predict_mask(job.image, progress, cancel)
+
+    def _predict_edges(self, job: Job, progress: Progress, cancel: Cancel) -> Any:
+        return self._manager_for(job.method, job.options).predict_edges(job.image, job.mask)
+
+    _RUNNERS: dict[JobKind, Callable[[EngineWorker, Job, Progress, Cancel], Any]] = {
+        JobKind.LIST_MODELS: _list_models,
+        JobKind.IMPORT_CHECKPOINT: _import_checkpoint,
+        JobKind.MEASURE_CHECKPOINT: _measure_checkpoint,
+        JobKind.INPAINT: _inpaint,
+        JobKind.RESTORE: _restore,
+        JobKind.PREDICT_MASK: _predict_mask,
+        JobKind.PREDICT_EDGES: _predict_edges,
+    }
 
 
 class EngineThread(QObject):

@@ -162,18 +162,18 @@ def window(qtbot, monkeypatch, fake_methods, photo_path):
 
     win = MainWindow()
     # pytest-qt closes the window at teardown: answer the unsaved-changes prompt instead of blocking on it.
-    win.ask_unsaved = lambda: QMessageBox.StandardButton.Discard
-    win.ask_drop_candidates = lambda count: True
+    win.documents.ask_unsaved = lambda: QMessageBox.StandardButton.Discard
+    win.documents.ask_drop_candidates = lambda count: True
     qtbot.addWidget(win)
     win.resize(900, 600)
     win.show()
     qtbot.waitExposed(win)
     win.start_background()
-    assert win.open_path(photo_path)
-    qtbot.waitUntil(lambda: "telea" in win.models and "test_slow" in win.models, timeout=30000)
+    assert win.documents.open_path(photo_path)
+    qtbot.waitUntil(lambda: "telea" in win.jobs.models and "test_slow" in win.jobs.models, timeout=30000)
     win.canvas.actual_size()
     win.canvas.centerOn(80, 60)
     yield win
-    win.requests.cancel_all()
+    win.jobs.requests.cancel_all()
 
 

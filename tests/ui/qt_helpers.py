@@ -31,7 +31,7 @@ def scene_xy(view, pos: QPoint) -> tuple[float, float]:
 
 
 def wait_idle(qtbot, win, timeout=15000):
-    qtbot.waitUntil(lambda: not any(s not in ("models", "device") for s in win._job_slots.values()), timeout=timeout)
+    qtbot.waitUntil(lambda: not win.jobs.busy(), timeout=timeout)
 
 
 

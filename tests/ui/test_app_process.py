@@ -52,15 +52,15 @@ DRIVER = textwrap.dedent(
         # The rectangle tool's own path: a stroke on the mask layer pushed on the undo stack.
         win.document.begin_stroke("mask")
         win.document.stroke_rect((10.0, 12.0), (50.0, 40.0))
-        win._push_patch(win.document.end_stroke("Rectangle fill"))
+        win.documents.push_patch(win.document.end_stroke("Rectangle fill"))
         win.document.begin_stroke("edges")
         win.document.stroke_segment((5.5, 80.5), (100.5, 80.5), 0.5)
-        win._push_patch(win.document.end_stroke("Edge pen"))
+        win.documents.push_patch(win.document.end_stroke("Edge pen"))
         print("painted", flush=True)
         wait_saved()
 
     def wait_saved():
-        w = win._autosave_writer
+        w = win.autosave.writer
         if w is not None and w.writes > 0 and w.flush(0.01):
             print("saved", flush=True)
         else:
@@ -96,8 +96,8 @@ def test_autosave_survives_sigkill_and_is_offered_at_next_start(photo_path, tmp_
     win = MainWindow()
     qtbot.addWidget(win)
     asked = []
-    win.ask_restore = lambda: asked.append(1) or True
-    assert win.offer_restore()
+    win.autosave.ask_restore = lambda: asked.append(1) or True
+    assert win.autosave.offer_restore()
     assert asked == [1]
     expected = np.zeros((120, 160), np.uint8)
     expected[12:40, 10:50] = 255  # pixel centres inside (10, 12)–(50, 40)
@@ -107,5 +107,5 @@ def test_autosave_survives_sigkill_and_is_offered_at_next_start(photo_path, tmp_
     win.close()  # a clean exit removes the autosave: nothing is offered next time
     win2 = MainWindow()
     qtbot.addWidget(win2)
-    win2.ask_restore = lambda: pytest.fail("no autosave should be offered after a clean exit")
-    assert not win2.offer_restore()
+    win2.autosave.ask_restore = lambda: pytest.fail("no autosave should be offered after a clean exit")
+    assert not win2.autosave.offer_restore()

@@ -23,14 +23,14 @@ def test_a_damaged_autosave_is_set_aside_and_the_photo_still_opens(qtbot, monkey
     from PySide6.QtWidgets import QMessageBox
 
     from inpaint_studio.ui.app import create_window
-    from inpaint_studio.ui.main_window import MainWindow
+    from inpaint_studio.ui.controllers.autosave import AutosaveController
 
     _damaged_autosave(photo_path)
     if cut == "empty":
         next(autosave.autosave_dir().glob("layers.*.npz")).write_bytes(b"")
-    monkeypatch.setattr(MainWindow, "ask_restore", lambda self: True)  # the user would say yes
+    monkeypatch.setattr(AutosaveController, "ask_restore", lambda self: True)  # the user would say yes
     app, win = create_window(str(photo_path))
-    win.ask_unsaved = lambda: QMessageBox.StandardButton.Discard
+    win.documents.ask_unsaved = lambda: QMessageBox.StandardButton.Discard
     qtbot.addWidget(win)
     qtbot.waitUntil(lambda: win.document is not None, timeout=20000)
 
@@ -39,7 +39,7 @@ def test_a_damaged_autosave_is_set_aside_and_the_photo_still_opens(qtbot, monkey
     assert not autosave.has_autosave()  # never offered again
     kept = list(autosave.autosave_dir().parent.glob("autosave-damaged-*"))
     assert len(kept) == 1 and sorted(p.name for p in kept[0].iterdir()) == ["layers.1.npz", "state.json"]
-    win.requests.cancel_all()
+    win.jobs.requests.cancel_all()
 
 
 def test_read_snapshot_refuses_layers_that_do_not_fit_together(tmp_path):

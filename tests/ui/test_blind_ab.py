@@ -31,7 +31,7 @@ def test_blind_ab_hides_the_names_and_tallies_the_pick(window, qtbot):
     drag(win.canvas, [at(win.canvas, 40, 30), at(win.canvas, 70, 35)])
     panel.set_ticked(["telea", "test_fast"])
     outcomes = []
-    win.jobFinished.connect(lambda rid, o: outcomes.append(o))
+    win.jobs.jobFinished.connect(lambda rid, o: outcomes.append(o))
     qtbot.keyClick(win.canvas, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert panel.progress.format() == "Filling A and B…"
     qtbot.waitUntil(lambda: len(outcomes) == 2, timeout=20000)
@@ -52,13 +52,13 @@ def test_blind_ab_hides_the_names_and_tallies_the_pick(window, qtbot):
 def test_blind_ab_needs_two_ticked_models_and_discard_scores_nothing(window, qtbot):
     win = window
     win.panel.set_ticked(["telea"])
-    assert win.blind_ab() == [] and "tick exactly two" in win.last_error
+    assert win.jobs.blind_ab() == [] and "tick exactly two" in win.last_error
     win.canvas.set_brush_size(12)
     drag(win.canvas, [at(win.canvas, 40, 30), at(win.canvas, 70, 35)])
     win.panel.set_ticked(["telea", "test_fast"])
-    assert len(win.blind_ab()) == 2
+    assert len(win.jobs.blind_ab()) == 2
     wait_idle(qtbot, win)
     qtbot.waitUntil(lambda: len(win.document.candidates) == 2, timeout=20000)
-    win.discard_results()
+    win.menus.discard_results()
     assert Tally.from_json(Settings().get("blind_ab_tally")).pairs == {}
-    assert win._ab_round is None
+    assert win.jobs.blind.round is None

@@ -24,7 +24,7 @@ def capsule_set(shape, p0, p1, r):
 
 def test_brush_stroke_changes_exactly_the_capsule_and_undo_redo(window):
     view, doc = window.canvas, window.document
-    window.set_tool(Tool.BRUSH)
+    window.menus.set_tool(Tool.BRUSH)
     view.hardness = 1.0
     view.set_brush_size(10)
     a, b = at(view, 80, 50), at(view, 120, 80)
@@ -52,7 +52,7 @@ def test_eraser_and_mask_stays_editable_after_undo(window):
     drag(view, [at(view, 90, 110), at(view, 100, 110)])
     window.undo_stack.undo()  # the second stroke goes, the first stays and remains editable
     first = doc.mask.copy()
-    window.set_tool(Tool.ERASER)
+    window.menus.set_tool(Tool.ERASER)
     view.set_brush_size(6)
     p = at(view, 95, 50)
     drag(view, [p])
@@ -64,7 +64,7 @@ def test_eraser_and_mask_stays_editable_after_undo(window):
 
 def test_rectangle_and_lasso_fill_and_alt_subtracts(window):
     view, doc = window.canvas, window.document
-    window.set_tool(Tool.RECTANGLE)
+    window.menus.set_tool(Tool.RECTANGLE)
     a, b = at(view, 70, 40), at(view, 100, 65)
     drag(view, [a, at(view, 80, 50), b])
     (x0, y0), (x1, y1) = scene_xy(view, a), scene_xy(view, b)
@@ -73,9 +73,9 @@ def test_rectangle_and_lasso_fill_and_alt_subtracts(window):
     assert np.array_equal(doc.mask == 255, inside)
     drag(view, [at(view, 75, 45), at(view, 80, 50)], modifiers=Qt.KeyboardModifier.AltModifier)
     assert doc.mask.sum() < inside.sum() * 255
-    window.clear_mask()
+    window.documents.clear_mask()
     assert not doc.mask.any()
-    window.set_tool(Tool.LASSO)
+    window.menus.set_tool(Tool.LASSO)
     drag(view, [at(view, 60, 30), at(view, 100, 30), at(view, 100, 70), at(view, 60, 70)])
     (lx0, ly0), (lx1, ly1) = scene_xy(view, at(view, 60, 30)), scene_xy(view, at(view, 100, 70))
     sq = (xx > lx0) & (xx < lx1) & (yy > ly0) & (yy < ly1)
@@ -84,14 +84,14 @@ def test_rectangle_and_lasso_fill_and_alt_subtracts(window):
 
 def test_edge_pen_draws_thin_lines_on_the_edge_layer_only(window):
     view, doc = window.canvas, window.document
-    window.set_tool(Tool.EDGE_PEN)
+    window.menus.set_tool(Tool.EDGE_PEN)
     view.edge_width = 1
     drag(view, [at(view, 70, 50), at(view, 110, 50)])
     assert not doc.mask.any()
     rows = np.flatnonzero(doc.edges.any(axis=1))
     assert rows.size == 1  # one pixel thick
     assert (doc.edges[rows[0]] == 255).sum() == 41
-    window.set_tool(Tool.EDGE_ERASER)
+    window.menus.set_tool(Tool.EDGE_ERASER)
     view.edge_width = 3
     drag(view, [at(view, 80, 50), at(view, 85, 50)])
     assert (doc.edges[rows[0]] == 255).sum() == 41 - 8  # x 79..86: centres within 1.5 px of 80.5..85.5
@@ -127,7 +127,7 @@ def test_zoom_around_cursor_and_pan_do_not_paint(window):
     assert 1.0 < view.zoom < 8.0  # a small photo is fitted larger than 100 %
     view.actual_size()
     drag(view, [at(view, 80, 50), at(view, 30, 0)], button=Qt.MouseButton.MiddleButton)
-    window.set_tool(Tool.PAN)
+    window.menus.set_tool(Tool.PAN)
     drag(view, [at(view, 80, 50), at(view, 30, 0)])
     assert not doc.mask.any() and window.undo_stack.count() == 0
 

@@ -11,7 +11,7 @@ from .qt_helpers import at, drag
 
 
 def click_and_wait(qtbot, win, button):
-    with qtbot.waitSignal(win.jobFinished, timeout=20000, check_params_cb=lambda rid, o: o == "applied"):
+    with qtbot.waitSignal(win.jobs.jobFinished, timeout=20000, check_params_cb=lambda rid, o: o == "applied"):
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
@@ -26,10 +26,10 @@ def test_restore_fills_the_corrected_mask_not_a_fresh_detection(window, qtbot):
     assert panel.restore_button.text() == "Restore mask" and "your corrections" in panel.restore_button.toolTip()
 
     # A false alarm erased (the block's left part) and a miss painted (a stroke below it), with the mouse.
-    win.set_tool(Tool.ERASER)
+    win.menus.set_tool(Tool.ERASER)
     win.canvas.set_brush_size(10)
     drag(win.canvas, [at(win.canvas, 33, 22), at(win.canvas, 33, 37)])
-    win.set_tool(Tool.BRUSH)
+    win.menus.set_tool(Tool.BRUSH)
     win.canvas.set_brush_size(6)
     drag(win.canvas, [at(win.canvas, 90, 80), at(win.canvas, 120, 80)])
     corrected = doc.binary_mask() > 0
@@ -50,9 +50,9 @@ def test_with_no_mask_restore_detects_and_says_so(window, qtbot):
     win.panel.select_model("test_blind")
     doc_mask = doc.mask.copy()
     doc_mask[5:10, 5:10] = 255
-    win._replace("mask", doc_mask, "a mask")
+    win.documents.replace("mask", doc_mask, "a mask")
     assert win.panel.restore_button.text() == "Restore mask"
-    win.clear_mask()
+    win.documents.clear_mask()
     assert win.panel.restore_button.text() == "Restore"
     click_and_wait(qtbot, win, win.panel.restore_button)
     red = (doc.image[..., 0] == 200) & (doc.image[..., 1] == 40)

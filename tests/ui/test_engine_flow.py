@@ -12,14 +12,14 @@ from .qt_helpers import at, drag, wait_idle
 
 
 def paint_hole(win):
-    win.set_tool(Tool.BRUSH)
+    win.menus.set_tool(Tool.BRUSH)
     win.canvas.set_brush_size(12)
     drag(win.canvas, [at(win.canvas, 40, 30), at(win.canvas, 70, 35)])
     assert win.document.binary_mask().any()
 
 
 def run_and_wait(qtbot, win, button, outcome="applied", timeout=20000):
-    with qtbot.waitSignal(win.jobFinished, timeout=timeout, check_params_cb=lambda rid, o: o == outcome):
+    with qtbot.waitSignal(win.jobs.jobFinished, timeout=timeout, check_params_cb=lambda rid, o: o == outcome):
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
@@ -57,7 +57,7 @@ def test_slow_model_keeps_ui_responsive_and_cancel_discards(window, qtbot):
     qtbot.wait(600)
     assert SlowFill.calls == 1 and win.panel.cancel_button.isEnabled()
     assert len(ticks) >= 10  # the event loop kept running while the model worked
-    with qtbot.waitSignal(win.jobFinished, timeout=10000) as blocker:
+    with qtbot.waitSignal(win.jobs.jobFinished, timeout=10000) as blocker:
         qtbot.mouseClick(win.panel.cancel_button, Qt.MouseButton.LeftButton)
     timer.stop()
     assert blocker.args[1] in ("cancelled", "discarded")
@@ -70,7 +70,7 @@ def test_stale_result_never_replaces_a_newer_one(window, qtbot):
     SlowFill.honour_cancel = False  # it will come back late, with a magenta fill
     paint_hole(win)
     outcomes = []
-    win.jobFinished.connect(lambda rid, o: outcomes.append(o))
+    win.jobs.jobFinished.connect(lambda rid, o: outcomes.append(o))
     win.panel.select_model("test_slow")
     qtbot.mouseClick(win.panel.inpaint_button, Qt.MouseButton.LeftButton)
     win.panel.select_model("test_fast")
@@ -98,7 +98,7 @@ def test_auto_mask_fills_the_mask_layer_and_restore_gives_a_candidate(window, qt
 def test_edges_drawn_with_the_pen_reach_the_model_unchanged(window, qtbot):
     win, doc = window, window.document
     paint_hole(win)
-    win.set_tool(Tool.EDGE_PEN)
+    win.menus.set_tool(Tool.EDGE_PEN)
     drag(win.canvas, [at(win.canvas, 35, 20), at(win.canvas, 75, 45), at(win.canvas, 90, 45)])
     drawn = doc.edges.copy()
     assert drawn.any()
@@ -135,10 +135,10 @@ def test_model_errors_are_messages_not_crashes(window, qtbot):
     win.panel.select_model("test_boom")
     run_and_wait(qtbot, win, win.panel.inpaint_button, outcome="failed")
     assert "kaboom" in win.last_error and "\n" not in win.last_error
-    win.clear_mask()
+    win.documents.clear_mask()
     win.panel.select_model("test_fast")
     qtbot.mouseClick(win.panel.inpaint_button, Qt.MouseButton.LeftButton)
-    assert "mask is empty" in win.last_error and "inpaint" not in win._job_slots.values()
+    assert "mask is empty" in win.last_error and all(r.job.slot != "inpaint" for r in win.jobs.running.values())
 
 
 def test_missing_weights_are_listed_and_refused(window):
@@ -150,7 +150,7 @@ def test_missing_weights_are_listed_and_refused(window):
     paint_hole(window)
     panel.select_model("test_missing")
     assert panel.import_button.isVisibleTo(panel)
-    assert window.inpaint() is None and "weights missing" in window.last_error
+    assert window.jobs.inpaint() is None and "weights missing" in window.last_error
     panel.select_model("telea")
     assert not panel.import_button.isVisibleTo(panel)
 
@@ -169,7 +169,7 @@ def test_compare_candidates_side_by_side_and_before_after(window, qtbot):
     paint_hole(win)
     win.panel.set_ticked(["telea", "test_fast"])
     outcomes = []
-    win.jobFinished.connect(lambda rid, o: outcomes.append(o))
+    win.jobs.jobFinished.connect(lambda rid, o: outcomes.append(o))
     qtbot.mouseClick(win.panel.compare_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(outcomes) == 2, timeout=20000)
     assert sorted(c.method for c in doc.candidates) == ["telea", "test_fast"]
@@ -184,15 +184,15 @@ def test_compare_candidates_side_by_side_and_before_after(window, qtbot):
     # "Start from: selected result" feeds the chosen candidate to the next run.
     win.panel.source_combo.setCurrentIndex(1)
     chosen = doc.candidates[0].image
-    job = win.inpaint_job("test_fast", "inpaint")
+    job = win.jobs.inpaint_job("test_fast", "inpaint")
     assert job is not None and np.array_equal(job.image, chosen)
-    win.accept_result()  # the image now holds telea's fill; "original photo" still starts from the photo
+    win.menus.accept_result()  # the image now holds telea's fill; "original photo" still starts from the photo
     paint_hole(win)  # Accept cleared the filled mask: mark the next hole
     win.panel.source_combo.setCurrentIndex(2)
-    job = win.inpaint_job("test_fast", "inpaint")
+    job = win.jobs.inpaint_job("test_fast", "inpaint")
     assert job is not None and np.array_equal(job.image, doc.original) and not np.array_equal(doc.image, doc.original)
     win.panel.source_combo.setCurrentIndex(0)
-    job = win.inpaint_job("test_fast", "inpaint")
+    job = win.jobs.inpaint_job("test_fast", "inpaint")
     assert job is not None and np.array_equal(job.image, doc.image)
     qtbot.mouseClick(win.panel.compare_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(outcomes) == 4, timeout=20000)
@@ -238,22 +238,24 @@ def test_import_weights_runs_the_importer_and_relists(window, qtbot, monkeypatch
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(src), ""))
     listed = []
     window.engine.worker.modelsListed.connect(lambda infos: listed.append(infos))
-    with qtbot.waitSignal(window.jobFinished, timeout=10000, check_params_cb=lambda rid, o: o == "applied"):
-        window.import_weights()
+    with qtbot.waitSignal(window.jobs.jobFinished, timeout=10000, check_params_cb=lambda rid, o: o == "applied"):
+        window.menus.import_weights()
     assert calls == [str(src)]
     qtbot.waitUntil(lambda: bool(listed), timeout=15000)  # the picker is refreshed after an import
-    with qtbot.waitSignal(window.jobFinished, timeout=10000, check_params_cb=lambda rid, o: o == "failed"):
-        window.import_weights()
+    with qtbot.waitSignal(window.jobs.jobFinished, timeout=10000, check_params_cb=lambda rid, o: o == "failed"):
+        window.menus.import_weights()
     assert "not a known" in window.last_error
 
 
-def test_edges_drawn_for_a_model_that_ignores_them_name_the_fill_that_follows_them(window, qtbot, monkeypatch):
-    from inpaint_studio.engine import defaults
+def test_edges_drawn_for_a_model_that_ignores_them_name_the_fill_that_follows_them(window, qtbot):
+    from dataclasses import replace
 
-    monkeypatch.setattr(defaults, "default_method", lambda task, *a, **k: "test_edges" if task == "edges" else "telea")
     win, doc = window, window.document
+    # The catalogue measured test_edges the best at following drawn edges.
+    win.jobs.show_models([replace(i, default_for=("edges",) if i.name == "test_edges" else
+                                  tuple(t for t in i.default_for if t != "edges")) for i in win.jobs.models.values()])
     paint_hole(win)
-    win.set_tool(Tool.EDGE_PEN)
+    win.menus.set_tool(Tool.EDGE_PEN)
     drag(win.canvas, [at(win.canvas, 35, 20), at(win.canvas, 75, 45), at(win.canvas, 90, 45)])
     win.panel.select_model("telea")  # ignores edges: the user's pick still runs ...
     run_and_wait(qtbot, win, win.panel.inpaint_button)

@@ -36,12 +36,12 @@ def test_extend_then_fill_with_any_method_and_undo(window, qtbot):
     win = window
     old = win.document
     photo = old.image.copy()
-    assert win.extend_canvas(16, 0, 16, 8)
+    assert win.documents.extend_canvas(16, 0, 16, 8)
     doc = win.document
     assert doc is not old and doc.shape == (128, 192) and win.size_label.text() == "192 × 128"
     assert win.canvas.sceneRect().width() == 192 and win.undo_stack.undoText().startswith("Extend canvas")
     win.panel.select_model("telea")
-    with qtbot.waitSignal(win.jobFinished, timeout=20000, check_params_cb=lambda rid, o: o == "applied"):
+    with qtbot.waitSignal(win.jobs.jobFinished, timeout=20000, check_params_cb=lambda rid, o: o == "applied"):
         qtbot.mouseClick(win.panel.inpaint_button, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(win.panel.accept_button, Qt.MouseButton.LeftButton)
     assert np.array_equal(doc.image[:120, 16:176], photo)  # the photo untouched, the border filled

@@ -37,13 +37,13 @@ class Press:
 def _mask_box(win):
     mask = np.zeros_like(win.document.mask)
     mask[40:70, 50:100] = 255
-    win._replace("mask", mask, "test mask")
+    win.documents.replace("mask", mask, "test mask")
 
 
 def _candidate(win):
     doc = win.document
     doc.add_candidate(Candidate("test_fast", np.full_like(doc.image, 7), 0.1, 0, "test_fast"))
-    win._show_candidates(len(doc.candidates) - 1)
+    win.jobs.show_candidates(len(doc.candidates) - 1)
 
 
 def _jobs(kind):
@@ -54,7 +54,7 @@ def _tool(tool, before=Tool.PAN):
     shortcut = TOOL_SPECS[tool].shortcut  # "B" or "Shift+G"
     key = getattr(K, f"Key_{shortcut[-1]}")
     return Press(shortcut, key, SHIFT if shortcut.startswith("Shift+") else NONE,
-                 lambda win, ctx: win.set_tool(before), lambda win, ctx: win.canvas.tool == tool)
+                 lambda win, ctx: win.menus.set_tool(before), lambda win, ctx: win.canvas.tool == tool)
 
 
 def _remember(**values):
@@ -81,13 +81,13 @@ def _redo_ready(win, ctx):
 
 def _in_flight(win, ctx):
     _mask_box(win)
-    win.inpaint()
+    win.jobs.inpaint()
 
 
 SHORTCUTS = [
     *(_tool(t) for t in Tool if t != Tool.PAN), _tool(Tool.PAN, Tool.BRUSH),
     Press("[", K.Key_BracketLeft, NONE, _remember(size=lambda w: w.canvas.brush_size),
-          lambda w, c: w.canvas.brush_size < c["size"] and w.size_spin.value() == w.canvas.brush_size),
+          lambda w, c: w.canvas.brush_size < c["size"] and w.menus.size_spin.value() == w.canvas.brush_size),
     Press("]", K.Key_BracketRight, NONE, _remember(size=lambda w: w.canvas.brush_size),
           lambda w, c: w.canvas.brush_size > c["size"]),
     Press("Ctrl+1", K.Key_1, CTRL, _set_zoom(3.0), lambda w, c: abs(w.canvas.zoom - 1.0) < 1e-6),
@@ -98,7 +98,7 @@ SHORTCUTS = [
           lambda w, c: w.canvas.mask_visible != c["visible"]),
     Press("Ctrl+Shift+H", K.Key_H, CTRL | SHIFT, _remember(visible=lambda w: w.canvas.edges_visible),
           lambda w, c: w.canvas.edges_visible != c["visible"]),
-    Press("Ctrl+\\", K.Key_Backslash, CTRL, lambda w, c: w.split_action.setChecked(False),
+    Press("Ctrl+\\", K.Key_Backslash, CTRL, lambda w, c: w.menus.split_action.setChecked(False),
           lambda w, c: w.canvas.split_x is not None and w.canvas.result_visible),
     Press("Ctrl+Z", K.Key_Z, CTRL, _undo_ready, lambda w, c: w.undo_stack.index() == c["index"] - 1),
     Press("Ctrl+Shift+Z", K.Key_Z, CTRL | SHIFT, _redo_ready, lambda w, c: w.undo_stack.index() == c["index"] + 1),
@@ -115,12 +115,12 @@ SHORTCUTS = [
     Press("Ctrl+Shift+Return", K.Key_Return, CTRL | SHIFT, lambda w, c: _mask_box(w),
           lambda w, c: any(j.slot.startswith("compare:") for j in c["jobs"])),
     Press("Ctrl+Shift+B", K.Key_B, CTRL | SHIFT, lambda w, c: (_mask_box(w), w.panel.set_ticked(["telea", "test_fast"])),
-          lambda w, c: w._ab_round is not None and sum(j.slot.startswith("compare:") for j in c["jobs"]) == 2),
+          lambda w, c: w.jobs.blind.round is not None and sum(j.slot.startswith("compare:") for j in c["jobs"]) == 2),
     Press("Ctrl+M", K.Key_M, CTRL, lambda w, c: None, _jobs("predict_mask")),
     Press("Ctrl+R", K.Key_R, CTRL, lambda w, c: None, lambda w, c: any(j.slot == "restore" for j in c["jobs"])),
     Press("Ctrl+E", K.Key_E, CTRL, lambda w, c: _mask_box(w), _jobs("predict_edges")),
     Press("Esc", K.Key_Escape, NONE, _in_flight, lambda w, c: w.panel.progress.format() == "cancelled"
-          and all(ev.is_set() for ev in w.requests._cancel_events.values())),
+          and all(ev.is_set() for ev in w.jobs.requests._cancel_events.values())),
     Press("Ctrl+Shift+A", K.Key_A, CTRL | SHIFT, lambda w, c: _candidate(w),
           lambda w, c: (w.document.image == 7).all() and not w.document.candidates),
     Press("Ctrl+Shift+D", K.Key_D, CTRL | SHIFT, lambda w, c: _candidate(w), lambda w, c: not w.document.candidates),
@@ -136,7 +136,7 @@ FOCUS = {
     "model list": lambda win: win.panel.model_list,
     "option field": lambda win: win.panel.option_widgets["radius"][1],
     "candidate strip": lambda win: win.panel.candidates,
-    "size field": lambda win: win.size_spin,
+    "size field": lambda win: win.menus.size_spin,
 }
 
 
@@ -166,8 +166,8 @@ def test_every_shortcut_works_from_every_focus_position(keyed, qtbot, where):
     for press in SHORTCUTS:
         ctx["jobs"].clear()
         ctx["dialogs"].clear()
-        win.requests.cancel_all()
-        win._job_slots.clear()
+        win.jobs.requests.cancel_all()
+        win.jobs.running.clear()
         win.last_error = ""
         _candidate(win)  # the strip has thumbnails to focus
         press.prepare(win, ctx)
@@ -176,8 +176,8 @@ def test_every_shortcut_works_from_every_focus_position(keyed, qtbot, where):
         qtbot.keyClick(target, press.key, press.mods)
         if not press.check(win, ctx):
             failed.append(press.name)
-        win.discard_results()
-        win.split_action.setChecked(False)
+        win.menus.discard_results()
+        win.menus.split_action.setChecked(False)
     assert failed == []
 
 
@@ -209,7 +209,7 @@ def test_after_accept_and_discard_by_mouse_the_keys_still_reach_the_canvas(keyed
     for button in (win.panel.accept_button, win.panel.discard_button):
         _candidate(win)
         _focus(qtbot, win.canvas)
-        win.set_tool(Tool.BRUSH)
+        win.menus.set_tool(Tool.BRUSH)
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
         assert QApplication.focusWidget() is win.canvas
         qtbot.keyClick(QApplication.focusWidget(), K.Key_E)
@@ -218,11 +218,11 @@ def test_after_accept_and_discard_by_mouse_the_keys_still_reach_the_canvas(keyed
 
 def test_typing_a_brush_size_still_works(keyed, qtbot):
     win, _ = keyed
-    _focus(qtbot, win.size_spin)
-    win.size_spin.selectAll()
-    qtbot.keyClicks(win.size_spin, "25")
-    qtbot.keyClick(win.size_spin, K.Key_Return)
-    assert win.size_spin.value() == 25 and win.canvas.brush_size == 25
+    _focus(qtbot, win.menus.size_spin)
+    win.menus.size_spin.selectAll()
+    qtbot.keyClicks(win.menus.size_spin, "25")
+    qtbot.keyClick(win.menus.size_spin, K.Key_Return)
+    assert win.menus.size_spin.value() == 25 and win.canvas.brush_size == 25
     drag(win.canvas, [at(win.canvas, 40, 30), at(win.canvas, 41, 30)])
     assert win.document.mask.any()
 
@@ -238,9 +238,9 @@ def test_key_sequences_in_the_readme_exist():
 
 def test_after_save_the_keys_go_back_to_the_canvas(keyed, qtbot):
     win, ctx = keyed
-    _focus(qtbot, win.size_spin)
-    qtbot.keyClick(win.size_spin, K.Key_S, CTRL)
+    _focus(qtbot, win.menus.size_spin)
+    qtbot.keyClick(win.menus.size_spin, K.Key_S, CTRL)
     assert "question" in ctx["dialogs"] and QApplication.focusWidget() is win.canvas
-    win.set_tool(Tool.BRUSH)
+    win.menus.set_tool(Tool.BRUSH)
     qtbot.keyClick(QApplication.focusWidget(), K.Key_E)
     assert win.canvas.tool == Tool.ERASER

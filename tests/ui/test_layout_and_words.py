@@ -31,7 +31,7 @@ def test_buttons_stay_in_view_and_the_model_list_has_room_at_1440x900(window, qt
     qtbot.wait(50)  # the layout settles
     names = [panel.model_list.item(r).data(Qt.ItemDataRole.UserRole) for r in range(panel.model_list.count())]
     assert len(names) >= 9
-    assert "vcnet" in names and len(win.models["vcnet"].options) >= 5  # the model with most options
+    assert "vcnet" in names and len(win.jobs.models["vcnet"].options) >= 5  # the model with most options
     places = set()
     for name in names:
         panel.select_model(name)
@@ -53,7 +53,7 @@ def test_the_candidate_strip_shows_more_than_two(window, qtbot):
     qtbot.waitUntil(lambda: win.width() == 1440, timeout=3000)
     for i in range(6):
         doc.add_candidate(Candidate("test_fast", np.full_like(doc.image, 20 * i), 0.1, 0, f"test_fast {i}"))
-    win._show_candidates(0)
+    win.jobs.show_candidates(0)
     strip = win.panel.candidates
     shown = [r for r in range(strip.count()) if strip.viewport().rect().contains(strip.visualItemRect(strip.item(r)))]
     assert len(shown) >= 4
@@ -71,7 +71,7 @@ def test_model_list_speaks_plain_words(window):
 def test_progress_names_the_run_and_cancelled_stays_until_the_next_run(window, qtbot):
     win, panel = window, window.panel
     SlowFill.delay = 3.0
-    win.set_tool(win.canvas.tool)
+    win.menus.set_tool(win.canvas.tool)
     win.canvas.set_brush_size(12)
     drag(win.canvas, [at(win.canvas, 40, 30), at(win.canvas, 70, 35)])
     panel.select_model("test_slow")
@@ -81,12 +81,12 @@ def test_progress_names_the_run_and_cancelled_stays_until_the_next_run(window, q
     assert panel.progress.format() == "Inpainting with test_slow: whole image…"
     panel.set_progress(0.4, "running test_slow")
     assert panel.progress.format() == "Inpainting with test_slow: running test_slow %p%"
-    with qtbot.waitSignal(win.jobFinished, timeout=10000):
+    with qtbot.waitSignal(win.jobs.jobFinished, timeout=10000):
         qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.wait(300)
     assert panel.progress.format() == "cancelled"  # not overwritten by "idle" when the job winds down
     panel.select_model("test_fast")
-    with qtbot.waitSignal(win.jobFinished, timeout=10000):
+    with qtbot.waitSignal(win.jobs.jobFinished, timeout=10000):
         qtbot.mouseClick(panel.inpaint_button, Qt.MouseButton.LeftButton)
     assert panel.progress.format().startswith("done in")
 
@@ -100,13 +100,13 @@ def test_esc_with_nothing_running_announces_nothing(window, qtbot):
 
 def test_edge_overlay_toggle_and_hidden_overlays_do_not_carry_to_the_next_photo(window, photo_path):
     win = window
-    win.edges_action.trigger()
+    win.menus.edges_action.trigger()
     assert not win.canvas.edges_visible
-    win.mask_action.trigger()  # Ctrl+H
+    win.menus.mask_action.trigger()  # Ctrl+H
     assert not win.canvas.mask_visible
-    assert win.open_path(photo_path)
+    assert win.documents.open_path(photo_path)
     assert win.canvas.mask_visible and win.canvas.edges_visible
-    assert win.mask_action.isChecked() and win.edges_action.isChecked()
+    assert win.menus.mask_action.isChecked() and win.menus.edges_action.isChecked()
 
 
 def test_empty_state_hint_until_a_photo_opens(qtbot, monkeypatch, fake_methods, photo_path):
@@ -119,7 +119,7 @@ def test_empty_state_hint_until_a_photo_opens(qtbot, monkeypatch, fake_methods, 
     qtbot.waitExposed(win)
     hint = win.canvas.empty_hint
     assert hint.isVisible() and "Open" in hint.text() and "paste" in hint.text()
-    assert win.open_path(photo_path)
+    assert win.documents.open_path(photo_path)
     assert not hint.isVisible()
     win.shutdown()
 
@@ -128,11 +128,11 @@ def test_asks_before_dropping_results_not_accepted(window, photo_path):
     win, doc = window, window.document
     doc.add_candidate(Candidate("test_fast", np.zeros_like(doc.image), 0.1, 0, "x"))
     asked = []
-    win.ask_drop_candidates = lambda n: asked.append(n) or False
-    assert not win.open_path(photo_path)
+    win.documents.ask_drop_candidates = lambda n: asked.append(n) or False
+    assert not win.documents.open_path(photo_path)
     assert asked == [1] and win.document is doc and doc.candidates  # stayed, nothing lost
-    win.ask_drop_candidates = lambda n: True
-    assert win.open_path(photo_path) and win.document is not doc
+    win.documents.ask_drop_candidates = lambda n: True
+    assert win.documents.open_path(photo_path) and win.document is not doc
 
 
 def test_inpaint_with_my_edges_is_offered_only_for_edge_aware_models(window):

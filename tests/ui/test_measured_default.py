@@ -43,7 +43,7 @@ def test_initial_model_is_the_measured_best_with_its_numbers(shipped_table, wind
             "is navier_stokes)" in status.text())
     assert "hole L1 20.0 @20–30 %" in status.toolTip()
     assert window.settings.get("model") == "telea"  # the user's pick is remembered ...
-    window._on_models(list(window.models.values()))
+    window.jobs.show_models(list(window.jobs.models.values()))
     assert window.panel.current_model == "telea"  # ... and wins over the table next time
 
 
@@ -51,9 +51,9 @@ def test_a_shipped_checkpoint_links_its_model_card(shipped_table, window, monkey
     from PySide6.QtCore import QUrl
     from PySide6.QtGui import QDesktopServices
 
+    from inpaint_studio.engine.catalogue import describe_models
     from inpaint_studio.engine.checkpoints import save_checkpoint
     from inpaint_studio.networks.registry import create_network
-    from inpaint_studio.ui.worker import describe_models
 
     net = create_network("deepfill_v2_generator", cnum=4)
     save_checkpoint(shipped_table / "df-small", "deepfill_v2", {"generator": net},
@@ -63,7 +63,7 @@ def test_a_shipped_checkpoint_links_its_model_card(shipped_table, window, monkey
     info = next(i for i in infos if i.name == "deepfill_v2")
     assert info.status == "shipped" and info.card == str(shipped_table / "df-small.md")
     assert next(i for i in infos if i.name == "telea").card == ""
-    window._on_models(infos)
+    window.jobs.show_models(infos)
     window.panel.select_model("deepfill_v2")
     text = window.panel.model_status.text()
     assert ">model card</a>" in text and "df-small.md" in text

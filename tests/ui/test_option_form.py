@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QSpinBox
 
+from inpaint_studio.engine.catalogue import describe_models
 from inpaint_studio.ui.model_panel import ModelPanel
 from inpaint_studio.ui.option_form import AUTO_TEXT
-from inpaint_studio.ui.worker import describe_models
 
 
 def panel_on(qtbot, name: str) -> ModelPanel:

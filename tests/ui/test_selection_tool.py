@@ -41,7 +41,7 @@ def open_scene(win, tmp_path):
     img[tab > 0] = (60, 60, 200)
     path = tmp_path / "scene.png"
     Image.fromarray(img).save(path)
-    assert win.open_path(path)
+    assert win.documents.open_path(path)
     win.canvas.actual_size()
     win.canvas.centerOn(100, 80)
     return disc, tab
@@ -49,7 +49,7 @@ def open_scene(win, tmp_path):
 
 def test_a_dragged_box_selects_the_object_as_one_undoable_mask_edit(window):
     win, doc = window, window.document
-    win.set_tool(Tool.SELECT_OBJECT)
+    win.menus.set_tool(Tool.SELECT_OBJECT)
     depth = win.undo_stack.count()
     drag(win.canvas, [at(win.canvas, 22, 12), at(win.canvas, 45, 30), at(win.canvas, 68, 48)])
     assert iou(doc.mask, red_block(doc)) > 0.9
@@ -62,7 +62,7 @@ def test_clicks_correct_the_object_and_each_is_a_step(window, qtbot, tmp_path):
     win = window
     disc, tab = open_scene(win, tmp_path)
     doc = win.document
-    win.set_tool(Tool.SELECT_OBJECT)
+    win.menus.set_tool(Tool.SELECT_OBJECT)
     drag(win.canvas, [at(win.canvas, 48, 38), at(win.canvas, 158, 122)])
     assert (doc.mask[tab > 0] > 0).mean() > 0.9  # the box took the tab too
     click(win.canvas, 140, 80, ALT)  # Alt+click: not this part
@@ -74,11 +74,11 @@ def test_clicks_correct_the_object_and_each_is_a_step(window, qtbot, tmp_path):
     assert not doc.mask.any()
 
     # A brush stroke ends the object: the next click starts a new one on top of the stroke.
-    win.set_tool(Tool.BRUSH)
+    win.menus.set_tool(Tool.BRUSH)
     win.canvas.set_brush_size(6)
     drag(win.canvas, [at(win.canvas, 10, 150), at(win.canvas, 40, 150)])
     stroke = doc.mask.copy()
-    win.set_tool(Tool.SELECT_OBJECT)
+    win.menus.set_tool(Tool.SELECT_OBJECT)
     click(win.canvas, 90, 80)
     assert iou(np.where(stroke > 0, 0, doc.mask), disc) > 0.85
     assert (doc.mask[stroke > 0] == stroke[stroke > 0]).all()  # the stroke kept
@@ -86,8 +86,8 @@ def test_clicks_correct_the_object_and_each_is_a_step(window, qtbot, tmp_path):
 
 def test_magic_wand_contiguous_global_and_subtract(window, tmp_path):
     win, doc = window, window.document
-    win.set_tool(Tool.WAND)
-    win.tolerance_spin.setValue(10)
+    win.menus.set_tool(Tool.WAND)
+    win.selection.tolerance_spin.setValue(10)
     click(win.canvas, 45, 30)
     assert np.array_equal(doc.mask > 0, red_block(doc) > 0)
     assert win.undo_stack.undoText() == "Magic wand"
@@ -100,14 +100,14 @@ def test_magic_wand_contiguous_global_and_subtract(window, tmp_path):
 
     path = tmp_path / "two.png"
     Image.fromarray(img).save(path)
-    assert win.open_path(path)
+    assert win.documents.open_path(path)
     win.canvas.actual_size()
     win.canvas.centerOn(80, 60)
     doc = win.document
     click(win.canvas, 45, 30)
     assert doc.mask[25, 45] and not doc.mask[90, 130]
-    win.clear_mask()
-    win.contiguous_box.setChecked(False)
+    win.documents.clear_mask()
+    win.selection.contiguous_box.setChecked(False)
     click(win.canvas, 45, 30)
     assert doc.mask[25, 45] and doc.mask[90, 130]
 
@@ -115,7 +115,7 @@ def test_magic_wand_contiguous_global_and_subtract(window, tmp_path):
 def test_shrink_to_edges_tightens_a_loose_outline(window):
     win, doc = window, window.document
     truth = red_block(doc)
-    win.set_tool(Tool.RECTANGLE)
+    win.menus.set_tool(Tool.RECTANGLE)
     drag(win.canvas, [at(win.canvas, 24, 14), at(win.canvas, 66, 46)])  # a loose box round the block
     loose = doc.mask.copy()
     assert iou(loose, truth) < 0.75
@@ -129,10 +129,10 @@ def test_shrink_to_edges_tightens_a_loose_outline(window):
 def test_the_wand_starts_at_the_cores_tolerance(window):
     from inpaint_studio.core import selection
 
-    assert window.tolerance_spin.value() == selection.WAND_TOLERANCE
+    assert window.selection.tolerance_spin.value() == selection.WAND_TOLERANCE
 
 
 def test_selection_tools_have_keys_and_tooltips(window):
-    acts = window.tool_actions
+    acts = window.menus.tool_actions
     assert acts[Tool.SELECT_OBJECT].shortcut().toString() == "S" and "Alt+click" in acts[Tool.SELECT_OBJECT].toolTip()
     assert acts[Tool.WAND].shortcut().toString() == "W"

@@ -21,13 +21,13 @@ def pixel(win, x, y):
 def test_dragging_the_divider_shows_before_left_and_after_right(window, qtbot):
     win, doc = window, window.document
     doc.add_candidate(Candidate("test_fast", np.full_like(doc.image, (0, 255, 255)), 0.1, 0, "cyan"))
-    win._show_candidates(0)
+    win.jobs.show_candidates(0)
     win.canvas.set_zoom(4.0)
     win.canvas.centerOn(80, 60)
     cyan = np.array([0, 255, 255])
     assert np.abs(pixel(win, 70, 60) - cyan).max() < 8 and np.abs(pixel(win, 90, 60) - cyan).max() < 8
     qtbot.keyClick(win.canvas, Qt.Key.Key_Backslash, Qt.KeyboardModifier.ControlModifier)  # Ctrl+\
-    assert win.split_action.isChecked() and win.canvas.split_x == 80  # starts in the middle
+    assert win.menus.split_action.isChecked() and win.canvas.split_x == 80  # starts in the middle
     drag(win.canvas, [at(win.canvas, 80, 60), at(win.canvas, 70, 62), at(win.canvas, 62, 64)])
     assert abs(win.canvas.split_x - 62) < 1
     left, right = pixel(win, 55, 60), pixel(win, 70, 60)
@@ -40,7 +40,7 @@ def test_dragging_the_divider_shows_before_left_and_after_right(window, qtbot):
 
 def test_the_split_view_ends_with_the_photo(window, photo_path):
     win = window
-    win.split_action.setChecked(True)
+    win.menus.split_action.setChecked(True)
     assert win.canvas.split_x is not None
-    assert win.open_path(photo_path)
-    assert not win.split_action.isChecked() and win.canvas.split_x is None
+    assert win.documents.open_path(photo_path)
+    assert not win.menus.split_action.isChecked() and win.canvas.split_x is None

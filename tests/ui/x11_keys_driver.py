@@ -25,7 +25,7 @@ def main(photo: str) -> None:
     win = MainWindow()
     win.resize(1200, 800)
     win.show()
-    assert win.open_path(photo)
+    assert win.documents.open_path(photo)
     doc = win.document
     mask = np.zeros(doc.shape, np.uint8)
     mask[10:50, 10:50] = 255
@@ -36,10 +36,10 @@ def main(photo: str) -> None:
 
     def setup(where: str, widget) -> None:
         doc.add_candidate(Candidate("x", np.full_like(doc.image, 9), 0.1, 0, "x"))
-        win._show_candidates(0)
+        win.jobs.show_candidates(0)
         widget.setFocus()
-        win.set_tool(Tool.BRUSH)
-        win._replace("mask", mask.copy(), "test mask")
+        win.menus.set_tool(Tool.BRUSH)
+        win.documents.replace("mask", mask.copy(), "test mask")
         row.clear()
         row.update(where=where, index=win.undo_stack.index())
 
@@ -47,7 +47,7 @@ def main(photo: str) -> None:
         row[name] = bool(ok())
 
     steps = []
-    for where, widget in (("canvas", win.canvas), ("size field", win.size_spin), ("candidate strip", win.panel.candidates)):
+    for where, widget in (("canvas", win.canvas), ("size field", win.menus.size_spin), ("candidate strip", win.panel.candidates)):
         steps += [
             lambda where=where, widget=widget: setup(where, widget),
             lambda: key("key", "ctrl+z"), lambda: check("Ctrl+Z", lambda: win.undo_stack.index() == row["index"] - 1),
@@ -59,7 +59,7 @@ def main(photo: str) -> None:
             lambda: key("keyup", "backslash"), lambda: check("release \\", lambda: win.canvas.result_visible),
             lambda: key("key", "ctrl+shift+a"), lambda: check("Ctrl+Shift+A", lambda: not doc.candidates),
             lambda: check("canvas has focus after", lambda: QApplication.focusWidget() is win.canvas),
-            lambda: (win.clear_mask(), print(json.dumps(row), flush=True)),
+            lambda: (win.documents.clear_mask(), print(json.dumps(row), flush=True)),
         ]
 
     def run(i: int = 0) -> None:
@@ -73,7 +73,7 @@ def main(photo: str) -> None:
             QTimer.singleShot(STEP_MS, lambda: run(i + 1))
         else:
             print("done", flush=True)
-            win.ask_unsaved = lambda: QMessageBox.StandardButton.Discard  # quitting closes the window: no prompt
+            win.documents.ask_unsaved = lambda: QMessageBox.StandardButton.Discard  # quitting closes the window: no prompt
             win.shutdown()
             app.quit()
 

@@ -42,7 +42,13 @@ class Candidate:
     image: np.ndarray
     seconds: float
     request_id: int
-    label: str = ""
+    label: str = ""  # under its thumbnail
+    model: str = ""  # what made it, as picked ("deepfill_v2 · places2"); the method when not given
+    caption: str = ""  # what the split view calls it (the model, or only its letter in a blind round)
+
+    def __post_init__(self) -> None:
+        self.model = self.model or self.method
+        self.caption = self.caption or self.model
 
 
 class Document:
@@ -217,7 +223,7 @@ class Document:
         if index is None:
             return None
         result = self.candidates[index].image
-        label = f"Accept {self.candidates[index].method}"
+        label = f"Accept {self.candidates[index].model}"
         patch = self.replace_layer("image", result, label)
         self.clear_candidates()
         return patch
