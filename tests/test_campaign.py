@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -262,13 +264,23 @@ def test_report_names_steps_batches_minutes_floor_verdicts_and_table_changes():
     assert "| deepfill_v2: hole L1, 20–40 % | 25.0 | 21.0 |" in text
 
 
-def test_table_is_remeasured_into_the_campaign_folder_with_the_passing_exports(tmp_path, monkeypatch):
+def _fake_checkpoint(stem: Path, method: str, payload: bytes) -> Path:
+    from inpaint_studio.engine.checkpoints import CHECKPOINT_FORMAT, CHECKPOINT_VERSION
+
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    stem.with_suffix(".safetensors").write_bytes(payload)
+    stem.with_suffix(".json").write_text(json.dumps({
+        "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "method": method,
+        "components": {"generator": {"network": "x"}}}), encoding="utf-8")
+    return stem.with_suffix(".safetensors")
+
+
+def test_table_is_remeasured_as_if_the_passing_exports_shipped_without_touching_models(tmp_path, monkeypatch):
     models_dir = tmp_path / "models"
     _table(models_dir / "table.json", "patchmatch", 25.0)
-    export = tmp_path / "out" / "models" / "deepfill_v2-prefill-paper.safetensors"
-    export.parent.mkdir(parents=True)
-    export.write_bytes(b"weights")
-    export.with_suffix(".json").write_text("{}", encoding="utf-8")
+    _fake_checkpoint(models_dir / "deepfill_v2-prefill-small", "deepfill_v2", b"shipped deepfill")
+    _fake_checkpoint(models_dir / "vcnet-small", "vcnet", b"shipped vcnet")
+    export = _fake_checkpoint(tmp_path / "out" / "models" / "deepfill_v2-prefill-paper", "deepfill_v2", b"new")
     calls = []
 
     def fake_run(cmd, cwd, env, stdout, stderr):
@@ -282,43 +294,23 @@ def test_table_is_remeasured_into_the_campaign_folder_with_the_passing_exports(t
     result = c.remeasure_table([export])
     cmd, env = calls[0]
     assert cmd[cmd.index("--limit") + 1] == "4" and cmd[cmd.index("--out") + 1] == str(tmp_path / "out" / "table")
-    assert env["INPAINT_STUDIO_DATA_DIR"] == str(tmp_path / "out" / "appdata")
-    assert (tmp_path / "out" / "appdata" / "models" / export.name).read_bytes() == b"weights"
+    view = Path(env["INPAINT_STUDIO_MODELS_DIR"])
+    # the stand-in models folder: the export in place of the shipped DeepFill v2, the rest as shipped
+    assert sorted(p.name for p in view.iterdir()) == [
+        "deepfill_v2-prefill-paper.json", "deepfill_v2-prefill-paper.safetensors", "table.json", "vcnet-small.json",
+        "vcnet-small.safetensors"]
+    assert (view / "deepfill_v2-prefill-paper.safetensors").read_bytes() == b"new"
     assert result["before"]["defaults"] == {"fill": "patchmatch"}
     assert result["after"]["hole_l1_20_40"] == {"deepfill_v2": 21.0}
     assert json.loads((models_dir / "table.json").read_text())["defaults"]["fill"]["method"] == "patchmatch"
+    assert (models_dir / "deepfill_v2-prefill-small.safetensors").read_bytes() == b"shipped deepfill"
 
 
-def test_a_failed_model_stops_alone_and_its_time_goes_to_the_next(tmp_path, monkeypatch):
-    from trainer.loop import TrainingDiverged
-
-    given: dict[str, float] = {}
-
-    def fake_stage(self, model, stage, deadline):
-        given[stage.key] = deadline - time.monotonic()
-        if stage.key == "edgeconnect-edge":
-            raise TrainingDiverged("loss l1 became non-finite at step 3\nmore")
-        return {"stage": stage.key, "run_dir": "r", "start_step": 0, "end_step": 1, "steps": 1, "batch_size": 2,
-                "width": 1.0, "image_size": 256, "minutes": 0.0, "stopped": "done", "before": {}, "after": {}}
-
-    def fake_finish(self, model, stage):
-        return {"model": model.name, "export": f"{model.name}.safetensors", "tune": {},
-                "floor": {"passed": True, "words": "ok"}, "shipped": "no: --ship not given"}
-
-    monkeypatch.setattr(Campaign, "run_stage", fake_stage)
-    monkeypatch.setattr(Campaign, "finish_model", fake_finish)
-    report = Campaign(CampaignOptions(minutes=10, out=tmp_path, device="cpu", table=False), log=lambda _: None).run()
-    assert [r["stage"] for r in report["stages"]] == ["deepfill_v2-prefill", "vcnet-mpn", "vcnet-rin"]
-    assert report["models"][1] == {"model": "edgeconnect",
-                                   "error": "edgeconnect-edge: loss l1 became non-finite at step 3"}
-    assert "edgeconnect-inpaint" not in given  # never started
-    # the fake stages take no time, so what is left goes to VCNet's two stages: its first gets half of all of it
-    training = given["deepfill_v2-prefill"] / 0.4
-    assert training == pytest.approx(10 * 60 * (1 - RESERVE), rel=0.01)
-    assert given["vcnet-mpn"] == pytest.approx(0.5 * training, rel=0.01)
-    assert "edgeconnect: **not trained** (edgeconnect-edge: loss l1" in (tmp_path / "campaign.md").read_text()
-    with pytest.raises(campaign.ConfigError, match="already holds a campaign"):
-        Campaign(CampaignOptions(minutes=10, out=tmp_path, device="cpu"))
+def test_models_dir_can_be_stood_in_for_by_environment(tmp_path):
+    code = ("from inpaint_studio.core import paths; print(paths.SHIPPED_MODELS_DIR)")
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "INPAINT_STUDIO_MODELS_DIR": str(tmp_path)},
+                         capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], check=True)
+    assert out.stdout.strip() == str(tmp_path)
 
 
 # --- end to end ----------------------------------------------------------------------------------------------

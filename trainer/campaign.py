@@ -140,7 +140,9 @@ def imported_checkpoint(method: str) -> Path | None:
 
     folder = user_models_dir().resolve()
     for path in find_checkpoints(method):
-        if path.resolve().parent == folder and (read_metadata(path).get("source") or {}).get("layout"):
+        meta = read_metadata(path)
+        # published: converted from a layout, never trained by us (our exports, imported too, carry "training")
+        if path.resolve().parent == folder and (meta.get("source") or {}).get("layout") and not meta.get("training"):
             return path
     return None
 
@@ -459,20 +461,33 @@ class Campaign:
         return shipped
 
     def remeasure_table(self, passed: list[Path]) -> dict[str, Any]:
-        """benchmarks/model_table.py as a subprocess: into models/ when shipping, else into the campaign folder
-        with the passing exports as the user's models (they are found before the shipped ones)."""
+        """benchmarks/model_table.py as a subprocess: into models/ when shipping; else into the campaign folder,
+        run on a stand-in of models/ (INPAINT_STUDIO_MODELS_DIR) where the exports that cleared the floor replace
+        the shipped checkpoints of their methods: the table as it would be if they were shipped."""
+        from inpaint_studio.engine.checkpoints import read_metadata
+
         before = table_summary(self.models_dir / "table.json")
         env = dict(os.environ)
         if self.opts.ship:
             out = self.models_dir
         else:
             out = self.out / "table"
-            env["INPAINT_STUDIO_DATA_DIR"] = str(self.out / "appdata")
-            models = self.out / "appdata" / "models"
-            models.mkdir(parents=True, exist_ok=True)
+            view = self.out / "models-as-shipped"
+            view.mkdir(parents=True, exist_ok=True)
+            replaced = {read_metadata(p)["method"] for p in passed}
+            for json_path in sorted(self.models_dir.glob("*.json")):
+                st_path = json_path.with_suffix(".safetensors")
+                try:
+                    keep = not st_path.is_file() or read_metadata(st_path)["method"] not in replaced
+                except InpaintStudioError:
+                    keep = True  # table.json and other JSON: not a checkpoint, kept as they are
+                for src in (json_path, st_path):
+                    if keep and src.is_file():
+                        shutil.copyfile(src, view / src.name)
             for p in passed:
                 for suffix in (".safetensors", ".json"):
-                    shutil.copyfile(p.with_suffix(suffix), models / p.with_suffix(suffix).name)
+                    shutil.copyfile(p.with_suffix(suffix), view / p.with_suffix(suffix).name)
+            env["INPAINT_STUDIO_MODELS_DIR"] = str(view)
         limit = self.opts.table_limit
         cmd = [sys.executable, str(PROJECT_ROOT / "benchmarks" / "model_table.py"), "--limit", str(limit),
                "--large-limit", str(max(1, limit // 2)), "--out", str(out)]
