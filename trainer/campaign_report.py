@@ -77,7 +77,9 @@ def report_markdown(report: dict[str, Any]) -> str:
     table = report.get("table")
     if table:
         lines += ["", "## Model table", "", f"`{table['command']}` (exit {table['exit_code']}, "
-                  f"{table['minutes']:g} min, into `{table['out']}`).", "",
+                  f"{table['minutes']:g} min, into `{table['out']}`). Before: the shipped table (its own photos and limits); "
+                  "after: this measurement, on fewer photos when the limit is smaller, so small differences mean "
+                  "little.", "",
                   "| | before | after |", "|---|---|---|"]
         before, after = table.get("before") or {}, table.get("after") or {}
         for task in sorted(set(before.get("defaults", {})) | set(after.get("defaults", {}))):
