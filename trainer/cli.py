@@ -220,23 +220,65 @@ def _add_tune(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_tune(args: argparse.Namespace) -> int:
-    from inpaint_studio.core.imageio import load_rgb
-    from inpaint_studio.core.paths import user_cache_dir
-    from inpaint_studio.engine.checkpoints import read_metadata
-    from inpaint_studio.engine.evaluate import prepare
-    from trainer import blind_choice, working_size
-    from trainer.data import DataError
+    from trainer.tuning import tune_checkpoint
 
-    folder = args.images or user_cache_dir() / "photos" / "val"
-    paths = sorted(p for p in folder.glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))[: args.limit]
-    if len(paths) < 2:
-        raise DataError(f"need at least two photos in {folder} (run `python -m trainer fetch-photos`)")
-    photos = [(p.name, prepare(load_rgb(p), args.size)) for p in paths]
-    working_size.run(args.checkpoint, photos, args.seed, args.record)
-    if read_metadata(args.checkpoint).get("method") == "vcnet":
-        large = [(p.name, prepare(load_rgb(p), 2 * args.size)) for p in paths]
-        blind_choice.run_mask_size(args.checkpoint, large, args.seed, args.record)
-        blind_choice.run(args.checkpoint, photos, args.seed, args.record)
+    tune_checkpoint(args.checkpoint, args.images, limit=args.limit, size=args.size, seed=args.seed,
+                    record=args.record)
+    return 0
+
+
+def _add_campaign(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "campaign",
+        help="train DeepFill v2 (prefill), EdgeConnect and VCNet within a time budget, export, tune, check, report",
+        description="One process: each model's stages in turn within --minutes (shares in trainer/campaign.py; each "
+        "stage stops at its deadline, validates and saves), then each export tuned and checked against the floor "
+        "(engine/floor.py), and the model table re-measured. On CUDA: AMP, channels-last and the largest batch that "
+        "fits. Writes campaign.md + campaign.json, the runs and the exports into --out; nothing under models/ "
+        "changes unless --ship is given (then only exports that clear the floor are copied there).",
+    )
+    p.add_argument("--minutes", type=float, required=True, help="time budget for training, export, tune and checks")
+    p.add_argument("--device", default="cuda", help="cuda (default) | cpu | mps")
+    p.add_argument("--preset", choices=("paper", "small", "tiny"), default="paper",
+                   help="paper: width 1, 256², fresh or from imported weights; small: continue models/training runs "
+                   "(CPU-sensible); tiny: a smoke test (default: paper)")
+    p.add_argument("--init", choices=("auto", "fresh"), default="auto",
+                   help="paper preset: auto seeds a model from a published checkpoint imported into the user models "
+                   "folder when one matches, else starts fresh (default: auto)")
+    p.add_argument("--out", type=Path, default=None, help="campaign folder (default: user data dir/campaigns/DATE)")
+    p.add_argument("--data", default="", help="folder of training images (default: the fetched photo set)")
+    p.add_argument("--val-data", default="", help="folder of validation images (default: --data, or the photo set's val split)")
+    p.add_argument("--ship", action="store_true", help="copy exports that clear the floor into models/ and re-measure "
+                   "models/table.json")
+    p.add_argument("--no-table", action="store_true", help="skip re-measuring the model table (the slow last step)")
+    p.add_argument("--no-tune", action="store_true", help="skip tune (the exports keep their default settings)")
+    p.add_argument("--table-limit", type=int, default=4, help="photos per size for the table (default 4)")
+    p.add_argument("--tune-limit", type=int, default=12, help="photos for tune (default 12)")
+    p.add_argument("--tune-size", type=int, default=256, help="tune's photo size (default 256)")
+    p.add_argument("--max-steps", type=int, default=0, help="cap on steps per stage (default: time decides; tiny: 3)")
+    p.add_argument("--max-batch", type=int, default=256, help="upper limit of the CUDA batch probe")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's choice)")
+    p.add_argument("--workers", type=int, default=-1, help="data-loading workers (default: several on CUDA, 0 on CPU)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_run_campaign)
+
+
+def _run_campaign(args: argparse.Namespace) -> int:
+    import time as _time
+
+    from inpaint_studio.core.paths import user_data_dir
+    from trainer.campaign import CampaignOptions, check_device, run_campaign
+
+    check_device(args.device)  # one plain line before any folder is made
+    out = args.out or user_data_dir() / "campaigns" / _time.strftime("%Y%m%d-%H%M%S")
+    opts = CampaignOptions(
+        minutes=args.minutes, out=out, device=args.device, preset=args.preset, init=args.init, data=args.data,
+        val_data=args.val_data, ship=args.ship, table=not args.no_table, tune=not args.no_tune, table_limit=args.table_limit,
+        tune_limit=args.tune_limit, tune_size=args.tune_size, max_steps=args.max_steps, max_batch=args.max_batch,
+        threads=args.threads, workers=args.workers, seed=args.seed,
+    )
+    run_campaign(opts)
+    print(f"report: {out / 'campaign.md'}")
     return 0
 
 
@@ -263,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_export(sub)
     _add_tune(sub)
+    _add_campaign(sub)
     _add_recipes(sub)
     return parser
 

@@ -60,6 +60,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     amp: bool = True  # only takes effect on CUDA
+    channels_last: bool = False  # NHWC memory layout for networks and batches (faster convolutions on GPUs)
     workers: int = 0
     cache_mb: int = 2048  # decoded training photos kept in memory per process (0 = decode every time)
     threads: int = 0  # CPU threads for torch (0 = torch's default); 1 is fastest on a shared, loaded machine

@@ -57,7 +57,7 @@ class TrainingDiverged(InpaintStudioError):
 class RunResult:
     run_dir: Path
     step: int
-    stopped: str  # "done" | "interrupted" | "paused" (stop_at reached)
+    stopped: str  # "done" | "interrupted" | "paused" (stop_at reached) | "deadline" (time ran out)
     metrics: dict[str, float] = field(default_factory=dict)
     best: dict[str, Any] = field(default_factory=dict)
     recipe: Recipe | None = None  # the trained networks, for callers that go on using them in-process
@@ -185,9 +185,14 @@ def train(
     overrides: dict[str, Any] | None = None,
     stop_at: int | None = None,
     log: Callable[[str], None] | None = None,
+    deadline: float | None = None,
+    validate_at_start: bool = False,
 ) -> RunResult:
     """Train `cfg` (a fresh run) or continue the run in `resume` (its saved config, plus `overrides`
-    such as a larger `steps`). `stop_at` pauses after that many total steps, saving a checkpoint."""
+    such as a larger `steps`). `stop_at` pauses after that many total steps, saving a checkpoint.
+    `deadline` (a `time.monotonic()` value) ends the run after the first step that reaches it: it validates,
+    saves and returns "deadline" (the campaign's time budget). `validate_at_start` validates a resumed run before
+    its first step too (a fresh run always is): the starting point on this session's data, a candidate for best.pt."""
     ckpt: dict[str, Any] | None = None
     if resume is not None:
         ckpt = load_training_checkpoint(resume)
@@ -204,7 +209,7 @@ def train(
     threads = torch.get_num_threads()
     new_dir = not Path(cfg.run_dir).exists()
     try:
-        return _train(cfg, d, ckpt, stop_at, log)
+        return _train(cfg, d, ckpt, stop_at, log, deadline, validate_at_start)
     except BaseException:
         if new_dir and d.main:
             _drop_unstarted_run(Path(cfg.run_dir))
@@ -222,7 +227,8 @@ def _drop_unstarted_run(run_dir: Path) -> None:
 
 
 def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, stop_at: int | None,
-           log_fn: Callable[[str], None] | None) -> RunResult:
+           log_fn: Callable[[str], None] | None, deadline: float | None = None,
+           validate_at_start: bool = False) -> RunResult:
     run_dir = Path(cfg.run_dir)
     if ckpt is None and (run_dir / "checkpoints" / "last.pt").exists():
         raise ConfigError(f"{run_dir} already holds a training run: continue it with --resume {run_dir} "
@@ -260,9 +266,7 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
             log(f"{why}: the {', '.join(recipe.vgg_terms())} loss terms are off")
         else:
             log(f"feature trunk {cfg.feature_trunk} for the {', '.join(recipe.vgg_terms())} loss terms")
-    if device.type == "cuda" and cfg.amp:
-        recipe.scaler = torch.amp.GradScaler("cuda")
-        recipe.autocast = lambda: torch.autocast("cuda", dtype=torch.float16)
+    speed_settings(recipe, cfg, device)
 
     if ckpt is not None:
         _restore(run, recipe, ckpt)
@@ -322,7 +326,7 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
             run.best = {"step": run.step, "metric": key, "value": metrics[key], "metrics": metrics}
             run.save(recipe, "best.pt")
 
-    if ckpt is None and d.main:
+    if (ckpt is None or validate_at_start) and d.main:
         validate()  # step 0: the untrained network next to Telea, the reference every later score beats
 
     bar = None
@@ -345,7 +349,7 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
             loader = DataLoader(train_ds, batch_sampler=batches, collate_fn=to_tensors, num_workers=cfg.workers,
                                 generator=torch.Generator().manual_seed(cfg.seed * 100003 + epoch))
             for batch in loader:
-                batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+                batch = to_device(batch, device, cfg.channels_last)
                 _apply_lr(recipe, base_lrs, lr_factor(cfg, run.step))
                 recipe.step = run.step
                 losses = recipe.train_step(batch)
@@ -364,6 +368,7 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
                     )
                 run.step += 1
                 run.wall_time = base_wall + time.perf_counter() - session_start
+                out_of_time = distributed.any_rank(deadline is not None and time.monotonic() >= deadline, d, device)
                 if d.main:
                     if bar is not None:
                         bar.update(1)
@@ -374,7 +379,7 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
                                           **{k: f"{v:.6g}" for k, v in values.items()}})
                         if tb is not None:
                             tb.scalars("train", values, run.step)
-                    if _due(run.step, cfg.val_every) or run.step == cfg.steps:
+                    if _due(run.step, cfg.val_every) or run.step == cfg.steps or out_of_time:
                         validate()
                         _plot(run_dir, train_csv, val_csv, recipe)
                     if _due(run.step, cfg.sample_every) and not _due(run.step, cfg.val_every):
@@ -383,7 +388,8 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
                         validator.grid(outputs, run_dir / "samples" / f"val_{run.step:07d}.png")
                 stop_now = distributed.any_rank(interrupted(), d, device)
                 pause = stop_at is not None and run.step >= stop_at
-                if d.main and (_due(run.step, cfg.checkpoint_every) or run.step == cfg.steps or stop_now or pause):
+                if d.main and (_due(run.step, cfg.checkpoint_every) or run.step == cfg.steps or stop_now or pause
+                               or out_of_time):
                     run.save(recipe)
                 if stop_now:
                     stopped = "interrupted"
@@ -392,6 +398,10 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
                     break
                 if pause:
                     stopped = "paused"
+                    break
+                if out_of_time:
+                    stopped = "deadline"
+                    log(f"time budget reached: saved step {run.step} to {run_dir / 'checkpoints' / 'last.pt'}")
                     break
                 if run.step >= cfg.steps:
                     break
@@ -405,6 +415,24 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
         tb.close()
     distributed.barrier(d)
     return RunResult(run_dir, run.step, stopped, run.last_val, run.best, recipe)
+
+
+def speed_settings(recipe: Recipe, cfg: TrainConfig, device: torch.device) -> None:
+    """Mixed precision on CUDA (`amp`) and the channels-last memory layout (`channels_last`, for tensor cores);
+    shared by the loop and the campaign's batch-size probe so the probe measures what training will use."""
+    if device.type == "cuda" and cfg.amp:
+        recipe.scaler = torch.amp.GradScaler("cuda")
+        recipe.autocast = lambda: torch.autocast("cuda", dtype=torch.float16)
+    if cfg.channels_last:
+        for net in recipe.nets.values():
+            net.to(memory_format=torch.channels_last)
+
+
+def to_device(batch: dict[str, torch.Tensor], device: torch.device, channels_last: bool) -> dict[str, torch.Tensor]:
+    """A collated batch on the training device (images in channels-last layout when asked)."""
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    return {k: v.to(device, non_blocking=True, memory_format=fmt) if v.dim() == 4 else v.to(device, non_blocking=True)
+            for k, v in batch.items()}
 
 
 def lr_factor(cfg: TrainConfig, step: int) -> float:

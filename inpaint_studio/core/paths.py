@@ -1,7 +1,8 @@
 """Where the project's files live: shipped models, the user's data and config directories.
 
 INPAINT_STUDIO_DATA_DIR / INPAINT_STUDIO_CONFIG_DIR override the platformdirs locations (tests use them
-to stay away from the real user's files)."""
+to stay away from the real user's files). INPAINT_STUDIO_MODELS_DIR stands in for the repository's models/
+(`trainer campaign` measures its exports as if shipped, in a model-table subprocess, without touching models/)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import platformdirs
 APP_NAME = "inpaint-studio"
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SHIPPED_MODELS_DIR = PROJECT_ROOT / "models"
+SHIPPED_MODELS_DIR = Path(os.environ.get("INPAINT_STUDIO_MODELS_DIR") or PROJECT_ROOT / "models")
 RESOURCES_DIR = PROJECT_ROOT / "resources"
 SAMPLES_DIR = RESOURCES_DIR / "samples"
 
