@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from inpaint_studio.core.masks import is_hole
+
 
 @dataclass(frozen=True)
 class EdgeSplit:
@@ -99,7 +101,7 @@ def extend_open_ends(hole: np.ndarray, drawn: np.ndarray, max_length: int) -> np
 def split_by_edges(mask: np.ndarray, edges: np.ndarray | None, extend: int = 0) -> EdgeSplit:
     """Split the hole (mask > 127) by the drawn edges (edges > 127) inside it; with `extend` > 0 an edge that stops
     inside the hole is continued up to `extend` px for the split (`extend_open_ends`)."""
-    hole = mask > 127
+    hole = is_hole(mask)
     barrier = hole & (edges > 127) if edges is not None else np.zeros_like(hole)
     if edges is not None and extend > 0:
         barrier |= extend_open_ends(hole, edges > 127, extend)
@@ -123,7 +125,7 @@ def split_by_edges(mask: np.ndarray, edges: np.ndarray | None, extend: int = 0) 
 def sources_for(split: EdgeSplit, region: int, mask: np.ndarray) -> np.ndarray:
     """bool H×W of the pixels that must neither be filled nor copied from when filling `region`: the known
     pixels of every other side, and every other hole pixel."""
-    hole = mask > 127
+    hole = is_hole(mask)
     other_side = (split.side != region) & ~hole
     other_holes = hole & (split.labels != region)
     return other_side | other_holes

@@ -56,8 +56,13 @@ def _size(shape: tuple[int, ...]) -> str:
     return f"{shape[1]}×{shape[0]}"
 
 
+def is_hole(mask: np.ndarray) -> np.ndarray:
+    """The one rule, as booleans: a pixel above 127 is hole (a soft brush's half-painted edge is the boundary)."""
+    return np.asarray(mask) > 127
+
+
 def binary(mask: np.ndarray) -> np.ndarray:
-    """A copy of `mask` as a strict 0/255 uint8 mask (> 127 is hole)."""
+    """A copy of `mask` as a strict 0/255 uint8 mask (`is_hole`'s rule)."""
     return _threshold(mask, cv2.THRESH_BINARY)
 
 
@@ -65,7 +70,7 @@ def composite(image: np.ndarray, filled: np.ndarray, hole: np.ndarray) -> np.nda
     """`filled` inside the (binary) hole, `image` bit-for-bit everywhere else: the one place a fill is pasted
     back into the photo (the engine's pipeline calls it once per run)."""
     out = image.copy()
-    inside = hole > 127
+    inside = is_hole(hole)
     out[inside] = filled[inside]
     return out
 

@@ -20,6 +20,7 @@ import numpy as np
 from skimage.metrics import structural_similarity
 
 from inpaint_studio.core.errors import MaskError
+from inpaint_studio.core.masks import is_hole
 
 PEAK = 255.0
 BCE_EPS = 1e-7
@@ -38,7 +39,7 @@ def _hole(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     mask = np.asarray(mask)
     if mask.shape != tuple(shape[:2]):
         raise MaskError(f"mask is {mask.shape[1]}×{mask.shape[0]} but the image is {shape[1]}×{shape[0]}")
-    hole = mask > 127
+    hole = is_hole(mask)
     if not hole.any():
         raise MaskError("the mask has no hole pixels, so a hole-only metric has nothing to measure")
     return hole
@@ -95,14 +96,14 @@ def bce(probability: np.ndarray, target_mask: np.ndarray) -> float:
     target = np.asarray(target_mask)
     if p.shape != target.shape:
         raise ValueError(f"probability {p.shape} and target mask {target.shape} differ in shape")
-    t = (target > 127).astype(np.float64)
+    t = is_hole(target).astype(np.float64)
     p = np.clip(p, BCE_EPS, 1.0 - BCE_EPS)
     return float(-np.mean(t * np.log(p) + (1.0 - t) * np.log1p(-p)))
 
 
 def iou(pred_mask: np.ndarray, target_mask: np.ndarray) -> float:
     """Intersection over union of the holes; 1.0 when both masks are empty."""
-    pred, target = np.asarray(pred_mask) > 127, np.asarray(target_mask) > 127
+    pred, target = is_hole(pred_mask), is_hole(target_mask)
     if pred.shape != target.shape:
         raise ValueError(f"masks differ in shape: {pred.shape} and {target.shape}")
     union = np.count_nonzero(pred | target)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from inpaint_studio.core.masks import grow_mask, shrink_mask
+from inpaint_studio.core.masks import grow_mask, is_hole, shrink_mask
 
 Point = tuple[float, float]  # (x, y) in image pixels
 Rect = tuple[float, float, float, float]  # (x0, y0, x1, y1) in image pixels, any corner order
@@ -143,7 +143,7 @@ def _grabcut(image: np.ndarray, labels: np.ndarray, work_side: int, iterations: 
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:
     """Select what the selection encloses: a removed object leaves no islands of itself behind."""
-    sel = (mask > 127).astype(np.uint8)
+    sel = is_hole(mask).astype(np.uint8)
     padded = np.pad(1 - sel, 1, constant_values=1)  # a frame of background reaches every border pixel
     cv2.floodFill(padded, None, (0, 0), 2, flags=4)
     return np.where(padded[1:-1, 1:-1] == 2, 0, SELECTED).astype(np.uint8)
@@ -187,7 +187,7 @@ def snap_to_edges(image: np.ndarray, mask: np.ndarray, band_px: int, *, directio
     if direction not in ("both", "grow", "shrink"):
         raise ValueError(f"direction must be both, grow or shrink, not {direction!r}")
     _check_image(image)
-    sel = np.where(mask >= 128, SELECTED, 0).astype(np.uint8)
+    sel = np.where(is_hole(mask), SELECTED, 0).astype(np.uint8)
     if not sel.any() or band_px <= 0:
         return sel
     inner = shrink_mask(sel, band_px) if direction != "grow" else sel

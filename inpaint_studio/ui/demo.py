@@ -10,6 +10,7 @@ from collections.abc import Callable
 import numpy as np
 from PySide6.QtCore import QTimer
 
+from inpaint_studio.core.masks import is_hole
 from inpaint_studio.ui.main_window import MainWindow
 from inpaint_studio.ui.tools import Tool
 
@@ -163,7 +164,7 @@ def correct_restore(win: MainWindow) -> None:
         d = win.document
         if d is None:
             return
-        truth = damage.mask > 127
+        truth = is_hole(damage.mask)
         found = d.binary_mask() > 0
         # What a user does with the eraser and the brush: drop detections away from any scratch, paint misses.
         kept = found & (grow_mask(damage.mask, 1) > 0)

@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from inpaint_studio.core.masks import Box
+from inpaint_studio.core.masks import Box, is_hole
 from inpaint_studio.engine.base import CancelFn, InpaintMethod, check_cancel, create_method, register_method
 from inpaint_studio.engine.methods.classical import ClassicalMethod
 
@@ -64,7 +64,7 @@ def route_methods(table_path: Path | None = None, available: list[str] | None = 
 
 def _labelled_routes(mask: np.ndarray, methods: dict[str, str] | None) -> tuple[np.ndarray, list[Route]]:
     methods = methods if methods is not None else route_methods()
-    hole = (mask > 127).astype(np.uint8)
+    hole = is_hole(mask).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(hole, connectivity=8)
     routes = []
     for i in range(1, count):

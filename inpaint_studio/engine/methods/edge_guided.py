@@ -27,6 +27,7 @@ import numpy as np
 from inpaint_studio.core.edge_regions import EdgeSplit, copy_edge_profiles, sources_for, split_by_edges
 from inpaint_studio.core.edges import canny_edges
 from inpaint_studio.core.errors import ModelUnavailableError
+from inpaint_studio.core.masks import is_hole
 from inpaint_studio.engine.base import CancelFn, Capabilities, check_cancel, register_method
 from inpaint_studio.engine.methods.classical import ClassicalMethod
 from inpaint_studio.engine.methods.patchmatch import patchmatch_library
@@ -87,7 +88,7 @@ class EdgeGuidedMethod(ClassicalMethod):
         if self.profile > 0 and edges is not None:
             check_cancel(cancel)
             photo_lines = canny_edges(image, hole) > 0  # the known region's own lines: the cross-sections to copy
-            out = copy_edge_profiles(out, hole > 127, edges > 127, photo_lines, self.profile)
+            out = copy_edge_profiles(out, is_hole(hole), edges > 127, photo_lines, self.profile)
         return out
 
     def _fill_region(self, image: np.ndarray, inside: np.ndarray, excluded: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ from PySide6.QtCore import QMimeData, QObject, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QUndoStack
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
+from inpaint_studio.core.masks import is_hole
 from inpaint_studio.ui.canvas import CanvasView
 from inpaint_studio.ui.controllers.feedback import APP_TITLE, Feedback
 from inpaint_studio.ui.model.document import Document, Patch
@@ -70,7 +71,7 @@ class DocumentController(QObject):
         return f"{name}{'*' if doc.modified else ''} — {APP_TITLE}"
 
     def has_mask(self) -> bool:
-        return self.document is not None and bool(self.document.mask.max() >= 128)
+        return self.document is not None and bool(is_hole(self.document.mask).any())
 
     # --- opening ---------------------------------------------------------------------------------
     def open_dialog(self) -> None:
