@@ -11,6 +11,8 @@ import torch
 from inpaint_studio.core.errors import ModelUnavailableError
 from inpaint_studio.engine.base import create_method, get_spec
 from inpaint_studio.engine.manager import ModelManager
+from inpaint_studio.engine.methods import context_encoder as ce_method
+from inpaint_studio.engine.methods import glcic as gl_method
 from inpaint_studio.engine.methods.windowed import plan_tiles
 from inpaint_studio.networks import context_encoder as ce
 from inpaint_studio.networks import glcic as gl
@@ -59,7 +61,8 @@ def test_context_encoder_fills_a_hole_larger_than_its_window_in_centred_tiles():
     assert (out[mask > 0] != img[mask > 0]).mean() > 0.9
     a, b = net.hole_box()
     assert (a, b) == (18, 46)  # 64² window: the centre 32² less a 2 px band
-    assert len(seen) == len(plan_tiles(mask, b - a)[0])
+    overlap = round(ce_method.OVERLAP_FRACTION * (b - a))  # tiles grown by this much are at most the hole
+    assert len(seen) == len(plan_tiles(mask, b - a - 2 * overlap)[0])
     grey = ce.generator_input(torch.zeros(1, 3, 1, 1), torch.ones(1, 1, 1, 1))[0, :, 0, 0]
     for x in seen:  # the learned hole is painted in the port's mean colour, every time
         assert x.shape == (1, 3, 64, 64)
@@ -77,7 +80,10 @@ def test_glcic_window_follows_the_training_crop_and_the_option():
     assert np.array_equal(out[mask == 0], img[mask == 0])
     assert (out[mask > 0] != img[mask > 0]).mean() > 0.9
     assert {tuple(x.shape) for x in seen} == {(1, 4, 48, 48)}
-    assert len(seen) == len(plan_tiles(mask, round(0.6 * 48))[0])
+    # The small region fits the 48² window with its margin (one pass), the large one is cut into tiles
+    # whose grown size is the learned hole (0.6 of the window).
+    tile = round(0.6 * 48)
+    assert len(seen) == len(plan_tiles(mask, tile - 2 * round(gl_method.OVERLAP_FRACTION * tile))[0])
     # No recorded mean colour: the hole is painted with the known pixels' mean, the 4th channel is the mask.
     first = seen[0][0]
     hole = first[3] > 0.5

@@ -5,6 +5,8 @@ Published convention (the common PyTorch port of Pathak et al. 2016), followed e
 network paints the centre 64². The network only ever learned that one hole, so each hole of the photo is
 filled in tiles of at most 56² from a 128² window centred on the tile (`engine.methods.windowed`); the whole centre
 square is painted grey as in training and only the photo's hole pixels are taken from the prediction.
+Neighbouring tiles overlap by OVERLAP_FRACTION of the tile on each side and are feathered together there (the
+window stays 128²: the channel-wise fully connected bottleneck fixes it).
 
 Published files: `netG_streetview.pth` (and `netlocalD.pth`), each `{'epoch', 'state_dict'}` with the
 port's `main.N` keys (= ours).
@@ -24,6 +26,8 @@ from inpaint_studio.engine.base import CancelFn, Capabilities, ProgressFn, regis
 from inpaint_studio.engine.importer import PublishedLayout, flatten_keys, register_layout
 from inpaint_studio.engine.methods.learned import LearnedMethod
 from inpaint_studio.engine.methods.windowed import fill_in_windows
+
+OVERLAP_FRACTION = 0.125  # of the learned hole, on each side of a tile
 
 
 @register_method
@@ -56,7 +60,9 @@ class ContextEncoderMethod(LearnedMethod):
             return self.to_uint8((out + 1) / 2)
 
         with self.running():
-            return fill_in_windows(image, mask, net.input_size, b - a, fill, progress, cancel)
+            tile = b - a
+            overlap = min(round(OVERLAP_FRACTION * tile), (tile - 1) // 2)
+            return fill_in_windows(image, mask, net.input_size, tile, fill, progress, cancel, overlap=overlap)
 
 
 # --- published layout ----------------------------------------------------------------------------

@@ -3,10 +3,12 @@
 Published convention (the CelebA PyTorch port of Iizuka et al. 2017, its predict.py), followed exactly:
 RGB in [0, 1]; mask 1 = hole; input `[x·(1−m) + mpv·m, m]` with `mpv` the training set's mean colour
 (the port keeps it in a `config.json` beside the weights); sigmoid output in [0, 1]; our composite keeps
-every known pixel (the port Poisson-blends instead). The network was trained on 160² crops with holes of
-48–96 px, so each hole of the photo is filled in tiles of at most 96² from a 160² window centred on the tile
-(`engine.methods.windowed`). Our own trained networks record their crop size (the window) and paint holes with the
-mean colour of the window's known pixels, as the trainer does.
+every known pixel (the paper's fast marching + Poisson blending is the `poisson` option). The completion
+network is fully convolutional (only the discriminators are fixed-size), so each hole region is filled in
+one pass from its bounding box plus a context margin (at least the 160² training crop) when that fits
+`whole_limit`; a larger one is filled in overlapping, feathered tiles of at most 96² (the holes it learned,
+48–96 px) from a 160² window around each (`engine.methods.windowed`). Our own trained networks record their
+crop size (the window) and paint holes with the mean colour of the window's known pixels, as the trainer does.
 
 Published files: `model_cn` (completion network, a raw state dict) and `model_cd` (context discriminator),
 plus `config.json` (`mpv`), read when it lies beside the imported file.
@@ -26,13 +28,16 @@ from typing import Any, ClassVar
 import numpy as np
 
 from inpaint_studio.core.errors import CheckpointError
+from inpaint_studio.core.poisson_blend import poisson_blend
 from inpaint_studio.engine.base import CancelFn, Capabilities, ProgressFn, register_method
 from inpaint_studio.engine.importer import PublishedLayout, flatten_keys, register_layout
 from inpaint_studio.engine.methods.learned import LearnedMethod
-from inpaint_studio.engine.methods.windowed import fill_in_windows
+from inpaint_studio.engine.methods.windowed import Whole, fill_in_windows
 
 TRAINING_WINDOW = 160  # the paper's crops
 TILE_FRACTION = 0.6  # holes up to 96 px in those 160 px crops
+MARGIN_FRACTION = 0.2  # the context those crops give around their largest hole: (160 - 96) / 2
+OVERLAP_FRACTION = 0.125  # of a tile, on each side: the band where neighbouring tiles are feathered
 
 
 @register_method
@@ -47,7 +52,7 @@ class GLCICMethod(LearnedMethod):
     train_recipe = "glcic"
     published_file = "model_cn"
     option_ranges: ClassVar[dict[str, tuple[float, float]]] = {
-        **LearnedMethod.option_ranges, "window": (32, 1024),
+        **LearnedMethod.option_ranges, "window": (32, 1024), "whole_limit": (0, 4096),
     }
 
     def __init__(
@@ -57,11 +62,17 @@ class GLCICMethod(LearnedMethod):
         half: bool = False,
         working_size: int | None = None,
         window: int | None = None,
+        whole_limit: int | None = None,
+        poisson: bool = True,
     ) -> None:
         super().__init__(checkpoint, device, half, working_size)
         if window is not None and int(window) < 32:
             raise ValueError(f"window must be at least 32 px, not {window}")
+        if whole_limit is not None and int(whole_limit) < 0:
+            raise ValueError(f"whole_limit must be 0 (always in tiles) or a side in px, not {whole_limit}")
         self._window = window
+        self._whole_limit = whole_limit
+        self.poisson = bool(poisson)
 
     @property
     def window(self) -> int:
@@ -71,6 +82,15 @@ class GLCICMethod(LearnedMethod):
         trained = (self.meta.get("training") or {}).get("image_size")
         return int(trained) if isinstance(trained, int) and trained > 0 else TRAINING_WINDOW
 
+    @property
+    def whole_limit(self) -> int:
+        """Largest side (px) of a one-pass window: by default the window itself, i.e. one pass only for a hole
+        of the size the network learned. Measured on `glcic-small` (engine/floor.py, 256², step 2 417): one
+        pass for larger holes made the hole's far centre whitish (hole L1 54.0 with 128, 54.7 with 160, 61.2
+        with 192, 63.8 with 512) while feathered tiles stay at 54.0; a network trained longer or on larger
+        holes may take more (the paper fills whole images)."""
+        return self.window if self._whole_limit is None else int(self._whole_limit)
+
     def mean_colour(self) -> list[float] | None:
         """The published weights' training mean colour (0..1 RGB), or None: the window's known pixels."""
         value = (self.meta.get("inference") or {}).get("mean_colour")
@@ -78,7 +98,7 @@ class GLCICMethod(LearnedMethod):
 
     def fill_hole(self, image: np.ndarray, mask: np.ndarray, edges: np.ndarray | None,
                   progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
-        from inpaint_studio.networks.glcic import completion_input, known_mean_colour
+        from inpaint_studio.networks.glcic import GLCIC_MULTIPLE, completion_input, known_mean_colour
 
         net = self.modules["completion"]
         colour = self.mean_colour()
@@ -91,8 +111,14 @@ class GLCICMethod(LearnedMethod):
             return self.to_uint8(net(completion_input(x, m, c)))
 
         size = self.window
+        tile = max(1, round(TILE_FRACTION * size))
+        overlap = min(round(OVERLAP_FRACTION * tile), (tile - 1) // 2)
+        whole = None
+        if self.whole_limit:
+            whole = Whole(self.whole_limit, round(MARGIN_FRACTION * size), GLCIC_MULTIPLE)
         with self.running():
-            return fill_in_windows(image, mask, size, max(1, round(TILE_FRACTION * size)), fill, progress, cancel)
+            filled = fill_in_windows(image, mask, size, tile, fill, progress, cancel, overlap=overlap, whole=whole)
+        return poisson_blend(image, mask, filled) if self.poisson else filled
 
 
 def _is_colour(value: Any) -> bool:
