@@ -95,6 +95,26 @@ def test_glcic_window_follows_the_training_crop_and_the_option():
     assert {tuple(x.shape) for x in seen} == {(1, 4, 96, 96)}
 
 
+def test_glcic_fills_a_region_in_one_pass_when_it_fits_the_limit_and_can_skip_the_poisson_blend():
+    torch.manual_seed(0)
+    net = gl.CompletionNetwork(cnum=8)
+    seen = _calls(net)
+    meta = {"training": {"image_size": 48}}
+    img, mask = _scene()
+    whole = get_spec("glcic").factory.from_modules({"completion": net}, meta=meta, whole_limit=256, poisson=False)
+    raw = whole.inpaint(img, mask)
+    # The 70×80 region with its 10 px margin (0.2 of the window), to a multiple of 4: one 92×100 pass; the
+    # 3×7 one in at least the 48² window. The fully convolutional network needs no tiles.
+    assert [tuple(x.shape) for x in seen] == [(1, 4, 92, 100), (1, 4, 48, 48)]
+    assert np.array_equal(raw[mask == 0], img[mask == 0])
+    seen.clear()
+    blended = get_spec("glcic").factory.from_modules({"completion": net}, meta=meta, whole_limit=256).inpaint(img, mask)
+    assert len(seen) == 2 and np.array_equal(blended[mask == 0], img[mask == 0])
+    assert not np.array_equal(blended[mask > 0], raw[mask > 0])  # the default Poisson-blends the same fill
+    with pytest.raises(ValueError, match="whole_limit"):
+        create_method("glcic", whole_limit=-1)
+
+
 def test_pggan_runs_at_any_size_and_changes_only_the_hole():
     torch.manual_seed(0)
     method = create_method("pggan").from_modules({"generator": pg.PGGANGenerator(cnum=8, num_blocks=1)})

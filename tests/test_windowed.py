@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inpaint_studio.engine.methods.windowed import fill_in_windows, plan_tiles
+from inpaint_studio.engine.methods.windowed import Whole, fill_in_windows, plan_tiles
 
 
 def _scene(h: int = 90, w: int = 140, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -76,3 +76,78 @@ def test_a_window_fill_of_the_wrong_shape_is_refused():
         fill_in_windows(image, mask, 32, 16, lambda w, h: w[:16])
     with pytest.raises(ValueError, match="does not fit"):
         fill_in_windows(image, mask, 32, 40, lambda w, h: w)
+
+
+def _ramp_scene() -> tuple[np.ndarray, np.ndarray]:
+    """A smooth horizontal ramp (1.5 grey levels a px) with a hole many tiles wide."""
+    image = np.zeros((64, 160, 3), np.uint8)
+    image[:] = (np.arange(160) * 1.5).astype(np.uint8)[None, :, None]
+    mask = np.zeros((64, 160), np.uint8)
+    mask[8:56, 16:144] = 255
+    return image, mask
+
+
+def _window_mean(window: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """A stand-in network: the hole painted with the mean of the window's known pixels."""
+    out = window.copy()
+    out[hole > 0] = window[hole == 0].mean(axis=0).round().astype(np.uint8)
+    return out
+
+
+def _largest_step_inside(out: np.ndarray, mask: np.ndarray) -> int:
+    values, hole = out[..., 0].astype(int), mask > 0
+    dx = np.abs(np.diff(values, axis=1))[hole[:, 1:] & hole[:, :-1]]
+    dy = np.abs(np.diff(values, axis=0))[hole[1:] & hole[:-1]]
+    return int(max(dx.max(), dy.max()))
+
+
+def test_overlapping_tiles_are_feathered_so_a_smooth_ramp_shows_no_seam():
+    image, mask = _ramp_scene()
+    seamed = fill_in_windows(image, mask, 48, 24, _window_mean)
+    feathered = fill_in_windows(image, mask, 48, 24, _window_mean, overlap=8)
+    for out in (seamed, feathered):
+        assert np.array_equal(out[mask == 0], image[mask == 0])
+    # Each tile's flat fill differs from its neighbour's by ~ a tile's worth of ramp: a hard seam without
+    # overlap, spread over the shared band with it (the ramp itself climbs 1.5 a px).
+    assert _largest_step_inside(seamed, mask) > 30
+    assert _largest_step_inside(feathered, mask) <= 6
+
+
+def test_grown_tiles_never_exceed_the_learned_hole_and_tiles_go_from_the_border_inward():
+    image, mask = _ramp_scene()
+    holes = []
+
+    def record(window: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        holes.append(hole > 0)
+        return _window_mean(window, hole)
+
+    fill_in_windows(image, mask, 48, 24, record, overlap=8)
+    assert len(holes) == len(plan_tiles(mask, 24 - 2 * 8)[0])
+    # Each window predicts its grown tile (core 8² + 8 px on every side, inside the hole) and what is still
+    # unknown; the last one filled holds only its own grown tile. Row by row that would be the hole's
+    # bottom-right corner tile (16² of hole); from the border inward it is a tile deep inside (a full 24²).
+    assert holes[-1].sum() == 24 * 24
+    assert holes[-1][12:36, 12:36].all()
+    assert holes[0].sum() > holes[-1].sum()
+    with pytest.raises(ValueError, match="no core"):
+        fill_in_windows(image, mask, 48, 16, record, overlap=8)
+
+
+def test_a_region_that_fits_the_limit_is_filled_in_one_pass_and_a_larger_one_in_tiles():
+    image, mask = _ramp_scene()
+    mask[60:63, 150:156] = 255  # a second, small region
+    shapes = []
+
+    def record(window: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        shapes.append(hole.shape)
+        assert (hole > 0).any() and (hole == 0).any()
+        return _window_mean(window, hole)
+
+    out = fill_in_windows(image, mask, 48, 24, record, overlap=4, whole=Whole(limit=160, margin=10, multiple=4))
+    # The large region: its 48×128 box + 10 px on each side, rounded up to a multiple of 4 → 68×148.
+    # The small one: at least the 48² window.
+    assert shapes == [(68, 148), (48, 48)]
+    assert np.array_equal(out[mask == 0], image[mask == 0]) and (out[mask > 0] > 0).all()
+    shapes.clear()
+    fill_in_windows(image, mask, 48, 24, record, overlap=4, whole=Whole(limit=120, margin=10, multiple=4))
+    assert shapes[-1] == (48, 48) and len(shapes) == len(plan_tiles(mask, 16)[0]) > 10

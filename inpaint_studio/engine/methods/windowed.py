@@ -11,8 +11,8 @@ later region sees the earlier fills as context):
   `overlap` on every side (at most `tile`, the hole the network learned) is predicted from a `window`² window
   centred on the core. Where grown tiles overlap, the predictions are blended with weights that fall to zero
   at a tile's edge (feathering), so neighbouring tiles meet without a step. The next tile is always the one
-  whose window holds the most known pixels, so filling runs from the hole's border inward and each tile sees
-  real context (or earlier fills) rather than the prefill.
+  nearest the known pixels, so filling runs in rings from the hole's border inward and each tile sees real
+  context (or the ring before it) rather than the prefill.
 
 Only mask pixels are ever written: every other pixel is bit-identical to the input.
 
@@ -131,11 +131,6 @@ class _Canvas:
         self.work[ty, tx][mine] = np.clip(np.rint(acc[mine] / weight[mine, None]), 0, 255).astype(np.uint8)
         self.unknown[ty, tx][mine] = False
 
-    def known_fraction(self, top: int, left: int, size: int) -> float:
-        rows = slice(top + self.pad, top + self.pad + size)
-        cols = slice(left + self.pad, left + self.pad + size)
-        return 1.0 - float(self.unknown[rows, cols].mean())
-
     def result(self) -> np.ndarray:
         # Only hole pixels of `work` were written: outside them it is still the image.
         return np.ascontiguousarray(self.work[self.pad : -self.pad, self.pad : -self.pad])
@@ -181,6 +176,8 @@ def fill_in_windows(
         plans.append((label, one, [] if one is not None else _region_tiles(labels, boxes[label], label, core)))
     total, done = sum(max(1, len(tiles)) for _, _, tiles in plans), 0
     height, width = mask.shape
+    # Distance of each hole pixel to the nearest known pixel (the photo's border is no context).
+    depth = cv2.distanceTransform((mask > 0).astype(np.uint8), cv2.DIST_L2, 5)
     for label, one, tiles in plans:
         if one is not None:
             check_cancel(cancel)
@@ -190,13 +187,9 @@ def fill_in_windows(
             canvas.write(top, top + h, left, left + w, label, filled)
             done += 1
             continue
-        remaining = list(tiles)
-        while remaining:
+        for t in _border_inward(tiles, depth):
             check_cancel(cancel)
             report(progress, done / total, f"filling part {done + 1} of {total}")
-            # From the border inward: the tile whose window already knows the most goes next.
-            best = max(range(len(remaining)), key=lambda i: (_known(canvas, remaining[i], window), -i))
-            t = remaining.pop(best)
             y0, y1 = max(0, t.y0 - overlap), min(height, t.y1 + overlap)
             x0, x1 = max(0, t.x0 - overlap), min(width, t.x1 + overlap)
             top, left = (t.y0 + t.y1) // 2 - window // 2, (t.x0 + t.x1) // 2 - window // 2
@@ -214,5 +207,7 @@ def fill_in_windows(
     return canvas.result()
 
 
-def _known(canvas: _Canvas, t: Tile, window: int) -> float:
-    return canvas.known_fraction((t.y0 + t.y1) // 2 - window // 2, (t.x0 + t.x1) // 2 - window // 2, window)
+def _border_inward(tiles: list[Tile], depth: np.ndarray) -> list[Tile]:
+    """Tiles in rings from the hole's border inward: by how close the core's nearest pixel lies to known
+    pixels, so each ring is predicted from real context or the ring before it."""
+    return sorted(tiles, key=lambda t: float(depth[t.y0 : t.y1, t.x0 : t.x1].min()))
