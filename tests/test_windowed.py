@@ -151,3 +151,18 @@ def test_a_region_that_fits_the_limit_is_filled_in_one_pass_and_a_larger_one_in_
     shapes.clear()
     fill_in_windows(image, mask, 48, 24, record, overlap=4, whole=Whole(limit=120, margin=10, multiple=4))
     assert shapes[-1] == (48, 48) and len(shapes) == len(plan_tiles(mask, 16)[0]) > 10
+
+
+def test_a_one_pass_window_may_reach_past_the_photo_s_border():
+    image, mask = _scene(60, 70)
+    mask[:] = 0
+    mask[0:20, 50:70] = 255  # a corner region: its window overhangs two borders (mirrored there)
+    shapes = []
+
+    def record(window: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        shapes.append(hole.shape)
+        return _window_mean(window, hole)
+
+    out = fill_in_windows(image, mask, 32, 16, record, whole=Whole(limit=64, margin=12, multiple=4))
+    assert shapes == [(44, 44)]
+    assert np.array_equal(out[mask == 0], image[mask == 0]) and not np.array_equal(out, image)

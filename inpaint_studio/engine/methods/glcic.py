@@ -37,7 +37,10 @@ from inpaint_studio.engine.methods.windowed import Whole, fill_in_windows
 TRAINING_WINDOW = 160  # the paper's crops
 TILE_FRACTION = 0.6  # holes up to 96 px in those 160 px crops
 MARGIN_FRACTION = 0.2  # the context those crops give around their largest hole: (160 - 96) / 2
-OVERLAP_FRACTION = 0.125  # of a tile, on each side: the band where neighbouring tiles are feathered
+# Of a tile, on each side: the band where neighbouring tiles are feathered. Measured on `glcic-small` (floor
+# check, step 2 417, with the Poisson blend): 0 → hole L1 37.3, periodic 8.5 (seams, the network's 4-px pattern
+# in phase); 0.125 → 39.4, 1.6; 0.19 → 39.0, 1.9; 0.25 → 37.4, 5.7.
+OVERLAP_FRACTION = 0.125
 
 
 @register_method

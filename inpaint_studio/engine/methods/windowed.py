@@ -104,8 +104,8 @@ class _Canvas:
         self.work = np.pad(image, ((pad, pad), (pad, pad), (0, 0)), mode="symmetric")
         self.unknown = np.pad(mask > 0, pad, mode="symmetric")
         self.labels = np.pad(labels, pad, mode="constant")
-        self.acc = np.zeros(self.work.shape, np.float64)
-        self.weight = np.zeros(self.labels.shape, np.float64)
+        self.acc = np.zeros(image.shape, np.float64)  # the photo's size only: the margin is never written
+        self.weight = np.zeros(mask.shape, np.float64)
 
     def predict(self, top: int, left: int, h: int, w: int, extra: np.ndarray | None,
                 fill_window: WindowFill) -> np.ndarray:
@@ -121,11 +121,16 @@ class _Canvas:
 
     def write(self, y0: int, y1: int, x0: int, x1: int, label: int, values: np.ndarray,
               weights: np.ndarray | None = None) -> None:
-        """Blend `values` (rows y0:y1, columns x0:x1) into the region's pixels there."""
+        """Blend `values` (rows y0:y1, columns x0:x1) into the region's pixels there (inside the photo)."""
+        height, width = self.weight.shape
+        cy0, cy1, cx0, cx1 = max(0, y0), min(height, y1), max(0, x0), min(width, x1)
+        values = values[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
+        weights = None if weights is None else weights[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
+        y0, y1, x0, x1 = cy0, cy1, cx0, cx1
         ty, tx = slice(y0 + self.pad, y1 + self.pad), slice(x0 + self.pad, x1 + self.pad)
         mine = self.labels[ty, tx] == label
         w = np.ones(mine.shape) if weights is None else weights
-        acc, weight = self.acc[ty, tx], self.weight[ty, tx]
+        acc, weight = self.acc[y0:y1, x0:x1], self.weight[y0:y1, x0:x1]
         acc[mine] += w[mine, None] * values[mine]
         weight[mine] += w[mine]
         self.work[ty, tx][mine] = np.clip(np.rint(acc[mine] / weight[mine, None]), 0, 255).astype(np.uint8)
@@ -168,7 +173,9 @@ def fill_in_windows(
     if overlap < 0 or core < 1:
         raise ValueError(f"an overlap of {overlap} px leaves no core in a {tile} px tile")
     labels, boxes = _regions(mask)
-    pad = window + (whole.limit if whole is not None else 0)  # room for any window around any hole pixel
+    # Room for any window: a tile's is centred inside the photo; a one-pass window reaches past its region's
+    # box by at most half the window or the margin, plus the rounding.
+    pad = window + (whole.margin + whole.multiple if whole is not None else 0)
     canvas = _Canvas(image, mask, labels, pad)
     plans: list[tuple[int, tuple[int, int, int, int] | None, list[Tile]]] = []
     for label in range(1, len(boxes)):
