@@ -15,7 +15,7 @@ radius 5: 27.49 / 8.67).
 
 On larger photos radius-2 patches copy the right texture but the wrong shading: at 512² its hole L1 was 15 % above
 Navier–Stokes'. Above `band_split_above` px (long side of what it fills) the fill is therefore split in two bands
-(`band_split`): the smooth shading from Navier–Stokes, the fine detail from PatchMatch (`models/README.md`).
+(`band_split`): the smooth shading from Navier–Stokes, the fine detail from PatchMatch (measured at `BAND_SIGMA`).
 """
 
 from __future__ import annotations
@@ -48,25 +48,24 @@ def patchmatch_library():  # noqa: ANN201 - the wheel's module, or None when it 
     return patch_match if patch_match.patchmatch_available else None
 
 
-# The band split's low-pass (Gaussian sigma, px) and how much of PatchMatch's detail is kept. Measured on 4
-# validation photos at 512², 20–40 % holes (hole L1 / detail / patch SWD; Navier–Stokes 27.98 / 0.13 / 7.58):
-# PatchMatch alone 32.16 / 1.17 / 8.77; sigma 1 28.83 / 1.03 / 6.31, 1.5: 29.22 / 1.13 / 5.89,
-# 2: 29.43, 3: 29.63; sigma 1.5 with 0.8 of the detail 28.76 / 0.92 / 6.31. At 256² the split cost detail
-# (0.92 → 0.73) and SWD (6.32 → 6.50) for L1 27.33 → 26.86, so small fills keep plain PatchMatch.
-BAND_SIGMA = 1.5
-DETAIL_GAIN = 0.8
+# The band split's low-pass (Gaussian sigma, px). Measured on 4 validation photos at 512², 20–40 % holes (hole
+# L1 / detail / patch SWD; Navier–Stokes 27.98 / 0.13 / 7.58): PatchMatch alone 32.16 / 1.17 / 8.77; split at
+# sigma 1: 28.83 / 1.03 / 6.31, 1.5: 29.22 / 1.13 / 5.89, 2: 29.43, 3: 29.63 (1.5 with 0.8 of the detail:
+# 28.76 / 0.92, but 0.78 on 4 unseen photos where sigma 1 kept 0.89). At 256² the split cost detail (0.92 → 0.75)
+# and SWD (6.32 → 6.78) for L1 27.33 → 26.77, so small fills keep plain PatchMatch.
+BAND_SIGMA = 1.0
 
 
-def band_split(diffused: np.ndarray, copied: np.ndarray, sigma: float = BAND_SIGMA,
-               gain: float = DETAIL_GAIN) -> np.ndarray:
-    """Low frequencies of the diffusion fill plus `gain` × the high frequencies (above `sigma`) of the copy.
+def band_split(diffused: np.ndarray, copied: np.ndarray, sigma: float = BAND_SIGMA) -> np.ndarray:
+    """The diffusion fill blurred by a Gaussian of `sigma` px (its shading) plus what the same blur removes from
+    the copy (its detail).
 
     L1 is dominated by the shading, where diffusion is the better guess; the eye reads texture, which only the
     copy has."""
     low = cv2.GaussianBlur(diffused.astype(np.float32), (0, 0), sigma)
     copy = copied.astype(np.float32)
     detail = copy - cv2.GaussianBlur(copy, (0, 0), sigma)
-    return np.clip(low + gain * detail, 0, 255).round().astype(np.uint8)
+    return np.clip(low + detail, 0, 255).round().astype(np.uint8)
 
 
 def diffuse(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
