@@ -13,9 +13,12 @@ hole L1 23.60 / patch SWD 6.12 against 23.47 / 6.13 without it. No gain, so it i
 Patch radius 2 measured best here (hole L1 24.91, SWD 6.38 on the 33 validation photos; radius 3: 25.15 / 6.83;
 radius 5: 27.49 / 8.67).
 
-On larger photos radius-2 patches copy the right texture but the wrong shading: at 512² its hole L1 was 15 % above
+On larger photos radius-2 patches keep the texture but drift in shading: at 512² the hole L1 was 15 % above
 Navier–Stokes'. Above `band_split_above` px (long side of what it fills) the fill is therefore split in two bands
-(`band_split`): the smooth shading from Navier–Stokes, the fine detail from PatchMatch (measured at `BAND_SIGMA`).
+(`band_split`): the smooth shading from Navier–Stokes, the fine detail from PatchMatch. By `model_table.py` at
+512², 20–40 % holes, hole L1 / detail / patch SWD: 8 validation photos 30.52 / 1.08 / 7.39 → 27.65 / 0.97 / 6.04
+(Navier–Stokes 26.64 / 0.10 / 7.71); 8 unseen photos 28.74 / 0.98 / 7.18 → 28.87 / 0.86 / 6.83 (28.14 / 0.11 / 8.02).
+At 1024², 2 validation photos: 33.52 / 1.32 / 10.45 → 30.35 / 0.94 / 4.94 (Navier–Stokes 30.20).
 """
 
 from __future__ import annotations
