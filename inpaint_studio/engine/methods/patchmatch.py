@@ -12,6 +12,13 @@ with a lattice found by autocorrelation of the known region: on 16 validation ph
 hole L1 23.60 / patch SWD 6.12 against 23.47 / 6.13 without it. No gain, so it is not offered.
 Patch radius 2 measured best here (hole L1 24.91, SWD 6.38 on the 33 validation photos; radius 3: 25.15 / 6.83;
 radius 5: 27.49 / 8.67).
+
+On larger photos radius-2 patches keep the texture but drift in shading: at 512² the hole L1 was 15 % above
+Navier–Stokes'. Above `band_split_above` px (long side of what it fills) the fill is therefore split in two bands
+(`band_split`): the smooth shading from Navier–Stokes, the fine detail from PatchMatch. By `model_table.py` at
+512², 20–40 % holes, hole L1 / detail / patch SWD: 8 validation photos 30.52 / 1.08 / 7.39 → 27.65 / 0.97 / 6.04
+(Navier–Stokes 26.64 / 0.10 / 7.71); 8 unseen photos 28.74 / 0.98 / 7.18 → 28.87 / 0.86 / 6.83 (28.14 / 0.11 / 8.02).
+At 1024², 2 validation photos: 33.52 / 1.32 / 10.45 → 30.35 / 0.94 / 4.94 (Navier–Stokes 30.20).
 """
 
 from __future__ import annotations
@@ -44,7 +51,33 @@ def patchmatch_library():  # noqa: ANN201 - the wheel's module, or None when it 
     return patch_match if patch_match.patchmatch_available else None
 
 
-def blend_from_border(image: np.ndarray, hole: np.ndarray, copied: np.ndarray, width: int) -> np.ndarray:
+# The band split's low-pass (Gaussian sigma, px). Measured on 4 validation photos at 512², 20–40 % holes (hole
+# L1 / detail / patch SWD; Navier–Stokes 27.98 / 0.13 / 7.58): PatchMatch alone 32.16 / 1.17 / 8.77; split at
+# sigma 1: 28.83 / 1.03 / 6.31, 1.5: 29.22 / 1.13 / 5.89, 2: 29.43, 3: 29.63 (1.5 with 0.8 of the detail:
+# 28.76 / 0.92, but 0.78 on 4 unseen photos where sigma 1 kept 0.89). At 256² the split cost detail (0.92 → 0.75)
+# and SWD (6.32 → 6.78) for L1 27.33 → 26.77, so small fills keep plain PatchMatch.
+BAND_SIGMA = 1.0
+
+
+def band_split(diffused: np.ndarray, copied: np.ndarray, sigma: float = BAND_SIGMA) -> np.ndarray:
+    """The diffusion fill blurred by a Gaussian of `sigma` px (its shading) plus what the same blur removes from
+    the copy (its detail).
+
+    L1 is dominated by the shading, where diffusion is the better guess; the eye reads texture, which only the
+    copy has."""
+    low = cv2.GaussianBlur(diffused.astype(np.float32), (0, 0), sigma)
+    copy = copied.astype(np.float32)
+    detail = copy - cv2.GaussianBlur(copy, (0, 0), sigma)
+    return np.clip(low + detail, 0, 255).round().astype(np.uint8)
+
+
+def diffuse(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """Navier–Stokes fill of the hole (radius 5), the smooth guess both the border blend and the split use."""
+    return cv2.inpaint(image, hole, 5, cv2.INPAINT_NS)
+
+
+def blend_from_border(image: np.ndarray, hole: np.ndarray, copied: np.ndarray, width: int,
+                      diffused: np.ndarray | None = None) -> np.ndarray:
     """Navier–Stokes diffusion at the hole's border ramping to the copied texture `width` px inside.
 
     Next to the known pixels a smooth continuation is the better guess and hides the seam a copied patch leaves;
@@ -53,7 +86,8 @@ def blend_from_border(image: np.ndarray, hole: np.ndarray, copied: np.ndarray, w
     6.05 → 6.29 with width 6; width 10 gives L1 24.54 but detail 0.79."""
     if width <= 0:
         return copied
-    diffused = cv2.inpaint(image, hole, 5, cv2.INPAINT_NS)
+    if diffused is None:
+        diffused = diffuse(image, hole)
     depth = cv2.distanceTransform((hole > 0).astype(np.uint8), cv2.DIST_L2, 3)
     w = np.clip(depth / width, 0.0, 1.0)[..., None]
     return np.clip((1.0 - w) * diffused + w * copied, 0, 255).round().astype(np.uint8)
@@ -64,16 +98,18 @@ class PatchMatchMethod(ClassicalMethod):
     name = "patchmatch"
     description = (
         "PatchMatch (Barnes 2009): copies the photo's own texture into the hole, like content-aware fill; "
-        "best for removing objects from textured backgrounds"
+        "best for removing objects from textured backgrounds; on larger photos the shading comes from a smooth "
+        "fill and the texture from the copy"
     )
     option_ranges: ClassVar[dict[str, tuple[float, float]]] = {
-        "patch_size": (1, 15), "seed": (0, 2**32 - 1), "border_blend": (0, 64)
+        "patch_size": (1, 15), "seed": (0, 2**32 - 1), "border_blend": (0, 64),
+        "band_split_above": (0, 1_000_000),
     }
     # Above this many hole pixels, and when the caller can cancel, the fill runs in a killable child
     # (~0.3 s to start): smaller fills finish before a person could press Cancel.
     cancellable_above: int = 20_000
 
-    def __init__(self, patch_size: int = 2, seed: int = 0, border_blend: int = 6) -> None:
+    def __init__(self, patch_size: int = 2, seed: int = 0, border_blend: int = 6, band_split_above: int = 384) -> None:
         # patch_size is the patch *radius* of the library: (2·r + 1)² pixels are compared.
         if not 1 <= int(patch_size) <= 15:
             raise ValueError(f"patch_size must be between 1 and 15, got {patch_size}")
@@ -81,9 +117,13 @@ class PatchMatchMethod(ClassicalMethod):
             raise ValueError(f"seed must be between 0 and 4294967295, got {seed}")
         if not 0 <= int(border_blend) <= 64:
             raise ValueError(f"border_blend must be between 0 and 64, got {border_blend}")
+        if not 0 <= int(band_split_above) <= 1_000_000:
+            raise ValueError(f"band_split_above must be between 0 (never) and 1000000 px, got {band_split_above}")
         self.patch_size = int(patch_size)
         self.seed = int(seed)
         self.border_blend = int(border_blend)
+        # Long side (px) above which the fill is band-split; 0 turns the split off (plain PatchMatch everywhere).
+        self.band_split_above = int(band_split_above)
 
     def is_available(self) -> bool:
         return patchmatch_library() is not None
@@ -93,8 +133,16 @@ class PatchMatchMethod(ClassicalMethod):
             return "no weights needed"
         return "needs the pypatchmatch package (pip install pypatchmatch)"
 
+    def splits_bands(self, shape: tuple[int, ...]) -> bool:
+        """Whether a fill of an image of this shape takes its shading from Navier–Stokes (`band_split`)."""
+        return 0 < self.band_split_above < max(shape[:2])
+
     def _fill(self, image: np.ndarray, hole: np.ndarray, cancel: CancelFn | None) -> np.ndarray:
-        return blend_from_border(image, hole, self._copy_patches(image, hole, cancel), self.border_blend)
+        copied = self._copy_patches(image, hole, cancel)
+        if not self.splits_bands(image.shape):
+            return blend_from_border(image, hole, copied, self.border_blend)
+        diffused = diffuse(image, hole)
+        return blend_from_border(image, hole, band_split(diffused, copied), self.border_blend, diffused)
 
     def _copy_patches(self, image: np.ndarray, hole: np.ndarray, cancel: CancelFn | None) -> np.ndarray:
         if cancel is not None and np.count_nonzero(hole) > self.cancellable_above:
