@@ -418,11 +418,42 @@ def contact_sheet(photos: list[Path], methods: list[str], size: int, seed: int) 
 # --- main ------------------------------------------------------------------------------------------------
 
 
+def _parts(table: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each measured part of a table by a stable key: fill/SIZE, unseen/SIZE, edges."""
+    out = {f"fill/{k}": v for k, v in table.get("fill", {}).items()}
+    out.update({f"unseen/{k}": v for k, v in (table.get("unseen") or {}).get("fill", {}).items()})
+    if table.get("edges"):
+        out["edges"] = table["edges"]
+    return out
+
+
+def merge_rows(full: dict[str, Any], partial: dict[str, Any]) -> list[str]:
+    """Put `partial`'s rows (a `--methods` run) into `full`, replacing the same methods' rows, part by part; a part
+    measured on other photos or at another size is skipped (its holes differ). Returns the skipped parts."""
+    target, skipped = _parts(full), []
+    for key, new in _parts(partial).items():
+        methods = {r["model"] for r in new["rows"]}
+        old = target.get(key)
+        if not methods:
+            continue
+        if old is None or (old["settings"]["images"], old["settings"].get("size")) != (
+                new["settings"]["images"], new["settings"].get("size")):
+            skipped.append(key)
+            continue
+        old["rows"] = [r for r in old["rows"] if r["model"] not in methods] + new["rows"]
+        old["settings"]["methods"] = [m for m in old["settings"]["methods"] if m not in methods] + sorted(methods)
+        if key == "edges":
+            old["edge_aware"] = sorted(set(old.get("edge_aware", [])) | set(new.get("edge_aware", [])))
+        for m in methods:
+            full.get("left_out", {}).pop(m, None)
+    return skipped
+
+
 def _previous_table(path: Path) -> dict[str, Any]:
     try:
         table = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise SystemExit(f"error: --blind-only needs an existing {path}: {exc}") from None
+        raise SystemExit(f"error: this needs an existing model table {path}: {exc}") from None
     if table.get("format") != TABLE_FORMAT or not table.get("fill"):
         raise SystemExit(f"error: {path} is not a model table with fill results")
     return table
@@ -451,6 +482,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--photos", type=Path, help="validation photos (default: the photo set's val split)")
     ap.add_argument("--unseen-photos", type=Path, help="unseen photos (default: the photo set's unseen split)")
     ap.add_argument("--methods", help="comma-separated fill methods to measure (default: every available one)")
+    ap.add_argument("--merge", action="store_true",
+                    help="with --methods: put the new rows into the existing table.json in --out (same photos and "
+                    "holes; use the full run's --limit/--large-limit/--sizes) and choose the defaults again")
     ap.add_argument("--out", type=Path, default=SHIPPED_MODELS_DIR, help="folder for table.json, README.md, sheet")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -473,6 +507,9 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     only = args.blind_only or args.edges_only or args.unseen_only
+    if args.merge and (not args.methods or only):
+        raise SystemExit("error: --merge goes with --methods (and without --blind-only/--edges-only/--unseen-only)")
+    merge_into = _previous_table(args.out / "table.json") if args.merge else None  # refused before any work
     previous = _previous_table(args.out / "table.json") if only else None
     table: dict[str, Any] = previous or {
         "format": TABLE_FORMAT,
@@ -540,6 +577,14 @@ def main(argv: list[str] | None = None) -> int:
         table["blind"]["code"] = code_version()
         print(file=sys.stderr)
 
+    if merge_into is not None:
+        measured, table = table, merge_into
+        for key in merge_rows(table, measured):
+            print(f"note: {key} not merged: measured on other photos or at another size", file=sys.stderr)
+        table["settings"].setdefault("merged", []).append(measured["settings"]["command"])
+        fill = sorted({r["model"] for r in table["fill"][str(table["settings"]["sizes"][0])]["rows"]})
+        blind = sorted({r["model"] for r in (table.get("blind") or {}).get("restoration", [])}
+                       - {v for variants in BLIND_VARIANTS.values() for v in variants})
     table["defaults"] = {}
     for task in TASKS:
         # `auto` routes box and thin holes to those defaults, so it cannot be one of them itself.
@@ -548,7 +593,9 @@ def main(argv: list[str] | None = None) -> int:
         table["defaults"][task] = {
             "method": name or FALLBACK[task], "why": why if name else f"nothing measured: {FALLBACK[task]}"
         }
-    if previous:
+    if merge_into is not None:
+        pass  # the full run's settings and time stay; the merge is listed in settings["merged"]
+    elif previous:
         key = "edges_command" if args.edges_only else "unseen_command" if args.unseen_only else "blind_command"
         table["settings"][key] = "python benchmarks/model_table.py " + " ".join(argv if argv is not None else sys.argv[1:])
     else:
@@ -557,7 +604,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     # The numbers first: a contact sheet that fails (a checkpoint removed meanwhile) must not lose an hour's table.
     atomic_write_text(args.out / "table.json", json.dumps(table, indent=2) + "\n")
-    if not previous:
+    if not previous and merge_into is None:
         sheet_photos = pick_photos(folder, sizes[0], args.limit)[:SHEET_ROWS]
         sheet = contact_sheet(sheet_photos, [m for m in fill if create_method(m).is_available()], sizes[0], args.seed)
         save_image(args.out / "contact_sheet.png", sheet, overwrite=True)

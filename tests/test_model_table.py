@@ -211,3 +211,33 @@ def test_an_edge_networks_own_prediction_is_measured_with_the_edges(tmp_path, mo
     assert "predicted_edge_recall" not in rows["telea"]  # it predicts no edges
     text = "\n".join(model_table.edges_table(result.to_dict(), 48))
     assert "own prediction" in text and "| test_edges_none | 1.00 / 0.00 |" in text
+
+
+def _part(images, size, rows):
+    return {"settings": {"images": images, "size": size, "methods": sorted({r["model"] for r in rows})}, "rows": rows}
+
+
+def test_merge_replaces_a_methods_rows_on_the_same_photos_only(model_table):
+    row = lambda m, v: {"model": m, "bucket": "20-30%", "l1_hole": v}  # noqa: E731
+    full = {"fill": {"256": _part(["a.png", "b.png"], 256, [row("telea", 24.0), row("glcic", 99.0)]),
+                     "512": _part(["a.png"], 512, [row("telea", 28.0)])},
+            "unseen": {"fill": {"256": _part(["u.png"], 256, [row("telea", 26.0)])}},
+            "left_out": {"glcic": "not measured: weights missing", "pggan": "weights missing"}}
+    partial = {"fill": {"256": _part(["a.png", "b.png"], 256, [row("glcic", 30.9)]),
+                        "512": _part(["c.png"], 512, [row("glcic", 33.0)])},  # other photos: not comparable
+               "unseen": {"fill": {"256": _part(["u.png"], 256, [row("glcic", 34.2)])}}}
+    skipped = model_table.merge_rows(full, partial)
+    assert skipped == ["fill/512"]
+    assert {r["model"]: r["l1_hole"] for r in full["fill"]["256"]["rows"]} == {"telea": 24.0, "glcic": 30.9}
+    assert [r["model"] for r in full["fill"]["512"]["rows"]] == ["telea"]
+    assert {r["model"]: r["l1_hole"] for r in full["unseen"]["fill"]["256"]["rows"]} == {"telea": 26.0, "glcic": 34.2}
+    assert full["fill"]["256"]["settings"]["methods"] == ["telea", "glcic"]
+    assert full["left_out"] == {"pggan": "weights missing"}
+
+
+def test_merge_needs_methods_and_an_existing_table(tmp_path, model_table):
+    with pytest.raises(SystemExit, match="--merge goes with --methods"):
+        model_table.main(["--merge", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match="needs an existing model table"):
+        model_table.main(["--merge", "--methods", "telea", "--out", str(tmp_path)])
+    assert not (tmp_path / "table.json").exists()
