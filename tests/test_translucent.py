@@ -126,3 +126,16 @@ def test_blind_restore_fills_only_the_opaque_part() -> None:
     changed = np.any(method.inpaint(damaged, None) != damaged, axis=-1)
     assert changed.any()
     assert not (changed & ~((restore_hole(pred.mask) > 0) | (pred.translucent > 0))).any()
+
+
+def test_a_photo_above_the_untint_size_is_left_as_it_is_without_detecting(monkeypatch):
+    from inpaint_studio.core import translucent
+
+    monkeypatch.setattr(translucent, "UNTINT_MAX_PIXELS", 100)
+    calls = []
+    big = np.full((11, 10, 3), 120, np.uint8)
+    assert translucent.untint_translucent(big, lambda img: calls.append(img) or np.zeros(img.shape[:2], np.uint8)) is big
+    assert calls == []
+    small = np.full((9, 10, 3), 120, np.uint8)
+    out = translucent.untint_translucent(small, lambda img: calls.append(img) or np.zeros(img.shape[:2], np.uint8))
+    assert len(calls) == 1 and np.array_equal(out, small)  # nothing found: nothing changed

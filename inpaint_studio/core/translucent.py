@@ -37,6 +37,7 @@ there they turn no contamination, scratch, ink or graffiti region translucent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -164,6 +165,16 @@ def _untint_region(image: np.ndarray, region: np.ndarray, shift: np.ndarray, str
     k = (soft * strength / 0.5)[..., None]
     out = (image.astype(np.float32) + 8) * np.exp(-k * shift.astype(np.float32)) - 8
     return np.where(region[..., None], np.clip(np.rint(out), 0, 255), image).astype(np.uint8)
+
+
+def untint_translucent(image: np.ndarray, find_damage: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """The photo with the tint of its translucent damage removed where trusted, for a blind run before its opaque
+    damage is filled. `find_damage(image)` gives the detector's whole mask; it is not even called above
+    UNTINT_MAX_PIXELS (the photo is returned as it is: its translucent damage is still never filled, since the
+    blind hole is the split's opaque part)."""
+    if image.shape[0] * image.shape[1] > UNTINT_MAX_PIXELS:
+        return image
+    return split_damage(image, find_damage(image)).untinted
 
 
 def split_damage(image: np.ndarray, mask: np.ndarray) -> DamageSplit:

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from inpaint_studio.core.damage import damage_mask, detect_damage, restore_hole
-from inpaint_studio.core.translucent import UNTINT_MAX_PIXELS, split_damage
+from inpaint_studio.core.translucent import split_damage, untint_translucent
 from inpaint_studio.engine.base import (
     CancelFn,
     Capabilities,
@@ -79,10 +79,7 @@ class ClassicalRestoreMethod(InpaintMethod):
         if self.stains == "tint":
             report(progress, 0.1, "removing stains")
             image = untint(image)
-        if image.shape[0] * image.shape[1] > UNTINT_MAX_PIXELS:
-            return image  # its translucent damage is still never filled: predict_mask keeps it out of the hole
-        # Translucent damage is not painted over: its tint is removed where that is trusted, else it stays.
-        return split_damage(image, damage_mask(detect_damage(image), self.threshold, dilate=self.dilate)).untinted
+        return untint_translucent(image, lambda img: damage_mask(detect_damage(img), self.threshold, dilate=self.dilate))
 
     def blind_hole(self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
         """The predicted damage plus a 1-px rim around its wide (paint) regions (`core.damage.restore_hole`)."""

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from inpaint_studio.core.errors import InpaintStudioError
-from inpaint_studio.core.translucent import UNTINT_MAX_PIXELS, split_damage
+from inpaint_studio.core.translucent import split_damage, untint_translucent
 from inpaint_studio.engine.base import (
     CancelFn,
     Capabilities,
@@ -228,11 +228,8 @@ class VCNetMethod(LearnedMethod):
 
     def blind_input(self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
         """The photo with the tint of the damage judged translucent removed where that is trusted
-        (`core.translucent`: a stain is never painted over); photos above UNTINT_MAX_PIXELS are left as they
-        are (their translucent damage is still never filled: `predict_mask` keeps it out of the hole)."""
-        if image.shape[0] * image.shape[1] > UNTINT_MAX_PIXELS:
-            return image
-        return split_damage(image, self._find_damage(image, None, cancel)[1]).untinted
+        (`core.translucent.untint_translucent`: a stain is never painted over)."""
+        return untint_translucent(image, lambda img: self._find_damage(img, None, cancel)[1])
 
 
 def _unite(prob: np.ndarray, mask: np.ndarray, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
