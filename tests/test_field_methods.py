@@ -115,15 +115,43 @@ def test_glcic_fills_a_region_in_one_pass_when_it_fits_the_limit_and_can_skip_th
         create_method("glcic", whole_limit=-1)
 
 
-def test_pggan_runs_at_any_size_and_changes_only_the_hole():
+@pytest.mark.parametrize("upsample", pg.UPSAMPLING)
+def test_pggan_runs_at_any_size_and_changes_only_the_hole(upsample):
     torch.manual_seed(0)
-    method = create_method("pggan").from_modules({"generator": pg.PGGANGenerator(cnum=8, num_blocks=1)})
+    net = pg.PGGANGenerator(cnum=8, num_blocks=1, upsample=upsample)
+    method = create_method("pggan").from_modules({"generator": net})
     img, mask = _scene(37, 53)
     mask[:] = 0
     mask[5:20, 9:30] = 255
     out = method.inpaint(img, mask)
     assert out.shape == img.shape and np.array_equal(out[mask == 0], img[mask == 0])
     assert (out[mask > 0] != img[mask > 0]).any()
+
+
+def test_pggan_resize_upsampling_has_no_transposed_convolution_and_an_unknown_kind_is_refused():
+    net = pg.PGGANGenerator(cnum=8, num_blocks=1, upsample="resize")
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in net.modules())
+    assert sum(isinstance(m, torch.nn.ConvTranspose2d) for m in pg.PGGANGenerator(cnum=8, num_blocks=1).modules()) == 2
+    with pytest.raises(ValueError, match="upsample must be one of"):
+        pg.PGGANGenerator(cnum=8, num_blocks=1, upsample="pixelshuffle")
+
+
+def test_context_encoder_context_holes_are_telea_filled_and_the_centre_left_to_the_network():
+    window = np.zeros((64, 64, 3), np.uint8)
+    window[:] = (20, 40, 200)  # a blue photo ...
+    hole = np.zeros((64, 64), np.uint8)
+    hole[10:54, 24:30] = 255  # ... with a red stroke to remove, through the centre and beyond it
+    window[hole > 0] = (255, 0, 0)
+    a, b = 18, 46
+    out = ce_method.prefill_context(window, hole, a, b)
+    outside = hole > 0
+    outside[a:b, a:b] = False
+    assert np.abs(out[outside].astype(int) - (20, 40, 200)).max() <= 2  # from the context, never the stroke
+    assert np.array_equal(out[a:b, a:b], window[a:b, a:b])  # the centre is the network's (painted later)
+    assert np.array_equal(out[hole == 0], window[hole == 0])
+    only_centre = np.zeros_like(hole)
+    only_centre[30:40, 30:40] = 255
+    assert ce_method.prefill_context(window, only_centre, a, b) is window
 
 
 @pytest.mark.parametrize(("module", "generator", "discriminator"), [

@@ -113,6 +113,9 @@ def test_card_lists_every_stage_of_a_seeded_run_with_its_curve(folders):
     assert meta["total_training_s"] == pytest.approx(sum(s["wall_time_s"] for s in meta["stages"]), abs=0.2)
     card = path.with_suffix(".md").read_text()
     assert "## Where it stands\n\nBelow target: more steps.\n" in card
+    again = export_run(rin.run_dir, folders / "models" / "vc2", which="last",
+                       notes="## Where it stands\n\nOwn heading.\n")
+    assert again.with_suffix(".md").read_text().count("## Where it stands") == 1  # notes' heading kept, not doubled
     assert "**Stage 1: `vcnet mpn`**" in card and "**Stage 2: `vcnet rin`**" in card
     assert card.index("Stage 1") < card.index("Stage 2")
     # each stage's curve: steps 0, 1, 2 with its own key metric (τ-BCE for the MPN, hole L1 for the RIN)

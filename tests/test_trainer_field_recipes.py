@@ -153,3 +153,30 @@ def test_the_presets_build_every_new_recipe_and_a_bad_crop_size_is_one_message(p
     cfg = merge(build_config("context_encoder"), {**PRESETS[preset], "image_size": 100}, "test")
     with pytest.raises(ConfigError, match="power of two"):
         get_recipe("context_encoder")(cfg, torch.device("cpu"), None).build()
+
+
+def test_a_pggan_seeded_across_an_upsampling_change_keeps_every_weight_that_still_fits():
+    from trainer.config import merge
+
+    def built(upsample: str):
+        cfg = merge(build_config("pggan"), {"width": 0.125, "device": "cpu", "network": {"num_blocks": 1,
+                                                                                         "upsample": upsample}}, "t")
+        recipe = get_recipe("pggan")(cfg, torch.device("cpu"), None)
+        recipe.build()
+        return recipe
+
+    torch.manual_seed(0)
+    old, new = built("transpose"), built("resize")
+    assert new.export_components()[0].config["upsample"] == "resize"
+    before = {k: v.clone() for k, v in new.nets["generator"].state_dict().items()}
+    seeded = new.init_from_state({n: net.state_dict() for n, net in old.nets.items()})
+    assert seeded[0].startswith("generator (new: dec2.0.conv.bias") and seeded[1] == "discriminator"
+    ours, theirs = new.nets["generator"].state_dict(), old.nets["generator"].state_dict()
+    for key, value in ours.items():
+        if ".0.conv." in key:  # the new upsampling convs start as built
+            assert torch.equal(value, before[key])
+        else:
+            assert torch.equal(value, theirs[key]), key
+    # a network other than the generator must still match key for key
+    with pytest.raises(ValueError, match="discriminator: the seed lacks"):
+        new.init_from_state({"discriminator": {}})

@@ -144,7 +144,10 @@ def model_card(
     for comp, net, config, params, paper in networks:
         lines.append(f"| `{comp}` | `{net}` | {params:,} | {f'{paper:,}' if paper else '–'} | `{config}` |")
     if notes.strip():
-        lines += ["", "## Where it stands", "", notes.strip()]
+        # Notes written with their own heading (as the shipped cards' are) keep it instead of gaining a second.
+        text = notes.strip()
+        heading = [] if text.startswith("## ") else ["## Where it stands", ""]
+        lines += ["", *heading, text]
     lines += ["", "## Training", ""]
     for i, s in enumerate(stages, 1):
         cfg = s.config

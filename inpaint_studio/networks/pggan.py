@@ -48,16 +48,39 @@ def _conv(cin: int, cout: int, k: int, stride: int = 1) -> nn.Sequential:
                          _norm(cout), nn.ReLU(True))
 
 
-def _up(cin: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(nn.ConvTranspose2d(cin, cout, 4, 2, 1), _norm(cout), nn.ReLU(True))
+UPSAMPLING = ("transpose", "resize")
+
+
+class ResizeConv(nn.Module):
+    """Bilinear ×2 then a reflection-padded 3×3 conv: every output pixel gets the same kernel overlap, so no
+    transposed-convolution checkerboard (our small variant trained one that never faded)."""
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, padding=1, padding_mode="reflect")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False))
+
+
+def _up(cin: int, cout: int, kind: str) -> nn.Sequential:
+    # The layer sits at index 0 either way, so the norms' keys (and a seed run's other weights) line up.
+    layer = ResizeConv(cin, cout) if kind == "resize" else nn.ConvTranspose2d(cin, cout, 4, 2, 1)
+    return nn.Sequential(layer, _norm(cout), nn.ReLU(True))
 
 
 class PGGANGenerator(nn.Module):
     """7×7 conv → two 4×4 stride-2 convs → `num_blocks` dilated residual blocks (dilations cycling through
-    `dilations`) → two transposed convs, each added to the encoder level of its size → 7×7 conv → tanh."""
+    `dilations`) → two transposed convs, each added to the encoder level of its size → 7×7 conv → tanh.
+    `upsample="resize"` (our small variant's choice, recorded in its checkpoint) replaces the transposed convs
+    by bilinear ×2 + 3×3 conv (`ResizeConv`)."""
 
-    def __init__(self, cnum: int = 64, num_blocks: int = 6, dilations: tuple[int, ...] = (2, 4)) -> None:
+    def __init__(
+        self, cnum: int = 64, num_blocks: int = 6, dilations: tuple[int, ...] = (2, 4), upsample: str = "transpose"
+    ) -> None:
         super().__init__()
+        if upsample not in UPSAMPLING:
+            raise ValueError(f"upsample must be one of {UPSAMPLING}, not {upsample!r}")
         c = cnum
         self.enc1 = _conv(4, c, 7)
         self.enc2 = _conv(c, 2 * c, 4, 2)
@@ -65,8 +88,8 @@ class PGGANGenerator(nn.Module):
         self.blocks = nn.Sequential(
             *(DilatedResBlock(4 * c, dilations[i % len(dilations)]) for i in range(num_blocks))
         )
-        self.dec3 = _up(4 * c, 2 * c)
-        self.dec2 = _up(2 * c, c)
+        self.dec3 = _up(4 * c, 2 * c, upsample)
+        self.dec2 = _up(2 * c, c, upsample)
         self.to_rgb = nn.Conv2d(c, 3, 7, padding=3, padding_mode="reflect")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

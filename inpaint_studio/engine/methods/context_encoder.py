@@ -2,7 +2,8 @@
 
 Published convention (the common PyTorch port of Pathak et al. 2016), followed exactly: a 128² RGB window in
 [−1, 1] whose centre 56² (the centre 64² less a 4 px overlap band) is painted in the fixed mean colour; the
-network paints the centre 64². The network only ever learned that one hole, so each hole of the photo is
+network paints the centre 64². Unknown pixels of a window outside that centre (other parts of the hole) are
+Telea-filled first (`prefill_context`): the network never saw holes in its context. The network only ever learned that one hole, so each hole of the photo is
 filled in tiles of at most 56² from a 128² window centred on the tile (`engine.methods.windowed`); the whole centre
 square is painted grey as in training and only the photo's hole pixels are taken from the prediction.
 Neighbouring tiles overlap by OVERLAP_FRACTION of the tile on each side and are feathered together there (the
@@ -52,6 +53,7 @@ class ContextEncoderMethod(LearnedMethod):
         c0, c1 = net.centre_box()
 
         def fill(window: np.ndarray, hole: np.ndarray) -> np.ndarray:
+            window = prefill_context(window, hole, a, b)
             x = self.to_tensor(window) * 2 - 1
             m = self.mask_to_tensor(hole)
             m[..., a:b, a:b] = 1.0  # the hole it learned is always painted, as in training
@@ -63,6 +65,26 @@ class ContextEncoderMethod(LearnedMethod):
             tile = b - a
             overlap = min(round(OVERLAP_FRACTION * tile), (tile - 1) // 2)
             return fill_in_windows(image, mask, net.input_size, tile, fill, progress, cancel, overlap=overlap)
+
+
+def prefill_context(window: np.ndarray, hole: np.ndarray, a: int, b: int) -> np.ndarray:
+    """`window` with its unknown pixels outside the learned centre hole [a, b)² filled by Telea.
+
+    The network only ever saw a whole, real context around its centre hole; in a photo the window around a tile
+    also holds other unknown pixels (the rest of a stroke, a neighbouring hole), which the mean colour would
+    paint as flat grey blocks it never learned from. A classical fill there keeps its input in distribution;
+    those pixels are context only, never written back (the tile's own pixels come from the network)."""
+    from inpaint_studio.engine.base import create_method
+
+    outside = hole > 0
+    outside[a:b, a:b] = False
+    if not outside.any():
+        return window
+    # Telea must not read the unknown pixels inside the centre either (they still hold the photo's object).
+    filled = create_method("telea").inpaint(window, np.where(hole > 0, np.uint8(255), np.uint8(0)))
+    out = window.copy()
+    out[outside] = filled[outside]
+    return out
 
 
 # --- published layout ----------------------------------------------------------------------------
