@@ -64,9 +64,14 @@ def test_context_encoder_fills_a_hole_larger_than_its_window_in_centred_tiles():
     overlap = round(ce_method.OVERLAP_FRACTION * (b - a))  # tiles grown by this much are at most the hole
     assert len(seen) == len(plan_tiles(mask, b - a - 2 * overlap)[0])
     grey = ce.generator_input(torch.zeros(1, 3, 1, 1), torch.ones(1, 1, 1, 1))[0, :, 0, 0]
-    for x in seen:  # the learned hole is painted in the port's mean colour, every time
+    painted_outside = 0
+    for x in seen:  # the learned hole is painted in the port's mean colour, every time ...
         assert x.shape == (1, 3, 64, 64)
         assert torch.allclose(x[0, :, a:b, a:b], grey.view(3, 1, 1).expand(3, b - a, b - a))
+        is_grey = (x[0] - grey.view(3, 1, 1)).abs().amax(0) < 1e-4
+        is_grey[a:b, a:b] = False
+        painted_outside += int(is_grey.sum())
+    assert painted_outside == 0  # ... and nothing else: the rest of the hole in a window is Telea context
 
 
 def test_glcic_window_follows_the_training_crop_and_the_option():

@@ -2,12 +2,13 @@
 
 Published convention (the common PyTorch port of Pathak et al. 2016), followed exactly: a 128² RGB window in
 [−1, 1] whose centre 56² (the centre 64² less a 4 px overlap band) is painted in the fixed mean colour; the
-network paints the centre 64². Unknown pixels of a window outside that centre (other parts of the hole) are
-Telea-filled first (`prefill_context`): the network never saw holes in its context. The network only ever learned that one hole, so each hole of the photo is
-filled in tiles of at most 56² from a 128² window centred on the tile (`engine.methods.windowed`); the whole centre
-square is painted grey as in training and only the photo's hole pixels are taken from the prediction.
-Neighbouring tiles overlap by OVERLAP_FRACTION of the tile on each side and are feathered together there (the
-window stays 128²: the channel-wise fully connected bottleneck fixes it).
+network paints the centre 64². It only ever learned that one hole, so each hole of the photo is filled in
+tiles of at most 56² from a 128² window centred on the tile (`engine.methods.windowed`); the learned hole is
+painted as in training and only the photo's hole pixels are taken from the prediction. Other unknown pixels
+of a window (the rest of the hole) are Telea-filled first (`prefill_context`): painted in the mean colour they
+would be flat blocks in a context that, in training, was always whole (the fills came out grey). Neighbouring
+tiles overlap by OVERLAP_FRACTION of the tile on each side and are feathered together there (the window stays
+128²: the channel-wise fully connected bottleneck fixes it).
 
 Published files: `netG_streetview.pth` (and `netlocalD.pth`), each `{'epoch', 'state_dict'}` with the
 port's `main.N` keys (= ours).
@@ -45,6 +46,8 @@ class ContextEncoderMethod(LearnedMethod):
 
     def fill_hole(self, image: np.ndarray, mask: np.ndarray, edges: np.ndarray | None,
                   progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
+        import torch
+
         from inpaint_studio.networks.context_encoder import HOLE_COLOUR, generator_input
 
         net = self.modules["generator"]
@@ -55,8 +58,10 @@ class ContextEncoderMethod(LearnedMethod):
         def fill(window: np.ndarray, hole: np.ndarray) -> np.ndarray:
             window = prefill_context(window, hole, a, b)
             x = self.to_tensor(window) * 2 - 1
-            m = self.mask_to_tensor(hole)
-            m[..., a:b, a:b] = 1.0  # the hole it learned is always painted, as in training
+            # Only the hole it learned is painted, as in training; every other unknown pixel of the window
+            # already holds the Telea context above.
+            m = torch.zeros_like(x[:, :1])
+            m[..., a:b, a:b] = 1.0
             out = x.clone()
             out[..., c0:c1, c0:c1] = net(generator_input(x, m, colour))
             return self.to_uint8((out + 1) / 2)
