@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
         p.candidateSelected.connect(jobs.select_candidate)
         p.importRequested.connect(actions.import_weights)
         p.measureRequested.connect(jobs.measure)
-        p.modelChanged.connect(lambda name: self.settings.set("model", name))
+        p.modelChanged.connect(self._remember_pick)
         docs.documentShown.connect(jobs.photo_replaced)
         docs.documentShown.connect(self._on_document_shown)
         docs.titleChanged.connect(self.setWindowTitle)
@@ -105,6 +105,12 @@ class MainWindow(QMainWindow):
 
     def _on_undo_index(self, _index: int) -> None:
         self.panel.set_restore_mode(self.documents.has_mask())
+
+    def _remember_pick(self, name: str) -> None:
+        """The picked model, and its checkpoint row when one is picked: both come back at the next start."""
+        entry = self.panel.current_checkpoint
+        self.settings.set("model", name)
+        self.settings.set("model_checkpoint", entry.name if entry is not None else "")
 
     def _on_zoom(self, zoom: float) -> None:
         self.zoom_label.setText(f"{zoom * 100:.0f} %")

@@ -269,8 +269,10 @@ class ModelPanel(QWidget):
         return b
 
     # --- models ----------------------------------------------------------------------------------
-    def set_models(self, infos: list[ModelInfo], current: str) -> None:
-        """Show the model catalogue (`engine.catalogue.describe_models`): what `inpaint-studio models` lists."""
+    def set_models(self, infos: list[ModelInfo], current: str, checkpoint: str = "") -> None:
+        """Show the model catalogue (`engine.catalogue.describe_models`): what `inpaint-studio models` lists, with
+        `current` picked, on its checkpoint row `checkpoint` when it has one of that name (a pick remembered
+        across restarts); a re-read keeps the row picked now."""
         picked = self.current_checkpoint
         ticked = [p.name for p in self.ticked_picks()]
         self.infos = {i.name: i for i in infos}
@@ -299,7 +301,8 @@ class ModelPanel(QWidget):
         self._fit_model_list()
         self.set_ticked(ticked)  # a re-read catalogue (after measuring, importing) keeps what was ticked
         names = [i.name for i in infos]
-        if picked is not None and picked.method == current and self.select_checkpoint(picked.name):
+        wanted = picked.name if picked is not None and picked.method == current else checkpoint
+        if wanted and self.select_checkpoint(wanted, current):
             return  # and the checkpoint row that was picked
         self.select_model(current if current in names else (names[0] if names else ""))
 
@@ -338,10 +341,11 @@ class ModelPanel(QWidget):
         entry = item.data(CHECKPOINT_ROLE)
         return Pick(item.data(Qt.ItemDataRole.UserRole), entry.path if entry is not None else None)
 
-    def select_checkpoint(self, name: str) -> bool:
+    def select_checkpoint(self, name: str, method: str = "") -> bool:
+        """Pick the checkpoint row `name` (of `method` when given); False when there is none."""
         for row in range(self.model_list.count()):
             entry = self.model_list.item(row).data(CHECKPOINT_ROLE)
-            if entry is not None and entry.name == name:
+            if entry is not None and entry.name == name and (not method or entry.method == method):
                 self.model_list.setCurrentRow(row)
                 return True
         return False

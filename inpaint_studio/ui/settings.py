@@ -17,6 +17,7 @@ DEFAULTS: dict[str, Any] = {
     "edge_width": 1,
     "jpeg_quality": 92,
     "model": "",  # empty until the user picks one: the best measured method (engine/defaults.py)
+    "model_checkpoint": "",  # the picked checkpoint row of that model, by name ("" = its own row)
     "recent_files": [],
     "geometry": None,
     "blind_ab_tally": "{}",  # JSON: wins per pair of methods in blind A/B (ui/model/blind_ab.py)

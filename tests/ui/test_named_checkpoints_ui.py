@@ -236,3 +236,25 @@ def test_a_method_row_measures_its_default_checkpoint_unless_the_model_table_did
     qtbot.waitUntil(lambda: "Measured: " in panel.model_status.text(), timeout=20000)
     assert "Telea on validation photos" in panel.model_status.text()
     assert panel.current_model == "deepfill_v2" and not panel.measure_button.isVisible()
+
+
+def test_the_picked_checkpoint_row_is_picked_again_at_the_next_start(two_checkpoints, window, qtbot):
+    from PySide6.QtWidgets import QMessageBox
+
+    from inpaint_studio.ui.main_window import MainWindow
+
+    assert window.panel.select_checkpoint("celeba", "deepfill_v2")
+    assert not window.panel.select_checkpoint("celeba", "telea")  # a row of another method is not that checkpoint
+    assert window.settings.get("model_checkpoint") == "celeba"
+    window.settings.sync()
+    again = MainWindow()  # the next start reads the same settings file
+    again.documents.ask_unsaved = lambda: QMessageBox.StandardButton.Discard
+    qtbot.addWidget(again)
+    again.start_background()
+    qtbot.waitUntil(lambda: "deepfill_v2" in again.jobs.models, timeout=30000)
+    assert again.panel.current_model == "deepfill_v2"
+    assert again.panel.current_checkpoint.name == "celeba"
+    assert again.panel.current_pick.checkpoint == two_checkpoints["celeba"]
+    again.panel.select_model("telea")  # a method row forgets the checkpoint
+    assert again.settings.get("model_checkpoint") == "" and again.settings.get("model") == "telea"
+    again.jobs.requests.cancel_all()

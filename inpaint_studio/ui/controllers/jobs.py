@@ -286,7 +286,9 @@ class JobController(QObject):
 
     def show_models(self, infos: list[ModelInfo]) -> None:
         self.models = {i.name: i for i in infos}
-        self.panel.set_models(infos, self.settings.get("model") or self._measured_default(infos))
+        stored = self.settings.get("model")
+        self.panel.set_models(infos, stored or self._measured_default(infos),
+                              self.settings.get("model_checkpoint") if stored else "")
 
     @staticmethod
     def _measured_default(infos: list[ModelInfo]) -> str:
