@@ -139,3 +139,13 @@ def test_damage_families_can_be_trained_on(photos, kind):
         changed = np.abs(s["input"].astype(int) - s["image"].astype(int)).max(axis=2)
         assert (changed[s["mask"] > 0] > 3).all()  # the mask holds only visibly changed pixels
         assert np.array_equal(s["input"], again[i]["input"])
+
+
+@pytest.mark.parametrize("kind", ["coffee", "stain", "hairline"])
+def test_translucent_negatives_keep_the_stained_input_with_an_empty_mask(photos, kind):
+    plain = InpaintingDataset(photos, 48, damage=[kind], seed=3)
+    quiet = InpaintingDataset(photos, 48, damage=[kind], seed=3, translucent_negatives=True)
+    for i in range(2):
+        a, b = plain[i], quiet[i]
+        assert np.array_equal(a["input"], b["input"]) and a["mask"].any()  # the same damaged photo ...
+        assert b["mask"].any() == (kind == "hairline")  # ... but a stain is no hole; a scratch still is

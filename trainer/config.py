@@ -39,6 +39,9 @@ class TrainConfig:
     hold_out: list[str] = field(default_factory=list)  # VCNet: damage kinds validated on ("unseen_*"), never trained on
     edge_sigma: float = 2.0
     mask_tau_max: float = 1.0  # VCNet: cap on τ in the mask BCE (1 = the paper; see losses.tau_weighted_bce)
+    # VCNet: translucent damage (stain, coffee, water, foxing, fading, yellowing) drawn with an empty mask — not a
+    # hole to fill, so the mask network learns to leave it to the tint removal (`core.translucent`)
+    translucent_negatives: bool = False
     image_size: int = 256
     batch_size: int = 16
     width: float = 1.0  # channel-width multiplier of every network (small variants for a laptop CPU)

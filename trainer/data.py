@@ -158,6 +158,7 @@ class InpaintingDataset(torch.utils.data.Dataset):
         limit: int | None = None,
         cache_mb: int = 0,
         prefill: PrefillFn | None = None,
+        translucent_negatives: bool = False,
     ) -> None:
         self.files = list_images(Path(root))
         if limit:
@@ -171,6 +172,7 @@ class InpaintingDataset(torch.utils.data.Dataset):
         self.seed = seed
         self.crop_min = crop_min
         self.prefill = prefill
+        self.translucent_negatives = translucent_negatives  # translucent damage gets an empty mask (not a hole)
         self.epoch = 0
         self.bad: set[Path] = set()
         self._warned = False
@@ -243,7 +245,8 @@ class InpaintingDataset(torch.utils.data.Dataset):
                 sample["mask"] = np.zeros(image.shape[:2], np.uint8)
                 return self._with_edges(sample, image)
             if kind not in synthesis.DAMAGE_KINDS:  # a newer damage family (core.damage_families)
-                return self._with_edges(self._family_sample(index, rng, image, kind), image)
+                return self._with_edges(self._quiet_if_translucent(self._family_sample(index, rng, image, kind),
+                                                                   kind), image)
             noise = None
             if kind in ("contamination", "mixed"):
                 # VCNet's noise N: a patch of another photo of the set.
@@ -252,6 +255,7 @@ class InpaintingDataset(torch.utils.data.Dataset):
             result = synthesis.synthesize_damage(image, rng, kind, noise_source=noise)
             sample["input"] = np.ascontiguousarray(result.image)
             sample["mask"] = np.where(result.mask > 0, 255, 0).astype(np.uint8)
+            sample = self._quiet_if_translucent(sample, kind)
         else:
             assert self.mask_fn is not None
             sample["mask"] = np.where(self.mask_fn(self.size, self.size, rng) > 0, 255, 0).astype(np.uint8)
@@ -271,6 +275,14 @@ class InpaintingDataset(torch.utils.data.Dataset):
         result = draw_damage(image, rng, kind, source)
         return {"image": image, "input": np.ascontiguousarray(result.image),
                 "mask": np.where(result.mask > 0, 255, 0).astype(np.uint8)}
+
+    def _quiet_if_translucent(self, sample: dict[str, np.ndarray], kind: str) -> dict[str, np.ndarray]:
+        """With `translucent_negatives`, a translucent kind's sample keeps its damaged input but an empty mask."""
+        from inpaint_studio.core.damage_families import FAMILIES
+
+        if self.translucent_negatives and kind in FAMILIES and FAMILIES[kind].translucent:
+            sample["mask"] = np.zeros_like(sample["mask"])
+        return sample
 
     def _with_edges(self, sample: dict[str, np.ndarray], image: np.ndarray) -> dict[str, np.ndarray]:
         if self.edges:

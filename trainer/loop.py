@@ -95,7 +95,8 @@ def make_datasets(cfg: TrainConfig, recipe: Recipe) -> tuple[InpaintingDataset, 
         damage = None
     prefill = PrefillSource(needs.prefill, cfg.network.get("prefill_cache") or None) if needs.prefill else None
     common = {"mask_fn": mask_fn, "edges": needs.edges, "edge_sigma": cfg.edge_sigma, "damage": damage,
-              "seed": cfg.seed, "crop_min": cfg.crop_min, "prefill": prefill}
+              "seed": cfg.seed, "crop_min": cfg.crop_min, "prefill": prefill,
+              "translucent_negatives": cfg.translucent_negatives}
     train = InpaintingDataset(train_dir, cfg.image_size, train=True, cache_mb=cfg.cache_mb, **common)
     val = InpaintingDataset(val_dir, cfg.image_size, train=False, limit=cfg.val_images, **common)
     return train, val
@@ -108,7 +109,7 @@ def make_unseen_dataset(cfg: TrainConfig, recipe: Recipe) -> InpaintingDataset |
     _, val_dir = default_data_dirs(cfg)
     return InpaintingDataset(val_dir, cfg.image_size, train=False, limit=cfg.val_images, damage=cfg.hold_out,
                              edges=recipe.needs().edges, edge_sigma=cfg.edge_sigma, seed=cfg.seed + 1,
-                             crop_min=cfg.crop_min)
+                             crop_min=cfg.crop_min, translucent_negatives=cfg.translucent_negatives)
 
 
 def pick_device(cfg: TrainConfig, d: distributed.Dist) -> torch.device:
