@@ -149,3 +149,13 @@ def test_translucent_negatives_keep_the_stained_input_with_an_empty_mask(photos,
         a, b = plain[i], quiet[i]
         assert np.array_equal(a["input"], b["input"]) and a["mask"].any()  # the same damaged photo ...
         assert b["mask"].any() == (kind == "hairline")  # ... but a stain is no hole; a scratch still is
+
+
+def test_the_mixed_mask_kind_draws_every_shape_from_thin_strokes_to_boxes():
+    from trainer.data import synthetic_mask_fn
+
+    fn = synthetic_mask_fn("mixed")
+    ratios = [float((fn(64, 64, np.random.default_rng(seed)) > 0).mean()) for seed in range(40)]
+    assert min(ratios) < 0.1 and max(ratios) > 0.25  # sparse thin strokes and large holes both come
+    with pytest.raises(DataError, match="mixed"):
+        synthetic_mask_fn("nope")

@@ -72,7 +72,7 @@ _TRAIN_OPTIONS: list[tuple[str, str, type, str]] = [
     ("--data", "data", str, "folder of training images, searched recursively (default: fetched photo set)"),
     ("--val-data", "val_data", str, "folder of validation images (default: the photo set's val split)"),
     ("--mask-dir", "mask_dir", str, "folder of irregular masks (white = hole) instead of synthetic masks"),
-    ("--mask-kind", "mask_kind", str, "synthetic masks: deepfill | free_form | box | vcnet | centre | glcic | bucket"),
+    ("--mask-kind", "mask_kind", str, "synthetic masks: deepfill | free_form | box | vcnet | centre | glcic | bucket | mixed (deepfill, free_form, vcnet or thin strokes, drawn per sample)"),
     ("--hole-ratio", "hole_ratio", str, "LO,HI hole-ratio bucket for --mask-kind bucket, e.g. 0.2,0.3"),
     ("--damage", "damage", str, "VCNet damage kinds, comma-separated: contamination,scratch,stain,ink,graffiti,mixed or any family of "
      "core.damage_families (hairline,dust,paste,text,watermark,coffee,water,foxing,fading,yellowing); "

@@ -98,12 +98,18 @@ def synthetic_mask_fn(kind: str, hole_ratio: list[float] | None = None) -> MaskF
         return lambda h, w, rng: synthesis.centre_box_mask(h, w)
     if kind == "glcic":
         return synthesis.glcic_box_mask
+    if kind == "mixed":
+        # A broad mix for a network that must not break on any hole shape (PGGAN's instance norm amplified
+        # the sparse mask channel of thin strokes it never saw into saturated streaks).
+        kinds = (synthesis.deepfill_training_mask, synthesis.free_form_mask, synthesis.vcnet_stroke_mask,
+                 synthesis.thin_stroke_mask)
+        return lambda h, w, rng: kinds[int(rng.integers(len(kinds)))](h, w, rng)
     if kind == "bucket":
         if not hole_ratio or len(hole_ratio) != 2:
             raise DataError("mask_kind 'bucket' needs hole_ratio = [lo, hi]")
         lo, hi = float(hole_ratio[0]), float(hole_ratio[1])
         return lambda h, w, rng: synthesis.bucketed_mask(h, w, (lo, hi), rng)
-    raise DataError(f"unknown mask kind '{kind}' (deepfill, free_form, box, vcnet, centre, glcic, bucket)")
+    raise DataError(f"unknown mask kind '{kind}' (deepfill, free_form, box, vcnet, centre, glcic, bucket, mixed)")
 
 
 class MaskFolder:
