@@ -359,3 +359,15 @@ def test_tiny_campaign_end_to_end_leaves_models_untouched(tmp_path):
     shipped = shipper.ship(Path(deepfill["export"]), deepfill["name"])
     assert shipped == shipped_dir / "deepfill_v2-prefill-tiny.safetensors" and shipped.with_suffix(".md").is_file()
     assert json.loads(shipped.with_suffix(".json").read_text(encoding="utf-8"))["sample_check"]["l1_hole"] > 0
+
+
+def test_a_fresh_mask_network_trains_on_many_damage_families_and_holds_some_out():
+    from inpaint_studio.core.damage_families import FAMILIES, UNSEEN
+    from trainer.campaign import plans
+
+    stage = next(s for m in plans("paper") for s in m.stages if s.key == "vcnet-mpn")
+    damage, held = set(stage.settings["damage"]), set(stage.settings["hold_out"])
+    assert not damage & held and held <= set(UNSEEN)  # held-out families are new generators, never trained on
+    assert {"clean", "contamination", "scratch"} <= damage and len(damage - {"clean"}) >= 8
+    assert any(FAMILIES[k].translucent for k in held) and any(not FAMILIES[k].translucent for k in held)
+    assert stage.settings["translucent_negatives"] is True

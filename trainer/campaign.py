@@ -72,6 +72,16 @@ class ModelPlan:
     stages: tuple[Stage, ...]
 
 
+# The fresh mask network's damage: every family but a held-out few (validated as unseen_*), scratches weighted
+# up, clean photos and translucent damage as negatives (stains are not holes: `translucent_negatives`).
+MPN_VARIETY: dict[str, Any] = {
+    "damage": ["contamination", "contamination", "scratch", "scratch", "scratch", "ink", "graffiti", "dust", "text",
+               "stain", "coffee", "fading", "clean", "clean"],
+    "hold_out": ["paste", "watermark", "hairline", "water", "foxing", "yellowing"],
+    "translucent_negatives": True, "mask_tau_max": 0.9, "weights": {"dice": 1.0},
+}
+
+
 def plans(preset: str) -> list[ModelPlan]:
     """What each preset trains: fresh stages (paper, tiny) or continuations of the shipped small runs."""
     prefill = {"network": {"prefill": "navier_stokes"}}
@@ -101,7 +111,7 @@ def plans(preset: str) -> list[ModelPlan]:
             Stage("edgeconnect-inpaint", "edgeconnect", "inpaint", 0.6, seeds=("edgeconnect-edge",)),
         )),
         ModelPlan("vcnet", "vcnet", "vcnet", (
-            Stage("vcnet-mpn", "vcnet", "mpn", 0.5),
+            Stage("vcnet-mpn", "vcnet", "mpn", 0.5, settings=MPN_VARIETY),
             Stage("vcnet-rin", "vcnet", "rin", 0.5, seeds=("vcnet-mpn",)),
         )),
     ]
