@@ -54,11 +54,32 @@ def test_measured_combinations_are_real_restorations():
     scores = measure_combos(make, _photos())
     assert [(s.detector, s.fill, s.threshold) for s in scores] == [
         ("mpn", "rin", 0.5), ("mpn", "telea", 0.5), ("mpn+classical", "rin", 0.5), ("mpn+classical", "telea", 0.5)]
-    for s in scores[:2]:  # the MPN finds nothing: nothing is repaired, no gain, IoU 0
-        assert all(d["gain"] == pytest.approx(0.0) and d["iou"] == 0.0 for d in s.per_kind.values())
+    for s in scores[:2]:  # the MPN finds nothing: nothing is repaired, no gain, IoU 0, no false alarm
+        assert all(d["gain"] == pytest.approx(0.0) and d.get("iou", 0.0) == 0.0 for d in s.per_kind.values())
+        assert s.per_kind["clean"] == {"false_alarms": 0.0, "psnr": 60.0, "input_psnr": 60.0, "gain": 0.0}
     united = scores[3].per_kind
-    assert united["scratch"]["iou"] > 0.2 and united["scratch"]["gain"] > 1.0  # the classical half repairs
-    assert choose(scores).detector == "mpn+classical"
+    assert united["scratch"]["iou"] > 0.2 and united["scratch"]["gain"] > 1.0  # the classical half repairs ...
+    assert united["clean"]["false_alarms"] > 0 and united["clean"]["gain"] < 0  # ... and repaints clean texture
+    best = choose(scores)
+    assert best.mean_gain == max(s.mean_gain for s in scores)
+
+
+def test_a_setting_that_repaints_clean_photos_pays_for_it():
+    class Stripes:  # flags and greys out a band of every photo, damaged or not
+        def predict_mask(self, image):
+            mask = np.zeros(image.shape[:2], np.uint8)
+            mask[10:20] = 255
+            return type("Prediction", (), {"mask": mask})()
+
+        def inpaint(self, image):
+            out = image.copy()
+            out[10:20] = 128
+            return out
+
+    (score,) = measure_combos(lambda *a: Stripes(), _photos(), combos=[("mpn", "telea", 0.5)])
+    clean = score.per_kind["clean"]
+    assert clean["false_alarms"] == pytest.approx(10 / 64) and clean["gain"] < -20  # counted like any kind
+    assert score.mean_gain == pytest.approx(np.mean([d["gain"] for d in score.per_kind.values()]))
 
 
 def test_recorded_choice_is_followed_by_the_engine(tmp_path):
@@ -68,12 +89,12 @@ def test_recorded_choice_is_followed_by_the_engine(tmp_path):
                                                              "middle_dilations": [2]}}}
     path = save_checkpoint(tmp_path / "vc", "vcnet", nets, components)
     block = run(path, _photos(2), 0, record=True, log=lambda m: None)
-    assert block["detector"] == "mpn+classical" and block["fill"] in ("rin", "telea")
+    assert block["detector"] in ("mpn", "mpn+classical") and block["fill"] in ("rin", "telea")
     # 4 pairs at 0.5, then the other thresholds for the best pair
     measured = block["measured"]
     assert len(measured) == 4 + 4 and {m["threshold"] for m in measured[4:]} == {0.7, 0.85, 0.9, 0.95}
     assert block["threshold"] in {m["threshold"] for m in measured}
-    assert json.loads(path.with_suffix(".json").read_text())["blind"]["detector"] == "mpn+classical"
+    assert json.loads(path.with_suffix(".json").read_text())["blind"]["detector"] == block["detector"]
     method = create_method("vcnet", checkpoint=path, device="cpu")
     method.load()
     assert (method.detector, method.fill, method.threshold) == (block["detector"], block["fill"], block["threshold"])

@@ -5,8 +5,10 @@ which the engine's `vcnet` method follows.
 
     python -m trainer tune models/vcnet-small.safetensors [--limit 12] [--size 256] [--record]
 
-Score: restoration PSNR gain over the damaged input, averaged over the damage kinds (the same figure the
-default blind method is chosen by, `engine/defaults.py`). Also the mask size — the long side of the copy the
+Score: restoration PSNR gain over the damaged input, averaged over the damage kinds and clean photos (the same
+figure the default blind method is chosen by, `engine/defaults.py`). A clean photo counts as one more kind: what
+the method changes there is a false repair, a loss against the untouched photo (PSNR capped at CLEAN_CAP dB), so
+a setting that repairs damage by also repainting the photo's own structures does not win. Also the mask size — the long side of the copy the
 MPN looks at — by contamination IoU on larger photos (`inference.mask_size`): a network trained on small crops
 finds damage best at the scale it learned.
 """
@@ -40,6 +42,8 @@ class ComboScore:
 
 
 THRESHOLDS = (0.5, 0.7, 0.85, 0.9, 0.95)
+CLEAN = "clean"  # the clean photos' "kind"
+CLEAN_CAP = 60.0  # PSNR of an unchanged photo (infinite) counts as this, as in benchmarks/blind_generalisation.py
 
 
 def measure_combos(
@@ -50,8 +54,10 @@ def measure_combos(
     combos: Sequence[tuple[str, str, float]] | None = None,
 ) -> list[ComboScore]:
     """Each (detector, fill, threshold) — by default every detector × fill at 0.5 — on the synthetic damage of
-    `photos` (name, RGB), the cases `evaluate` uses. `make_method(detector, fill, threshold)`."""
+    `photos` (name, RGB), the cases `evaluate` uses, and on the photos left clean. `make_method(detector, fill,
+    threshold)`."""
     cases = damaged_cases(list(photos), seed)
+    cases += [(CLEAN, rgb, rgb, np.zeros(rgb.shape[:2], np.uint8)) for _, rgb in photos]
     out = []
     for detector, fill, threshold in combos or [(d, f, 0.5) for d in DETECTORS for f in FILLS]:
         if progress is not None:
@@ -62,11 +68,14 @@ def measure_combos(
             predicted = method.predict_mask(dirty).mask
             restored = method.inpaint(dirty)
             a = acc[kind]
-            a["iou"].append(iou(predicted, target))
-            a["psnr"].append(psnr(restored, clean))
-            a["input_psnr"].append(psnr(dirty, clean))
+            if kind == CLEAN:  # nothing to find: what it flags is a false alarm
+                a["false_alarms"].append(float((predicted > 0).mean()))
+            else:
+                a["iou"].append(iou(predicted, target))
+            a["psnr"].append(min(psnr(restored, clean), CLEAN_CAP))
+            a["input_psnr"].append(min(psnr(dirty, clean), CLEAN_CAP))
         per_kind = {}
-        for kind in DAMAGE_KINDS:
+        for kind in (*DAMAGE_KINDS, CLEAN):
             if kind in acc:
                 means = {k: float(np.mean([v for v in vals if np.isfinite(v)] or [0.0])) for k, vals in acc[kind].items()}
                 means["gain"] = means["psnr"] - means["input_psnr"]
@@ -160,7 +169,9 @@ def run(checkpoint: Path, photos: Sequence[tuple[str, np.ndarray]], seed: int, r
         return method
 
     def show(s: ComboScore) -> None:
-        kinds = ", ".join(f"{k} IoU {d['iou']:.2f} {d['gain']:+.2f} dB" for k, d in s.per_kind.items())
+        kinds = ", ".join(f"{k} IoU {d['iou']:.2f} {d['gain']:+.2f} dB" if "iou" in d else
+                          f"{k} false alarms {100 * d['false_alarms']:.2f} % {d['gain']:+.2f} dB"
+                          for k, d in s.per_kind.items())
         log(f"{s.detector:>14} + {s.fill:<5} at {s.threshold:.2f}: mean {s.mean_gain:+.2f} dB  ({kinds})")
 
     # Detector × fill at 0.5, then the threshold of the best pair (a mask network trained on contamination
