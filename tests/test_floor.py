@@ -42,6 +42,18 @@ class _Checkerboard(base.InpaintMethod):
         return np.where(mask[..., None] > 127, np.clip(out + grid, 0, 255), out).astype(np.uint8)
 
 
+class _BrokenOnThin(base.InpaintMethod):
+    """Telea, but thin holes (under 12 % of the photo) painted 60 grey levels too bright: fine on average."""
+
+    name = "test_broken_on_thin"
+
+    def fill_hole(self, image, mask, edges, progress, cancel):
+        out = base.create_method("telea").fill_hole(image, mask, None, None, None).astype(int)
+        if (mask > 127).mean() < 0.12:
+            out = np.where(mask[..., None] > 127, np.clip(out + 60, 0, 255), out)
+        return out.astype(np.uint8)
+
+
 class _Black(base.InpaintMethod):
     name = "test_black"
 
@@ -52,7 +64,7 @@ class _Black(base.InpaintMethod):
 @pytest.fixture
 def broken(monkeypatch):
     base._ensure_builtin_methods()
-    for cls in (_Checkerboard, _Black):
+    for cls in (_Checkerboard, _Black, _BrokenOnThin):
         monkeypatch.setitem(base._REGISTRY, cls.name, base.MethodSpec(cls.name, "", cls.capabilities, cls))
 
 
@@ -64,6 +76,9 @@ def test_the_floor_catches_a_checkerboard_and_a_fill_worse_than_flat(broken):
     assert not checker.passed and checker.periodic > 2
     black = floor_check("test_black")
     assert not black.passed and black.l1_hole > black.flat_l1_hole
+    thin = floor_check("test_broken_on_thin")
+    assert thin.l1_hole < thin.flat_l1_hole  # the average alone would let it through ...
+    assert not thin.passed and thin.worst_shape == "thin" and thin.worst_ratio > 1.1  # ... its thin fills do not
 
 
 def test_describe_says_why():
