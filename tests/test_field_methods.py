@@ -133,6 +133,12 @@ def test_pggan_runs_at_any_size_and_changes_only_the_hole(upsample):
     assert (out[mask > 0] != img[mask > 0]).any()
 
 
+@pytest.mark.parametrize("upsample", pg.UPSAMPLING)
+def test_pggan_takes_photos_of_a_few_pixels(upsample):
+    net = pg.PGGANGenerator(cnum=8, num_blocks=2, dilations=(2, 4), upsample=upsample)
+    assert net(torch.zeros(1, 4, 3, 5)).shape == (1, 3, 3, 5)  # padded inside past the dilations, cropped back
+
+
 def test_pggan_resize_upsampling_has_no_transposed_convolution_and_an_unknown_kind_is_refused():
     net = pg.PGGANGenerator(cnum=8, num_blocks=1, upsample="resize")
     assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in net.modules())

@@ -23,6 +23,7 @@ from inpaint_studio.networks.registry import register_network
 
 PGGAN_MULTIPLE = 4  # two stride-2 levels
 SIZE_MULTIPLE = PGGAN_MULTIPLE  # what the engine pads an image to
+MIN_SIDE = 32  # smaller inputs are padded up to this inside the generator (and cropped back)
 
 
 def _norm(c: int) -> nn.Module:
@@ -94,7 +95,9 @@ class PGGANGenerator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
-        ph, pw = -h % PGGAN_MULTIPLE, -w % PGGAN_MULTIPLE
+        # A multiple of 4, and at least MIN_SIDE: the dilated blocks' reflection padding needs a quarter-size map
+        # wider than the largest dilation (a few-pixel photo is otherwise an error deep inside torch).
+        ph, pw = max(-h % PGGAN_MULTIPLE, MIN_SIDE - h), max(-w % PGGAN_MULTIPLE, MIN_SIDE - w)
         if ph or pw:
             x = F.pad(x, (0, pw, 0, ph), mode="replicate")
         e1 = self.enc1(x)
