@@ -36,8 +36,8 @@ OVERLAP_FRACTION = 0.125  # of the learned hole, on each side of a tile
 class ContextEncoderMethod(LearnedMethod):
     name = "context_encoder"
     description = (
-        "Context Encoder (2016): for small holes, up to about 56 px, filled from the 128 px window around "
-        "each (the centre hole it learned); larger holes are filled in parts"
+        "Context Encoder (2016): for small holes, filled from a fixed window around each (the centre hole it "
+        "learned: 56 px in the published 128 px window, 28 px in the shipped 64 px one); larger holes in parts"
     )
     capabilities = Capabilities(needs_mask=True, learned=True)
     required_components = ("generator",)
