@@ -34,10 +34,11 @@ from inpaint_studio.core.paths import user_cache_dir
 from inpaint_studio.core.tint import remove_tint
 from inpaint_studio.engine.evaluate import mask_rng, method_spec, prepare
 from inpaint_studio.engine.manager import ModelManager
+from trainer.blind_choice import CLEAN_CAP
 
 MAIN_PACKAGE = "gcompris-qt-data"
 DEFAULT_METHODS = "classical_restore,classical_restore:stains=tint,vcnet"
-CAP = 60.0  # PSNR of an unchanged photo is infinite; averages use this cap
+CAP = CLEAN_CAP  # PSNR of an unchanged photo is infinite; averages use this cap (tune's too)
 
 
 def photo_groups(folder: Path, limit: int) -> dict[str, list[Path]]:

@@ -43,7 +43,7 @@ class ComboScore:
 
 THRESHOLDS = (0.5, 0.7, 0.85, 0.9, 0.95)
 CLEAN = "clean"  # the clean photos' "kind"
-CLEAN_CAP = 60.0  # PSNR of an unchanged photo (infinite) counts as this, as in benchmarks/blind_generalisation.py
+CLEAN_CAP = 60.0  # PSNR of an unchanged photo (infinite) counts as this (benchmarks/blind_generalisation.py too)
 
 
 def measure_combos(

@@ -86,7 +86,8 @@ def prefill_context(window: np.ndarray, hole: np.ndarray, a: int, b: int) -> np.
     if not outside.any():
         return window
     # Telea must not read the unknown pixels inside the centre either (they still hold the photo's object).
-    filled = create_method("telea").inpaint(window, np.where(hole > 0, np.uint8(255), np.uint8(0)))
+    # Its bare fill, as VCNet's Telea fill: this runs inside the pipeline's one run, once per tile.
+    filled = create_method("telea").fill_hole(window, np.where(hole > 0, np.uint8(255), np.uint8(0)), None, None, None)
     out = window.copy()
     out[outside] = filled[outside]
     return out
