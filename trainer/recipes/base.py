@@ -40,6 +40,9 @@ class Recipe(ABC):
     name: ClassVar[str]
     method: ClassVar[str]  # engine method the export loads into
     stages: ClassVar[tuple[str, ...]] = ("",)
+    # Networks a seed run may fill only in part (a layout option changed some layers' shapes): those layers start
+    # as built, every other weight is taken. Any other network must match its seed key for key.
+    partial_seed: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, cfg: TrainConfig, device: torch.device, vgg: VGG19Features | nn.Module | None) -> None:
         # `vgg`: the feature trunk (VGG19Features or trainer.hed.HEDFeatures, same forward(x, layers))
@@ -186,12 +189,21 @@ class Recipe(ABC):
         return []
 
     def init_from_state(self, models: dict[str, dict[str, Tensor]]) -> list[str]:
-        """Seed networks from an earlier stage's checkpoint (matching names only). Returns the names."""
+        """Seed networks from an earlier stage's checkpoint (matching names only). Returns the names, each of a
+        `partial_seed` network with the layers that start afresh."""
         loaded = []
         for name, state in models.items():
-            if name in self.nets:
+            if name not in self.nets:
+                continue
+            if name not in self.partial_seed:
                 self.nets[name].load_state_dict(state)
                 loaded.append(name)
+                continue
+            own = self.nets[name].state_dict()
+            fits = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+            fresh = sorted(set(own) - set(fits))
+            self.nets[name].load_state_dict(fits, strict=False)
+            loaded.append(f"{name} (new: {', '.join(fresh)})" if fresh else name)
         return loaded
 
 

@@ -21,6 +21,7 @@ class PGGANRecipe(Recipe):
     name = "pggan"
     method = "pggan"
     stages = ("",)
+    partial_seed = ("generator",)  # `network.upsample` changes the decoder's upsampling layers only
 
     @classmethod
     def defaults(cls, stage: str) -> dict[str, Any]:
@@ -33,22 +34,6 @@ class PGGANRecipe(Recipe):
     def _gen_config(self) -> dict[str, Any]:
         return {"cnum": self.width(64), "num_blocks": int(self.cfg.network.get("num_blocks", 6)),
                 "upsample": str(self.cfg.network.get("upsample", "transpose"))}
-
-    def init_from_state(self, models: dict[str, dict[str, Tensor]]) -> list[str]:
-        """As the base, but a generator seeded across an upsampling change keeps every weight whose shape still
-        fits (encoder, residual blocks, norms, output conv) and starts only the new upsampling convs afresh."""
-        loaded = []
-        for name, state in models.items():
-            if name not in self.nets:
-                continue
-            own = self.nets[name].state_dict()
-            fits = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
-            missing = sorted(set(own) - set(fits))
-            if name != "generator" and missing:
-                raise ValueError(f"{name}: the seed lacks {', '.join(missing[:4])}")
-            self.nets[name].load_state_dict(fits, strict=False)
-            loaded.append(name if not missing else f"{name} (new: {', '.join(missing)})")
-        return loaded
 
     def build(self) -> None:
         cfg = self.cfg
