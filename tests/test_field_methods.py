@@ -147,6 +147,29 @@ def test_pggan_resize_upsampling_has_no_transposed_convolution_and_an_unknown_ki
         pg.PGGANGenerator(cnum=8, num_blocks=1, upsample="pixelshuffle")
 
 
+def test_pggan_instance_norm_cannot_see_a_photos_colour_and_norm_none_can():
+    # Why our small variant drops instance norm: with it, every map is normalised over the whole photo, so a
+    # photo and the same photo made brighter give the same output — a fill's colour must be guessed.
+    torch.manual_seed(0)
+    x = torch.rand(1, 3, 32, 40) * 0.5 - 0.5
+    free = torch.zeros(1, 1, 32, 40)
+    brighter = x + 0.4
+    outputs = {}
+    for norm in pg.NORMS:
+        torch.manual_seed(1)
+        net = pg.PGGANGenerator(cnum=8, num_blocks=1, upsample="resize", norm=norm).eval()
+        with torch.no_grad():
+            outputs[norm] = [net(pg.generator_input(v, free)) for v in (x, brighter)]
+    assert torch.allclose(*outputs["instance"], atol=1e-4)
+    assert (outputs["none"][0] - outputs["none"][1]).abs().mean() > 1e-3
+    plain = pg.PGGANGenerator(cnum=8, num_blocks=1, norm="none")
+    assert not any(isinstance(m, torch.nn.InstanceNorm2d) for m in plain.modules())
+    # The convolutions keep their names (Identity holds the norm's index), so a seed run's weights line up.
+    assert set(plain.state_dict()) < set(pg.PGGANGenerator(cnum=8, num_blocks=1).state_dict())
+    with pytest.raises(ValueError, match="norm must be one of"):
+        pg.PGGANGenerator(cnum=8, num_blocks=1, norm="batch")
+
+
 def test_context_encoder_context_holes_are_telea_filled_and_the_centre_left_to_the_network():
     window = np.zeros((64, 64, 3), np.uint8)
     window[:] = (20, 40, 200)  # a blue photo ...

@@ -44,17 +44,23 @@ class ResnetBlock(nn.Module):
 
     `conv_block` indices 1 and 5 are the convolutions, as in the published keys."""
 
-    def __init__(self, channels: int, dilation: int = 2, use_spectral_norm: bool = False) -> None:
+    def __init__(
+        self, channels: int, dilation: int = 2, use_spectral_norm: bool = False, norm: str = "instance"
+    ) -> None:
         super().__init__()
         bias = not use_spectral_norm  # the published SN blocks have no bias
+
+        def _norm() -> nn.Module:
+            return nn.Identity() if norm == "none" else nn.InstanceNorm2d(channels, track_running_stats=False)
+
         self.conv_block = nn.Sequential(
             nn.ReflectionPad2d(dilation),
             _sn(nn.Conv2d(channels, channels, 3, dilation=dilation, bias=bias), use_spectral_norm),
-            nn.InstanceNorm2d(channels, track_running_stats=False),
+            _norm(),
             nn.ReLU(True),
             nn.ReflectionPad2d(1),
             _sn(nn.Conv2d(channels, channels, 3, bias=bias), use_spectral_norm),
-            nn.InstanceNorm2d(channels, track_running_stats=False),
+            _norm(),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -62,6 +68,7 @@ class ResnetBlock(nn.Module):
 
 
 UPSAMPLING = ("transpose", "resize")  # the published decoder | nearest ×2 + conv (our small variants)
+NORMS = ("instance", "none")  # the published layers | none (our small variants: see EdgeConnectGenerator)
 
 
 class ResizeConv(nn.Module):
@@ -93,7 +100,10 @@ class EdgeConnectGenerator(nn.Module):
     `base_channels` (64) and `num_blocks` (8) are the width/depth knobs; the published sizes are the
     defaults. The final 7×7 conv never has spectral norm. `upsample="resize"` replaces the two transposed convs
     by nearest ×2 + 3×3 conv (`ResizeConv`, against checkerboards; our small variants only: the published
-    weights are transposed convs)."""
+    weights are transposed convs). `norm="none"` drops the (affine-free) instance norms: they remove each map's
+    mean over the whole photo, so a photo and the same photo made brighter give the same output and the colour
+    of a fill must be rebuilt from the hole's outline — what a small network trained on a CPU never learns.
+    Neither norm has parameters, so both variants share every key."""
 
     def __init__(
         self,
@@ -104,14 +114,19 @@ class EdgeConnectGenerator(nn.Module):
         use_spectral_norm: bool = False,
         dilation: int = 2,
         upsample: str = "transpose",
+        norm_kind: str = "instance",
     ) -> None:
         super().__init__()
         if upsample not in UPSAMPLING:
             raise ValueError(f"upsample must be one of {UPSAMPLING}, not {upsample!r}")
+        if norm_kind not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, not {norm_kind!r}")
         c1, c2, c4 = base_channels, base_channels * 2, base_channels * 4
         sn = use_spectral_norm
 
         def norm(c: int) -> nn.Module:
+            if norm_kind == "none":
+                return nn.Identity()
             return nn.InstanceNorm2d(c, track_running_stats=False)
 
         self.encoder = nn.Sequential(
@@ -126,7 +141,7 @@ class EdgeConnectGenerator(nn.Module):
             norm(c4),
             nn.ReLU(True),
         )
-        self.middle = nn.Sequential(*(ResnetBlock(c4, dilation, sn) for _ in range(num_blocks)))
+        self.middle = nn.Sequential(*(ResnetBlock(c4, dilation, sn, norm_kind) for _ in range(num_blocks)))
         self.decoder = nn.Sequential(
             _upsample(upsample, c4, c2, sn),
             norm(c2),
@@ -137,7 +152,8 @@ class EdgeConnectGenerator(nn.Module):
             nn.ReflectionPad2d(3),
             nn.Conv2d(c1, out_channels, 7),
         )
-        self._init_weights()
+        if norm_kind == "instance":
+            self._init_weights()  # without norms, N(0, 0.02) would shrink the signal layer by layer: torch's default
 
     def _init_weights(self, gain: float = 0.02) -> None:
         # The published training initialises convs with N(0, 0.02); it also keeps random init sane here.
@@ -180,9 +196,10 @@ class InpaintGenerator(EdgeConnectGenerator):
     `clamp(x_rgb + tanh(logits), 0, 1)`, whose last conv starts at zero: untrained, it returns the classical fill."""
 
     def __init__(
-        self, base_channels: int = 64, num_blocks: int = 8, upsample: str = "transpose", prefill: bool = False
+        self, base_channels: int = 64, num_blocks: int = 8, upsample: str = "transpose", prefill: bool = False,
+        norm: str = "instance",
     ) -> None:
-        super().__init__(4, 3, base_channels, num_blocks, use_spectral_norm=False, upsample=upsample)
+        super().__init__(4, 3, base_channels, num_blocks, use_spectral_norm=False, upsample=upsample, norm_kind=norm)
         self.prefill = bool(prefill)
         if self.prefill:
             self.reset_heads()

@@ -26,27 +26,31 @@ SIZE_MULTIPLE = PGGAN_MULTIPLE  # what the engine pads an image to
 MIN_SIDE = 32  # smaller inputs are padded up to this inside the generator (and cropped back)
 
 
-def _norm(c: int) -> nn.Module:
-    return nn.InstanceNorm2d(c, affine=True)
+NORMS = ("instance", "none")
+
+
+def _norm(c: int, kind: str = "instance") -> nn.Module:
+    # Identity keeps the Sequential indices, so both variants share key names.
+    return nn.InstanceNorm2d(c, affine=True) if kind == "instance" else nn.Identity()
 
 
 class DilatedResBlock(nn.Module):
     """Reflection-padded dilated 3×3 conv → IN → ReLU → 3×3 conv → IN, added to the input."""
 
-    def __init__(self, channels: int, dilation: int) -> None:
+    def __init__(self, channels: int, dilation: int, norm: str = "instance") -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.ReflectionPad2d(dilation), nn.Conv2d(channels, channels, 3, dilation=dilation), _norm(channels),
-            nn.ReLU(True), nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), _norm(channels),
+            nn.ReflectionPad2d(dilation), nn.Conv2d(channels, channels, 3, dilation=dilation), _norm(channels, norm),
+            nn.ReLU(True), nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), _norm(channels, norm),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.body(x)
 
 
-def _conv(cin: int, cout: int, k: int, stride: int = 1) -> nn.Sequential:
+def _conv(cin: int, cout: int, k: int, stride: int = 1, norm: str = "instance") -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k // 2 if stride == 1 else 1, padding_mode="reflect"),
-                         _norm(cout), nn.ReLU(True))
+                         _norm(cout, norm), nn.ReLU(True))
 
 
 UPSAMPLING = ("transpose", "resize")
@@ -64,33 +68,38 @@ class ResizeConv(nn.Module):
         return self.conv(F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False))
 
 
-def _up(cin: int, cout: int, kind: str) -> nn.Sequential:
+def _up(cin: int, cout: int, kind: str, norm: str = "instance") -> nn.Sequential:
     # The layer sits at index 0 either way, so the norms' keys (and a seed run's other weights) line up.
     layer = ResizeConv(cin, cout) if kind == "resize" else nn.ConvTranspose2d(cin, cout, 4, 2, 1)
-    return nn.Sequential(layer, _norm(cout), nn.ReLU(True))
+    return nn.Sequential(layer, _norm(cout, norm), nn.ReLU(True))
 
 
 class PGGANGenerator(nn.Module):
     """7×7 conv → two 4×4 stride-2 convs → `num_blocks` dilated residual blocks (dilations cycling through
     `dilations`) → two transposed convs, each added to the encoder level of its size → 7×7 conv → tanh.
     `upsample="resize"` (our small variant's choice, recorded in its checkpoint) replaces the transposed convs
-    by bilinear ×2 + 3×3 conv (`ResizeConv`)."""
+    by bilinear ×2 + 3×3 conv (`ResizeConv`). `norm="none"` drops instance norm: it normalises each map over
+    the whole photo, hole included, so the absolute colour of a fill has to be rebuilt from what survives — our
+    small variant painted holes in shifted colours (green rims, a smooth gradient filled worse than grey)."""
 
     def __init__(
-        self, cnum: int = 64, num_blocks: int = 6, dilations: tuple[int, ...] = (2, 4), upsample: str = "transpose"
+        self, cnum: int = 64, num_blocks: int = 6, dilations: tuple[int, ...] = (2, 4), upsample: str = "transpose",
+        norm: str = "instance",
     ) -> None:
         super().__init__()
         if upsample not in UPSAMPLING:
             raise ValueError(f"upsample must be one of {UPSAMPLING}, not {upsample!r}")
+        if norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, not {norm!r}")
         c = cnum
-        self.enc1 = _conv(4, c, 7)
-        self.enc2 = _conv(c, 2 * c, 4, 2)
-        self.enc3 = _conv(2 * c, 4 * c, 4, 2)
+        self.enc1 = _conv(4, c, 7, norm=norm)
+        self.enc2 = _conv(c, 2 * c, 4, 2, norm=norm)
+        self.enc3 = _conv(2 * c, 4 * c, 4, 2, norm=norm)
         self.blocks = nn.Sequential(
-            *(DilatedResBlock(4 * c, dilations[i % len(dilations)]) for i in range(num_blocks))
+            *(DilatedResBlock(4 * c, dilations[i % len(dilations)], norm) for i in range(num_blocks))
         )
-        self.dec3 = _up(4 * c, 2 * c, upsample)
-        self.dec2 = _up(2 * c, c, upsample)
+        self.dec3 = _up(4 * c, 2 * c, upsample, norm)
+        self.dec2 = _up(2 * c, c, upsample, norm)
         self.to_rgb = nn.Conv2d(c, 3, 7, padding=3, padding_mode="reflect")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

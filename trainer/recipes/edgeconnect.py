@@ -13,6 +13,7 @@ from torch import Tensor
 
 from inpaint_studio.engine.methods.prefill import prefill_title
 from inpaint_studio.networks.edgeconnect import (
+    NORMS,
     UPSAMPLING,
     edge_generator_input,
     inpaint_generator_input,
@@ -54,31 +55,45 @@ class EdgeConnectRecipe(Recipe):
         return "edge_l1_hole" if self.cfg.stage == "edge" else "l1_hole"
 
     def vgg_terms(self) -> list[str]:
-        return [] if self.cfg.stage == "edge" else ["perceptual", "style"]
+        # a term weighted 0 needs no trunk (and no VGG pass per step)
+        return [] if self.cfg.stage == "edge" else [t for t in ("perceptual", "style") if self.cfg.weights.get(t, 0)]
 
     @classmethod
     def trained_in(cls, stage: str, names: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(n for n in names if not (stage == "inpaint" and n == "edge_generator"))
 
-    def _gen_config(self) -> dict[str, Any]:
+    def _gen_config(self, key: str = "upsample") -> dict[str, Any]:
         config: dict[str, Any] = {"base_channels": self.width(64), "num_blocks": int(self.cfg.network.get("num_blocks", 8))}
         # `network.upsample=resize`: nearest ×2 + conv in both decoders instead of the published transposed convs
         # (their 4-8 px checkerboard); recorded only when set, so the published configs stay as they were
-        upsample = str(self.cfg.network.get("upsample") or "transpose")
+        upsample = str(self.cfg.network.get(key) or "transpose")
         if upsample not in UPSAMPLING:
-            raise ConfigError(f"network.upsample must be one of {', '.join(UPSAMPLING)}, not '{upsample}'")
+            raise ConfigError(f"network.{key} must be one of {', '.join(UPSAMPLING)}, not '{upsample}'")
         if upsample != "transpose":
             config["upsample"] = upsample
         return config
 
+    def _edge_config(self) -> dict[str, Any]:
+        # `network.edge_upsample` overrides `network.upsample` for the edge generator alone: an inpainting
+        # generator with resize convolutions can still carry an edge generator seeded from a transposed one
+        return self._gen_config("edge_upsample" if self.cfg.network.get("edge_upsample") else "upsample")
+
     def _inpaint_config(self) -> dict[str, Any]:
-        # `network.prefill`: the inpainting generator corrects a classical fill (the edge generator is unchanged)
-        return {**self._gen_config(), **({"prefill": True} if self.prefill() else {})}
+        # `network.prefill`: the inpainting generator corrects a classical fill; `network.norm=none`: it drops
+        # the instance norms (see `EdgeConnectGenerator`). The edge generator is unchanged by either.
+        norm = str(self.cfg.network.get("norm") or "instance")
+        if norm not in NORMS:
+            raise ConfigError(f"network.norm must be one of {', '.join(NORMS)}, not '{norm}'")
+        return {**self._gen_config(), **({"prefill": True} if self.prefill() else {}),
+                **({"norm": norm} if norm != "instance" else {})}
 
     def variant(self) -> str:
         parts = [prefill_title(self.prefill())]
         if self._gen_config().get("upsample") == "resize":
-            parts.append("resize-convolution upsampling (nearest ×2 + conv)")
+            where = "" if self._edge_config().get("upsample") == "resize" else " in the inpainting generator"
+            parts.append(f"resize-convolution upsampling (nearest ×2 + conv){where}")
+        if self._inpaint_config().get("norm") == "none":
+            parts.append("no instance norm in the inpainting generator")
         named = [p for p in parts if p]
         return f"EdgeConnect with {' and '.join(named)}" if named else ""
 
@@ -93,7 +108,7 @@ class EdgeConnectRecipe(Recipe):
         d_cfg = {"base_channels": self.width(64), "use_sigmoid": False}  # logits: softplus losses
         # The inpaint stage carries an (untrained) edge generator along, seeded from the edge run by
         # `init_from`, so that its export holds both networks the app needs.
-        self.nets["edge_generator"] = create_network("edgeconnect_edge_generator", **self._gen_config())
+        self.nets["edge_generator"] = create_network("edgeconnect_edge_generator", **self._edge_config())
         if stage in ("edge", "joint"):
             self.nets["edge_discriminator"] = create_network("edgeconnect_edge_discriminator", **d_cfg)
         if stage in ("inpaint", "joint"):
@@ -142,18 +157,21 @@ class EdgeConnectRecipe(Recipe):
         w = self.cfg.weights
         with self.autocast():
             out = self.net("inpaint_generator")(self._inpaint_input(image, edges, mask, prefill))
-            scores, _ = self.net("inpaint_discriminator")(torch.cat([image, out.detach()]))
-            real_s, fake_s = scores.chunk(2)
-            d_loss = losses.nonsaturating_d_loss(real_s.float(), fake_s.float())
-        self.optimize(d_loss, "inpaint_discriminator")
         out32 = out.float()
-        with self.autocast(), self.frozen("inpaint_discriminator"):
-            fake_score, _ = self.nets["inpaint_discriminator"](out)
-            adv = losses.nonsaturating_g_loss(fake_score.float())
+        d_loss = adv = out32.new_zeros(())
+        if w["adversarial"]:  # weighted 0: no discriminator pass at all (an L1-only phase runs ~2× faster)
+            with self.autocast():
+                scores, _ = self.net("inpaint_discriminator")(torch.cat([image, out.detach()]))
+                real_s, fake_s = scores.chunk(2)
+                d_loss = losses.nonsaturating_d_loss(real_s.float(), fake_s.float())
+            self.optimize(d_loss, "inpaint_discriminator")
+            with self.autocast(), self.frozen("inpaint_discriminator"):
+                fake_score, _ = self.nets["inpaint_discriminator"](out)
+                adv = losses.nonsaturating_g_loss(fake_score.float())
         l1 = losses.mask_normalised_l1(out32, image, mask)
         g_loss = w["l1"] * l1 + w["adversarial"] * adv
         parts = {"inpaint_d": d_loss, "l1": l1, "adv": adv}
-        if self.vgg is not None:
+        if self.vgg is not None and self.vgg_terms():
             fo = self.vgg_features(out32, PERCEPTUAL_LAYERS)
             ft = self.vgg_features(image, PERCEPTUAL_LAYERS)
             perc = losses.perceptual_loss(fo, ft)
@@ -196,5 +214,5 @@ class EdgeConnectRecipe(Recipe):
         if "inpaint_generator" not in self.nets:
             raise ConfigError("an edge-stage run has no inpainting generator: export the inpaint or joint run "
                               "(train it with init_from = the edge run)")
-        return [ExportComponent("edge_generator", "edgeconnect_edge_generator", self._gen_config()),
+        return [ExportComponent("edge_generator", "edgeconnect_edge_generator", self._edge_config()),
                 ExportComponent("inpaint_generator", "edgeconnect_inpaint_generator", self._inpaint_config())]

@@ -33,7 +33,8 @@ class PGGANRecipe(Recipe):
 
     def _gen_config(self) -> dict[str, Any]:
         return {"cnum": self.width(64), "num_blocks": int(self.cfg.network.get("num_blocks", 6)),
-                "upsample": str(self.cfg.network.get("upsample", "transpose"))}
+                "upsample": str(self.cfg.network.get("upsample", "transpose")),
+                "norm": str(self.cfg.network.get("norm", "instance"))}
 
     def build(self) -> None:
         cfg = self.cfg
