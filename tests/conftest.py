@@ -28,3 +28,15 @@ def _shipped_models_unseen(request, tmp_path_factory, monkeypatch):
 
         monkeypatch.setattr(paths, "SHIPPED_MODELS_DIR", tmp_path_factory.mktemp("models"))
     yield
+
+
+@pytest.fixture
+def one_torch_thread():
+    """One torch thread for the test: two OpenMP threads on a shared, loaded 2-core machine are many times slower
+    than one (training and export tests ask for it with `pytestmark = pytest.mark.usefixtures(...)`)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

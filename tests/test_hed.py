@@ -40,12 +40,7 @@ from trainer.vgg import VGG19Features
 h5py = pytest.importorskip("h5py")  # in the `test` extra; skipped only where it is really absent
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _write_layout(h5, rng: np.random.Generator) -> dict[str, np.ndarray]:

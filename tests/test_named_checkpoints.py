@@ -27,12 +27,7 @@ from inpaint_studio.networks.registry import create_network
 GEN = {"generator": {"network": "deepfill_v2_generator", "config": {"cnum": 4}}}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny_deepfill(stem: Path, seed: int, meta: dict | None = None) -> Path:

@@ -18,13 +18,7 @@ from trainer.export import export_run
 from trainer.loop import build_config, train
 from trainer.toydata import write_toy_images
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _period2_energy(x: torch.Tensor) -> float:

@@ -17,14 +17,7 @@ from trainer.export import export_run
 from trainer.loop import build_config, train
 from trainer.toydata import write_toy_images
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Two OpenMP threads on a shared, loaded 2-core machine are many times slower than one.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture

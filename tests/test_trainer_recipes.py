@@ -15,13 +15,7 @@ from trainer.config import ConfigError, load_toml, merge
 from trainer.loop import build_config, train
 from trainer.toydata import write_toy_images
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # two OpenMP threads on a loaded 2-core machine are many times slower
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture

@@ -13,13 +13,7 @@ from trainer.loop import build_config, train
 from trainer.toydata import write_toy_images
 from trainer.vgg import LAYERS, VGG19Features, load_vgg19
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture
