@@ -25,6 +25,7 @@ from torch import nn
 
 from inpaint_studio.networks.deepfill_v2 import PUBLISHED_ATTENTION, attention_mask_like
 from inpaint_studio.networks.layers.attention import ContextualAttention
+from inpaint_studio.networks.layers.examples import example_hole
 from inpaint_studio.networks.registry import register_network
 
 
@@ -163,9 +164,7 @@ class DeepFillV1Generator(nn.Module):
     def example_inputs(self, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
         """A random image in [−1, 1] and a box hole (1 = hole)."""
         image = torch.rand(batch, 3, h, w) * 2 - 1
-        mask = torch.zeros(batch, 1, h, w)
-        mask[..., h // 4 : h // 2 + h // 8, w // 3 : w // 3 + w // 4] = 1.0
-        return image, mask
+        return image, example_hole(batch, h, w)
 
     def output_shapes(self, h: int, w: int, batch: int = 1) -> list[tuple[int, ...]]:
         return [(batch, 3, h, w), (batch, 3, h, w)]

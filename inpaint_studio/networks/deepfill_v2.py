@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from inpaint_studio.networks.layers.attention import ContextualAttention, downsample_mask
+from inpaint_studio.networks.layers.examples import example_hole
 from inpaint_studio.networks.layers.gated import GatedConv2d, GatedUpsample, tf_same_pad
 from inpaint_studio.networks.layers.spectral import SpectralNormConv2d
 from inpaint_studio.networks.registry import register_network
@@ -204,9 +205,7 @@ class DeepFillV2Generator(nn.Module):
     def example_inputs(self, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
         """A random image in [−1, 1] and a box hole (1 = hole)."""
         image = torch.rand(batch, 3, h, w) * 2 - 1
-        mask = torch.zeros(batch, 1, h, w)
-        mask[..., h // 4 : h // 2 + h // 8, w // 3 : w // 3 + w // 4] = 1.0
-        return image, mask
+        return image, example_hole(batch, h, w)
 
     def output_shapes(self, h: int, w: int, batch: int = 1) -> list[tuple[int, ...]]:
         return [(batch, 3, h, w), (batch, 3, h, w)]

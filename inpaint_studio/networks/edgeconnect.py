@@ -19,6 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from inpaint_studio.networks.layers.examples import example_hole
 from inpaint_studio.networks.layers.spectral import legacy_spectral_norm
 from inpaint_studio.networks.registry import register_network
 
@@ -30,13 +31,6 @@ EDGECONNECT_MULTIPLE = 4  # two stride-2 convolutions
 
 def _sn(module: nn.Module, enabled: bool) -> nn.Module:
     return legacy_spectral_norm(module) if enabled else module
-
-
-def _box(batch: int, h: int, w: int) -> torch.Tensor:
-    """A rectangular hole (1 = hole) for example inputs."""
-    mask = torch.zeros(batch, 1, h, w)
-    mask[..., h // 4 : h // 2 + h // 8, w // 3 : w // 3 + w // 4] = 1.0
-    return mask
 
 
 class ResnetBlock(nn.Module):
@@ -184,7 +178,7 @@ class EdgeGenerator(EdgeConnectGenerator):
         return torch.sigmoid(self.logits(x))
 
     def example_inputs(self, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor]:
-        grey, edges, mask = torch.rand(batch, 1, h, w), (torch.rand(batch, 1, h, w) > 0.9).float(), _box(batch, h, w)
+        grey, edges, mask = torch.rand(batch, 1, h, w), (torch.rand(batch, 1, h, w) > 0.9).float(), example_hole(batch, h, w)
         return (edge_generator_input(grey, edges, mask),)
 
 
@@ -221,7 +215,7 @@ class InpaintGenerator(EdgeConnectGenerator):
         return (torch.tanh(self.logits(x)) + 1.0) / 2.0
 
     def example_inputs(self, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor]:
-        image, edges, mask = torch.rand(batch, 3, h, w), (torch.rand(batch, 1, h, w) > 0.9).float(), _box(batch, h, w)
+        image, edges, mask = torch.rand(batch, 3, h, w), (torch.rand(batch, 1, h, w) > 0.9).float(), example_hole(batch, h, w)
         return (inpaint_generator_input(image, edges, mask),)
 
 

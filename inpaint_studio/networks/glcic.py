@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from inpaint_studio.networks.layers.examples import example_hole
 from inpaint_studio.networks.registry import register_network
 
 GLCIC_MULTIPLE = 4  # two stride-2 convolutions, two ×2 transposed convolutions
@@ -67,9 +68,7 @@ class CompletionNetwork(nn.Module):
 
     def example_inputs(self, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor]:
         image = torch.rand(batch, 3, h, w)
-        mask = torch.zeros(batch, 1, h, w)
-        mask[..., h // 4 : h // 2 + h // 8, w // 3 : w // 3 + w // 4] = 1.0
-        return (completion_input(image, mask, (0.45, 0.44, 0.41)),)
+        return (completion_input(image, example_hole(batch, h, w), (0.45, 0.44, 0.41)),)
 
     def output_shapes(self, h: int, w: int, batch: int = 1) -> list[tuple[int, ...]]:
         return [(batch, 3, h, w)]

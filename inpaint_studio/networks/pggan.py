@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from inpaint_studio.networks.layers.examples import example_hole
 from inpaint_studio.networks.registry import register_network
 
 PGGAN_MULTIPLE = 4  # two stride-2 levels
@@ -117,9 +118,7 @@ class PGGANGenerator(nn.Module):
 
     def example_inputs(self, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor]:
         image = torch.rand(batch, 3, h, w) * 2 - 1
-        mask = torch.zeros(batch, 1, h, w)
-        mask[..., h // 4 : h // 2 + h // 8, w // 3 : w // 3 + w // 4] = 1.0
-        return (generator_input(image, mask),)
+        return (generator_input(image, example_hole(batch, h, w)),)
 
     def output_shapes(self, h: int, w: int, batch: int = 1) -> list[tuple[int, ...]]:
         return [(batch, 3, h, w)]

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from inpaint_studio.networks.layers.examples import example_hole
 from inpaint_studio.networks.layers.pcn import PCN, PCNMode
 from inpaint_studio.networks.layers.spectral import legacy_spectral_norm
 from inpaint_studio.networks.registry import register_network
@@ -101,12 +102,6 @@ def _quarter(n: int) -> int:
 
 def _example_image(batch: int, h: int, w: int) -> torch.Tensor:
     return torch.rand(batch, 3, h, w) * 2 - 1
-
-
-def _example_hole(batch: int, h: int, w: int) -> torch.Tensor:
-    hole = torch.zeros(batch, 1, h, w)
-    hole[..., h // 4 : h // 2 + h // 8, w // 3 : w // 3 + w // 4] = 1.0
-    return hole
 
 
 def _init_normal(module: nn.Module, gain: float = 0.02) -> None:
@@ -225,7 +220,7 @@ class RIN(nn.Module):
         return torch.tanh(self.conv1(out))
 
     def example_inputs(self, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        hole = _example_hole(batch, h, w)
+        hole = example_hole(batch, h, w)
         neck = torch.randn(batch, self.neck_channels, _quarter(h), _quarter(w))
         return rin_input(_example_image(batch, h, w), hole), hole, neck
 
@@ -279,7 +274,7 @@ class PatchDiscriminator(Discriminator):
     in the published file) but is unused. Any size that is a multiple of 32 works."""
 
     def example_inputs(self, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
-        return torch.rand(batch, 3, h, w), _example_hole(batch, h, w)
+        return torch.rand(batch, 3, h, w), example_hole(batch, h, w)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]
         features = self.image_to_features(x)
