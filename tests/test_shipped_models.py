@@ -51,18 +51,8 @@ def _tiny_checkpoint(folder: Path) -> Path:
     return save_checkpoint(folder / "tiny", "deepfill_v2", {"generator": net}, components)
 
 
-@pytest.fixture
-def one_thread():
-    # Tiny convolutions on a shared CPU: thread start-up dominates, one thread is ~10x faster.
-    import torch
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def test_checker_passes_a_true_record_and_reports_a_wrong_one(tmp_path, one_thread):
+def test_checker_passes_a_true_record_and_reports_a_wrong_one(tmp_path, one_torch_thread):
     st = _tiny_checkpoint(tmp_path)
     assert sample_check.check(st)[0].endswith("(run `python -m inpaint_studio.engine.sample_check --record`)")
 
@@ -78,7 +68,7 @@ def test_checker_passes_a_true_record_and_reports_a_wrong_one(tmp_path, one_thre
     assert len(problems) == 1 and "l1_hole" in problems[0] and "recorded" in problems[0]
 
 
-def test_a_mask_predicting_checkpoint_also_records_its_blind_numbers(tmp_path, one_thread):
+def test_a_mask_predicting_checkpoint_also_records_its_blind_numbers(tmp_path, one_torch_thread):
     import torch
 
     from inpaint_studio.engine.checkpoints import save_checkpoint
