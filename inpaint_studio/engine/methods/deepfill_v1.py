@@ -18,21 +18,21 @@ torch is imported inside functions only (listing methods must not import it).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from inpaint_studio.core.errors import ModelUnavailableError
 from inpaint_studio.engine.base import Capabilities, register_method
 from inpaint_studio.engine.importer import PublishedLayout, flatten_keys, register_layout
-from inpaint_studio.engine.methods.learned import LearnedMethod, PublishedComponents
+from inpaint_studio.engine.methods.attention_memory import AttentionMethod
+from inpaint_studio.engine.methods.learned import PublishedComponents
 
 if TYPE_CHECKING:
     import torch
 
 @register_method
-class DeepFillV1Method(LearnedMethod):
+class DeepFillV1Method(AttentionMethod):
     name = "deepfill_v1"
+    title = "DeepFill v1"
     description = "DeepFill v1: coarse-to-fine with contextual attention (copies matching patches from the photo)"
     capabilities = Capabilities(needs_mask=True, learned=True)
     required_components = ("generator",)
@@ -40,25 +40,8 @@ class DeepFillV1Method(LearnedMethod):
     train_recipe = "deepfill_v1"
     published_file = "gen_00430000.pt"  # the PyTorch port's generator file (its dis_*.pt joins it)
 
-    def __init__(
-        self,
-        checkpoint: str | os.PathLike[str] | None = None,
-        device: str = "auto",
-        half: bool = False,
-        max_pixels: int = 1024 * 1024,
-        working_size: int | None = None,
-    ) -> None:
-        super().__init__(checkpoint, device, half, working_size)
-        # Contextual attention scores every 1/8-resolution cell against every other one (memory ∝ pixels²).
-        self.max_pixels = int(max_pixels)
-
     def predict(self, image: torch.Tensor, mask: torch.Tensor, edges: torch.Tensor | None) -> torch.Tensor:
-        h, w = image.shape[-2:]
-        if h * w > self.max_pixels:
-            raise ModelUnavailableError(
-                f"DeepFill v1 at {w}×{h} would need too much memory for contextual attention (limit "
-                f"{self.max_pixels / 1e6:.1f} MP): use the Resize or Crop HD strategy"
-            )
+        self.check_attention_memory(image)
         _, x2 = self.modules["generator"](image * 2.0 - 1.0, mask)
         return (x2 + 1.0) / 2.0
 

@@ -21,14 +21,13 @@ torch is imported inside functions only (listing methods must not import it).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from inpaint_studio.core.errors import ModelUnavailableError
 from inpaint_studio.engine.base import Capabilities, register_method
 from inpaint_studio.engine.importer import PublishedLayout, flatten_keys, register_layout
-from inpaint_studio.engine.methods.learned import LearnedMethod, PublishedComponents
+from inpaint_studio.engine.methods.attention_memory import AttentionMethod
+from inpaint_studio.engine.methods.learned import PublishedComponents
 
 
 def legacy_attention_config(meta: Mapping[str, Any], component: str = "generator") -> dict[str, str]:
@@ -46,25 +45,13 @@ if TYPE_CHECKING:
 
 
 @register_method
-class DeepFillV2Method(LearnedMethod):
+class DeepFillV2Method(AttentionMethod):
     name = "deepfill_v2"
+    title = "DeepFill v2"
     description = "DeepFill v2: gated convolutions + contextual attention (free-form holes)"
     capabilities = Capabilities(needs_mask=True, learned=True)
     required_components = ("generator",)
     network_family = "deepfill_v2"
-
-    def __init__(
-        self,
-        checkpoint: str | os.PathLike[str] | None = None,
-        device: str = "auto",
-        half: bool = False,
-        max_pixels: int = 1024 * 1024,
-        working_size: int | None = None,
-    ) -> None:
-        super().__init__(checkpoint, device, half, working_size)
-        # Contextual attention scores every 1/8-resolution cell against every other one: memory grows
-        # with the square of the pixel count (1 MP → a 16k × 16k matrix, ~1 GB, several copies live).
-        self.max_pixels = int(max_pixels)
 
     def upgrade_metadata(self, meta: dict[str, Any]) -> None:
         config = meta["components"]["generator"].setdefault("config", {})
@@ -73,12 +60,7 @@ class DeepFillV2Method(LearnedMethod):
     def predict(
         self, image: torch.Tensor, mask: torch.Tensor, edges: torch.Tensor | None, prefill: torch.Tensor | None = None
     ) -> torch.Tensor:
-        h, w = image.shape[-2:]
-        if h * w > self.max_pixels:
-            raise ModelUnavailableError(
-                f"DeepFill v2 at {w}×{h} would need too much memory for contextual attention (limit "
-                f"{self.max_pixels / 1e6:.1f} MP): use the Resize or Crop HD strategy"
-            )
+        self.check_attention_memory(image)
         # a prefill checkpoint (`networks.deepfill_v2_prefill`) corrects the classical fill the base computed
         extra = (prefill * 2.0 - 1.0,) if prefill is not None else ()
         _, x2 = self.modules["generator"](image * 2.0 - 1.0, mask, *extra)
