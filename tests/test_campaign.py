@@ -59,6 +59,12 @@ def test_small_preset_merges_take_no_time_and_continue_shipped_runs():
     assert not set(shares) & {s.key for s in merges}
     resumed = [s.resume for m in models for s in m.stages if s.resume]
     assert "deepfill_v2-prefill" in resumed and "vcnet_mpn-wide" in resumed
+    for name in resumed:  # each continues a run whose state ships in models/training
+        assert (REPO_MODELS / "training" / name / "checkpoints" / "last.pt").is_file(), name
+    # the EdgeConnect merge puts the continued networks together in the layouts they were trained in
+    merged = next(s for s in merges if s.key == "edgeconnect-merged")
+    inpaint = json.loads((REPO_MODELS / "training" / "edgeconnect-plain" / "config.json").read_text(encoding="utf-8"))
+    assert {k: inpaint["network"][k] for k in ("norm", "upsample", "edge_upsample")} == merged.settings["network"]
 
 
 def test_time_a_stage_leaves_unused_goes_to_the_stages_after_it():

@@ -82,6 +82,11 @@ MPN_VARIETY: dict[str, Any] = {
 }
 
 
+# The layout of the shipped `edgeconnect-small`: an inpainting generator without instance norm, with resize
+# convolutions (`edgeconnect-plain`), beside the transposed-convolution edge generator it was seeded with.
+EDGECONNECT_SMALL_LAYOUT: dict[str, Any] = {"norm": "none", "upsample": "resize", "edge_upsample": "transpose"}
+
+
 def plans(preset: str) -> list[ModelPlan]:
     """What each preset trains: fresh stages (paper, tiny) or continuations of the shipped small runs."""
     prefill = {"network": {"prefill": "navier_stokes"}}
@@ -91,9 +96,9 @@ def plans(preset: str) -> list[ModelPlan]:
                       (Stage("deepfill_v2-prefill", "deepfill_v2", resume="deepfill_v2-prefill"),)),
             ModelPlan("edgeconnect", "edgeconnect", "edgeconnect", (
                 Stage("edgeconnect-edge", "edgeconnect", "edge", 0.4, resume="edgeconnect_edge-dlr"),
-                Stage("edgeconnect-inpaint", "edgeconnect", "inpaint", 0.6, resume="edgeconnect_inpaint-small"),
+                Stage("edgeconnect-inpaint", "edgeconnect", "inpaint", 0.6, resume="edgeconnect-plain"),
                 Stage("edgeconnect-merged", "edgeconnect", "joint", 0.0, seeds=("edgeconnect-inpaint", "edgeconnect-edge"),
-                      merge=True),
+                      settings={"network": EDGECONNECT_SMALL_LAYOUT}, merge=True),
             )),
             ModelPlan("vcnet", "vcnet", "vcnet", (
                 Stage("vcnet-mpn", "vcnet", "mpn", 0.5, resume="vcnet_mpn-wide"),
