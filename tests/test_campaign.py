@@ -154,6 +154,19 @@ def test_campaign_probe_runs_the_stage_config_and_never_exceeds_the_photos(tmp_p
     assert c.probe_batch(cfg) == 2  # 4 would fit in memory, but 3 photos hold no batch of 4
 
 
+
+def test_a_fresh_edgeconnect_inpainting_generator_drops_instance_norm_and_a_published_seed_keeps_it(tmp_path):
+    write_toy_images(tmp_path / "photos", 2, size=(72, 72))
+    c = Campaign(CampaignOptions(minutes=1, out=tmp_path / "out", device="cpu", preset="paper",
+                                 data=str(tmp_path / "photos"), threads=1))
+    model = next(m for m in plans("paper") if m.name == "edgeconnect")
+    edge, inpaint = model.stages
+    c.runs[edge.key] = tmp_path / "out" / "runs" / edge.key
+    assert c.fresh_config(model, inpaint).network.get("norm") == "none"  # nothing imported: fresh
+    assert c.fresh_config(model, edge).network.get("norm") is None  # the edge generator keeps its layout
+    _fake_import(1.0, "edgeconnect")  # published weights imported: their instance-norm layout is kept
+    assert c.fresh_config(model, inpaint).network.get("norm") is None
+
 # --- starting from imported weights ---------------------------------------------------------------------------
 
 
