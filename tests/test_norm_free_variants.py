@@ -69,8 +69,7 @@ def test_an_l1_only_norm_free_run_leaves_the_discriminator_alone_and_exports_wha
     assert inpaint["norm"] == "none" and inpaint["upsample"] == "resize"
     assert "norm" not in edge and "upsample" not in edge  # the edge generator keeps the published layout
     card = path.with_suffix(".md").read_text()
-    assert "no instance norm in the inpainting generator" in card
-    assert "resize-convolution upsampling (nearest ×2 + conv) in the inpainting generator" in card
+    assert "EdgeConnect with resize-convolution upsampling (nearest ×2 + conv) and no instance norm in the inpainting generator" in card
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, (36, 44, 3), dtype=np.uint8)
     mask = np.zeros((36, 44), np.uint8)
@@ -83,3 +82,17 @@ def test_an_l1_only_norm_free_run_leaves_the_discriminator_alone_and_exports_wha
     with pytest.raises(ConfigError, match="network.norm must be one of"):
         train(build_config("edgeconnect", "inpaint", cli_options={
             **options, "network": {"norm": "group"}, "run_dir": str(tmp_path / "bad")}), log=lambda m: None)
+
+
+def test_pggan_names_its_variant_for_the_card():
+    from trainer.config import merge
+    from trainer.recipes import get_recipe
+
+    def variant(network: dict) -> str:
+        cfg = merge(build_config("pggan"), {"width": 0.125, "device": "cpu", "network": network}, "test")
+        return get_recipe("pggan")(cfg, torch.device("cpu"), None).variant()
+
+    assert variant({}) == ""  # the paper's layout
+    assert variant({"upsample": "resize", "norm": "none"}) == (
+        "PGGAN with resize-convolution upsampling (bilinear ×2 + conv) and no instance norm")
+    assert variant({"norm": "none"}) == "PGGAN with no instance norm"

@@ -106,7 +106,11 @@ def test_glcic_phases_train_the_completion_network_then_the_discriminator_then_b
 def test_an_export_fills_photos_through_the_cli(folder, recipe, capsys):
     result = train(build_config(recipe, "", cli_options={**_options(folder, 2, recipe), "width": 0.125}),
                    log=lambda m: None)
-    export_run(result.run_dir, paths.user_models_dir() / f"{recipe}-tiny", which="last")
+    exported = export_run(result.run_dir, paths.user_models_dir() / f"{recipe}-tiny", which="last")
+    card = exported.with_suffix(".md").read_text(encoding="utf-8")
+    # PGGAN's authors published no weights; the card says so instead of pointing at an import
+    assert ("no published checkpoints exist" in card) == (recipe == "pggan")
+    assert ("full checkpoints still import" in card) == (recipe != "pggan")
     image = gen.textured(40, 56, seed=2)
     mask = gen.box_mask(40, 56, 10, 12, 26, 30)
     (folder / "in").mkdir()

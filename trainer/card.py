@@ -117,6 +117,15 @@ def _settings(cfg: dict[str, Any]) -> str:
             f"thread(s) when on CPU; seed {cfg.get('seed')}")
 
 
+def _published_words(method: str) -> str:
+    from inpaint_studio.engine.importer import ensure_layouts, list_layouts
+
+    ensure_layouts()
+    if any(layout.method == method for layout in list_layouts()):
+        return "the paper's full checkpoints still import (`inpaint-studio models import FILE`)."
+    return "no published checkpoints exist for this method."
+
+
 def model_card(
     name: str,
     method: str,
@@ -135,8 +144,7 @@ def model_card(
         f"# {name}", "",
         f"Method `{method}`, trained from scratch with the Inpaint Studio trainer (recipe `{t['recipe']}`{', stage `' + t['stage'] + '`' if t['stage'] else ''}); "
         f"{len(stages)} training stage(s), {total_s / 3600:.2f} h of training in all. A smaller variant than the "
-        "paper's where the parameter counts below say so; the paper's full checkpoints still import "
-        "(`inpaint-studio models import FILE`).", "",
+        f"paper's where the parameter counts below say so; {_published_words(method)}", "",
         *([f"Variant: **{meta['variant']}** (our own design, not the paper's layout).", ""] if meta.get("variant") else []),
         "## Networks", "",
         "| component | network | parameters | at the paper's width | config |", "|---|---|---|---|---|",

@@ -89,11 +89,14 @@ class EdgeConnectRecipe(Recipe):
 
     def variant(self) -> str:
         parts = [prefill_title(self.prefill())]
+        inpaint_only = []  # what the inpainting generator alone has
         if self._gen_config().get("upsample") == "resize":
-            where = "" if self._edge_config().get("upsample") == "resize" else " in the inpainting generator"
-            parts.append(f"resize-convolution upsampling (nearest ×2 + conv){where}")
+            resize = "resize-convolution upsampling (nearest ×2 + conv)"
+            (parts if self._edge_config().get("upsample") == "resize" else inpaint_only).append(resize)
         if self._inpaint_config().get("norm") == "none":
-            parts.append("no instance norm in the inpainting generator")
+            inpaint_only.append("no instance norm")
+        if inpaint_only:
+            parts.append(f"{' and '.join(inpaint_only)} in the inpainting generator")
         named = [p for p in parts if p]
         return f"EdgeConnect with {' and '.join(named)}" if named else ""
 

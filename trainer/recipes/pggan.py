@@ -36,6 +36,12 @@ class PGGANRecipe(Recipe):
                 "upsample": str(self.cfg.network.get("upsample", "transpose")),
                 "norm": str(self.cfg.network.get("norm", "instance"))}
 
+    def variant(self) -> str:
+        config = self._gen_config()
+        parts = (["resize-convolution upsampling (bilinear ×2 + conv)"] if config["upsample"] == "resize" else []) + (
+            ["no instance norm"] if config["norm"] == "none" else [])
+        return f"PGGAN with {' and '.join(parts)}" if parts else ""
+
     def build(self) -> None:
         cfg = self.cfg
         self.nets["generator"] = create_network("pggan_generator", **self._gen_config()).to(self.device)
