@@ -96,3 +96,10 @@ def test_pggan_names_its_variant_for_the_card():
     assert variant({"upsample": "resize", "norm": "none"}) == (
         "PGGAN with resize-convolution upsampling (bilinear ×2 + conv) and no instance norm")
     assert variant({"norm": "none"}) == "PGGAN with no instance norm"
+
+
+def test_a_network_setting_the_network_refuses_is_a_config_error_not_a_traceback(tmp_path):
+    options = {"width": 0.125, "device": "cpu", "steps": 1, "run_dir": str(tmp_path / "run"),
+               "network": {"norm": "batch"}}
+    with pytest.raises(ConfigError, match="network settings: norm must be one of"):
+        train(build_config("pggan", cli_options=options), log=lambda m: None)

@@ -256,7 +256,10 @@ def _train(cfg: TrainConfig, d: distributed.Dist, ckpt: dict[str, Any] | None, s
     vgg = vgg.to(device) if vgg is not None else None
     recipe = get_recipe(cfg.recipe)(cfg, device, vgg)
     recipe.prefill()  # a prefill the recipe lacks (or an unknown fill) fails before any work
-    recipe.build()
+    try:
+        recipe.build()
+    except ValueError as exc:  # a network refusing its `network.*` settings: the user's input, said in one line
+        raise ConfigError(f"network settings: {exc}") from None
     # base rates as built from the config (before a resumed optimizer state replaces them), so a resumed
     # run may change --lr; the schedule scales them every step
     base_lrs = {name: [g["lr"] for g in opt.param_groups] for name, opt in recipe.optims.items()}
