@@ -282,6 +282,24 @@ def _run_campaign(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_fusion(sub: argparse._SubParsersAction) -> None:
+    from trainer import fusion
+
+    p = sub.add_parser("fusion", help="train a texture-fusion stage for a learned fill and ship them together",
+                       description=fusion.__doc__)
+    fusion.add_arguments(p)
+    p.set_defaults(func=fusion.run)
+
+
+def _add_fusion_data(sub: argparse._SubParsersAction) -> None:
+    from trainer import fusion_data
+
+    p = sub.add_parser("fusion-data", help="samples for `fusion`: learned and PatchMatch fills of training holes",
+                       description=fusion_data.__doc__)
+    fusion_data.add_arguments(p)
+    p.set_defaults(func=fusion_data.run)
+
+
 def _add_recipes(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("recipes", help="list recipes, their stages and default settings")
     p.set_defaults(func=_run_recipes)
@@ -306,6 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_export(sub)
     _add_tune(sub)
     _add_campaign(sub)
+    _add_fusion_data(sub)
+    _add_fusion(sub)
     _add_recipes(sub)
     return parser
 

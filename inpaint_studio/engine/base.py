@@ -102,6 +102,17 @@ class InpaintMethod(ABC):
         the whole image, at the size this fill runs at (a crop, a shrunk copy); edges (255 = edge) only to
         a method that accepts them. The weights are loaded already."""
 
+    @property
+    def finishes_fill(self) -> bool:
+        """Whether `finish_fill` does anything (the pipeline then gives it a share of the progress)."""
+        return False
+
+    def finish_fill(self, image: np.ndarray, hole: np.ndarray, filled: np.ndarray,
+                    progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
+        """A step after the fill at the size the pipeline hands over (`image`, `hole`), after any working-size
+        enlargement: where texture is added, so it is the photo's own resolution's (default: none)."""
+        return filled
+
     def blind_input(self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
         """Blind methods: the photo a blind run fills, at full size (default: the photo itself; a method that
         corrects the whole photo first, such as un-tinting stains, returns the corrected copy)."""

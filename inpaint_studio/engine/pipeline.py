@@ -111,9 +111,15 @@ def _fill_fn(method: InpaintMethod, cancel: CancelFn | None) -> FillFn:
         return method.fill_hole(image, hole, edges, progress, cancel)
 
     def fill(image: np.ndarray, hole: np.ndarray, edges: np.ndarray | None, progress: ProgressFn | None) -> np.ndarray:
+        finishing = method.finishes_fill
+        first = sub_progress(progress, 0.0, 0.8) if finishing else progress
         if size and max(image.shape[:2]) > size:
             report(progress, 0.0, f"running {method.name} at {size} px")
-            return fill_resized(image, hole, at_size, edges, size, progress)
-        return at_size(image, hole, edges, progress)
+            filled = fill_resized(image, hole, at_size, edges, size, first)
+        else:
+            filled = at_size(image, hole, edges, first)
+        if not finishing:
+            return filled
+        return method.finish_fill(image, hole, filled, sub_progress(progress, 0.8, 1.0), cancel)
 
     return fill

@@ -31,8 +31,9 @@ class AttentionMethod(LearnedMethod):
         half: bool = False,
         max_pixels: int = 1024 * 1024,
         working_size: int | None = None,
+        texture: bool | None = None,
     ) -> None:
-        super().__init__(checkpoint, device, half, working_size)
+        super().__init__(checkpoint, device, half, working_size, texture)
         self.max_pixels = int(max_pixels)
 
     def check_attention_memory(self, image: torch.Tensor) -> None:

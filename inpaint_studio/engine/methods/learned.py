@@ -65,6 +65,8 @@ from inpaint_studio.engine.checkpoints import (
 )
 from inpaint_studio.engine.methods.prefill import classical_prefill, prefill_spec
 
+TEXTURE_COMPONENT = "texture_fusion"
+
 if TYPE_CHECKING:
     import torch
     from torch import nn
@@ -130,6 +132,8 @@ class LearnedMethod(InpaintMethod):
 
     capabilities = Capabilities(needs_mask=True, learned=True)
     required_components: tuple[str, ...] = ()
+    # Built when the checkpoint has them: a texture stage after the fill (`networks.texture_fusion`).
+    optional_components: tuple[str, ...] = (TEXTURE_COMPONENT,)
     # networks/<family>.py: its SIZE_MULTIPLE (and MIN_SIDE) decide how images are padded for the networks.
     network_family: ClassVar[str] = ""
     # For "weights missing" (no checkpoint found): the trainer recipe that makes weights, and the published
@@ -144,10 +148,12 @@ class LearnedMethod(InpaintMethod):
         device: str = "auto",
         half: bool = False,
         working_size: int | None = None,
+        texture: bool | None = None,
     ):
         if working_size is not None and int(working_size) < 0:
             raise ValueError(f"working_size must be 0 (off) or a size in pixels, not {working_size}")
         self._working_size = working_size
+        self._texture = texture  # None: the checkpoint's (on when it has a texture stage)
         self.checkpoint = Path(checkpoint) if checkpoint is not None else None
         self.device_pref = device
         self.half = bool(half)
@@ -277,7 +283,8 @@ class LearnedMethod(InpaintMethod):
         device = self._resolve_device()
         try:
             # Inference needs only the generators; discriminators stay on disk.
-            modules = build_modules(ckpt, device, only=self.required_components or None)
+            wanted = [*self.required_components, *(c for c in self.optional_components if c in ckpt.components)]
+            modules = build_modules(ckpt, device, only=wanted or None)
             if self.half and device == "cuda":
                 modules = {k: m.half() for k, m in modules.items()}
         except RuntimeError as exc:
@@ -405,6 +412,40 @@ class LearnedMethod(InpaintMethod):
             return int(self._working_size)
         value = (self.meta.get("inference") or {}).get("working_size", 0)
         return int(value) if isinstance(value, int | float) and value > 0 else 0
+
+    @property
+    def texture(self) -> dict[str, Any] | None:
+        """The classical fill whose texture the checkpoint's fusion stage adds (its metadata's `texture`), or None
+        when it has none or the `texture` option is off."""
+        if self._texture is False or TEXTURE_COMPONENT not in self.modules:
+            return None
+        return prefill_spec(self.meta.get("texture"))
+
+    @property
+    def finishes_fill(self) -> bool:
+        return self.texture is not None
+
+    def finish_fill(self, image: np.ndarray, hole: np.ndarray, filled: np.ndarray,
+                    progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
+        """With a texture stage: the classical fill (PatchMatch) of the same hole at this size, and the fusion
+        network mixing its texture into the learned fill (`networks.texture_fusion`)."""
+        spec = self.texture
+        if spec is None:
+            return filled
+        report(progress, 0.0, f"{spec['method']} texture for {self.name}")
+        textured = classical_prefill(image, hole, spec)
+        check_cancel(cancel)
+        with self.running():
+            import torch
+
+            def t(a: np.ndarray) -> torch.Tensor:
+                return torch.from_numpy(a).to(self.device, torch.float32).permute(2, 0, 1)[None] / 255.0
+
+            m = torch.from_numpy(hole > 0).to(self.device, torch.float32)[None, None]
+            out = self.modules[TEXTURE_COMPONENT](t(filled), t(textured), m)
+            result = (out[0].permute(1, 2, 0) * 255.0 + 0.5).clamp(0, 255).to(torch.uint8).cpu().numpy()
+        report(progress, 1.0, "done")
+        return result
 
     def fill_hole(self, image: np.ndarray, mask: np.ndarray, edges: np.ndarray | None,
                   progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:

@@ -1,0 +1,156 @@
+"""The texture-fusion stage: a learned fill's colour mixed with PatchMatch's, PatchMatch's finest detail on top.
+
+Step 0 is the hand blend; the engine runs the stage after the fill when a checkpoint has it (and not when the
+`texture` option is off); the trainer's samples resume, its training learns the mix, and the checkpoint it writes
+runs in the engine."""
+
+from __future__ import annotations
+
+import json
+
+import imagegen as gen
+import numpy as np
+import pytest
+import torch
+
+from inpaint_studio.core.metrics import detail_energy
+from inpaint_studio.engine.methods.deepfill_v2 import DeepFillV2Method
+from inpaint_studio.networks.registry import create_network
+from inpaint_studio.networks.texture_fusion import gaussian_blur, gaussian_kernel
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def _inputs(h: int = 48, w: int = 64) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(1)
+    learned, patchmatch = torch.rand(1, 3, h, w, generator=g), torch.rand(1, 3, h, w, generator=g)
+    mask = torch.zeros(1, 1, h, w)
+    mask[..., 10:30, 20:50] = 1.0
+    return learned, patchmatch, mask
+
+
+def test_step_zero_is_the_hand_blend():
+    learned, pm, mask = _inputs()
+    net = create_network("texture_fusion", start_weight=0.6, low_sigma=2.0, detail_sigma=0.7)
+    with torch.no_grad():
+        out = net(learned, pm, mask)
+    low = gaussian_blur(pm, gaussian_kernel(2.0))
+    fine = pm - gaussian_blur(pm, gaussian_kernel(0.7))
+    expected = (0.6 * learned + 0.4 * low + fine).clamp(0, 1)
+    hole = mask.expand_as(out) > 0
+    assert torch.allclose(out[hole], expected[hole], atol=1e-5)
+    assert torch.equal(out[~hole], learned[~hole])  # outside the hole: the learned fill's pixels, untouched
+
+
+def test_flat_patchmatch_adds_no_detail_and_a_matching_fill_stays():
+    """Where both fills agree on a flat colour the stage changes nothing (no texture to add, nothing to mix)."""
+    learned = torch.full((1, 3, 32, 32), 0.3)
+    _, _, mask = _inputs(32, 32)
+    with torch.no_grad():
+        out = create_network("texture_fusion")(learned, learned.clone(), mask)
+    assert torch.allclose(out, learned, atol=1e-5)
+
+
+def test_start_weight_must_be_a_share():
+    with pytest.raises(ValueError, match="start_weight"):
+        create_network("texture_fusion", start_weight=1.0)
+
+
+def _method(texture: bool | None = None) -> DeepFillV2Method:
+    torch.manual_seed(0)
+    modules = {"generator": create_network("deepfill_v2_generator", cnum=8).eval(),
+               "texture_fusion": create_network("texture_fusion").eval()}
+    return DeepFillV2Method.from_modules(modules, meta={"texture": {"method": "patchmatch", "options": {}}},
+                                         texture=texture)
+
+
+def test_engine_adds_patchmatch_texture_after_the_fill():
+    image = gen.textured(80, 96, seed=4)
+    mask = gen.box_mask(80, 96, 20, 24, 56, 72)
+    plain, textured = _method(texture=False).inpaint(image, mask), _method().inpaint(image, mask)
+    assert _method().finishes_fill and not _method(texture=False).finishes_fill
+    for out in (plain, textured):
+        assert np.array_equal(out[mask == 0], image[mask == 0])
+    # the random generator's fill is smooth; with the stage the hole carries texture from the photo
+    assert detail_energy(textured, mask) > 2.0 * detail_energy(plain, mask)
+
+
+def test_a_checkpoint_without_the_stage_fills_as_before():
+    torch.manual_seed(0)
+    g = create_network("deepfill_v2_generator", cnum=8).eval()
+    method = DeepFillV2Method.from_modules({"generator": g}, meta={"texture": {"method": "patchmatch"}})
+    assert method.texture is None and not method.finishes_fill
+
+
+def _samples_from(truths: list[np.ndarray], masks: list[np.ndarray], learned: list[np.ndarray],
+                  pms: list[np.ndarray]):
+    from trainer.fusion import FusionSet
+
+    return FusionSet(np.stack(truths), np.stack(masks), np.stack(learned), np.stack(pms))
+
+
+def test_training_learns_to_trust_the_fill_that_is_right():
+    """Truth = PatchMatch's fill: the fusion must learn to lean on it, below its step-0 error."""
+    from trainer.fusion import train_fusion
+
+    rng = np.random.default_rng(0)
+    truths, masks, learned, pms = [], [], [], []
+    for k in range(12):
+        truth = gen.textured(64, 64, seed=k)
+        mask = gen.box_mask(64, 64, 16, 16, 48, 48)
+        blur = np.full_like(truth, truth[mask > 0].mean(axis=0).astype(np.uint8))
+        noisy = np.clip(blur.astype(int) + rng.integers(-40, 40, 3), 0, 255).astype(np.uint8)
+        truths.append(truth), masks.append(mask), learned.append(noisy), pms.append(truth)
+    data = _samples_from(truths, masks, learned, pms)
+    run = train_fusion(data, data, steps=120, batch=4, lr=3e-3, eval_every=60, crop=64, log=lambda _: None)
+    first, best = run.history[0]["l1_hole"], min(h["l1_hole"] for h in run.history)
+    assert best < 0.7 * first
+    assert run.history[0]["learned_l1_hole"] > run.history[0]["l1_hole"] > run.history[0]["patchmatch_l1_hole"]
+
+
+def test_written_checkpoint_runs_with_its_texture_stage(tmp_path):
+    from inpaint_studio.engine.checkpoints import save_checkpoint
+    from trainer.fusion import FusionRun, write_fusion_checkpoint
+
+    torch.manual_seed(0)
+    g = create_network("deepfill_v2_generator", cnum=8)
+    base = save_checkpoint(tmp_path / "base", "deepfill_v2", {"generator": g},
+                           {"generator": {"network": "deepfill_v2_generator", "config": {"cnum": 8}}},
+                           {"variant": "DeepFill v2 (test)", "sample_check": {"l1_hole": 1.0}})
+    run = FusionRun(create_network("texture_fusion", start_weight=0.5), {"start_weight": 0.5},
+                    [{"step": 0.0, "l1_hole": 20.0}], 1.0)
+    path = write_fusion_checkpoint(base, run, tmp_path / "textured", fills="deepfill_v2", samples=["a", "b"])
+    meta = json.loads(path.with_suffix(".json").read_text())
+    assert meta["texture"]["method"] == "patchmatch"
+    assert meta["variant"] == "DeepFill v2 (test) and PatchMatch texture"
+    assert "sample_check" not in meta  # the fill changed: measured again, not carried over
+    assert set(meta["components"]) == {"generator", "texture_fusion"}
+    method = DeepFillV2Method(checkpoint=path, device="cpu")
+    method.load()
+    assert method.finishes_fill
+    image, mask = gen.textured(64, 64, seed=2), gen.box_mask(64, 64, 16, 16, 44, 44)
+    out = method.inpaint(image, mask)
+    assert np.array_equal(out[mask == 0], image[mask == 0])
+    off = DeepFillV2Method(checkpoint=path, device="cpu", texture=False)
+    off.load()
+    assert not off.finishes_fill and not np.array_equal(off.inpaint(image, mask), out)
+
+
+def test_samples_resume_and_add_a_method(tmp_path):
+    from inpaint_studio.core.imageio import save_image
+    from trainer.fusion_data import make_samples, read_sample, sample_path
+
+    photos = []
+    for k in range(2):
+        photos.append(tmp_path / f"p{k}.png")
+        save_image(photos[-1], gen.textured(80, 90, seed=k))
+    out = tmp_path / "samples"
+    assert make_samples(photos, ["telea"], out, 3, size=48) == 3
+    first = read_sample(sample_path(out, 1))
+    assert set(first) == {"truth", "mask", "patchmatch", "fill_telea"} and first["truth"].shape == (48, 48, 3)
+    assert make_samples(photos, ["telea"], out, 3, size=48) == 0  # nothing missing: nothing redone
+    assert make_samples(photos, ["telea", "navier_stokes"], out, 3, size=48) == 3
+    again = read_sample(sample_path(out, 1))
+    assert np.array_equal(again["fill_telea"], first["fill_telea"]) and "fill_navier_stokes" in again
+    hole = again["mask"] > 0
+    assert hole.any() and np.array_equal(again["patchmatch"][~hole], again["truth"][~hole])

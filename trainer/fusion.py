@@ -1,0 +1,207 @@
+"""Train a texture-fusion stage (`networks.texture_fusion`) for a shipped learned fill and ship them together.
+
+    python -m trainer.fusion_data --out DIR --methods deepfill_v2 --count 1500          # samples (train split)
+    python -m trainer.fusion_data --out VAL --methods deepfill_v2 --count 200 --split val --seed 1
+    python -m trainer fusion --base models/deepfill_v2-prefill-small --fills deepfill_v2 \
+        --samples DIR --val-samples VAL --steps 3000 --to models/deepfill_v2-fusion-small
+
+The samples hold, per hole, the truth, the learned fill (`fill_<name>`, made by the base checkpoint) and
+PatchMatch's fill; the fusion learns per pixel how to mix them, with hole L1. The written checkpoint is the base
+checkpoint's components plus `texture_fusion`, and its JSON records `"texture": {"method": "patchmatch"}`, which
+the engine reads to run PatchMatch and the fusion after the learned fill (`engine.methods.learned`).
+A run takes minutes, so it is not resumable; its log (validation per evaluation) goes into the JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from inpaint_studio.core.metrics import detail_ratio
+from inpaint_studio.engine.checkpoints import load_checkpoint, save_checkpoint
+from inpaint_studio.networks.registry import create_network
+from trainer.fusion_data import read_sample
+
+TEXTURE_SPEC = {"method": "patchmatch", "options": {}}
+
+
+@dataclass
+class FusionSet:
+    """Samples as uint8 arrays N×H×W×C (masks N×H×W)."""
+
+    truth: np.ndarray
+    mask: np.ndarray
+    learned: np.ndarray
+    patchmatch: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.truth)
+
+
+def load_samples(folder: Path, fills: str, limit: int | None = None) -> FusionSet:
+    paths = sorted(folder.glob("sample_*.npz"))[:limit]
+    rows = [read_sample(p) for p in paths]
+    rows = [r for r in rows if f"fill_{fills}" in r]
+    if not rows:
+        raise ValueError(f"no samples with '{fills}' fills in {folder}")
+    return FusionSet(
+        np.stack([r["truth"] for r in rows]), np.stack([r["mask"] for r in rows]),
+        np.stack([r[f"fill_{fills}"] for r in rows]), np.stack([r["patchmatch"] for r in rows]),
+    )
+
+
+def _tensors(data: FusionSet, index: np.ndarray, flip: np.ndarray | None = None,
+             window: tuple[int, int, int] | None = None) -> tuple[torch.Tensor, ...]:
+    """Float tensors in [0, 1] of the samples at `index`, optionally mirrored and cut to `window` (y, x, side)."""
+    def t(a: np.ndarray) -> torch.Tensor:
+        part = a[index]
+        if window is not None:
+            y, x, side = window
+            part = part[:, y : y + side, x : x + side]
+        x = torch.from_numpy(np.ascontiguousarray(part)).float() / 255.0
+        x = x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2)
+        if flip is not None:
+            x = torch.where(torch.from_numpy(flip).view(-1, 1, 1, 1), x.flip(-1), x)
+        return x.contiguous()
+
+    mask = t(data.mask)
+    return t(data.learned), t(data.patchmatch), (mask > 0.5).float(), t(data.truth)
+
+
+def hole_l1(out: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean absolute error over hole pixels and channels, in grey levels (the model table's `l1_hole`)."""
+    return (out - truth).abs().mul(mask).sum() * 255.0 / (mask.sum() * out.shape[1]).clamp_min(1.0)
+
+
+@torch.no_grad()
+def evaluate(net: torch.nn.Module, data: FusionSet, batch: int = 16) -> dict[str, float]:
+    """Hole L1 (mean over samples) and detail ratio of the fusion, the learned fill and PatchMatch."""
+    scores: dict[str, list[float]] = {k: [] for k in ("l1_hole", "detail", "learned_l1_hole", "learned_detail",
+                                                      "patchmatch_l1_hole", "patchmatch_detail")}
+    net.eval()
+    for start in range(0, len(data), batch):
+        index = np.arange(start, min(start + batch, len(data)))
+        learned, pm, mask, truth = _tensors(data, index)
+        out = net(learned, pm, mask)
+        for k, i in enumerate(index):
+            m = data.mask[i]
+            for name, x in (("", out[k]), ("learned_", learned[k]), ("patchmatch_", pm[k])):
+                scores[f"{name}l1_hole"].append(float(hole_l1(x[None], truth[k : k + 1], mask[k : k + 1])))
+                img = (x.permute(1, 2, 0).numpy() * 255.0 + 0.5).clip(0, 255).astype(np.uint8)
+                scores[f"{name}detail"].append(detail_ratio(img, data.truth[i], m))
+    net.train()
+    return {k: float(np.mean(v)) for k, v in scores.items()}
+
+
+@dataclass
+class FusionRun:
+    net: torch.nn.Module
+    config: dict[str, Any]
+    history: list[dict[str, float]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def train_fusion(train: FusionSet, val: FusionSet | None, *, steps: int, batch: int = 8, lr: float = 1e-3,
+                 eval_every: int = 250, seed: int = 0, crop: int = 128, config: dict[str, Any] | None = None,
+                 log: Callable[[str], None] = print) -> FusionRun:
+    """Adam on hole L1, cosine to zero; the returned network is the one that scored best on `val` (step 0, the
+    hand blend, included: the fusion never ships worse than where it started). Training batches are random
+    `crop`² windows of the samples (the network sees ~35 px around a pixel; smaller windows are cheaper)."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    config = dict(config or {})
+    net = create_network("texture_fusion", **config)
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + np.cos(np.pi * min(s / max(steps, 1), 1.0))))
+    run = FusionRun(net, config)
+    best, best_state = float("inf"), None
+    started = time.perf_counter()
+    for step in range(steps + 1):
+        if val is not None and (step % eval_every == 0 or step == steps):
+            scores = {"step": float(step), **evaluate(net, val)}
+            run.history.append(scores)
+            log(f"step {step}: val hole L1 {scores['l1_hole']:.3f} detail {scores['detail']:.3f} "
+                f"(learned {scores['learned_l1_hole']:.3f}, PatchMatch {scores['patchmatch_l1_hole']:.3f})")
+            if scores["l1_hole"] < best:
+                best, best_state = scores["l1_hole"], {k: v.clone() for k, v in net.state_dict().items()}
+        if step == steps:
+            break
+        index = rng.integers(len(train), size=batch)
+        side = min(crop, train.truth.shape[1], train.truth.shape[2])
+        window = (int(rng.integers(train.truth.shape[1] - side + 1)), int(rng.integers(train.truth.shape[2] - side + 1)), side)
+        learned, pm, mask, truth = _tensors(train, index, flip=rng.random(batch) < 0.5, window=window)
+        loss = hole_l1(net(learned, pm, mask), truth, mask)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+    if best_state is not None:
+        net.load_state_dict(best_state)
+    run.seconds = time.perf_counter() - started
+    return run.__class__(net.eval(), config, run.history, run.seconds)
+
+
+def write_fusion_checkpoint(base: Path, run: FusionRun, to: Path, *, fills: str, samples: Sequence[str],
+                            half: bool = True) -> Path:
+    """The base checkpoint's components plus the fusion, and `texture` in its JSON."""
+    ckpt = load_checkpoint(base)
+    meta = {k: v for k, v in ckpt.meta.items() if k not in ("format", "version", "method", "components", "dtype")}
+    states: dict[str, Any] = {c: ckpt.state_dict(c) for c in ckpt.components}
+    components = {c: dict(spec) for c, spec in ckpt.components.items()}
+    states["texture_fusion"] = run.net.state_dict()
+    components["texture_fusion"] = {"network": "texture_fusion", "config": run.config}
+    variant = str(meta.get("variant") or ckpt.method)
+    meta["variant"] = f"{variant} and PatchMatch texture"
+    meta["texture"] = dict(TEXTURE_SPEC)
+    meta["texture_training"] = {
+        "base": base.name, "fills": fills, "samples": list(samples), "steps": int(run.history[-1]["step"])
+        if run.history else 0, "seconds": round(run.seconds, 1), "validation": run.history,
+    }
+    meta.pop("sample_check", None)  # the fill changed: `engine.sample_check --record` measures it again
+    return save_checkpoint(to, ckpt.method, states, components, meta, half=half)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--base", type=Path, required=True, help="the learned fill's checkpoint (.safetensors or stem)")
+    p.add_argument("--fills", required=True,
+                   help="which learned fill in the samples (the --methods name given to fusion-data), made by --base")
+    p.add_argument("--samples", type=Path, required=True, help="training samples (`fusion-data`, train split)")
+    p.add_argument("--val-samples", type=Path, required=True, help="validation samples (`fusion-data --split val`)")
+    p.add_argument("--to", type=Path, required=True, help="checkpoint stem to write (e.g. models/deepfill_v2-fusion-small)")
+    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--eval-every", type=int, default=250)
+    p.add_argument("--start-weight", type=float, default=0.6,
+                   help="the learned fill's share at step 0 (the rest: PatchMatch's low band)")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--no-half", action="store_true", help="store float32 (default: float16)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from inpaint_studio.core.errors import InpaintStudioError
+
+    torch.set_num_threads(max(1, args.threads))
+    try:
+        train = load_samples(args.samples, args.fills)
+        val = load_samples(args.val_samples, args.fills)
+    except ValueError as exc:
+        raise InpaintStudioError(str(exc)) from None
+    print(f"{len(train)} training samples, {len(val)} validation samples")
+    fusion = train_fusion(train, val, steps=args.steps, batch=args.batch, lr=args.lr, eval_every=args.eval_every,
+                          config={"start_weight": args.start_weight})
+    best = min(fusion.history, key=lambda h: h["l1_hole"])
+    print("kept step {step:.0f}: val hole L1 {l1_hole:.3f}, detail {detail:.3f}".format(**best))
+    path = write_fusion_checkpoint(args.base, fusion, args.to, fills=args.fills,
+                                   samples=[str(args.samples), str(args.val_samples)], half=not args.no_half)
+    print(f"wrote {path}")
+    print(json.dumps({k: round(v, 4) for k, v in best.items()}))
+    return 0
