@@ -122,9 +122,11 @@ def test_written_checkpoint_runs_with_its_texture_stage(tmp_path):
     path = write_fusion_checkpoint(base, run, tmp_path / "textured", fills="deepfill_v2", samples=["a", "b"])
     meta = json.loads(path.with_suffix(".json").read_text())
     assert meta["texture"]["method"] == "patchmatch"
-    assert meta["variant"] == "DeepFill v2 (test) and PatchMatch texture"
+    assert meta["variant"] == "DeepFill v2 (test); with PatchMatch texture"
     assert "sample_check" not in meta  # the fill changed: measured again, not carried over
     assert set(meta["components"]) == {"generator", "texture_fusion"}
+    card = path.with_suffix(".md").read_text()
+    assert card.startswith("# textured\n") and "PatchMatch texture" in card and "| 0 | 20.00 |" in card
     method = DeepFillV2Method(checkpoint=path, device="cpu")
     method.load()
     assert method.finishes_fill
@@ -154,3 +156,35 @@ def test_samples_resume_and_add_a_method(tmp_path):
     assert np.array_equal(again["fill_telea"], first["fill_telea"]) and "fill_navier_stokes" in again
     hole = again["mask"] > 0
     assert hole.any() and np.array_equal(again["patchmatch"][~hole], again["truth"][~hole])
+
+
+def test_drawn_edges_take_texture_from_the_edge_guided_fill(monkeypatch):
+    """EdgeConnect's stage: with edges drawn the texture comes from the fill that copies each side of a line
+    only from that side; without, from PatchMatch."""
+    from inpaint_studio.engine.methods import learned
+    from inpaint_studio.engine.methods.edgeconnect import EdgeConnectMethod
+
+    calls: list[str] = []
+    real_create = learned.create_method
+
+    def spy_create(name, **options):
+        calls.append(name)
+        return real_create(name, **options)
+
+    monkeypatch.setattr(learned, "create_method", spy_create)
+    monkeypatch.setattr(learned, "classical_prefill", lambda image, hole, spec: calls.append(spec["method"]) or image)
+    torch.manual_seed(0)
+    modules = {"edge_generator": create_network("edgeconnect_edge_generator", base_channels=8, num_blocks=1).eval(),
+               "inpaint_generator": create_network("edgeconnect_inpaint_generator", base_channels=8,
+                                                   num_blocks=1).eval(),
+               "texture_fusion": create_network("texture_fusion").eval()}
+    meta = {"texture": {"method": "patchmatch", "options": {}, "with_edges": "edge_guided"}}
+    method = EdgeConnectMethod.from_modules(modules, meta=meta)
+    image, mask = gen.textured(64, 64, seed=6), gen.box_mask(64, 64, 16, 16, 48, 48)
+    edges = np.zeros((64, 64), np.uint8)
+    edges[:, 32] = 255
+    method.inpaint(image, mask)
+    assert calls == ["patchmatch"]
+    calls.clear()
+    method.inpaint(image, mask, edges)
+    assert calls == ["edge_guided"]

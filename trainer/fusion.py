@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from inpaint_studio.core.atomic import atomic_write_text
 from inpaint_studio.core.metrics import detail_ratio
 from inpaint_studio.engine.checkpoints import load_checkpoint, save_checkpoint
 from inpaint_studio.networks.registry import create_network
@@ -159,14 +160,54 @@ def write_fusion_checkpoint(base: Path, run: FusionRun, to: Path, *, fills: str,
     states["texture_fusion"] = run.net.state_dict()
     components["texture_fusion"] = {"network": "texture_fusion", "config": run.config}
     variant = str(meta.get("variant") or ckpt.method)
-    meta["variant"] = f"{variant} and PatchMatch texture"
+    meta["variant"] = f"{variant}; with PatchMatch texture"
     meta["texture"] = dict(TEXTURE_SPEC)
+    from inpaint_studio.engine.base import get_spec
+
+    if get_spec(ckpt.method).capabilities.accepts_edges:
+        meta["texture"]["with_edges"] = "edge_guided"  # drawn edges: texture copied from each line's own side
     meta["texture_training"] = {
-        "base": base.name, "fills": fills, "samples": list(samples), "steps": int(run.history[-1]["step"])
+        "base": base.name, "fills": fills, "config": run.config, "samples": list(samples), "steps": int(run.history[-1]["step"])
         if run.history else 0, "seconds": round(run.seconds, 1), "validation": run.history,
     }
     meta.pop("sample_check", None)  # the fill changed: `engine.sample_check --record` measures it again
-    return save_checkpoint(to, ckpt.method, states, components, meta, half=half)
+    path = save_checkpoint(to, ckpt.method, states, components, meta, half=half)
+    base_card = ckpt.path.with_suffix(".md")
+    card = fusion_card(base_card.read_text(encoding="utf-8") if base_card.is_file() else "", ckpt.path.stem,
+                       path.stem, ckpt.method, meta)
+    atomic_write_text(path.with_suffix(".md"), card)
+    return path
+
+
+def fusion_card(base_card: str, base_name: str, name: str, method: str, meta: dict[str, Any]) -> str:
+    """The base's card under the new name, with the texture stage described first (the base's own sections, its
+    measurements included, stay: they are the learned fill's, before the stage)."""
+    info = meta["texture_training"]
+    config = info.get("config") or {}
+    low, fine = float(config.get("low_sigma", 2.0)), float(config.get("detail_sigma", 0.7))
+    lines = [
+        f"# {name}", "",
+        f"**{meta['variant']}**: the checkpoint `{base_name}` (its card follows) with a texture stage after the fill",
+        "(`networks.texture_fusion`, our own design). The engine fills the hole with the learned network, then with",
+        "PatchMatch, and a small network (11 316 parameters) mixes them per pixel: the learned fill's colour where",
+        f"it is right, PatchMatch's (blurred {low:g} px) where that is, and PatchMatch's finest detail (the band",
+        f"under {fine:g} px of blur) unchanged on top, so the hole carries the photo's own",
+        "texture instead of a blur. `--model " + method + ":texture=false` (the",
+        "`texture` option) runs the learned fill alone.",
+        *(["With edges drawn, the texture comes from the edge-guided PatchMatch (each side of a line copied only",
+           "from that side) instead."] if meta["texture"].get("with_edges") else []), "",
+        f"Trained with `python -m trainer fusion` on the fills of `{info['fills']}` in {info['samples'][0]}",
+        f"(crops of the photo set's train split, several hole generators), validated on {info['samples'][1]}",
+        f"(the val split), {info['steps']} steps, {info['seconds'] / 60:.0f} min; the step with the lowest validation",
+        "hole L1 was kept (step 0 is the hand blend).", "",
+        "| step | hole L1 | detail | the learned fill alone | PatchMatch alone |", "|---|---|---|---|---|",
+    ]
+    for h in info["validation"]:
+        lines.append(f"| {h['step']:.0f} | {h['l1_hole']:.2f} | {h.get('detail', float('nan')):.2f} | "
+                     f"{h.get('learned_l1_hole', float('nan')):.2f} / {h.get('learned_detail', float('nan')):.2f} | "
+                     f"{h.get('patchmatch_l1_hole', float('nan')):.2f} / {h.get('patchmatch_detail', float('nan')):.2f} |")
+    body = base_card.split("\n", 1)[1] if base_card.startswith("# ") else base_card
+    return "\n".join(lines) + "\n\n## The learned fill (`" + base_name + "`)\n" + body.replace("\n## ", "\n### ")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -182,6 +223,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--eval-every", type=int, default=250)
     p.add_argument("--start-weight", type=float, default=0.6,
                    help="the learned fill's share at step 0 (the rest: PatchMatch's low band)")
+    p.add_argument("--low-sigma", type=float, default=1.0,
+                   help="blur (px) of PatchMatch's fill before mixing: its colour, without its texture")
+    p.add_argument("--detail-sigma", type=float, default=0.7,
+                   help="PatchMatch's detail finer than this blur (px) is added unchanged")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--no-half", action="store_true", help="store float32 (default: float16)")
 
@@ -197,7 +242,8 @@ def run(args: argparse.Namespace) -> int:
         raise InpaintStudioError(str(exc)) from None
     print(f"{len(train)} training samples, {len(val)} validation samples")
     fusion = train_fusion(train, val, steps=args.steps, batch=args.batch, lr=args.lr, eval_every=args.eval_every,
-                          config={"start_weight": args.start_weight})
+                          config={"start_weight": args.start_weight, "low_sigma": args.low_sigma,
+                                  "detail_sigma": args.detail_sigma})
     best = min(fusion.history, key=lambda h: h["l1_hole"])
     print("kept step {step:.0f}: val hole L1 {l1_hole:.3f}, detail {detail:.3f}".format(**best))
     path = write_fusion_checkpoint(args.base, fusion, args.to, fills=args.fills,

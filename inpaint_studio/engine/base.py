@@ -107,7 +107,7 @@ class InpaintMethod(ABC):
         """Whether `finish_fill` does anything (the pipeline then gives it a share of the progress)."""
         return False
 
-    def finish_fill(self, image: np.ndarray, hole: np.ndarray, filled: np.ndarray,
+    def finish_fill(self, image: np.ndarray, hole: np.ndarray, filled: np.ndarray, edges: np.ndarray | None,
                     progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
         """A step after the fill at the size the pipeline hands over (`image`, `hole`), after any working-size
         enlargement: where texture is added, so it is the photo's own resolution's (default: none)."""

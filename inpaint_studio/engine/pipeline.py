@@ -120,6 +120,6 @@ def _fill_fn(method: InpaintMethod, cancel: CancelFn | None) -> FillFn:
             filled = at_size(image, hole, edges, first)
         if not finishing:
             return filled
-        return method.finish_fill(image, hole, filled, sub_progress(progress, 0.8, 1.0), cancel)
+        return method.finish_fill(image, hole, filled, edges, sub_progress(progress, 0.8, 1.0), cancel)
 
     return fill

@@ -55,6 +55,7 @@ from inpaint_studio.engine.base import (
     InpaintMethod,
     ProgressFn,
     check_cancel,
+    create_method,
     report,
 )
 from inpaint_studio.engine.checkpoints import (
@@ -425,15 +426,22 @@ class LearnedMethod(InpaintMethod):
     def finishes_fill(self) -> bool:
         return self.texture is not None
 
-    def finish_fill(self, image: np.ndarray, hole: np.ndarray, filled: np.ndarray,
+    def finish_fill(self, image: np.ndarray, hole: np.ndarray, filled: np.ndarray, edges: np.ndarray | None,
                     progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
         """With a texture stage: the classical fill (PatchMatch) of the same hole at this size, and the fusion
-        network mixing its texture into the learned fill (`networks.texture_fusion`)."""
+        network mixing its texture into the learned fill (`networks.texture_fusion`). With edges drawn, the
+        checkpoint's `with_edges` fill (the edge-guided PatchMatch, which copies each side of a line only from
+        that side) replaces it, so the texture does not cross the lines either."""
         spec = self.texture
         if spec is None:
             return filled
-        report(progress, 0.0, f"{spec['method']} texture for {self.name}")
-        textured = classical_prefill(image, hole, spec)
+        with_edges = (self.meta.get("texture") or {}).get("with_edges")
+        if edges is not None and with_edges:
+            report(progress, 0.0, f"{with_edges} texture for {self.name}")
+            textured = create_method(str(with_edges)).inpaint(image, hole, edges)
+        else:
+            report(progress, 0.0, f"{spec['method']} texture for {self.name}")
+            textured = classical_prefill(image, hole, spec)
         check_cancel(cancel)
         with self.running():
             import torch
