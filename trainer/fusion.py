@@ -27,6 +27,7 @@ import torch
 
 from inpaint_studio.core.atomic import atomic_write_text
 from inpaint_studio.core.metrics import detail_ratio
+from inpaint_studio.core.sections import CARD_TABLE_BEGIN, CARD_TABLE_END
 from inpaint_studio.engine.checkpoints import load_checkpoint, save_checkpoint
 from inpaint_studio.networks.registry import create_network
 from trainer.fusion_data import read_sample
@@ -207,6 +208,14 @@ def fusion_card(base_card: str, base_name: str, name: str, method: str, meta: di
                      f"{h.get('learned_l1_hole', float('nan')):.2f} / {h.get('learned_detail', float('nan')):.2f} | "
                      f"{h.get('patchmatch_l1_hole', float('nan')):.2f} / {h.get('patchmatch_detail', float('nan')):.2f} |")
     body = base_card.split("\n", 1)[1] if base_card.startswith("# ") else base_card
+    # The model table measures the checkpoint the engine runs (this one): its section belongs to the whole, not
+    # to the base's part (where it would repeat the base's old rows).
+    start, end = body.find(CARD_TABLE_BEGIN), body.find(CARD_TABLE_END)
+    if 0 <= start < end:
+        heading = body.rfind("\n## ", 0, start)
+        body = body[: heading if heading >= 0 else start] + body[end + len(CARD_TABLE_END) :]
+    lines += ["", "## Measured in the model table", "", CARD_TABLE_BEGIN, "(`benchmarks/model_table.py --merge`"
+              " writes this checkpoint's rows here.)", CARD_TABLE_END]
     return "\n".join(lines) + "\n\n## The learned fill (`" + base_name + "`)\n" + body.replace("\n## ", "\n### ")
 
 
