@@ -188,3 +188,21 @@ def test_drawn_edges_take_texture_from_the_edge_guided_fill(monkeypatch):
     calls.clear()
     method.inpaint(image, mask, edges)
     assert calls == ["edge_guided"]
+
+
+def test_texture_fill_runs_on_a_window_around_a_small_hole(monkeypatch):
+    """PatchMatch's cost grows with the photo: a small hole in a large photo gets its texture from a window around
+    it (context as large as the hole, at least TEXTURE_MARGIN px), a large hole from the whole photo."""
+    from inpaint_studio.engine.methods import learned
+
+    seen: list[tuple[int, ...]] = []
+    real = learned.classical_prefill
+    monkeypatch.setattr(learned, "classical_prefill",
+                        lambda image, hole, spec: seen.append(image.shape) or real(image, hole, spec))
+    image = gen.textured(400, 480, seed=7)
+    small = gen.box_mask(400, 480, 180, 200, 200, 230)
+    out = _method().inpaint(image, small)
+    assert seen[-1] == (20 + 2 * learned.TEXTURE_MARGIN, 30 + 2 * learned.TEXTURE_MARGIN, 3)
+    assert np.array_equal(out[small == 0], image[small == 0]) and (out[small > 0] != image[small > 0]).any()
+    _method().inpaint(image, gen.box_mask(400, 480, 50, 60, 350, 420))
+    assert seen[-1] == image.shape

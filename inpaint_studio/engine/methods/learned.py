@@ -67,6 +67,16 @@ from inpaint_studio.engine.checkpoints import (
 from inpaint_studio.engine.methods.prefill import classical_prefill, prefill_spec
 
 TEXTURE_COMPONENT = "texture_fusion"
+TEXTURE_MARGIN = 96  # px of context around a hole for its texture fill, at least
+
+
+def texture_window(hole: np.ndarray, margin: int = TEXTURE_MARGIN) -> tuple[slice, slice]:
+    """Rows and columns around the hole's bounding box, widened by the box's own size (at least `margin`)."""
+    ys, xs = np.nonzero(hole)
+    y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+    pad = max(margin, y1 - y0, x1 - x0)
+    h, w = hole.shape[:2]
+    return slice(max(0, y0 - pad), min(h, y1 + pad)), slice(max(0, x0 - pad), min(w, x1 + pad))
 
 if TYPE_CHECKING:
     import torch
@@ -435,23 +445,29 @@ class LearnedMethod(InpaintMethod):
         spec = self.texture
         if spec is None:
             return filled
+        # PatchMatch's cost grows with the image: it (and the fusion) run on a window around the hole, with as
+        # much context as the hole is large (at least TEXTURE_MARGIN px), not on the whole photo.
+        ys, xs = texture_window(hole)
+        image, hole_w, edges = image[ys, xs], hole[ys, xs], edges[ys, xs] if edges is not None else None
         with_edges = (self.meta.get("texture") or {}).get("with_edges")
         if edges is not None and with_edges:
             report(progress, 0.0, f"{with_edges} texture for {self.name}")
-            textured = create_method(str(with_edges)).inpaint(image, hole, edges)
+            textured = create_method(str(with_edges)).inpaint(image, hole_w, edges)
         else:
             report(progress, 0.0, f"{spec['method']} texture for {self.name}")
-            textured = classical_prefill(image, hole, spec)
+            textured = classical_prefill(image, hole_w, spec)
         check_cancel(cancel)
         with self.running():
             import torch
 
             def t(a: np.ndarray) -> torch.Tensor:
-                return torch.from_numpy(a).to(self.device, torch.float32).permute(2, 0, 1)[None] / 255.0
+                x = torch.from_numpy(np.ascontiguousarray(a)).to(self.device, torch.float32)
+                return x.permute(2, 0, 1)[None] / 255.0
 
-            m = torch.from_numpy(hole > 0).to(self.device, torch.float32)[None, None]
-            out = self.modules[TEXTURE_COMPONENT](t(filled), t(textured), m)
-            result = (out[0].permute(1, 2, 0) * 255.0 + 0.5).clamp(0, 255).to(torch.uint8).cpu().numpy()
+            m = torch.from_numpy(hole_w > 0).to(self.device, torch.float32)[None, None]
+            out = self.modules[TEXTURE_COMPONENT](t(filled[ys, xs]), t(textured), m)
+            result = filled.copy()
+            result[ys, xs] = (out[0].permute(1, 2, 0) * 255.0 + 0.5).clamp(0, 255).to(torch.uint8).cpu().numpy()
         report(progress, 1.0, "done")
         return result
 
