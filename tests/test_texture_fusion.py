@@ -206,3 +206,58 @@ def test_texture_fill_runs_on_a_window_around_a_small_hole(monkeypatch):
     assert np.array_equal(out[small == 0], image[small == 0]) and (out[small > 0] != image[small > 0]).any()
     _method().inpaint(image, gen.box_mask(400, 480, 50, 60, 350, 420))
     assert seen[-1] == image.shape
+
+
+def test_a_new_base_keeps_the_texture_stage(tmp_path):
+    """The GPU campaign ships a better learned fill: the textured checkpoint is rewritten around it."""
+    from inpaint_studio.engine.checkpoints import load_checkpoint, save_checkpoint
+    from trainer.fusion import FusionRun, carry_texture_stage, write_fusion_checkpoint
+
+    spec = {"generator": {"network": "deepfill_v2_generator", "config": {"cnum": 8}}}
+    torch.manual_seed(0)
+    old = save_checkpoint(tmp_path / "old", "deepfill_v2", {"generator": create_network("deepfill_v2_generator", cnum=8)}, spec)
+    new_g = create_network("deepfill_v2_generator", cnum=8)
+    new = save_checkpoint(tmp_path / "new", "deepfill_v2", {"generator": new_g}, spec)
+    fusion = create_network("texture_fusion", start_weight=0.3)
+    run = FusionRun(fusion, {"start_weight": 0.3}, [{"step": 0.0, "l1_hole": 9.0}], 2.0)
+    textured = write_fusion_checkpoint(old, run, tmp_path / "textured", fills="deepfill_v2", samples=["a", "b"],
+                                       half=False)
+    carried = load_checkpoint(carry_texture_stage(textured, new))
+    assert carried.path == textured
+    for key, value in new_g.state_dict().items():
+        assert torch.equal(carried.state_dict("generator")[key], value)
+    for key, value in fusion.state_dict().items():
+        assert torch.equal(carried.state_dict("texture_fusion")[key], value)
+    assert carried.meta["texture_training"]["carried_from"] == "old.safetensors"
+    assert carried.meta["texture"]["method"] == "patchmatch"
+    with pytest.raises(ValueError, match="no texture stage"):
+        carry_texture_stage(new, old)
+
+
+def test_next_to_a_drawn_line_the_edge_guided_step_is_kept():
+    """A mix would blur the crisp step the edge-guided fill draws along a line: within EDGE_BAND px of it the
+    result is the edge-guided fill itself."""
+    import cv2
+
+    from inpaint_studio.engine.base import create_method
+    from inpaint_studio.engine.methods.edgeconnect import EdgeConnectMethod
+    from inpaint_studio.engine.methods.learned import EDGE_BAND
+
+    torch.manual_seed(0)
+    modules = {"edge_generator": create_network("edgeconnect_edge_generator", base_channels=8, num_blocks=1).eval(),
+               "inpaint_generator": create_network("edgeconnect_inpaint_generator", base_channels=8,
+                                                   num_blocks=1).eval(),
+               "texture_fusion": create_network("texture_fusion").eval()}
+    meta = {"texture": {"method": "patchmatch", "options": {}, "with_edges": "edge_guided"}}
+    image = np.zeros((64, 64, 3), np.uint8)
+    image[:, :32] = (200, 60, 40)
+    image[:, 32:] = (30, 80, 190)
+    image = np.clip(image.astype(int) + gen.textured(64, 64, seed=1) // 8, 0, 255).astype(np.uint8)
+    mask = gen.box_mask(64, 64, 16, 16, 48, 48)
+    edges = np.zeros((64, 64), np.uint8)
+    edges[:, 32] = 255
+    out = EdgeConnectMethod.from_modules(modules, meta=meta).inpaint(image, mask, edges)
+    guided = create_method("edge_guided").inpaint(image, mask, edges)
+    band = cv2.dilate(((edges > 0) & (mask > 0)).astype(np.uint8), np.ones((2 * EDGE_BAND + 1,) * 2, np.uint8)) > 0
+    assert np.array_equal(out[band], guided[band])
+    assert not np.array_equal(out[(mask > 0) & ~band], guided[(mask > 0) & ~band])  # elsewhere: the mix

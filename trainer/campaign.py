@@ -481,7 +481,24 @@ class Campaign:
         shipped = dest / f"{name}.safetensors"
         record(shipped)
         self.log(f"{name}: shipped to {shipped} (sample check recorded)")
+        self.carry_texture(shipped)
         return shipped
+
+    def carry_texture(self, shipped: Path) -> None:
+        """A shipped textured checkpoint of the same method (`trainer fusion`) sorts first and is what the engine
+        runs: it is rewritten around the new export, keeping its texture stage, so the new weights are used."""
+        from inpaint_studio.engine.checkpoints import load_checkpoint, read_metadata
+        from inpaint_studio.engine.sample_check import record
+        from trainer.fusion import carry_texture_stage
+
+        method = read_metadata(shipped)["method"]
+        for path in sorted(self.models_dir.glob("*.safetensors")):
+            if path.resolve() == shipped.resolve() or not path.with_suffix(".json").is_file():
+                continue
+            ckpt = load_checkpoint(path)
+            if ckpt.method == method and "texture_fusion" in ckpt.components:
+                record(carry_texture_stage(path, shipped))
+                self.log(f"{path.stem}: its texture stage now runs on {shipped.stem} (sample check recorded)")
 
     def remeasure_table(self, passed: list[Path]) -> dict[str, Any]:
         """benchmarks/model_table.py as a subprocess: into models/ when shipping; else into the campaign folder,

