@@ -124,6 +124,7 @@ def test_written_checkpoint_runs_with_its_texture_stage(tmp_path):
     assert meta["texture"]["method"] == "patchmatch"
     assert meta["variant"] == "DeepFill v2 (test); with PatchMatch texture"
     assert "sample_check" not in meta  # the fill changed: measured again, not carried over
+    assert meta["metrics"] == {"l1_hole": 20.0}  # the fusion's validation, not the base's training metrics
     assert set(meta["components"]) == {"generator", "texture_fusion"}
     card = path.with_suffix(".md").read_text()
     assert card.startswith("# textured\n") and "PatchMatch texture" in card and "| 0 | 20.00 |" in card

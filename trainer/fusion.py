@@ -172,12 +172,23 @@ def write_fusion_checkpoint(base: Path, run: FusionRun, to: Path, *, fills: str,
         if run.history else 0, "seconds": round(run.seconds, 1), "validation": run.history,
     }
     meta.pop("sample_check", None)  # the fill changed: `engine.sample_check --record` measures it again
+    meta["metrics"] = fusion_metrics(run.history)
     path = save_checkpoint(to, ckpt.method, states, components, meta, half=half)
     base_card = ckpt.path.with_suffix(".md")
     card = fusion_card(base_card.read_text(encoding="utf-8") if base_card.is_file() else "", ckpt.path.stem,
                        path.stem, ckpt.method, meta)
     atomic_write_text(path.with_suffix(".md"), card)
     return path
+
+
+def fusion_metrics(history: Sequence[dict[str, float]]) -> dict[str, float]:
+    """The kept step's validation (the lowest hole L1), for the checkpoint's `metrics` (the base's training metrics
+    no longer describe the fill)."""
+    if not history:
+        return {}
+    best = min(history, key=lambda h: h["l1_hole"])
+    keys = ("l1_hole", "detail", "learned_l1_hole", "learned_detail", "patchmatch_l1_hole", "patchmatch_detail")
+    return {k: round(float(best[k]), 4) for k in keys if k in best}
 
 
 def fusion_card(base_card: str, base_name: str, name: str, method: str, meta: dict[str, Any]) -> str:
