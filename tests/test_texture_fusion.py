@@ -159,11 +159,23 @@ def test_samples_resume_and_add_a_method(tmp_path):
     assert hole.any() and np.array_equal(again["patchmatch"][~hole], again["truth"][~hole])
 
 
+def _textured_edgeconnect():
+    """A tiny random EdgeConnect with a texture stage whose texture comes from `edge_guided` when edges are drawn."""
+    from inpaint_studio.engine.methods.edgeconnect import EdgeConnectMethod
+
+    torch.manual_seed(0)
+    modules = {"edge_generator": create_network("edgeconnect_edge_generator", base_channels=8, num_blocks=1).eval(),
+               "inpaint_generator": create_network("edgeconnect_inpaint_generator", base_channels=8,
+                                                   num_blocks=1).eval(),
+               "texture_fusion": create_network("texture_fusion").eval()}
+    meta = {"texture": {"method": "patchmatch", "options": {}, "with_edges": "edge_guided"}}
+    return EdgeConnectMethod.from_modules(modules, meta=meta)
+
+
 def test_drawn_edges_take_texture_from_the_edge_guided_fill(monkeypatch):
     """EdgeConnect's stage: with edges drawn the texture comes from the fill that copies each side of a line
     only from that side; without, from PatchMatch."""
     from inpaint_studio.engine.methods import learned
-    from inpaint_studio.engine.methods.edgeconnect import EdgeConnectMethod
 
     calls: list[str] = []
     real_create = learned.create_method
@@ -174,13 +186,7 @@ def test_drawn_edges_take_texture_from_the_edge_guided_fill(monkeypatch):
 
     monkeypatch.setattr(learned, "create_method", spy_create)
     monkeypatch.setattr(learned, "classical_prefill", lambda image, hole, spec: calls.append(spec["method"]) or image)
-    torch.manual_seed(0)
-    modules = {"edge_generator": create_network("edgeconnect_edge_generator", base_channels=8, num_blocks=1).eval(),
-               "inpaint_generator": create_network("edgeconnect_inpaint_generator", base_channels=8,
-                                                   num_blocks=1).eval(),
-               "texture_fusion": create_network("texture_fusion").eval()}
-    meta = {"texture": {"method": "patchmatch", "options": {}, "with_edges": "edge_guided"}}
-    method = EdgeConnectMethod.from_modules(modules, meta=meta)
+    method = _textured_edgeconnect()
     image, mask = gen.textured(64, 64, seed=6), gen.box_mask(64, 64, 16, 16, 48, 48)
     edges = np.zeros((64, 64), np.uint8)
     edges[:, 32] = 255
@@ -241,15 +247,8 @@ def test_next_to_a_drawn_line_the_edge_guided_step_is_kept():
     import cv2
 
     from inpaint_studio.engine.base import create_method
-    from inpaint_studio.engine.methods.edgeconnect import EdgeConnectMethod
     from inpaint_studio.engine.methods.learned import EDGE_BAND
 
-    torch.manual_seed(0)
-    modules = {"edge_generator": create_network("edgeconnect_edge_generator", base_channels=8, num_blocks=1).eval(),
-               "inpaint_generator": create_network("edgeconnect_inpaint_generator", base_channels=8,
-                                                   num_blocks=1).eval(),
-               "texture_fusion": create_network("texture_fusion").eval()}
-    meta = {"texture": {"method": "patchmatch", "options": {}, "with_edges": "edge_guided"}}
     image = np.zeros((64, 64, 3), np.uint8)
     image[:, :32] = (200, 60, 40)
     image[:, 32:] = (30, 80, 190)
@@ -257,7 +256,7 @@ def test_next_to_a_drawn_line_the_edge_guided_step_is_kept():
     mask = gen.box_mask(64, 64, 16, 16, 48, 48)
     edges = np.zeros((64, 64), np.uint8)
     edges[:, 32] = 255
-    out = EdgeConnectMethod.from_modules(modules, meta=meta).inpaint(image, mask, edges)
+    out = _textured_edgeconnect().inpaint(image, mask, edges)
     guided = create_method("edge_guided").inpaint(image, mask, edges)
     band = cv2.dilate(((edges > 0) & (mask > 0)).astype(np.uint8), np.ones((2 * EDGE_BAND + 1,) * 2, np.uint8)) > 0
     assert np.array_equal(out[band], guided[band])
