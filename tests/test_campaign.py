@@ -375,9 +375,27 @@ def test_tiny_campaign_end_to_end_leaves_models_untouched(tmp_path):
     deepfill = report["models"][0]
     shipper = Campaign(CampaignOptions(minutes=1, out=tmp_path / "ship", device="cpu", preset="small", ship=True,
                                        models_dir=shipped_dir))
+    # a shipped DeepFill v2 with a texture stage (it sorts first: the engine runs it) is carried over to the export
+    import torch
+
+    from inpaint_studio.engine.checkpoints import load_checkpoint, save_checkpoint
+    from inpaint_studio.networks.registry import create_network
+    from trainer.fusion import FusionRun, write_fusion_checkpoint
+
+    old_base = save_checkpoint(tmp_path / "old-base", "deepfill_v2",
+                               {"generator": create_network("deepfill_v2_generator", cnum=4)},
+                               {"generator": {"network": "deepfill_v2_generator", "config": {"cnum": 4}}})
+    textured = write_fusion_checkpoint(
+        old_base, FusionRun(create_network("texture_fusion"), {}, [{"step": 0.0, "l1_hole": 1.0}], 1.0),
+        shipped_dir / "deepfill_v2-fusion-tiny", fills="deepfill_v2", samples=["a", "b"])
     shipped = shipper.ship(Path(deepfill["export"]), deepfill["name"])
     assert shipped == shipped_dir / "deepfill_v2-prefill-tiny.safetensors" and shipped.with_suffix(".md").is_file()
     assert json.loads(shipped.with_suffix(".json").read_text(encoding="utf-8"))["sample_check"]["l1_hole"] > 0
+    carried, export = load_checkpoint(textured), load_checkpoint(shipped)
+    assert set(carried.components) == {*export.components, "texture_fusion"}
+    for key, value in export.state_dict("generator").items():
+        assert torch.equal(carried.state_dict("generator")[key], value)
+    assert carried.meta["sample_check"]["l1_hole"] > 0
 
 
 def test_a_fresh_mask_network_trains_on_many_damage_families_and_holds_some_out():

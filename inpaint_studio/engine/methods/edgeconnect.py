@@ -14,6 +14,7 @@ torch is imported inside methods only (listing methods must not import it).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,8 +45,17 @@ class EdgeConnectMethod(LearnedMethod):
     required_components = ("edge_generator", "inpaint_generator")
     network_family = "edgeconnect"  # its SIZE_MULTIPLE and MIN_SIDE (tiny photos are padded up to it)
 
-    def __init__(self, *args: Any, sigma: float = 2.0, edge_threshold: float = 0.5, **kw: Any) -> None:
-        super().__init__(*args, **kw)
+    def __init__(
+        self,
+        checkpoint: str | os.PathLike[str] | None = None,
+        device: str = "auto",
+        half: bool = False,
+        working_size: int | None = None,
+        texture: bool | None = None,
+        sigma: float = 2.0,
+        edge_threshold: float = 0.5,
+    ) -> None:
+        super().__init__(checkpoint, device, half, working_size, texture)
         self.sigma = float(sigma)
         self.edge_threshold = float(edge_threshold)
 
