@@ -604,7 +604,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     # The numbers first: a contact sheet that fails (a checkpoint removed meanwhile) must not lose an hour's table.
     atomic_write_text(args.out / "table.json", json.dumps(table, indent=2) + "\n")
-    if not previous and merge_into is None:
+    if not previous:  # a merge redraws it too: the merged method's fills changed
         sheet_photos = pick_photos(folder, sizes[0], args.limit)[:SHEET_ROWS]
         sheet = contact_sheet(sheet_photos, [m for m in fill if create_method(m).is_available()], sizes[0], args.seed)
         save_image(args.out / "contact_sheet.png", sheet, overwrite=True)
