@@ -228,7 +228,7 @@ def test_a_new_base_keeps_the_texture_stage(tmp_path):
     fusion = create_network("texture_fusion", start_weight=0.3)
     run = FusionRun(fusion, {"start_weight": 0.3}, [{"step": 0.0, "l1_hole": 9.0}], 2.0)
     textured = write_fusion_checkpoint(old, run, tmp_path / "textured", fills="deepfill_v2", samples=["a", "b"],
-                                       half=False)
+                                       half=False, texture_options={"band_split_above": 0})
     carried = load_checkpoint(carry_texture_stage(textured, new))
     assert carried.path == textured
     for key, value in new_g.state_dict().items():
@@ -236,7 +236,7 @@ def test_a_new_base_keeps_the_texture_stage(tmp_path):
     for key, value in fusion.state_dict().items():
         assert torch.equal(carried.state_dict("texture_fusion")[key], value)
     assert carried.meta["texture_training"]["carried_from"] == "old.safetensors"
-    assert carried.meta["texture"]["method"] == "patchmatch"
+    assert carried.meta["texture"] == {"method": "patchmatch", "options": {"band_split_above": 0}}
     with pytest.raises(ValueError, match="no texture stage"):
         carry_texture_stage(new, old)
 

@@ -152,7 +152,7 @@ def train_fusion(train: FusionSet, val: FusionSet | None, *, steps: int, batch: 
 
 
 def write_fusion_checkpoint(base: Path, run: FusionRun, to: Path, *, fills: str, samples: Sequence[str],
-                            half: bool = True) -> Path:
+                            half: bool = True, texture_options: dict[str, Any] | None = None) -> Path:
     """The base checkpoint's components plus the fusion, and `texture` in its JSON."""
     ckpt = load_checkpoint(base)
     meta = {k: v for k, v in ckpt.meta.items() if k not in ("format", "version", "method", "components", "dtype")}
@@ -162,7 +162,7 @@ def write_fusion_checkpoint(base: Path, run: FusionRun, to: Path, *, fills: str,
     components["texture_fusion"] = {"network": "texture_fusion", "config": run.config}
     variant = str(meta.get("variant") or ckpt.method)
     meta["variant"] = f"{variant}; with PatchMatch texture"
-    meta["texture"] = dict(TEXTURE_SPEC)
+    meta["texture"] = {**TEXTURE_SPEC, "options": dict(texture_options or {})}
     from inpaint_studio.engine.base import get_spec
 
     if get_spec(ckpt.method).capabilities.accepts_edges:
@@ -247,6 +247,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="blur (px) of PatchMatch's fill before mixing: its colour, without its texture")
     p.add_argument("--detail-sigma", type=float, default=0.7,
                    help="PatchMatch's detail finer than this blur (px) is added unchanged")
+    p.add_argument("--band-split-above", type=int,
+                   help="PatchMatch's option for the texture fill at run time (0: plain PatchMatch at every size, "
+                   "as the 256² samples were; default: PatchMatch's own, Navier–Stokes shading above 384 px)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--no-half", action="store_true", help="store float32 (default: float16)")
 
@@ -267,7 +270,9 @@ def run(args: argparse.Namespace) -> int:
     best = min(fusion.history, key=lambda h: h["l1_hole"])
     print("kept step {step:.0f}: val hole L1 {l1_hole:.3f}, detail {detail:.3f}".format(**best))
     path = write_fusion_checkpoint(args.base, fusion, args.to, fills=args.fills,
-                                   samples=[str(args.samples), str(args.val_samples)], half=not args.no_half)
+                                   samples=[str(args.samples), str(args.val_samples)], half=not args.no_half,
+                                   texture_options=({"band_split_above": args.band_split_above}
+                                                    if args.band_split_above is not None else None))
     print(f"wrote {path}")
     print(json.dumps({k: round(v, 4) for k, v in best.items()}))
     return 0
@@ -287,7 +292,8 @@ def carry_texture_stage(textured: Path, new_base: Path) -> Path:
     run = FusionRun(net, dict(ckpt.components["texture_fusion"].get("config") or {}),
                     list(info.get("validation") or []), float(info.get("seconds") or 0.0))
     path = write_fusion_checkpoint(Path(new_base), run, ckpt.path.with_suffix(""), fills=str(info.get("fills", "")),
-                                   samples=list(info.get("samples") or ["", ""]), half=ckpt.meta.get("dtype") == "float16")
+                                   samples=list(info.get("samples") or ["", ""]), half=ckpt.meta.get("dtype") == "float16",
+                                   texture_options=(ckpt.meta.get("texture") or {}).get("options"))
     from inpaint_studio.engine.checkpoints import update_metadata
 
     update_metadata(path, lambda m: m["texture_training"].update(
