@@ -261,3 +261,29 @@ def test_next_to_a_drawn_line_the_edge_guided_step_is_kept():
     band = cv2.dilate(((edges > 0) & (mask > 0)).astype(np.uint8), np.ones((2 * EDGE_BAND + 1,) * 2, np.uint8)) > 0
     assert np.array_equal(out[band], guided[band])
     assert not np.array_equal(out[(mask > 0) & ~band], guided[(mask > 0) & ~band])  # elsewhere: the mix
+
+
+def test_bad_input_is_one_plain_line_before_any_work(tmp_path, capsys):
+    """A wrong --base, a missing photo folder or an unknown fill name stop `fusion` / `fusion-data` with one line
+    (exit 2) before samples are drawn or a network trains; nothing is written."""
+    from trainer.cli import main
+
+    out = tmp_path / "out"
+    code = main(["fusion", "--base", str(tmp_path / "none"), "--fills", "deepfill_v2", "--samples", str(tmp_path),
+                 "--val-samples", str(tmp_path), "--to", str(out / "x")])
+    assert code == 2 and capsys.readouterr().err.startswith("error: ")
+    code = main(["fusion-data", "--out", str(out), "--photos", str(tmp_path / "missing"), "--methods", "telea"])
+    assert code == 2 and "not a folder" in capsys.readouterr().err
+    code = main(["fusion-data", "--out", str(out), "--photos", str(tmp_path), "--methods", "no_such_model"])
+    assert code == 2 and "unknown model" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_building_the_trainer_cli_does_not_import_torch():
+    """`python -m trainer --help` stays fast: the fusion commands import their torch code only when run."""
+    import subprocess
+    import sys
+
+    code = "import sys, trainer.cli; trainer.cli.build_parser(); print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -282,22 +282,67 @@ def _run_campaign(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_fusion(sub: argparse._SubParsersAction) -> None:
-    from trainer import fusion
-
-    p = sub.add_parser("fusion", help="train a texture-fusion stage for a learned fill and ship them together",
-                       description=fusion.__doc__)
-    fusion.add_arguments(p)
-    p.set_defaults(func=fusion.run)
-
-
 def _add_fusion_data(sub: argparse._SubParsersAction) -> None:
-    from trainer import fusion_data
+    p = sub.add_parser(
+        "fusion-data",
+        help="samples for `fusion`: learned and PatchMatch fills of training holes",
+        description="Fills random holes in crops of the photos with each learned fill and with PatchMatch, once "
+        "(~1 s a sample), one .npz per sample; a stopped run resumes, a method added later fills only its own.",
+    )
+    p.add_argument("--out", type=Path, required=True, help="folder for the samples (kept out of git)")
+    p.add_argument("--methods", default="deepfill_v2", help="comma-separated learned fills (--model references)")
+    p.add_argument("--count", type=int, default=1000)
+    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--photos", type=Path, help="a folder of training photos (default: the photo set's --split)")
+    p.add_argument("--split", choices=("train", "val"), default="train",
+                   help="the photo set's split (val: samples to validate a fusion on, never to train it)")
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(func=_run_fusion_data)
 
-    p = sub.add_parser("fusion-data", help="samples for `fusion`: learned and PatchMatch fills of training holes",
-                       description=fusion_data.__doc__)
-    fusion_data.add_arguments(p)
-    p.set_defaults(func=fusion_data.run)
+
+def _run_fusion_data(args: argparse.Namespace) -> int:
+    from trainer.fusion_data import run
+
+    return run(args)
+
+
+def _add_fusion(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "fusion",
+        help="train a texture-fusion stage for a learned fill and ship them together",
+        description="Trains `networks.texture_fusion` on `fusion-data` samples (minutes) and writes the base "
+        "checkpoint plus the stage, its JSON naming the texture fill, and its card.",
+    )
+    p.add_argument("--base", type=Path, required=True, help="the learned fill's checkpoint (.safetensors or stem)")
+    p.add_argument("--fills", required=True,
+                   help="which learned fill in the samples (the --methods name given to fusion-data), made by --base")
+    p.add_argument("--samples", type=Path, required=True, help="training samples (`fusion-data`, train split)")
+    p.add_argument("--val-samples", type=Path, required=True, help="validation samples (`fusion-data --split val`)")
+    p.add_argument("--to", type=Path, required=True,
+                   help="checkpoint stem to write (e.g. models/deepfill_v2-fusion-small)")
+    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--eval-every", type=int, default=250)
+    p.add_argument("--start-weight", type=float, default=0.6,
+                   help="the learned fill's share at step 0 (the rest: PatchMatch's low band)")
+    p.add_argument("--low-sigma", type=float, default=1.0,
+                   help="blur (px) of PatchMatch's fill before mixing: its colour, without its texture")
+    p.add_argument("--detail-sigma", type=float, default=0.7,
+                   help="PatchMatch's detail finer than this blur (px) is added unchanged")
+    p.add_argument("--band-split-above", type=int,
+                   help="PatchMatch's option for the texture fill at run time (0: plain PatchMatch at every size, "
+                   "as the 256² samples were; default: PatchMatch's own, Navier–Stokes shading above 384 px)")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--no-half", action="store_true", help="store float32 (default: float16)")
+    p.set_defaults(func=_run_fusion)
+
+
+def _run_fusion(args: argparse.Namespace) -> int:
+    from trainer.fusion import run
+
+    return run(args)
 
 
 def _add_recipes(sub: argparse._SubParsersAction) -> None:

@@ -1,7 +1,7 @@
 """Train a texture-fusion stage (`networks.texture_fusion`) for a shipped learned fill and ship them together.
 
-    python -m trainer.fusion_data --out DIR --methods deepfill_v2 --count 1500          # samples (train split)
-    python -m trainer.fusion_data --out VAL --methods deepfill_v2 --count 200 --split val --seed 1
+    python -m trainer fusion-data --out DIR --methods deepfill_v2 --count 1500          # samples (train split)
+    python -m trainer fusion-data --out VAL --methods deepfill_v2 --count 200 --split val --seed 1
     python -m trainer fusion --base models/deepfill_v2-prefill-small --fills deepfill_v2 \
         --samples DIR --val-samples VAL --steps 3000 --to models/deepfill_v2-fusion-small
 
@@ -28,7 +28,7 @@ import torch
 from inpaint_studio.core.atomic import atomic_write_text
 from inpaint_studio.core.metrics import detail_ratio
 from inpaint_studio.core.sections import CARD_TABLE_BEGIN, CARD_TABLE_END
-from inpaint_studio.engine.checkpoints import load_checkpoint, save_checkpoint
+from inpaint_studio.engine.checkpoints import build_modules, load_checkpoint, save_checkpoint, update_metadata
 from inpaint_studio.networks.registry import create_network
 from trainer.fusion_data import read_sample
 
@@ -123,13 +123,13 @@ def train_fusion(train: FusionSet, val: FusionSet | None, *, steps: int, batch: 
     net = create_network("texture_fusion", **config)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + np.cos(np.pi * min(s / max(steps, 1), 1.0))))
-    run = FusionRun(net, config)
+    history: list[dict[str, float]] = []
     best, best_state = float("inf"), None
     started = time.perf_counter()
     for step in range(steps + 1):
         if val is not None and (step % eval_every == 0 or step == steps):
             scores = {"step": float(step), **evaluate(net, val)}
-            run.history.append(scores)
+            history.append(scores)
             log(f"step {step}: val hole L1 {scores['l1_hole']:.3f} detail {scores['detail']:.3f} "
                 f"(learned {scores['learned_l1_hole']:.3f}, PatchMatch {scores['patchmatch_l1_hole']:.3f})")
             if scores["l1_hole"] < best:
@@ -147,8 +147,7 @@ def train_fusion(train: FusionSet, val: FusionSet | None, *, steps: int, batch: 
         sched.step()
     if best_state is not None:
         net.load_state_dict(best_state)
-    run.seconds = time.perf_counter() - started
-    return run.__class__(net.eval(), config, run.history, run.seconds)
+    return FusionRun(net.eval(), config, history, time.perf_counter() - started)
 
 
 def write_fusion_checkpoint(base: Path, run: FusionRun, to: Path, *, fills: str, samples: Sequence[str],
@@ -230,34 +229,13 @@ def fusion_card(base_card: str, base_name: str, name: str, method: str, meta: di
     return "\n".join(lines) + "\n\n## The learned fill (`" + base_name + "`)\n" + body.replace("\n## ", "\n### ")
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--base", type=Path, required=True, help="the learned fill's checkpoint (.safetensors or stem)")
-    p.add_argument("--fills", required=True,
-                   help="which learned fill in the samples (the --methods name given to fusion-data), made by --base")
-    p.add_argument("--samples", type=Path, required=True, help="training samples (`fusion-data`, train split)")
-    p.add_argument("--val-samples", type=Path, required=True, help="validation samples (`fusion-data --split val`)")
-    p.add_argument("--to", type=Path, required=True, help="checkpoint stem to write (e.g. models/deepfill_v2-fusion-small)")
-    p.add_argument("--steps", type=int, default=2000)
-    p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--lr", type=float, default=5e-4)
-    p.add_argument("--eval-every", type=int, default=250)
-    p.add_argument("--start-weight", type=float, default=0.6,
-                   help="the learned fill's share at step 0 (the rest: PatchMatch's low band)")
-    p.add_argument("--low-sigma", type=float, default=1.0,
-                   help="blur (px) of PatchMatch's fill before mixing: its colour, without its texture")
-    p.add_argument("--detail-sigma", type=float, default=0.7,
-                   help="PatchMatch's detail finer than this blur (px) is added unchanged")
-    p.add_argument("--band-split-above", type=int,
-                   help="PatchMatch's option for the texture fill at run time (0: plain PatchMatch at every size, "
-                   "as the 256² samples were; default: PatchMatch's own, Navier–Stokes shading above 384 px)")
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--no-half", action="store_true", help="store float32 (default: float16)")
-
-
 def run(args: argparse.Namespace) -> int:
     from inpaint_studio.core.errors import InpaintStudioError
 
     torch.set_num_threads(max(1, args.threads))
+    base = load_checkpoint(args.base)  # a wrong --base is one plain line before minutes of training
+    if "texture_fusion" in base.components:
+        raise InpaintStudioError(f"{base.name} has a texture stage already: give the learned fill's own checkpoint")
     try:
         train = load_samples(args.samples, args.fills)
         val = load_samples(args.val_samples, args.fills)
@@ -269,7 +247,7 @@ def run(args: argparse.Namespace) -> int:
                                   "detail_sigma": args.detail_sigma})
     best = min(fusion.history, key=lambda h: h["l1_hole"])
     print("kept step {step:.0f}: val hole L1 {l1_hole:.3f}, detail {detail:.3f}".format(**best))
-    path = write_fusion_checkpoint(args.base, fusion, args.to, fills=args.fills,
+    path = write_fusion_checkpoint(base.path, fusion, args.to, fills=args.fills,
                                    samples=[str(args.samples), str(args.val_samples)], half=not args.no_half,
                                    texture_options=({"band_split_above": args.band_split_above}
                                                     if args.band_split_above is not None else None))
@@ -282,8 +260,6 @@ def carry_texture_stage(textured: Path, new_base: Path) -> Path:
     """Rewrite the textured checkpoint `textured` around a new learned fill `new_base` (same method), keeping its
     fusion weights and their training record: when a better base ships (the GPU campaign), the texture stage
     goes on working without a new fusion run (which would fit it to the new fills a little better)."""
-    from inpaint_studio.engine.checkpoints import build_modules
-
     ckpt = load_checkpoint(textured)
     if "texture_fusion" not in ckpt.components:
         raise ValueError(f"{ckpt.name} has no texture stage")
@@ -294,8 +270,6 @@ def carry_texture_stage(textured: Path, new_base: Path) -> Path:
     path = write_fusion_checkpoint(Path(new_base), run, ckpt.path.with_suffix(""), fills=str(info.get("fills", "")),
                                    samples=list(info.get("samples") or ["", ""]), half=ckpt.meta.get("dtype") == "float16",
                                    texture_options=(ckpt.meta.get("texture") or {}).get("options"))
-    from inpaint_studio.engine.checkpoints import update_metadata
-
     update_metadata(path, lambda m: m["texture_training"].update(
         carried_from=info.get("base"), note="fusion weights trained on the fills of the earlier base"))
     return path

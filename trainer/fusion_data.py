@@ -111,26 +111,20 @@ def make_samples(photos: Sequence[Path], methods: Sequence[str], folder: Path, c
     return written
 
 
-def add_arguments(ap: argparse.ArgumentParser) -> None:
-    ap.add_argument("--out", type=Path, required=True, help="folder for the samples (kept out of git)")
-    ap.add_argument("--methods", default="deepfill_v2", help="comma-separated learned fills (--model references)")
-    ap.add_argument("--count", type=int, default=1000)
-    ap.add_argument("--size", type=int, default=256)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--photos", type=Path, help="a folder of training photos (default: the photo set's --split)")
-    ap.add_argument("--split", choices=("train", "val"), default="train",
-                    help="the photo set's split (val: samples to validate a fusion on, never to train it)")
-    ap.add_argument("--threads", type=int, default=1)
-
-
 def run(args: argparse.Namespace) -> int:
     import torch
 
     from inpaint_studio.core.errors import InpaintStudioError
+    from inpaint_studio.engine.named_checkpoints import resolve_model
     from trainer.photos import list_photos, photos_dir
 
     torch.set_num_threads(max(1, args.threads))
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    for method in methods:
+        resolve_model(method)  # an unknown name is one plain line before any work
     if args.photos is not None:
+        if not args.photos.is_dir():
+            raise InpaintStudioError(f"--photos {args.photos}: not a folder")
         photos = sorted(p for p in args.photos.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"))
     else:
         photos = list_photos(photos_dir(), splits=(args.split,))
@@ -140,18 +134,7 @@ def run(args: argparse.Namespace) -> int:
     def progress(done: int, seconds: float) -> None:
         print(f"\rsample {done}/{args.count} ({seconds:.0f} s)", end="", file=sys.stderr, flush=True)
 
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     written = make_samples(photos, methods, args.out, args.count, size=args.size, seed=args.seed,
                            progress=progress)
     print(f"\n{written} samples written to {args.out}", file=sys.stderr)
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_arguments(ap)
-    return run(ap.parse_args(argv))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
