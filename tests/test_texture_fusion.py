@@ -42,6 +42,24 @@ def test_step_zero_is_the_hand_blend():
     assert torch.equal(out[~hole], learned[~hole])  # outside the hole: the learned fill's pixels, untouched
 
 
+def test_three_way_step_zero_splits_the_rest_between_the_classical_fills():
+    learned, pm, mask = _inputs()
+    smooth = torch.rand(learned.shape, generator=torch.Generator().manual_seed(3))
+    net = create_network("texture_fusion", start_weight=0.4, low_sigma=2.0, detail_sigma=0.7, smooth=True)
+    with torch.no_grad():
+        out = net(learned, pm, mask, smooth)
+    low = gaussian_blur(pm, gaussian_kernel(2.0))
+    fine = pm - gaussian_blur(pm, gaussian_kernel(0.7))
+    expected = (0.4 * learned + 0.3 * low + 0.3 * smooth + fine).clamp(0, 1)
+    hole = mask.expand_as(out) > 0
+    assert torch.allclose(out[hole], expected[hole], atol=1e-5)
+    assert torch.equal(out[~hole], learned[~hole])
+    with pytest.raises(ValueError, match="smooth"):
+        net(learned, pm, mask)  # a three-way stage without its third fill is a bug, not a silent two-way mix
+    with pytest.raises(ValueError, match="smooth"):
+        create_network("texture_fusion")(learned, pm, mask, smooth)
+
+
 def test_flat_patchmatch_adds_no_detail_and_a_matching_fill_stays():
     """Where both fills agree on a flat colour the stage changes nothing (no texture to add, nothing to mix)."""
     learned = torch.full((1, 3, 32, 32), 0.3)
@@ -139,6 +157,30 @@ def test_written_checkpoint_runs_with_its_texture_stage(tmp_path):
     assert not off.finishes_fill and not np.array_equal(off.inpaint(image, mask), out)
 
 
+def test_three_way_checkpoint_names_its_smooth_fill(tmp_path):
+    from inpaint_studio.engine.checkpoints import save_checkpoint
+    from trainer.fusion import FusionRun, write_fusion_checkpoint
+
+    torch.manual_seed(0)
+    g = create_network("deepfill_v2_generator", cnum=8)
+    base = save_checkpoint(tmp_path / "base", "deepfill_v2", {"generator": g},
+                           {"generator": {"network": "deepfill_v2_generator", "config": {"cnum": 8}}},
+                           {"variant": "DeepFill v2 (test)"})
+    config = {"start_weight": 0.4, "smooth": True}
+    run = FusionRun(create_network("texture_fusion", **config), config, [{"step": 0.0, "l1_hole": 20.0}], 1.0)
+    with pytest.raises(ValueError, match="smooth"):
+        write_fusion_checkpoint(base, run, tmp_path / "x", fills="deepfill_v2", samples=["a", "b"])
+    path = write_fusion_checkpoint(base, run, tmp_path / "textured", fills="deepfill_v2", samples=["a", "b"],
+                                   smooth="navier_stokes")
+    meta = json.loads(path.with_suffix(".json").read_text())
+    assert meta["texture"]["smooth"] == {"method": "navier_stokes", "options": {}}
+    assert "Navier–Stokes" in meta["variant"] and "Navier–Stokes fill" in path.with_suffix(".md").read_text()
+    method = DeepFillV2Method(checkpoint=path, device="cpu")
+    method.load()
+    image, mask = gen.textured(64, 64, seed=2), gen.box_mask(64, 64, 16, 16, 44, 44)
+    assert np.array_equal(method.inpaint(image, mask)[mask == 0], image[mask == 0])
+
+
 def test_samples_resume_and_add_a_method(tmp_path):
     from inpaint_studio.core.imageio import save_image
     from trainer.fusion_data import make_samples, read_sample, sample_path
@@ -195,6 +237,42 @@ def test_drawn_edges_take_texture_from_the_edge_guided_fill(monkeypatch):
     calls.clear()
     method.inpaint(image, mask, edges)
     assert calls == ["edge_guided"]
+
+
+def test_three_way_stage_mixes_in_a_smooth_fill_on_the_right_side_of_drawn_lines(monkeypatch):
+    """A three-way stage also gets Navier–Stokes' fill of the hole; with edges drawn, the edge-guided fill's
+    diffusion instead (a smooth fill that crosses the lines would blur them)."""
+    from inpaint_studio.engine.methods import learned
+    from inpaint_studio.engine.methods.edgeconnect import EdgeConnectMethod
+
+    calls: list[tuple[str, str]] = []
+    real_create = learned.create_method
+
+    def spy_create(name, **options):
+        calls.append((name, options.get("fill", "")))
+        return real_create(name, **options)
+
+    monkeypatch.setattr(learned, "create_method", spy_create)
+    real_prefill = learned.classical_prefill
+    monkeypatch.setattr(learned, "classical_prefill",
+                        lambda image, hole, spec: calls.append((spec["method"], "")) or real_prefill(image, hole, spec))
+    torch.manual_seed(0)
+    modules = {"edge_generator": create_network("edgeconnect_edge_generator", base_channels=8, num_blocks=1).eval(),
+               "inpaint_generator": create_network("edgeconnect_inpaint_generator", base_channels=8,
+                                                   num_blocks=1).eval(),
+               "texture_fusion": create_network("texture_fusion", smooth=True).eval()}
+    meta = {"texture": {"method": "patchmatch", "options": {}, "with_edges": "edge_guided",
+                        "smooth": {"method": "navier_stokes", "options": {}}}}
+    method = EdgeConnectMethod.from_modules(modules, meta=meta)
+    image, mask = gen.textured(64, 64, seed=6), gen.box_mask(64, 64, 16, 16, 48, 48)
+    edges = np.zeros((64, 64), np.uint8)
+    edges[:, 32] = 255
+    out = method.inpaint(image, mask)
+    assert calls == [("patchmatch", ""), ("navier_stokes", "")]
+    assert np.array_equal(out[mask == 0], image[mask == 0])
+    calls.clear()
+    method.inpaint(image, mask, edges)
+    assert calls == [("edge_guided", ""), ("edge_guided", "navier_stokes")]
 
 
 def test_texture_fill_runs_on_a_window_around_a_small_hole(monkeypatch):

@@ -331,6 +331,9 @@ def _add_fusion(sub: argparse._SubParsersAction) -> None:
                    help="blur (px) of PatchMatch's fill before mixing: its colour, without its texture")
     p.add_argument("--detail-sigma", type=float, default=0.7,
                    help="PatchMatch's detail finer than this blur (px) is added unchanged")
+    p.add_argument("--smooth", choices=("navier_stokes", "telea"),
+                   help="a third candidate: this smooth classical fill, mixed in per pixel with the learned fill and "
+                   "PatchMatch's (made at run time; measured: lower hole L1 than two candidates)")
     p.add_argument("--band-split-above", type=int,
                    help="PatchMatch's option for the texture fill at run time (0: plain PatchMatch at every size, "
                    "as the 256² samples were; default: PatchMatch's own, Navier–Stokes shading above 384 px)")

@@ -43,20 +43,29 @@ class FusionSet:
     mask: np.ndarray
     learned: np.ndarray
     patchmatch: np.ndarray
+    smooth: np.ndarray | None = None  # a smooth classical fill (Navier–Stokes) for a three-way fusion
 
     def __len__(self) -> int:
         return len(self.truth)
 
 
-def load_samples(folder: Path, fills: str, limit: int | None = None) -> FusionSet:
+def load_samples(folder: Path, fills: str, limit: int | None = None, smooth: str | None = None) -> FusionSet:
+    """The samples of `folder` that have `fills`; with `smooth` (a classical method's name) its fill of each hole
+    too, made here (Navier–Stokes takes ~25 ms a sample: not worth keeping)."""
     paths = sorted(folder.glob("sample_*.npz"))[:limit]
     rows = [read_sample(p) for p in paths]
     rows = [r for r in rows if f"fill_{fills}" in r]
     if not rows:
         raise ValueError(f"no samples with '{fills}' fills in {folder}")
+    smooth_fills = None
+    if smooth:
+        from inpaint_studio.engine.base import create_method
+
+        method = create_method(smooth)
+        smooth_fills = np.stack([method.inpaint(r["truth"], r["mask"]) for r in rows])
     return FusionSet(
         np.stack([r["truth"] for r in rows]), np.stack([r["mask"] for r in rows]),
-        np.stack([r[f"fill_{fills}"] for r in rows]), np.stack([r["patchmatch"] for r in rows]),
+        np.stack([r[f"fill_{fills}"] for r in rows]), np.stack([r["patchmatch"] for r in rows]), smooth_fills,
     )
 
 
@@ -75,7 +84,8 @@ def _tensors(data: FusionSet, index: np.ndarray, flip: np.ndarray | None = None,
         return x.contiguous()
 
     mask = t(data.mask)
-    return t(data.learned), t(data.patchmatch), (mask > 0.5).float(), t(data.truth)
+    smooth = t(data.smooth) if data.smooth is not None else None
+    return t(data.learned), t(data.patchmatch), (mask > 0.5).float(), t(data.truth), smooth
 
 
 def hole_l1(out: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -91,8 +101,8 @@ def evaluate(net: torch.nn.Module, data: FusionSet, batch: int = 16) -> dict[str
     net.eval()
     for start in range(0, len(data), batch):
         index = np.arange(start, min(start + batch, len(data)))
-        learned, pm, mask, truth = _tensors(data, index)
-        out = net(learned, pm, mask)
+        learned, pm, mask, truth, smooth = _tensors(data, index)
+        out = net(learned, pm, mask, smooth)
         for k, i in enumerate(index):
             m = data.mask[i]
             for name, x in (("", out[k]), ("learned_", learned[k]), ("patchmatch_", pm[k])):
@@ -139,8 +149,8 @@ def train_fusion(train: FusionSet, val: FusionSet | None, *, steps: int, batch: 
         index = rng.integers(len(train), size=batch)
         side = min(crop, train.truth.shape[1], train.truth.shape[2])
         window = (int(rng.integers(train.truth.shape[1] - side + 1)), int(rng.integers(train.truth.shape[2] - side + 1)), side)
-        learned, pm, mask, truth = _tensors(train, index, flip=rng.random(batch) < 0.5, window=window)
-        loss = hole_l1(net(learned, pm, mask), truth, mask)
+        learned, pm, mask, truth, smooth = _tensors(train, index, flip=rng.random(batch) < 0.5, window=window)
+        loss = hole_l1(net(learned, pm, mask, smooth), truth, mask)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -151,8 +161,12 @@ def train_fusion(train: FusionSet, val: FusionSet | None, *, steps: int, batch: 
 
 
 def write_fusion_checkpoint(base: Path, run: FusionRun, to: Path, *, fills: str, samples: Sequence[str],
-                            half: bool = True, texture_options: dict[str, Any] | None = None) -> Path:
-    """The base checkpoint's components plus the fusion, and `texture` in its JSON."""
+                            half: bool = True, texture_options: dict[str, Any] | None = None,
+                            smooth: str | None = None) -> Path:
+    """The base checkpoint's components plus the fusion, and `texture` in its JSON (with `smooth`, the classical
+    fill a three-way fusion mixes in)."""
+    if bool(smooth) != bool(run.config.get("smooth")):
+        raise ValueError("a three-way fusion needs its smooth fill named, and only it")
     ckpt = load_checkpoint(base)
     meta = {k: v for k, v in ckpt.meta.items() if k not in ("format", "version", "method", "components", "dtype")}
     states: dict[str, Any] = {c: ckpt.state_dict(c) for c in ckpt.components}
@@ -162,6 +176,9 @@ def write_fusion_checkpoint(base: Path, run: FusionRun, to: Path, *, fills: str,
     variant = str(meta.get("variant") or ckpt.method)
     meta["variant"] = f"{variant}; with PatchMatch texture"
     meta["texture"] = {**TEXTURE_SPEC, "options": dict(texture_options or {})}
+    if smooth:
+        meta["texture"]["smooth"] = {"method": smooth, "options": {}}
+        meta["variant"] = f"{variant}; with PatchMatch texture and a {smooth.replace('_', '–').title()} blend"
     from inpaint_studio.engine.base import get_spec
 
     if get_spec(ckpt.method).capabilities.accepts_edges:
@@ -196,14 +213,19 @@ def fusion_card(base_card: str, base_name: str, name: str, method: str, meta: di
     info = meta["texture_training"]
     config = info.get("config") or {}
     low, fine = float(config.get("low_sigma", 2.0)), float(config.get("detail_sigma", 0.7))
+    smooth = (meta["texture"].get("smooth") or {}).get("method")
+    params = f"{sum(p.numel() for p in create_network('texture_fusion', **config).parameters()):,}".replace(",", " ")
+    three_way = ([f"A third candidate, the {smooth.replace('_', '–').title()} fill of the same hole, joins the mix",
+                  "(three weights per pixel): a learned and two classical fills whose errors differ average to a",
+                  "more accurate colour than any of them."] if smooth else [])
     lines = [
         f"# {name}", "",
         f"**{meta['variant']}**: the checkpoint `{base_name}` (its card follows) with a texture stage after the fill",
         "(`networks.texture_fusion`, our own design). The engine fills the hole with the learned network, then with",
-        "PatchMatch, and a small network (11 316 parameters) mixes them per pixel: the learned fill's colour where",
+        f"PatchMatch, and a small network ({params} parameters) mixes them per pixel: the learned fill's colour where",
         f"it is right, PatchMatch's (blurred {low:g} px) where that is, and PatchMatch's finest detail (the band",
         f"under {fine:g} px of blur) unchanged on top, so the hole carries the photo's own",
-        "texture instead of a blur. `--model " + method + ":texture=false` (the",
+        "texture instead of a blur.", *three_way, "`--model " + method + ":texture=false` (the",
         "`texture` option) runs the learned fill alone.",
         *(["With edges drawn, the texture comes from the edge-guided PatchMatch (each side of a line copied only",
            "from that side) instead."] if meta["texture"].get("with_edges") else []), "",
@@ -237,20 +259,21 @@ def run(args: argparse.Namespace) -> int:
     if "texture_fusion" in base.components:
         raise InpaintStudioError(f"{base.name} has a texture stage already: give the learned fill's own checkpoint")
     try:
-        train = load_samples(args.samples, args.fills)
-        val = load_samples(args.val_samples, args.fills)
+        train = load_samples(args.samples, args.fills, smooth=args.smooth)
+        val = load_samples(args.val_samples, args.fills, smooth=args.smooth)
     except ValueError as exc:
         raise InpaintStudioError(str(exc)) from None
     print(f"{len(train)} training samples, {len(val)} validation samples")
     fusion = train_fusion(train, val, steps=args.steps, batch=args.batch, lr=args.lr, eval_every=args.eval_every,
                           config={"start_weight": args.start_weight, "low_sigma": args.low_sigma,
-                                  "detail_sigma": args.detail_sigma})
+                                  "detail_sigma": args.detail_sigma, **({"smooth": True} if args.smooth else {})})
     best = min(fusion.history, key=lambda h: h["l1_hole"])
     print("kept step {step:.0f}: val hole L1 {l1_hole:.3f}, detail {detail:.3f}".format(**best))
     path = write_fusion_checkpoint(base.path, fusion, args.to, fills=args.fills,
                                    samples=[str(args.samples), str(args.val_samples)], half=not args.no_half,
                                    texture_options=({"band_split_above": args.band_split_above}
-                                                    if args.band_split_above is not None else None))
+                                                    if args.band_split_above is not None else None),
+                                   smooth=args.smooth)
     print(f"wrote {path}")
     print(json.dumps({k: round(v, 4) for k, v in best.items()}))
     return 0
@@ -269,7 +292,8 @@ def carry_texture_stage(textured: Path, new_base: Path) -> Path:
                     list(info.get("validation") or []), float(info.get("seconds") or 0.0))
     path = write_fusion_checkpoint(Path(new_base), run, ckpt.path.with_suffix(""), fills=str(info.get("fills", "")),
                                    samples=list(info.get("samples") or ["", ""]), half=ckpt.meta.get("dtype") == "float16",
-                                   texture_options=(ckpt.meta.get("texture") or {}).get("options"))
+                                   texture_options=(ckpt.meta.get("texture") or {}).get("options"),
+                                   smooth=((ckpt.meta.get("texture") or {}).get("smooth") or {}).get("method"))
     update_metadata(path, lambda m: m["texture_training"].update(
         carried_from=info.get("base"), note="fusion weights trained on the fills of the earlier base"))
     return path

@@ -34,6 +34,13 @@ def make_option_widget(spec: OptionSpec, resolved: Any = None) -> QWidget:
 
 
 def _make(spec: OptionSpec, auto: str) -> QWidget:
+    if spec.kind == "bool" and spec.auto:
+        # three states: a checkbox cannot say "the checkpoint's choice", and unticked would turn a stage off
+        combo = QComboBox()
+        combo.addItem(auto, None)
+        combo.addItem("on", True)
+        combo.addItem("off", False)
+        return combo
     if spec.kind == "bool":
         box = QCheckBox()
         box.setChecked(bool(spec.default))

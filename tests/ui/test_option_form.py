@@ -39,6 +39,20 @@ def test_vcnet_form_starts_on_the_checkpoints_settings_and_passes_only_what_the_
     assert "threshold" not in panel.options()
 
 
+def test_auto_on_off_options_are_left_to_the_checkpoint_until_set(qtbot):
+    """A bool whose default is the checkpoint's (texture, verify) must not reach the method as False just
+    because a checkbox starts unticked: the texture stage and the damage verifier stay on in "auto"."""
+    for name, key in (("deepfill_v2", "texture"), ("edgeconnect", "texture"), ("vcnet", "verify")):
+        panel = panel_on(qtbot, name)
+        choice = widget(panel, key)
+        assert isinstance(choice, QComboBox) and choice.currentText() == AUTO_TEXT
+        assert key not in panel.options()
+        choice.setCurrentIndex(choice.findText("off"))
+        assert panel.options()[key] is False
+        choice.setCurrentIndex(choice.findText("on"))
+        assert panel.options()[key] is True
+
+
 def test_large_integer_defaults_survive_the_form(qtbot):
     panel = panel_on(qtbot, "deepfill_v2")
     assert isinstance(widget(panel, "max_pixels"), QSpinBox)

@@ -15,7 +15,9 @@ the RIN is not yet better: then a mask given by the user is filled by Telea too)
 Blind work through a mask (the shipped setting) splits the damage found into opaque and translucent parts
 (`core.translucent`): only the opaque part is filled; a translucent part (a stain's tint over the photo) has its
 tint removed where that is trusted and is otherwise left as it is. `predict_mask` returns both (the mask and a
-soft `translucent` map) for the app's Auto mask.
+soft `translucent` map) for the app's Auto mask. With a fitted verifier in the checkpoint (`blind.verifier`,
+`core.verify`; option `verify=false` turns it off), each opaque region found gets a second look and is left
+alone when its repair would likely make the photo worse (the photo's own edges and highlights).
 
 Also registers the published layout of the PyTorch reproduction's `VCNet_*.pth` training checkpoint
 (`{num_step, mpn, rin, D, patch_D, optimizer_*}`: mpn, rin, D, patch_D are taken, optimizers dropped).
@@ -30,8 +32,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from inpaint_studio.core.errors import InpaintStudioError
+from inpaint_studio.core.errors import CheckpointError, InpaintStudioError
 from inpaint_studio.core.translucent import split_damage, untint_translucent
+from inpaint_studio.core.verify import Verifier, verify_hole
 from inpaint_studio.engine.base import (
     CancelFn,
     Capabilities,
@@ -71,9 +74,11 @@ class VCNetMethod(LearnedMethod):
         detector: str | None = None,
         fill: str | None = None,
         mask_size: int | None = None,
+        verify: bool | None = None,
         **kw: Any,
     ) -> None:
         super().__init__(*args, **kw)
+        self._verify = verify  # None: the checkpoint's (on when its JSON has a fitted verifier)
         if detector not in (None, *DETECTORS):
             raise ValueError(f"detector must be one of {', '.join(DETECTORS)}, not '{detector}'")
         if fill not in (None, *FILLS):
@@ -113,6 +118,17 @@ class VCNetMethod(LearnedMethod):
         return int(value) if isinstance(value, int | float) and value >= 16 else self.max_side
 
     @property
+    def verifier(self) -> Verifier | None:
+        """The checkpoint's fitted second look at each found region (`core.verify`), unless `verify` is off."""
+        data = (self.meta.get("blind") or {}).get("verifier")
+        if self._verify is False or not data:
+            return None
+        try:
+            return Verifier.from_dict(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"{self.name}: its damage verifier cannot be read ({exc})") from None
+
+    @property
     def fill(self) -> str:
         chosen = self._fill or str(self.meta.get("blind", {}).get("fill", "rin"))
         return chosen if chosen in FILLS else "rin"
@@ -141,8 +157,25 @@ class VCNetMethod(LearnedMethod):
         `core.translucent`)."""
         prob_np, mask = self._find_damage(image, progress, cancel)
         split = split_damage(image, mask)
+        opaque = self._verified(image, split.opaque, prob_np, progress, cancel)
         report(progress, 1.0, "done")
-        return MaskPrediction(prob_np, split.opaque, self.threshold, split.translucent)
+        return MaskPrediction(prob_np, opaque, self.threshold, split.translucent)
+
+    def _verified(self, image: np.ndarray, opaque: np.ndarray, probability: np.ndarray,
+                  progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
+        """`opaque` without the regions whose repair would likely make the photo worse (`core.verify`), judged
+        against a Telea fill of the hole a blind run would fill. Measured in models/vcnet-small.md."""
+        verifier = self.verifier
+        if verifier is None or not opaque.any():
+            return opaque
+        from inpaint_studio.core.damage import restore_hole
+        from inpaint_studio.engine.base import create_method
+
+        check_cancel(cancel)
+        report(progress, 0.8, "checking what was found")
+        hole = restore_hole(opaque) if self.fill == "telea" else opaque
+        kept = verify_hole(image, hole, probability, create_method("telea").inpaint(image, hole), verifier)
+        return np.where(kept > 0, opaque, np.uint8(0))
 
     def _find_damage(
         self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None
