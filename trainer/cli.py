@@ -348,6 +348,31 @@ def _run_fusion(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _add_verifier(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "verifier",
+        help="fit a VCNet checkpoint's second look at the damage it finds (minutes) and store it in its JSON",
+        description="Runs the checkpoint's blind detector on training photos, clean and damaged by the chosen "
+        "families, labels each region found by whether filling it raised the error, fits `core.verify`'s model "
+        "and its threshold, and writes them into the checkpoint's JSON (`blind.verifier`).",
+    )
+    p.add_argument("--checkpoint", type=Path, required=True, help="the VCNet checkpoint (e.g. models/vcnet-small)")
+    p.add_argument("--photos", type=Path, help="a folder of training photos (default: the photo set's train split)")
+    p.add_argument("--limit", type=int, default=30, help="photos, spread over the set (~7 s each at 512²)")
+    p.add_argument("--size", type=int, default=512)
+    p.add_argument("--families", default="seen",
+                   help="damage families to fit on, comma-separated, or 'seen' (the rest stay held out)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(func=_run_verifier)
+
+
+def _run_verifier(args: argparse.Namespace) -> int:
+    from trainer.verifier import run
+
+    return run(args)
+
+
 def _add_recipes(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("recipes", help="list recipes, their stages and default settings")
     p.set_defaults(func=_run_recipes)
@@ -374,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_campaign(sub)
     _add_fusion_data(sub)
     _add_fusion(sub)
+    _add_verifier(sub)
     _add_recipes(sub)
     return parser
 
