@@ -365,3 +365,33 @@ def test_building_the_trainer_cli_does_not_import_torch():
     code = "import sys, trainer.cli; trainer.cli.build_parser(); print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_a_three_way_stage_carries_over_to_a_new_base(tmp_path):
+    """When a better learned fill ships (the campaign), the texture stage is rewritten around it: its smooth
+    fill, texture options and weights stay."""
+    from inpaint_studio.engine.checkpoints import load_checkpoint, save_checkpoint
+    from trainer.fusion import FusionRun, carry_texture_stage, write_fusion_checkpoint
+
+    def base(name: str, seed: int):
+        torch.manual_seed(seed)
+        return save_checkpoint(tmp_path / name, "deepfill_v2",
+                               {"generator": create_network("deepfill_v2_generator", cnum=4)},
+                               {"generator": {"network": "deepfill_v2_generator", "config": {"cnum": 4}}})
+
+    config = {"start_weight": 0.4, "smooth": True}
+    net = create_network("texture_fusion", **config)
+    with torch.no_grad():
+        net.head.bias.add_(0.3)  # weights of its own, to be kept
+    textured = write_fusion_checkpoint(base("old", 0), FusionRun(net, config, [{"step": 5.0, "l1_hole": 9.0}], 2.0),
+                                       tmp_path / "textured", fills="deepfill_v2", samples=["a", "b"],
+                                       texture_options={"band_split_above": 0}, smooth="navier_stokes")
+    new = base("new", 1)
+    carried = load_checkpoint(carry_texture_stage(textured, new))
+    assert carried.meta["texture"]["smooth"]["method"] == "navier_stokes"
+    assert carried.meta["texture"]["options"] == {"band_split_above": 0}
+    assert carried.components["texture_fusion"]["config"]["smooth"] is True
+    assert torch.allclose(carried.state_dict("texture_fusion")["head.bias"].float(), net.head.bias.half().float())
+    new_weights = load_checkpoint(new).state_dict("generator")
+    # the new base's generator, stored at the textured checkpoint's precision (float16)
+    assert all(torch.equal(v.float(), new_weights[k].half().float()) for k, v in carried.state_dict("generator").items())
