@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox, QWidget
 
 from inpaint_studio.engine.options import OptionSpec
@@ -25,18 +26,44 @@ def auto_text(resolved: Any = None) -> str:
     return f"auto ({resolved:g})" if isinstance(resolved, float) else f"auto ({resolved})"
 
 
+class _NoStrayWheel:
+    """A mouse wheel scrolling the panel past a spin or choice box must scroll the panel, not change the
+    option: the box takes wheel turns only once clicked into (it has focus); otherwise the turn goes on to the
+    scroll area around it."""
+
+    def wheelEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        if self.hasFocus():  # type: ignore[attr-defined]
+            super().wheelEvent(event)  # type: ignore[misc]
+        else:
+            event.ignore()
+
+
+class _SpinBox(_NoStrayWheel, QSpinBox):
+    pass
+
+
+class _DoubleSpinBox(_NoStrayWheel, QDoubleSpinBox):
+    pass
+
+
+class _ComboBox(_NoStrayWheel, QComboBox):
+    pass
+
+
 def make_option_widget(spec: OptionSpec, resolved: Any = None) -> QWidget:
     """`resolved`: what the option means in "auto" (the checkpoint's recorded value), shown beside it."""
     w = _make(spec, auto_text(resolved))
     if spec.auto:
         w.setToolTip(AUTO_TIP)
+    if isinstance(w, QComboBox | QSpinBox | QDoubleSpinBox):
+        w.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # not focused by a passing wheel
     return w
 
 
 def _make(spec: OptionSpec, auto: str) -> QWidget:
     if spec.kind == "bool" and spec.auto:
         # three states: a checkbox cannot say "the checkpoint's choice", and unticked would turn a stage off
-        combo = QComboBox()
+        combo = _ComboBox()
         combo.addItem(auto, None)
         combo.addItem("on", True)
         combo.addItem("off", False)
@@ -46,7 +73,7 @@ def _make(spec: OptionSpec, auto: str) -> QWidget:
         box.setChecked(bool(spec.default))
         return box
     if spec.kind == "choice":
-        combo = QComboBox()
+        combo = _ComboBox()
         if spec.auto:
             combo.addItem(auto, None)
         for choice in spec.choices:
@@ -54,7 +81,7 @@ def _make(spec: OptionSpec, auto: str) -> QWidget:
         combo.setCurrentIndex(max(combo.findData(spec.default), 0))
         return combo
     if spec.kind == "int":
-        spin = QSpinBox()
+        spin = _SpinBox()
         lo, hi = int(spec.minimum), int(min(spec.maximum, _INT_LIMIT))
         spin.setRange(lo - 1 if spec.auto else lo, hi)
         if spec.auto:
@@ -62,7 +89,7 @@ def _make(spec: OptionSpec, auto: str) -> QWidget:
         spin.setValue(spin.minimum() if spec.auto else int(spec.default))
         return spin
     if spec.kind == "float":
-        dspin = QDoubleSpinBox()
+        dspin = _DoubleSpinBox()
         dspin.setDecimals(3)
         step = 0.01 if spec.maximum <= 1.0 else 0.1
         dspin.setSingleStep(step)

@@ -83,3 +83,30 @@ def test_auto_entries_show_what_the_found_checkpoint_recorded(qtbot):
     assert widget(panel, "threshold").text() == "auto (0.8)"
     assert widget(panel, "mask_size").text() == "auto (320)"
     assert panel.options() == {"max_side": 1024}  # shown, not passed: the checkpoint keeps deciding
+
+
+def test_a_passing_mouse_wheel_does_not_change_an_option(qtbot):
+    """Scrolling the panel over a spin box must not edit it (max pixels crept from 1048576 to 1048563 when the
+    panel was scrolled with the wheel); once clicked into, the wheel edits it."""
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    panel = panel_on(qtbot, "deepfill_v2")
+    spin = widget(panel, "max_pixels")
+    panel.show()
+    before = spin.value()
+
+    def turn() -> None:
+        centre = QPointF(spin.rect().center())
+        event = QWheelEvent(centre, QPointF(spin.mapToGlobal(centre.toPoint())), QPoint(0, 0), QPoint(0, -120),
+                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+                            False)
+        QApplication.sendEvent(spin, event)
+
+    turn()
+    assert spin.value() == before and spin.focusPolicy() == Qt.FocusPolicy.StrongFocus
+    spin.setFocus()
+    qtbot.waitUntil(spin.hasFocus)
+    turn()
+    assert spin.value() == before - 1
