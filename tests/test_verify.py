@@ -144,3 +144,25 @@ def test_vcnet_leaves_vetoed_regions_alone_and_the_option_turns_it_off():
 
     with pytest.raises(CheckpointError, match="verifier"):
         broken.predict_mask(img)
+
+
+def test_verifier_command_refuses_bad_input_in_one_line_before_any_work(tmp_path, capsys):
+    """An unknown family, a missing photo folder, no photos or a wrong checkpoint: exit 2, one plain line, and
+    no checkpoint JSON is touched."""
+    from trainer.cli import main
+
+    ckpt = tmp_path / "none"
+    cases = [
+        (["--families", "scratch,mould"], "unknown damage family mould"),
+        (["--limit", "0"], "--limit must be at least 1"),
+        (["--photos", str(tmp_path / "missing")], "not a folder"),
+        (["--photos", str(tmp_path)], "no images"),
+    ]
+    for extra, message in cases:
+        assert main(["verifier", "--checkpoint", str(ckpt), *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and message in err and err.count("\n") == 1
+    (tmp_path / "p.png").write_bytes(b"")  # a photo is there: now the checkpoint is the problem
+    assert main(["verifier", "--checkpoint", str(ckpt), "--photos", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+    assert not list(tmp_path.glob("*.json"))

@@ -51,6 +51,21 @@ def list_images(root: Path) -> list[Path]:
     return files
 
 
+def photo_files(folder: Path | None, split: str = "train") -> list[Path]:
+    """The photos a command draws its samples from: every image under a user's `folder` (`list_images`: never
+    the held-out split), else the photo set's `split`. A missing folder or no photos: one plain `DataError`."""
+    from trainer.photos import list_photos, photos_dir
+
+    if folder is not None:
+        if not folder.is_dir():
+            raise DataError(f"--photos {folder}: not a folder")
+        return list_images(folder)
+    photos = list_photos(photos_dir(), splits=(split,))
+    if not photos:
+        raise DataError("no photos: run `python -m trainer fetch-photos` or give --photos")
+    return photos
+
+
 def random_square(image: np.ndarray, size: int, rng: np.random.Generator, crop_min: float, flip: bool) -> np.ndarray:
     """A random square of side U(crop_min, 1)·short side, rescaled to `size`, flipped half the time."""
     h, w = image.shape[:2]

@@ -114,22 +114,14 @@ def make_samples(photos: Sequence[Path], methods: Sequence[str], folder: Path, c
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from inpaint_studio.core.errors import InpaintStudioError
     from inpaint_studio.engine.named_checkpoints import resolve_model
-    from trainer.photos import list_photos, photos_dir
+    from trainer.data import photo_files
 
     torch.set_num_threads(max(1, args.threads))
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     for method in methods:
         resolve_model(method)  # an unknown name is one plain line before any work
-    if args.photos is not None:
-        if not args.photos.is_dir():
-            raise InpaintStudioError(f"--photos {args.photos}: not a folder")
-        photos = sorted(p for p in args.photos.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"))
-    else:
-        photos = list_photos(photos_dir(), splits=(args.split,))
-    if not photos:
-        raise InpaintStudioError("no photos: run `python -m trainer fetch-photos` or give --photos")
+    photos = photo_files(args.photos, args.split)
 
     def progress(done: int, seconds: float) -> None:
         print(f"\rsample {done}/{args.count} ({seconds:.0f} s)", end="", file=sys.stderr, flush=True)

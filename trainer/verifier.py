@@ -125,18 +125,16 @@ def run(args: argparse.Namespace) -> int:
     from inpaint_studio.engine.checkpoints import update_metadata
     from inpaint_studio.engine.evaluate import prepare
     from trainer.blind_choice import CLEAN_CAP
-    from trainer.photos import list_photos, photos_dir
+    from trainer.data import photo_files
 
     torch.set_num_threads(max(1, args.threads))
-    families = list(SEEN) if args.families == "seen" else check_families(f for f in args.families.split(",") if f)
-    if args.photos is not None:
-        if not args.photos.is_dir():
-            raise InpaintStudioError(f"--photos {args.photos}: not a folder")
-        files = sorted(p for p in args.photos.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"))
-    else:
-        files = list_photos(photos_dir(), splits=("train",))
-    if not files:
-        raise InpaintStudioError("no photos: run `python -m trainer fetch-photos` or give --photos")
+    if args.limit < 1:
+        raise InpaintStudioError(f"--limit must be at least 1 photo, not {args.limit}")
+    try:
+        families = list(SEEN) if args.families == "seen" else check_families(f for f in args.families.split(",") if f)
+    except ValueError as exc:
+        raise InpaintStudioError(str(exc)) from None
+    files = photo_files(args.photos, "train")
     files = files[:: max(1, len(files) // args.limit)][: args.limit]  # spread over the set, by name
     method = create_method("vcnet", checkpoint=args.checkpoint, verify=False)
     method.load()
