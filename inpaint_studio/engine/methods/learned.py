@@ -461,17 +461,17 @@ class LearnedMethod(InpaintMethod):
         image, hole_w, edges = image[ys, xs], hole[ys, xs], edges[ys, xs] if edges is not None else None
         with_edges = (self.meta.get("texture") or {}).get("with_edges")
         fusion = self.modules[TEXTURE_COMPONENT]
+        three_way = bool(getattr(fusion, "smooth", False))
         smooth = None
         if edges is not None and with_edges:
             report(progress, 0.0, f"{with_edges} texture for {self.name}")
             textured = create_method(str(with_edges)).inpaint(image, hole_w, edges)
-            if getattr(fusion, "smooth", False):
-                # the smooth candidate must not cross the lines either: the edge-guided fill's diffusion
+            if three_way:  # the smooth candidate must not cross the lines either: the edge-guided fill's diffusion
                 smooth = create_method(str(with_edges), fill="navier_stokes").inpaint(image, hole_w, edges)
         else:
             report(progress, 0.0, f"{spec['method']} texture for {self.name}")
             textured = classical_prefill(image, hole_w, spec)
-            if getattr(fusion, "smooth", False):
+            if three_way:
                 smooth = classical_prefill(image, hole_w, smooth_spec(self.meta))
         check_cancel(cancel)
         with self.running():
