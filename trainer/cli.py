@@ -373,6 +373,45 @@ def _run_verifier(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _add_stain(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "stain",
+        help="train the stain network VCNet uses to find translucent damage (hours), or put it into a checkpoint",
+        description="Trains `networks.stain_net` on training photos stained by the training families (the old "
+        "`stain` kind and `tint`: random tints over blots, spots, streaks and rims); coffee, water, foxing, "
+        "fading and yellowing stay unseen. --resume continues a run; --export-into adds the run's network to a "
+        "VCNet checkpoint as its `stain` component.",
+    )
+    p.add_argument("--run", type=Path, required=True, help="the run directory (e.g. models/training/stain-small)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --run")
+    p.add_argument("--export-into", type=Path, help="a VCNet checkpoint to put the run's network into")
+    p.add_argument("--photos", type=Path, help="a folder of training photos (default: the photo set's train split)")
+    p.add_argument("--families", default="stain,tint", help="stain families to train on (stain, tint, or seen kinds)")
+    p.add_argument("--steps", type=int, default=6000)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--crop", type=int, default=192)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--widths", type=lambda s: tuple(int(v) for v in s.split(",")), default=(16, 24, 32, 48, 64, 64))
+    p.add_argument("--threshold", type=float, default=None,
+                   help="map values below this are ignored (training: 0.1 for its validation; --export-into: "
+                   "chosen on the seen families and clean validation crops unless given)")
+    p.add_argument("--val-per-family", type=int, default=6)
+    p.add_argument("--val-every", type=int, default=500)
+    p.add_argument("--save-every", type=int, default=100)
+    p.add_argument("--finish", action="store_true", help="at the end keep weights only (no optimiser state)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(func=_run_stain)
+
+
+def _run_stain(args: argparse.Namespace) -> int:
+    from trainer.stain import run
+
+    if not args.export_into and args.threshold is None:
+        args.threshold = 0.1  # validation during training only
+    return run(args)
+
+
 def _add_recipes(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("recipes", help="list recipes, their stages and default settings")
     p.set_defaults(func=_run_recipes)
@@ -400,6 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fusion_data(sub)
     _add_fusion(sub)
     _add_verifier(sub)
+    _add_stain(sub)
     _add_recipes(sub)
     return parser
 

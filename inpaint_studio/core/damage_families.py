@@ -447,6 +447,59 @@ def yellowing(image: np.ndarray, rng: np.random.Generator, source: np.ndarray | 
     return _translucent(image, out, field, "yellowing")
 
 
+def tint_blots(image: np.ndarray, rng: np.random.Generator, source: np.ndarray | None = None) -> Damage:
+    """Training variety for the stain network (not one of the report's families, so that coffee, water and
+    foxing stay unseen by it): one darkening tint — mostly warm (brown, orange, yellow, rust), sometimes any
+    hue — over 1–4 parts drawn from ragged blots (radius 6–160 px at 512²), fields of small spots (radius
+    1–8 px), elongated streaks and bare rims; each with its own strength (0.15–0.75), unevenness, edge softness
+    (sharp to 15 px) and sometimes a darker or lighter rim of 1–8 px."""
+    h, w = image.shape[:2]
+    s = _scale(h, w)
+    strength = np.zeros((h, w), np.float32)
+    for _ in range(int(rng.integers(1, 5))):
+        kind = rng.choice(["blot", "spots", "streak", "rim"], p=[0.45, 0.3, 0.1, 0.15])
+        level = rng.uniform(0.15, 0.75)
+        if kind == "spots":
+            part = np.zeros((h, w), np.float32)
+            cx, cy, spread = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(15, 120) * s
+            for _ in range(int(rng.integers(5, 120))):
+                x, y = cx + rng.normal(0, spread), cy + rng.normal(0, spread)
+                r = max(0.6, rng.uniform(1, 8) * s)
+                cv2.circle(part, (round(x * 4), round(y * 4)), round(r * 4), float(rng.uniform(0.5, 1.0)),
+                           -1, cv2.LINE_AA, shift=2)
+            part = cv2.GaussianBlur(part, (0, 0), max(0.5, rng.uniform(0.3, 2.0) * s)) * level
+        else:
+            radius = rng.uniform(6, 160) * s
+            d, inside = _blot(h, w, rng, radius)
+            if kind == "streak":  # a drip or smear: the blot stretched along a random direction
+                d, inside = _blot(h, w, rng, radius * 0.5)
+                angle = rng.uniform(0, 180)
+                centre = (w / 2, h / 2)
+                m = cv2.getRotationMatrix2D(centre, angle, 1.0)
+                m[:, :2] *= np.array([[1 / rng.uniform(2, 5)], [1.0]])
+                inside = cv2.warpAffine(inside, m, (w, h), flags=cv2.INTER_LINEAR)
+            soft = rng.uniform(0.3, 15) * s if rng.random() < 0.6 else 0.5 * s
+            part = cv2.GaussianBlur(inside, (0, 0), max(0.5, soft))
+            part = part * (rng.uniform(0.5, 1.0) + rng.uniform(0, 0.5) * _smooth_noise(h, w, rng, max(8.0, radius * 0.5)))
+            if kind == "rim" or rng.random() < 0.4:
+                width = rng.uniform(1, 8) * s / max(radius, 1.0)
+                rim = np.exp(-(((d - 1 + width) / width) ** 2)) * (d < 1.05)
+                part = rim if kind == "rim" else part + rng.uniform(-0.3, 0.6) * rim
+            part = np.clip(part, 0, 1.2) * level
+        strength = np.maximum(strength, part.astype(np.float32))
+    strength = np.clip(strength, 0, 1)
+    colour = np.ones(3, np.float32)
+    while colour.min() > 0.65:  # a tint that shows: some channel loses a third of its light at full strength
+        if rng.random() < 0.85:  # warm: red absorbed least, blue most
+            r = rng.uniform(0.5, 0.97)
+            g = r * rng.uniform(0.5, 0.92)
+            colour = np.array([r, g, g * rng.uniform(0.2, 0.85)], np.float32)
+        else:
+            colour = rng.uniform(0.3, 0.95, 3).astype(np.float32)
+    offset = rng.uniform(-10, 10, 3).astype(np.float32) if rng.random() < 0.3 else np.zeros(3, np.float32)
+    return _translucent(image, _tinted(image, colour, offset, strength), strength, "tint")
+
+
 # --- the old core.synthesis kinds, as families ------------------------------------------------------------
 
 

@@ -17,7 +17,10 @@ Blind work through a mask (the shipped setting) splits the damage found into opa
 tint removed where that is trusted and is otherwise left as it is. `predict_mask` returns both (the mask and a
 soft `translucent` map) for the app's Auto mask. With a fitted verifier in the checkpoint (`blind.verifier`,
 `core.verify`; option `verify=false` turns it off), each opaque region found gets a second look and is left
-alone when its repair would likely make the photo worse (the photo's own edges and highlights).
+alone when its repair would likely make the photo worse (the photo's own edges and highlights). With a stain
+network in the checkpoint (component `stain`, `python -m trainer stain`; option `stains=false` turns it off),
+blind runs first look for translucent damage with it and invert the tint found (`core.tint`); the Auto mask
+shows that map as the soft translucent part.
 
 Also registers the published layout of the PyTorch reproduction's `VCNet_*.pth` training checkpoint
 (`{num_step, mpn, rin, D, patch_D, optimizer_*}`: mpn, rin, D, patch_D are taken, optimizers dropped).
@@ -33,6 +36,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from inpaint_studio.core.errors import CheckpointError, InpaintStudioError
+from inpaint_studio.core.tint import remove_tint
 from inpaint_studio.core.translucent import split_damage, untint_translucent
 from inpaint_studio.core.verify import Verifier, verify_hole
 from inpaint_studio.engine.base import (
@@ -52,6 +56,10 @@ if TYPE_CHECKING:
 
 
 DETECTORS = ("mpn", "mpn+classical")
+STAIN_COMPONENT = "stain"
+# The stain network looks at a copy this long (px): the scale it was trained at (photos 300–512 px long);
+# stains are smooth, and the tint removal works at full size from the enlarged map.
+STAIN_SIDE = 512
 FILLS = ("rin", "telea")
 
 
@@ -61,6 +69,8 @@ class VCNetMethod(LearnedMethod):
     description = "VCNet: finds and repairs scratches, stains and graffiti by itself (blind); or fills a mask"
     capabilities = Capabilities(needs_mask=False, predicts_mask=True, blind=True, learned=True)
     required_components = ("mpn", "rin")
+    # The stain network (`networks.stain_net`, trained by `python -m trainer stain`): finds translucent damage
+    optional_components = (*LearnedMethod.optional_components, STAIN_COMPONENT)
     network_family = "vcnet"
     option_choices: ClassVar[dict[str, tuple[str, ...]]] = {"detector": DETECTORS, "fill": FILLS}
     option_ranges: ClassVar[dict[str, tuple[float, float]]] = {
@@ -75,10 +85,12 @@ class VCNetMethod(LearnedMethod):
         fill: str | None = None,
         mask_size: int | None = None,
         verify: bool | None = None,
+        stains: bool | None = None,
         **kw: Any,
     ) -> None:
         super().__init__(*args, **kw)
-        self._verify = verify  # None: the checkpoint's (on when its JSON has a fitted verifier)
+        self._verify = verify
+        self._stains = stains  # None: on when the checkpoint has a stain network  # None: the checkpoint's (on when its JSON has a fitted verifier)
         if detector not in (None, *DETECTORS):
             raise ValueError(f"detector must be one of {', '.join(DETECTORS)}, not '{detector}'")
         if fill not in (None, *FILLS):
@@ -129,6 +141,46 @@ class VCNetMethod(LearnedMethod):
             raise CheckpointError(f"{self.name}: its damage verifier cannot be read ({exc})") from None
 
     @property
+    def stains(self) -> bool:
+        """The `stains` option, else whether the checkpoint has a stain network (read from its JSON)."""
+        if self._stains is not None:
+            return bool(self._stains)
+        return STAIN_COMPONENT in (self.meta.get("components") or {})
+
+    @property
+    def finds_stains(self) -> bool:
+        """Whether blind runs look for stains with the checkpoint's stain network (loads the weights)."""
+        if not self.stains:
+            return False
+        self.ensure_loaded()
+        if STAIN_COMPONENT not in self.modules:
+            raise InpaintStudioError(f"{self.name}: this checkpoint has no stain network; train one with "
+                                     "`python -m trainer stain` or leave the stains option on auto")
+        return True
+
+    @property
+    def stain_threshold(self) -> float:
+        value = ((self.meta.get("blind") or {}).get("stains") or {}).get("threshold")
+        return float(value) if isinstance(value, int | float) and 0 <= value < 1 else 0.1
+
+    def stain_strength(self, image: np.ndarray, cancel: CancelFn | None = None) -> np.ndarray:
+        """The stain network's soft map (float32 H×W, 0..1; 0 below the checkpoint's threshold) of an RGB
+        uint8 photo, from a copy at most STAIN_SIDE long."""
+        import torch
+
+        self._check_image(image)
+        self.ensure_loaded()
+        check_cancel(cancel)
+        small = _shrink(image, STAIN_SIDE)
+        with self.running(), torch.no_grad():
+            x = torch.from_numpy(small).permute(2, 0, 1)[None].float().div(255).to(self.device)
+            s = self.modules[STAIN_COMPONENT].strength(x)[0, 0].float().cpu().numpy()
+        if small.shape != image.shape:
+            s = _resize(s, image.shape[:2], linear=True)
+        s = np.clip(s, 0.0, 1.0)
+        return np.where(s >= self.stain_threshold, s, 0).astype(np.float32)
+
+    @property
     def fill(self) -> str:
         chosen = self._fill or str(self.meta.get("blind", {}).get("fill", "rin"))
         return chosen if chosen in FILLS else "rin"
@@ -158,8 +210,12 @@ class VCNetMethod(LearnedMethod):
         prob_np, mask = self._find_damage(image, progress, cancel)
         split = split_damage(image, mask)
         opaque = self._verified(image, split.opaque, prob_np, progress, cancel)
+        translucent = split.translucent
+        if self.finds_stains:
+            report(progress, 0.9, "looking for stains")
+            translucent = np.maximum(translucent, self.stain_strength(image, cancel))
         report(progress, 1.0, "done")
-        return MaskPrediction(prob_np, opaque, self.threshold, split.translucent)
+        return MaskPrediction(prob_np, opaque, self.threshold, translucent)
 
     def _verified(self, image: np.ndarray, opaque: np.ndarray, probability: np.ndarray,
                   progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
@@ -261,7 +317,14 @@ class VCNetMethod(LearnedMethod):
 
     def blind_input(self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
         """The photo with the tint of the damage judged translucent removed where that is trusted
-        (`core.translucent.untint_translucent`: a stain is never painted over)."""
+        (`core.translucent.untint_translucent`: a stain is never painted over); first, with a stain network,
+        the tint of the stains it finds is inverted (`core.tint.remove_tint`, which leaves any stain whose
+        fitted tint it does not trust exactly as it was)."""
+        if self.finds_stains:
+            report(progress, 0.05, "looking for stains")
+            strength = self.stain_strength(image, cancel)
+            if strength.any():
+                image = remove_tint(image, strength)
         return untint_translucent(image, lambda img: self._find_damage(img, None, cancel)[1])
 
 

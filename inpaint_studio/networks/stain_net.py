@@ -1,0 +1,107 @@
+"""Stain network: a small U-Net that maps a photo to a soft stain map — how strongly each pixel is tinted by
+translucent damage (coffee, tea, foxing, rust) — for `core.tint` to invert.
+
+Why a network of its own rather than one more output of VCNet's mask network: a stain is found by its colour
+*relative to its surroundings* over a wide area (a blot can be a third of the photo across, and its inside looks
+like any brownish surface; only its edge tells), so it needs a large receptive field, while the mask network
+is built for thin opaque marks at full detail. Five levels (1/32 at the bottom, with a dilated block there)
+see ~400 px; no normalisation layer (instance norm would remove exactly the colour shift to be measured).
+
+Input: RGB in [0, 1], N×3×H×W, any size (padded to a multiple of 32 and cropped back). The network also sees
+log-RGB, where a multiplicative tint is an offset, and each pixel's log colour against its
+surroundings' mean at 4, 16 and 64 px. Output: N×1×H×W logits; `strength` = sigmoid.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from inpaint_studio.networks.registry import register_network
+
+_MULTIPLE = 32
+
+
+# Each pixel's log colour against the mean around it at these scales (px): a tint is an offset in log colour,
+# and comparing with the surroundings is what finds it; given as inputs, the network need not learn the wide
+# averages first (without them it stayed a flat guess for thousands of steps).
+_SURROUND = (4, 16, 64)
+
+
+def _surround_contrast(log_rgb: torch.Tensor) -> torch.Tensor:
+    h, w = log_rgb.shape[-2:]
+    out = []
+    for k in _SURROUND:
+        mean = F.avg_pool2d(log_rgb, k, k, ceil_mode=True, count_include_pad=False)
+        out.append(log_rgb - F.interpolate(mean, size=(h, w), mode="bilinear", align_corners=False))
+    return torch.cat(out, 1) * 4
+
+
+def _conv(cin: int, cout: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, dilation, dilation), nn.LeakyReLU(0.1, inplace=True))
+
+
+class StainNet(nn.Module):
+    """U-Net: encoder widths `widths` (one level each, the first at full size), skip connections by
+    concatenation, bilinear upsampling."""
+
+    def __init__(self, widths: tuple[int, ...] = (16, 24, 32, 48, 64, 64)) -> None:
+        super().__init__()
+        widths = tuple(int(w) for w in widths)
+        self.widths = widths
+        self.stem = nn.Sequential(_conv(6 + 3 * len(_SURROUND), widths[0]), _conv(widths[0], widths[0]))
+        self.down = nn.ModuleList(
+            nn.Sequential(_conv(widths[i], widths[i + 1], stride=2), _conv(widths[i + 1], widths[i + 1]))
+            for i in range(len(widths) - 1))
+        deepest = widths[-1]
+        self.context = nn.Sequential(_conv(deepest, deepest, dilation=2), _conv(deepest, deepest, dilation=4))
+        self.up = nn.ModuleList(
+            nn.Sequential(_conv(widths[i + 1] + widths[i], widths[i]), _conv(widths[i], widths[i]))
+            for i in reversed(range(len(widths) - 1)))
+        self.head = nn.Conv2d(widths[0], 1, 3, 1, 1)
+        # He initialisation for the leaky ReLUs: with PyTorch's default a deep stack without normalisation
+        # shrinks its signal at every layer and the map stayed a flat guess for the first thousands of steps.
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, a=0.1, nonlinearity="leaky_relu")
+                nn.init.zeros_(m.bias)
+        nn.init.normal_(self.head.weight, std=1e-3)
+        nn.init.constant_(self.head.bias, -3.0)  # start near "no stain" (sigmoid ≈ 0.05)
+
+    @property
+    def multiple(self) -> int:
+        return 2 ** (len(self.widths) - 1)
+
+    def forward(self, rgb: torch.Tensor) -> torch.Tensor:
+        h, w = rgb.shape[-2:]
+        m = self.multiple
+        ph, pw = (-h) % m, (-w) % m
+        x = torch.cat([rgb * 2 - 1, torch.log(rgb.clamp(0, 1) + 0.03) + 1.5], 1)
+        if ph or pw:
+            x = F.pad(x, (0, pw, 0, ph), mode="replicate")
+        x = torch.cat([x, _surround_contrast(x[:, 3:])], 1)
+        skips = [self.stem(x)]
+        for block in self.down:
+            skips.append(block(skips[-1]))
+        y = self.context(skips.pop())
+        for block in self.up:
+            skip = skips.pop()
+            y = F.interpolate(y, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+            y = block(torch.cat([y, skip], 1))
+        return self.head(y)[..., :h, :w]
+
+    def strength(self, rgb: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.forward(rgb))
+
+    # --- test convention (tests/test_every_network.py) ---
+    def example_inputs(self, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor, ...]:
+        return (torch.rand(batch, 3, h, w),)
+
+    def output_shapes(self, h: int, w: int, batch: int = 1) -> list[tuple[int, ...]]:
+        return [(batch, 1, h, w)]
+
+
+@register_network
+def stain_unet(**kwargs: object) -> StainNet:
+    return StainNet(**kwargs)  # type: ignore[arg-type]

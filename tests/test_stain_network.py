@@ -1,0 +1,149 @@
+"""The stain network's path: its training family (`tint_blots`), the trainer (`python -m trainer stain`: run,
+resume, hold-out, export into a VCNet checkpoint), and VCNet's blind runs using what it finds."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from inpaint_studio.core.damage_families import coffee, tint_blots
+from inpaint_studio.core.imageio import load_rgb, save_image
+from inpaint_studio.core.metrics import psnr
+from inpaint_studio.core.paths import SAMPLES_DIR
+from inpaint_studio.engine.base import create_method
+from inpaint_studio.engine.checkpoints import read_metadata
+from tests.imagegen import textured
+from trainer.cli import main as trainer_main
+from trainer.stain import THRESHOLDS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _photo(seed: int, h: int = 160, w: int = 200) -> np.ndarray:
+    base = cv2.resize(textured(40, 50, seed), (w, h), interpolation=cv2.INTER_CUBIC)
+    return np.clip(base.astype(np.int16) // 2 + 100, 0, 255).astype(np.uint8)  # mid-grey: a tint shows
+
+
+def test_tint_blots_darken_where_their_strength_says():
+    image = _photo(0, 256, 320)
+    for seed in range(4):
+        d = tint_blots(image, np.random.default_rng(seed))
+        assert d.translucent and d.strength is not None and d.family == "tint"
+        stained = d.strength > 0.2
+        assert stained.any()
+        # darker where stained, untouched where the strength is zero
+        assert d.image[stained].astype(int).sum() < image[stained].astype(int).sum()
+        assert np.array_equal(d.image[d.strength == 0], image[d.strength == 0])
+        again = tint_blots(image, np.random.default_rng(seed))
+        assert np.array_equal(again.image, d.image)
+
+
+@pytest.fixture
+def photo_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for k in range(3):
+        save_image(folder / f"p{k}.png", _photo(k))
+    return folder
+
+
+def _train(run: Path, photos: Path, *extra: str) -> int:
+    return trainer_main(["stain", "--run", str(run), "--photos", str(photos), "--batch", "2", "--crop", "64",
+                         "--widths", "4,6,8", "--val-per-family", "1", "--val-every", "2", "--save-every", "2",
+                         *extra])
+
+
+def test_stain_training_runs_resumes_and_exports(photo_folder: Path, tmp_path: Path, capsys):
+    run = tmp_path / "run"
+    assert _train(run, photo_folder, "--steps", "2") == 0
+    settings = json.loads((run / "run.json").read_text())
+    assert settings["families"] == ["stain", "tint"] and settings["config"]["widths"] == [4, 6, 8]
+    first = torch.load(run / "last.pt", weights_only=True)
+    assert first["step"] == 2 and "optimizer" in first
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert set(log[-1]["val"]) == {"stain", "tint", "coffee", "foxing", "water", "clean"}
+
+    # a second start on the same folder is refused; --resume continues from step 2 and --finish drops the optimiser
+    assert _train(run, photo_folder, "--steps", "2") != 0
+    assert "--resume" in capsys.readouterr().err
+    assert _train(run, photo_folder, "--resume", "--steps", "4", "--finish") == 0
+    last = torch.load(run / "last.pt", weights_only=True)
+    assert last["step"] == 4 and "optimizer" not in last
+    assert not torch.equal(last["network"]["head.weight"], first["network"]["head.weight"])
+
+    into = tmp_path / "vcnet-small"
+    for suffix in (".safetensors", ".json", ".md"):
+        shutil.copy(ROOT / "models" / f"vcnet-small{suffix}", into.with_suffix(suffix))
+    before = read_metadata(into.with_suffix(".json"))
+    assert trainer_main(["stain", "--run", str(run), "--export-into", str(into), "--photos", str(photo_folder),
+                         "--val-per-family", "1"]) == 0
+    meta = read_metadata(into.with_suffix(".json"))
+    assert meta["components"]["stain"] == {"network": "stain_unet", "config": {"widths": [4, 6, 8]}}
+    stains = meta["blind"]["stains"]
+    assert stains["steps"] == 4 and stains["threshold"] in THRESHOLDS
+    table = {float(t): row for t, row in stains["threshold_table"].items()}
+    assert table[stains["threshold"]]["score"] == max(row["score"] for row in table.values())
+    assert set(table[0.1]["gains"]) == {"stain", "tint", "coffee", "foxing", "water", "clean"}
+    assert {"coffee", "foxing", "water"} <= set(meta["blind"]["stains"]["unseen"])
+    assert meta["blind"]["verifier"] == before["blind"]["verifier"]  # the rest of the blind block is kept
+    card = into.with_suffix(".md").read_text()
+    assert "## Stain network" in card and "coffee (unseen)" in card and "(chosen)" in card
+    method = create_method("vcnet", checkpoint=str(into.with_suffix(".safetensors")))
+    method.load()
+    assert method.finds_stains and method.stain_strength(_photo(5)).shape == (160, 200)
+    off = create_method("vcnet", checkpoint=str(into.with_suffix(".safetensors")), stains=False)
+    off.load()
+    assert not off.finds_stains
+
+
+def test_stain_training_refuses_an_unseen_family(photo_folder: Path, tmp_path: Path, capsys):
+    assert _train(tmp_path / "run", photo_folder, "--steps", "1", "--families", "stain,coffee") != 0
+    err = capsys.readouterr().err
+    assert "coffee" in err and err.count("\n") == 1
+    assert not (tmp_path / "run" / "last.pt").exists()
+
+
+def test_blind_runs_remove_the_tint_of_the_stains_found(monkeypatch):
+    """VCNet's blind input inverts the tint of what the stain network finds (here the true map of a coffee
+    blot stands in for the network), and leaves the photo as it was with `stains=false`."""
+    clean = cv2.resize(load_rgb(SAMPLES_DIR / "chelsea.png"), (256, 256), interpolation=cv2.INTER_AREA)
+    stained = coffee(clean, np.random.default_rng(3))
+    shipped = str(ROOT / "models" / "vcnet-small.safetensors")
+    method = create_method("vcnet", checkpoint=shipped)
+    method.load()
+    monkeypatch.setattr(type(method), "finds_stains", property(lambda self: self._stains is not False))
+    monkeypatch.setattr(type(method), "stain_strength", lambda self, image, cancel=None: stained.strength)
+    restored = method.blind_input(stained.image, None, None)
+    assert psnr(restored, clean) > psnr(stained.image, clean) + 2
+    off = create_method("vcnet", checkpoint=shipped, stains=False)
+    off.load()
+    assert psnr(off.blind_input(stained.image, None, None), clean) < psnr(stained.image, clean) + 0.5
+
+
+def test_the_stains_option_resolves_from_the_checkpoint_without_loading_it():
+    shipped = str(ROOT / "models" / "vcnet-small.safetensors")
+    has = "stain" in read_metadata(ROOT / "models" / "vcnet-small.json")["components"]
+    method = create_method("vcnet", checkpoint=shipped)
+    assert method.resolved_options(["stains"]) == {"stains": has} and not method.loaded
+    assert create_method("vcnet", checkpoint=shipped, stains=False).resolved_options(["stains"]) == {"stains": False}
+
+
+def test_asking_for_stains_without_a_stain_network_says_so(tmp_path: Path):
+    from inpaint_studio.core.errors import InpaintStudioError
+    from inpaint_studio.engine.checkpoints import load_checkpoint, save_checkpoint
+
+    ckpt = load_checkpoint(ROOT / "models" / "vcnet-small.safetensors")
+    keep = ("mpn", "rin")
+    meta = {k: v for k, v in ckpt.meta.items() if k not in ("format", "version", "method", "components", "dtype")}
+    path = save_checkpoint(tmp_path / "plain", "vcnet", {c: ckpt.state_dict(c) for c in keep},
+                           {c: ckpt.components[c] for c in keep}, meta)
+    method = create_method("vcnet", checkpoint=str(path), stains=True)
+    with pytest.raises(InpaintStudioError, match="no stain network"):
+        method.blind_input(_photo(1), None, None)
+    assert not create_method("vcnet", checkpoint=str(path)).finds_stains  # auto: off without one

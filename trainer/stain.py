@@ -1,0 +1,388 @@
+"""`python -m trainer stain`: train the stain network (`networks.stain_net`) that finds translucent damage for
+VCNet's blind runs, resume it, and put it into a VCNet checkpoint as its `stain` component.
+
+Samples: a training photo scaled to ~512 px (×0.6–1.0), damaged whole (so each family keeps its size at 512²),
+then a random crop. Most carry a stain from the training families (`--families`, default `stain` — the old
+synthetic kind — and `tint`, `core.damage_families.tint_blots`: random darkening tints over blots, spots,
+streaks and rims); some are clean, some carry opaque damage of the seen kinds (a stroke is not a stain). The
+target is the family's own strength map (0 on clean and opaque samples). Coffee, water, foxing, fading and
+yellowing are never drawn: the report measures the network on them as unseen damage.
+
+Validation: fixed crops of validation photos, seen and unseen families side by side: the map's mean absolute
+error where stained, the share of a clean crop it marks (above the export threshold), and the PSNR gain of
+`core.tint.remove_tint` driven by the predicted map.
+
+The run directory keeps `last.pt` (network, optimiser, step, numpy generator: a dict of tensors and
+primitives, loaded with `weights_only=True`), `log.jsonl` and `run.json` (the settings). Finished runs keep
+weights only (`--finish`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+from inpaint_studio.core.atomic import atomic_write, atomic_write_text
+from inpaint_studio.core.damage_families import SEEN, Damage, draw_damage, tint_blots
+from inpaint_studio.core.errors import InpaintStudioError
+from inpaint_studio.core.imageio import load_rgb
+from inpaint_studio.core.metrics import psnr
+from inpaint_studio.core.sections import replace_section
+from inpaint_studio.core.tint import remove_tint
+
+NETWORK = "stain_unet"
+TRAIN_FAMILIES = ("stain", "tint")
+# Opaque damage shown as negatives: the seen opaque kinds only (the unseen ones stay unseen).
+NEGATIVES = tuple(f for f in SEEN if f != "stain")
+VAL_FAMILIES = ("stain", "tint", "coffee", "foxing", "water")
+PHOTO_SIDE = 512
+CLEAN_SHARE, NEGATIVE_SHARE = 0.15, 0.15
+STAINED = 0.03  # target strength above this counts as stained
+PSNR_CAP = 60.0
+
+
+def draw_family(image: np.ndarray, rng: np.random.Generator, family: str) -> Damage:
+    """`draw_damage`, plus the stain network's own `tint` training family."""
+    return tint_blots(image, rng) if family == "tint" else draw_damage(image, rng, family)
+
+
+def _scaled(image: np.ndarray, side: int) -> np.ndarray:
+    h, w = image.shape[:2]
+    f = side / max(h, w)
+    return cv2.resize(image, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+
+
+def _crop(arrays: list[np.ndarray], size: int, rng: np.random.Generator,
+          around: np.ndarray | None = None) -> list[np.ndarray]:
+    """A random size×size crop of every array alike; with `around` (a boolean map), one holding a random
+    pixel of it (a crop that misses a small stain teaches nothing about stains)."""
+    h, w = arrays[0].shape[:2]
+    if h < size or w < size:  # reflect-pad small photos
+        py, px = max(0, size - h), max(0, size - w)
+        arrays = [np.pad(a, ((0, py), (0, px)) + ((0, 0),) * (a.ndim - 2), mode="reflect") for a in arrays]
+        if around is not None:
+            around = np.pad(around, ((0, py), (0, px)))
+        h, w = arrays[0].shape[:2]
+    y, x = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
+    if around is not None and around.any():
+        ys, xs = np.nonzero(around)
+        k = int(rng.integers(len(ys)))
+        y = int(np.clip(ys[k] - rng.integers(0, size), 0, h - size))
+        x = int(np.clip(xs[k] - rng.integers(0, size), 0, w - size))
+    return [a[y:y + size, x:x + size] for a in arrays]
+
+
+SEEN_CHANGE = 8  # grey levels: a tint that changes no channel this much cannot be seen in a textured photo
+
+
+def stain_target(clean: np.ndarray, damage: Damage) -> np.ndarray:
+    """The family's strength where the stain visibly changed the photo (≥ SEEN_CHANGE grey levels in some
+    channel), 0 elsewhere: a faint fringe no one could see is not asked of the network."""
+    if damage.strength is None:
+        return np.zeros(clean.shape[:2], np.float32)
+    change = np.abs(damage.image.astype(np.int16) - clean.astype(np.int16)).max(-1)
+    return np.where((damage.mask > 0) & (change >= SEEN_CHANGE), damage.strength, 0).astype(np.float32)
+
+
+def make_sample(photo: np.ndarray, rng: np.random.Generator, families: tuple[str, ...], crop: int,
+                scale: tuple[float, float] = (0.6, 1.0)) -> tuple[np.ndarray, np.ndarray]:
+    """(damaged crop RGB uint8, target strength float32) from a photo scaled to ~PHOTO_SIDE."""
+    image = _scaled(photo, max(crop, round(PHOTO_SIDE * rng.uniform(*scale))))
+    u = rng.random()
+    target = np.zeros(image.shape[:2], np.float32)
+    if u < CLEAN_SHARE:
+        damaged = image
+    elif u < CLEAN_SHARE + NEGATIVE_SHARE:
+        damaged = draw_family(image, rng, NEGATIVES[int(rng.integers(len(NEGATIVES)))]).image
+    else:
+        d = draw_family(image, rng, families[int(rng.integers(len(families)))])
+        damaged = d.image
+        target = stain_target(image, d)
+    damaged, target = _crop([damaged, target], crop, rng, around=target > STAINED if rng.random() < 0.8 else None)
+    return np.ascontiguousarray(damaged), np.ascontiguousarray(target)
+
+
+def to_tensor(images: list[np.ndarray]) -> torch.Tensor:
+    return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() / 255
+
+
+def predict_strength(net: torch.nn.Module, image: np.ndarray) -> np.ndarray:
+    """The network's stain map (float32 H×W, 0..1) of one RGB uint8 image."""
+    with torch.no_grad():
+        return net.strength(to_tensor([image]))[0, 0].numpy().astype(np.float32)
+
+
+def loss_fn(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """BCE on where the stain is (stained pixels weighted ×3: they are a few percent of all). Fitting the soft
+    strength itself (BCE on soft targets plus L1) stayed a flat guess for the first thousand steps; the tint
+    removal fits each stain's own strength from the photo, so the map need only say where."""
+    stained = (target > STAINED).float()
+    return torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, stained, pos_weight=torch.tensor(3.0, device=logits.device))
+
+
+@dataclass
+class ValSet:
+    names: list[str]  # family (or "clean") of each sample
+    images: list[np.ndarray]
+    targets: list[np.ndarray]
+    cleans: list[np.ndarray]
+
+
+def make_val(photos: list[np.ndarray], per_family: int, crop: int, seed: int = 1) -> ValSet:
+    val = ValSet([], [], [], [])
+    for fi, family in enumerate((*VAL_FAMILIES, "clean")):
+        for k in range(per_family):
+            rng = np.random.default_rng([seed, fi, k])
+            image = _scaled(photos[(fi * per_family + k) % len(photos)], PHOTO_SIDE)
+            if family == "clean":
+                damaged, target = image, np.zeros(image.shape[:2], np.float32)
+            else:
+                d = draw_family(image, rng, family)
+                damaged, target = d.image, stain_target(image, d)
+            damaged, target, clean = _crop([damaged, target, image], crop, rng, around=target > STAINED)
+            val.names.append(family)
+            val.images.append(np.ascontiguousarray(damaged))
+            val.targets.append(np.ascontiguousarray(target))
+            val.cleans.append(np.ascontiguousarray(clean))
+    return val
+
+
+def clean_map(strength: np.ndarray, threshold: float) -> np.ndarray:
+    """The map as VCNet uses it: zero below `threshold` (the network's faint guesses)."""
+    return np.where(strength >= threshold, strength, 0).astype(np.float32)
+
+
+def evaluate(net: torch.nn.Module, val: ValSet, threshold: float) -> dict[str, Any]:
+    """Per family: mean absolute error of the map where stained, IoU at `threshold`, share marked on clean
+    crops, and the PSNR gain of the tint removal the map drives (capped at 60 dB)."""
+    rows: dict[str, dict[str, list[float]]] = {}
+    net.eval()
+    for name, image, target, clean in zip(val.names, val.images, val.targets, val.cleans, strict=True):
+        s = clean_map(predict_strength(net, image), threshold)
+        row = rows.setdefault(name, {"mae": [], "iou": [], "marked": [], "gain": []})
+        stained, found = target > STAINED, s > 0
+        if stained.any():
+            row["mae"].append(float(np.abs(s - target)[stained].mean()))
+            row["iou"].append(float((stained & found).sum() / max(1, (stained | found).sum())))
+        row["marked"].append(float(found.mean()))
+        before = min(PSNR_CAP, psnr(image, clean))
+        row["gain"].append(min(PSNR_CAP, psnr(remove_tint(image, s), clean)) - before)
+    net.train()
+    return {k: {m: round(float(np.mean(v)), 4) for m, v in r.items() if v} for k, r in rows.items()}
+
+
+THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+
+
+def tune_threshold(net: torch.nn.Module, val: ValSet, seen: list[str],
+                   thresholds: tuple[float, ...] = THRESHOLDS) -> dict[float, dict[str, Any]]:
+    """Per threshold: the mean PSNR gain of the tint removal per family, and the score it is chosen by — the
+    mean over the seen families and the clean crops (capped at 60 dB, so any change to a clean crop costs)."""
+    maps = [predict_strength(net, image) for image in val.images]
+    table: dict[float, dict[str, Any]] = {}
+    for t in thresholds:
+        gains: dict[str, list[float]] = {}
+        for name, image, s, clean in zip(val.names, val.images, maps, val.cleans, strict=True):
+            before = min(PSNR_CAP, psnr(image, clean))
+            after = min(PSNR_CAP, psnr(remove_tint(image, clean_map(s, t)), clean))
+            gains.setdefault(name, []).append(after - before)
+        means = {k: round(float(np.mean(v)), 3) for k, v in gains.items()}
+        score = float(np.mean([means[k] for k in means if k in seen or k == "clean"]))
+        table[t] = {"score": round(score, 3), "gains": means}
+    return table
+
+
+def _val_photos(folder: Path | None) -> list[np.ndarray]:
+    from trainer.data import photo_files
+
+    files = photo_files(None, "val") if folder is None else photo_files(folder, "train")
+    return [_scaled(load_rgb(p), PHOTO_SIDE) for p in files]
+
+
+def _state(net: torch.nn.Module, opt: torch.optim.Optimizer | None, step: int, rng: np.random.Generator) -> dict[str, Any]:
+    state: dict[str, Any] = {"network": net.state_dict(), "step": step,
+                             "rng": json.dumps(rng.bit_generator.state)}
+    if opt is not None:
+        state["optimizer"] = opt.state_dict()
+    return state
+
+
+def save_state(run_dir: Path, state: dict[str, Any]) -> None:
+    atomic_write(run_dir / "last.pt", lambda tmp: torch.save(state, tmp))
+
+
+def load_state(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / "last.pt"
+    if not path.is_file():
+        raise InpaintStudioError(f"{run_dir} has no last.pt to resume from")
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def _lr(step: int, steps: int, lr: float) -> float:
+    warm = min(1.0, (step + 1) / 100)
+    return lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / max(1, steps)))))
+
+
+def train(args: argparse.Namespace) -> int:
+    from inpaint_studio.networks.registry import create_network
+    from trainer.data import photo_files
+
+    torch.set_num_threads(max(1, args.threads))
+    run_dir: Path = args.run
+    settings_path = run_dir / "run.json"
+    if args.resume:
+        if not settings_path.is_file():
+            raise InpaintStudioError(f"{run_dir} is not a stain run (no run.json)")
+        settings = json.loads(settings_path.read_text(encoding="utf-8"))
+        settings["steps"] = args.steps or settings["steps"]
+    else:
+        if (run_dir / "last.pt").exists():
+            raise InpaintStudioError(f"{run_dir} already holds a run: add --resume to continue it")
+        families = tuple(f for f in args.families.split(",") if f)
+        bad = [f for f in families if f not in (*TRAIN_FAMILIES, *SEEN)]
+        if bad:
+            raise InpaintStudioError(f"the stain network trains on {', '.join(TRAIN_FAMILIES)} or seen kinds, "
+                                     f"not {', '.join(bad)}")
+        settings = {"network": NETWORK, "config": {"widths": list(args.widths)}, "families": list(families),
+                    "negatives": list(NEGATIVES), "steps": args.steps, "batch": args.batch, "crop": args.crop,
+                    "lr": args.lr, "threshold": args.threshold, "seed": args.seed,
+                    "photos": "train split" if args.photos is None else str(args.photos)}
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(settings_path, json.dumps(settings, indent=1) + "\n")
+    net = create_network(NETWORK, **settings["config"])
+    opt = torch.optim.Adam(net.parameters(), lr=settings["lr"])
+    rng = np.random.default_rng(settings["seed"])
+    step = 0
+    if args.resume:
+        state = load_state(run_dir)
+        net.load_state_dict(state["network"])
+        if "optimizer" in state:
+            opt.load_state_dict(state["optimizer"])
+        rng.bit_generator.state = json.loads(state["rng"])
+        step = int(state["step"])
+        print(f"resumed {run_dir} at step {step}", file=sys.stderr)
+    files = photo_files(args.photos, "train")
+    photos = [_scaled(load_rgb(p), PHOTO_SIDE) for p in files]
+    val = make_val(_val_photos(args.photos), args.val_per_family, settings["crop"])
+    families = tuple(settings["families"])
+    log = run_dir / "log.jsonl"
+    start = time.time()
+    net.train()
+    while step < settings["steps"]:
+        for g in opt.param_groups:
+            g["lr"] = _lr(step, settings["steps"], settings["lr"])
+        pairs = [make_sample(photos[int(rng.integers(len(photos)))], rng, families, settings["crop"])
+                 for _ in range(settings["batch"])]
+        x = to_tensor([p[0] for p in pairs])
+        y = torch.from_numpy(np.stack([p[1] for p in pairs]))[:, None]
+        loss = loss_fn(net(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        if step % 20 == 0:
+            print(f"\rstep {step}/{settings['steps']} loss {loss.item():.4f} ({time.time() - start:.0f} s)",
+                  end="", file=sys.stderr, flush=True)
+        last = step == settings["steps"]
+        if step % args.save_every == 0 or last:
+            save_state(run_dir, _state(net, opt, step, rng))
+        if step % args.val_every == 0 or last:
+            metrics = evaluate(net, val, settings["threshold"])
+            with log.open("a", encoding="utf-8") as f:
+                f.write(json.dumps({"step": step, "loss": round(loss.item(), 5), "val": metrics}) + "\n")
+            print(f"\nstep {step}: " + "  ".join(f"{k} gain {v['gain']:+.2f} iou {v.get('iou', 0):.2f} "
+                                                  f"marked {v['marked']:.3f}" for k, v in metrics.items()),
+                  file=sys.stderr)
+    if args.finish:  # weights only: a finished run's state stays small in git
+        save_state(run_dir, _state(net, None, step, rng))
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    """Put the run's network into a VCNet checkpoint as its `stain` component, with the run's settings and last
+    validation in the JSON's `blind.stains`."""
+    from inpaint_studio.engine.checkpoints import load_checkpoint, save_checkpoint
+    from inpaint_studio.networks.registry import create_network
+
+    run_dir: Path = args.run
+    settings = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    state = load_state(run_dir)
+    lines = (run_dir / "log.jsonl").read_text(encoding="utf-8").splitlines() if (run_dir / "log.jsonl").exists() else []
+    ckpt = load_checkpoint(args.export_into)
+    if ckpt.method != "vcnet":
+        raise InpaintStudioError(f"{args.export_into} is a {ckpt.method} checkpoint, not VCNet's")
+    states = {c: ckpt.state_dict(c) for c in ckpt.components if c != "stain"}
+    states["stain"] = state["network"]
+    components = {c: dict(spec) for c, spec in ckpt.components.items() if c != "stain"}
+    components["stain"] = {"network": settings["network"], "config": settings["config"]}
+    meta = {k: v for k, v in ckpt.meta.items() if k not in ("format", "version", "method", "components", "dtype")}
+    blind = dict(meta.get("blind") or {})
+    blind["stains"] = {
+        "threshold": args.threshold,
+        "trained_on": settings["families"], "negatives": settings["negatives"], "steps": int(state["step"]),
+        "photos": settings["photos"], "validation": json.loads(lines[-1])["val"] if lines else {},
+        "unseen": [f for f in VAL_FAMILIES if f not in settings["families"]],
+    }
+    if args.threshold is None:  # chosen on the seen families and clean crops only
+        net = create_network(settings["network"], **settings["config"])
+        net.load_state_dict(state["network"])
+        val = make_val(_val_photos(args.photos), args.val_per_family, settings["crop"], seed=2)
+        table = tune_threshold(net, val, seen=settings["families"])
+        blind["stains"]["threshold"] = max(table, key=lambda t: table[t]["score"])
+        blind["stains"]["threshold_table"] = table
+        for t, row in table.items():
+            print(f"threshold {t:.2f}: seen and clean {row['score']:+.2f} dB  " +
+                  "  ".join(f"{k} {v:+.2f}" for k, v in row["gains"].items()))
+    meta["blind"] = blind
+    path = save_checkpoint(args.export_into, "vcnet", states, components, meta, half=ckpt.meta.get("dtype") == "float16")
+    card = path.with_suffix(".md")
+    if card.is_file():
+        text = replace_section(card.read_text(encoding="utf-8"), CARD_BEGIN, CARD_END, stain_card(blind["stains"], run_dir),
+                               heading="## Stain network")
+        atomic_write_text(card, text)
+    print(f"stain network ({int(state['step'])} steps) written into {path}")
+    return 0
+
+
+CARD_BEGIN = "<!-- stain-network:begin (written by python -m trainer stain --export-into) -->"
+CARD_END = "<!-- stain-network:end -->"
+
+
+def stain_card(record: dict[str, Any], run_dir: Path) -> str:
+    """The card's stain-network section: what it trained on, what it never saw, and the tint removal it drives
+    per family at each threshold (validation crops at ~512 px scale)."""
+    lines = [
+        f"Component `stain` (`networks/stain_net.py`), {record['steps']} steps on {record['photos']}; trained on "
+        f"{', '.join(record['trained_on'])} (negatives: clean crops, {', '.join(record['negatives'])}). "
+        f"Never seen: {', '.join(record['unseen'])} (and fading, yellowing). Threshold "
+        f"{record['threshold']:g}, chosen on the seen families and clean crops only. Blind runs invert the tint "
+        "of what it finds (`core.tint.remove_tint`, which leaves a stain it does not trust as it is); option "
+        "`stains=false` turns it off. Resume: `python -m trainer stain --run "
+        f"{run_dir.as_posix()} --resume --steps N`.",
+    ]
+    table = record.get("threshold_table") or {}
+    if table:
+        families = list(next(iter(table.values()))["gains"])
+        lines += ["", "PSNR gain of the tint removal (dB) on validation crops, by threshold:", "",
+                  "| threshold | " + " | ".join(f"{f} ({'seen' if f in record['trained_on'] else 'clean' if f == 'clean' else 'unseen'})"
+                                                for f in families) + " |",
+                  "|---|" + "---|" * len(families)]
+        for t, row in table.items():
+            mark = " (chosen)" if float(t) == float(record["threshold"]) else ""
+            lines.append(f"| {float(t):g}{mark} | " + " | ".join(f"{row['gains'][f]:+.2f}" for f in families) + " |")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    return export(args) if args.export_into else train(args)
