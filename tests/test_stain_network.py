@@ -81,8 +81,12 @@ def test_stain_training_runs_resumes_and_exports(photo_folder: Path, tmp_path: P
     for suffix in (".safetensors", ".json", ".md"):
         shutil.copy(ROOT / "models" / f"vcnet-small{suffix}", into.with_suffix(suffix))
     before = read_metadata(into.with_suffix(".json"))
-    assert trainer_main(["stain", "--run", str(run), "--export-into", str(into), "--photos", str(photo_folder),
-                         "--val-per-family", "1"]) == 0
+    export = ["stain", "--run", str(run), "--export-into", str(into), "--photos", str(photo_folder),
+              "--val-per-family", "1"]
+    assert trainer_main(export) != 0  # four steps help nowhere: nothing is written without --force
+    assert "nothing written" in capsys.readouterr().err
+    assert read_metadata(into.with_suffix(".json")) == before
+    assert trainer_main([*export, "--force"]) == 0
     meta = read_metadata(into.with_suffix(".json"))
     assert meta["components"]["stain"] == {"network": "stain_unet", "config": {"widths": [4, 6, 8]}}
     stains = meta["blind"]["stains"]

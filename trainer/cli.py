@@ -395,6 +395,8 @@ def _add_stain(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threshold", type=float, default=None,
                    help="map values below this are ignored (training: 0.1 for its validation; --export-into: "
                    "chosen on the seen families and clean validation crops unless given)")
+    p.add_argument("--force", action="store_true",
+                   help="with --export-into: write the network even when no threshold helps on validation")
     p.add_argument("--val-per-family", type=int, default=6)
     p.add_argument("--val-every", type=int, default=500)
     p.add_argument("--save-every", type=int, default=100)

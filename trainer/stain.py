@@ -339,11 +339,15 @@ def export(args: argparse.Namespace) -> int:
         net.load_state_dict(state["network"])
         val = make_val(_val_photos(args.photos), args.val_per_family, settings["crop"], seed=2)
         table = tune_threshold(net, val, seen=settings["families"])
-        blind["stains"]["threshold"] = max(table, key=lambda t: table[t]["score"])
+        best = max(table, key=lambda t: table[t]["score"])
+        blind["stains"]["threshold"] = best
         blind["stains"]["threshold_table"] = table
         for t, row in table.items():
             print(f"threshold {t:.2f}: seen and clean {row['score']:+.2f} dB  " +
                   "  ".join(f"{k} {v:+.2f}" for k, v in row["gains"].items()))
+        if table[best]["score"] <= 0 and not args.force:
+            raise InpaintStudioError("the stain network does not help yet on the seen families and clean crops "
+                                     "at any threshold: nothing written (train it longer, or --force)")
     meta["blind"] = blind
     path = save_checkpoint(args.export_into, "vcnet", states, components, meta, half=ckpt.meta.get("dtype") == "float16")
     card = path.with_suffix(".md")
