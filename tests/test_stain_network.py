@@ -75,6 +75,9 @@ def test_stain_training_runs_resumes_and_exports(photo_folder: Path, tmp_path: P
     assert _train(run, photo_folder, "--resume", "--steps", "4", "--finish") == 0
     last = torch.load(run / "last.pt", weights_only=True)
     assert last["step"] == 4 and "optimizer" not in last
+    assert json.loads((run / "run.json").read_text())["steps"] == 4  # the new end is kept for later resumes
+    assert _train(run, photo_folder, "--resume") == 0  # without --steps: the run's own end, reached already
+    assert torch.load(run / "last.pt", weights_only=True)["step"] == 4
     assert not torch.equal(last["network"]["head.weight"], first["network"]["head.weight"])
 
     into = tmp_path / "vcnet-small"

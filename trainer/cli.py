@@ -387,7 +387,7 @@ def _add_stain(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--export-into", type=Path, help="a VCNet checkpoint to put the run's network into")
     p.add_argument("--photos", type=Path, help="a folder of training photos (default: the photo set's train split)")
     p.add_argument("--families", default="stain,tint", help="stain families to train on (stain, tint, or seen kinds)")
-    p.add_argument("--steps", type=int, default=6000)
+    p.add_argument("--steps", type=int, default=None, help="where the run ends (default 6000; --resume: the run's)")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--crop", type=int, default=192)
     p.add_argument("--lr", type=float, default=1e-3)

@@ -48,6 +48,7 @@ VAL_FAMILIES = ("stain", "tint", "coffee", "foxing", "water")
 PHOTO_SIDE = 512
 CLEAN_SHARE, NEGATIVE_SHARE = 0.15, 0.15
 STAINED = 0.03  # target strength above this counts as stained
+DEFAULT_STEPS = 6000
 PSNR_CAP = 60.0
 
 
@@ -245,7 +246,9 @@ def train(args: argparse.Namespace) -> int:
         if not settings_path.is_file():
             raise InpaintStudioError(f"{run_dir} is not a stain run (no run.json)")
         settings = json.loads(settings_path.read_text(encoding="utf-8"))
-        settings["steps"] = args.steps or settings["steps"]
+        if args.steps and args.steps != settings["steps"]:  # a new end: later resumes keep it
+            settings["steps"] = args.steps
+            atomic_write_text(settings_path, json.dumps(settings, indent=1) + "\n")
     else:
         if (run_dir / "last.pt").exists():
             raise InpaintStudioError(f"{run_dir} already holds a run: add --resume to continue it")
@@ -255,7 +258,7 @@ def train(args: argparse.Namespace) -> int:
             raise InpaintStudioError(f"the stain network trains on {', '.join(TRAIN_FAMILIES)} or seen kinds, "
                                      f"not {', '.join(bad)}")
         settings = {"network": NETWORK, "config": {"widths": list(args.widths)}, "families": list(families),
-                    "negatives": list(NEGATIVES), "steps": args.steps, "batch": args.batch, "crop": args.crop,
+                    "negatives": list(NEGATIVES), "steps": args.steps or DEFAULT_STEPS, "batch": args.batch, "crop": args.crop,
                     "lr": args.lr, "threshold": args.threshold, "seed": args.seed,
                     "photos": "train split" if args.photos is None else str(args.photos)}
         run_dir.mkdir(parents=True, exist_ok=True)
