@@ -63,7 +63,7 @@ def test_stain_training_runs_resumes_and_exports(photo_folder: Path, tmp_path: P
     run = tmp_path / "run"
     assert _train(run, photo_folder, "--steps", "2") == 0
     settings = json.loads((run / "run.json").read_text())
-    assert settings["families"] == ["stain", "tint"] and settings["config"]["widths"] == [4, 6, 8]
+    assert settings["families"] == ["stain", "tint"] and settings["config"] == {"widths": [4, 6, 8], "norm": "group"}
     first = torch.load(run / "last.pt", weights_only=True)
     assert first["step"] == 2 and "optimizer" in first
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
@@ -91,7 +91,7 @@ def test_stain_training_runs_resumes_and_exports(photo_folder: Path, tmp_path: P
     assert read_metadata(into.with_suffix(".json")) == before
     assert trainer_main([*export, "--force"]) == 0
     meta = read_metadata(into.with_suffix(".json"))
-    assert meta["components"]["stain"] == {"network": "stain_unet", "config": {"widths": [4, 6, 8]}}
+    assert meta["components"]["stain"] == {"network": "stain_unet", "config": {"widths": [4, 6, 8], "norm": "group"}}
     stains = meta["blind"]["stains"]
     assert stains["steps"] == 4 and stains["threshold"] in THRESHOLDS
     table = {float(t): row for t, row in stains["threshold_table"].items()}

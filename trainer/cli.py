@@ -392,6 +392,8 @@ def _add_stain(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--crop", type=int, default=192)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--widths", type=lambda s: tuple(int(v) for v in s.split(",")), default=(16, 24, 32, 48, 64, 64))
+    p.add_argument("--norm", choices=("group", "none"), default="group",
+                   help="group norm after each conv (learns several times faster) or none")
     p.add_argument("--threshold", type=float, default=None,
                    help="map values below this are ignored (training: 0.1 for its validation; --export-into: "
                    "chosen on the seen families and clean validation crops unless given)")

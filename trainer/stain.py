@@ -257,7 +257,7 @@ def train(args: argparse.Namespace) -> int:
         if bad:
             raise InpaintStudioError(f"the stain network trains on {', '.join(TRAIN_FAMILIES)} or seen kinds, "
                                      f"not {', '.join(bad)}")
-        settings = {"network": NETWORK, "config": {"widths": list(args.widths)}, "families": list(families),
+        settings = {"network": NETWORK, "config": {"widths": list(args.widths), "norm": args.norm}, "families": list(families),
                     "negatives": list(NEGATIVES), "steps": args.steps or DEFAULT_STEPS, "batch": args.batch, "crop": args.crop,
                     "lr": args.lr, "threshold": args.threshold, "seed": args.seed,
                     "photos": "train split" if args.photos is None else str(args.photos)}

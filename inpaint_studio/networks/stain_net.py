@@ -5,7 +5,10 @@ Why a network of its own rather than one more output of VCNet's mask network: a 
 *relative to its surroundings* over a wide area (a blot can be a third of the photo across, and its inside looks
 like any brownish surface; only its edge tells), so it needs a large receptive field, while the mask network
 is built for thin opaque marks at full detail. Five levels (1/32 at the bottom, with a dilated block there)
-see ~400 px; no normalisation layer (instance norm would remove exactly the colour shift to be measured).
+see ~400 px. `norm="group"` (the default) puts a group norm after every conv but the first: it takes out each
+feature's mean over the whole photo, not the local colour shift against the surroundings that marks a stain,
+and in a quick comparison (sharp blots on 128² crops, 600 steps) it separated stained from clean pixels better
+(AUC 0.93) than the same network without it (0.88) or with a third of the learning rate (0.88).
 
 Input: RGB in [0, 1], N×3×H×W, any size (padded to a multiple of 32 and cropped back). The network also sees
 log-RGB, where a multiplicative tint is an offset, and each pixel's log colour against its
@@ -38,26 +41,33 @@ def _surround_contrast(log_rgb: torch.Tensor) -> torch.Tensor:
     return torch.cat(out, 1) * 4
 
 
-def _conv(cin: int, cout: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, dilation, dilation), nn.LeakyReLU(0.1, inplace=True))
+def _conv(cin: int, cout: int, stride: int = 1, dilation: int = 1, norm: str = "none") -> nn.Sequential:
+    layers: list[nn.Module] = [nn.Conv2d(cin, cout, 3, stride, dilation, dilation)]
+    if norm == "group":  # over channel groups at each pixel's image: keeps where a colour shift is
+        layers.append(nn.GroupNorm(4 if cout % 4 == 0 else 1, cout))
+    return nn.Sequential(*layers, nn.LeakyReLU(0.1, inplace=True))
 
 
 class StainNet(nn.Module):
     """U-Net: encoder widths `widths` (one level each, the first at full size), skip connections by
     concatenation, bilinear upsampling."""
 
-    def __init__(self, widths: tuple[int, ...] = (16, 24, 32, 48, 64, 64)) -> None:
+    def __init__(self, widths: tuple[int, ...] = (16, 24, 32, 48, 64, 64), norm: str = "group") -> None:
         super().__init__()
+        if norm not in ("none", "group"):
+            raise ValueError(f"norm must be 'none' or 'group', not {norm!r}")
         widths = tuple(int(w) for w in widths)
         self.widths = widths
-        self.stem = nn.Sequential(_conv(6 + 3 * len(_SURROUND), widths[0]), _conv(widths[0], widths[0]))
+        self.stem = nn.Sequential(_conv(6 + 3 * len(_SURROUND), widths[0]), _conv(widths[0], widths[0], norm=norm))
         self.down = nn.ModuleList(
-            nn.Sequential(_conv(widths[i], widths[i + 1], stride=2), _conv(widths[i + 1], widths[i + 1]))
+            nn.Sequential(_conv(widths[i], widths[i + 1], stride=2, norm=norm),
+                          _conv(widths[i + 1], widths[i + 1], norm=norm))
             for i in range(len(widths) - 1))
         deepest = widths[-1]
-        self.context = nn.Sequential(_conv(deepest, deepest, dilation=2), _conv(deepest, deepest, dilation=4))
+        self.context = nn.Sequential(_conv(deepest, deepest, dilation=2, norm=norm),
+                                     _conv(deepest, deepest, dilation=4, norm=norm))
         self.up = nn.ModuleList(
-            nn.Sequential(_conv(widths[i + 1] + widths[i], widths[i]), _conv(widths[i], widths[i]))
+            nn.Sequential(_conv(widths[i + 1] + widths[i], widths[i], norm=norm), _conv(widths[i], widths[i], norm=norm))
             for i in reversed(range(len(widths) - 1)))
         self.head = nn.Conv2d(widths[0], 1, 3, 1, 1)
         # He initialisation for the leaky ReLUs: with PyTorch's default a deep stack without normalisation
