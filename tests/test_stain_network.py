@@ -154,3 +154,20 @@ def test_asking_for_stains_without_a_stain_network_says_so(tmp_path: Path):
     with pytest.raises(InpaintStudioError, match="no stain network"):
         method.blind_input(_photo(1), None, None)
     assert not create_method("vcnet", checkpoint=str(path)).finds_stains  # auto: off without one
+
+
+def test_training_targets_ask_only_for_visible_stains_and_crops_hold_them():
+    from trainer.stain import SEEN_CHANGE, _crop, stain_target
+
+    clean = _photo(2, 256, 320)
+    d = tint_blots(clean, np.random.default_rng(5))
+    target = stain_target(clean, d)
+    change = np.abs(d.image.astype(int) - clean.astype(int)).max(-1)
+    assert (target > 0).any() and (change[target > 0] >= SEEN_CHANGE).all()
+    assert np.array_equal(target[target > 0], d.strength[target > 0])  # the family's own strength where kept
+    assert not (target[(d.strength > 0) & (change < SEEN_CHANGE)]).any()  # a faint fringe is not asked for
+    spot = np.zeros((256, 320), bool)
+    spot[200, 300] = True
+    for seed in range(5):
+        (crop,) = _crop([spot.astype(np.uint8)], 64, np.random.default_rng(seed), around=spot)
+        assert crop.shape == (64, 64) and crop.any()
