@@ -5,12 +5,13 @@ Samples: a training photo scaled to ~512 px (×0.6–1.0), damaged whole (so eac
 then a random crop. Most carry a stain from the training families (`--families`, default `stain` — the old
 synthetic kind — and `tint`, `core.damage_families.tint_blots`: random darkening tints over blots, spots,
 streaks and rims); some are clean, some carry opaque damage of the seen kinds (a stroke is not a stain). The
-target is the family's own strength map (0 on clean and opaque samples). Coffee, water, foxing, fading and
-yellowing are never drawn: the report measures the network on them as unseen damage.
+network learns *where* the stain visibly changed the photo (`stain_target`, BCE; 0 on clean and opaque
+samples). Coffee, water, foxing, fading and yellowing are never drawn: the report measures the network on them
+as unseen damage.
 
 Validation: fixed crops of validation photos, seen and unseen families side by side: the map's mean absolute
-error where stained, the share of a clean crop it marks (above the export threshold), and the PSNR gain of
-`core.tint.remove_tint` driven by the predicted map.
+error where stained, IoU and the share of a clean crop it marks (above the run's `--threshold`, 0.1), and the
+PSNR gain of `core.tint.remove_tint` driven by the predicted map.
 
 The run directory keeps `last.pt` (network, optimiser, step, numpy generator: a dict of tensors and
 primitives, loaded with `weights_only=True`), `log.jsonl` and `run.json` (the settings). Finished runs keep
@@ -39,6 +40,7 @@ from inpaint_studio.core.imageio import load_rgb
 from inpaint_studio.core.metrics import psnr
 from inpaint_studio.core.sections import replace_section
 from inpaint_studio.core.tint import remove_tint
+from trainer.blind_choice import CLEAN_CAP
 
 NETWORK = "stain_unet"
 TRAIN_FAMILIES = ("stain", "tint")
@@ -49,7 +51,7 @@ PHOTO_SIDE = 512
 CLEAN_SHARE, NEGATIVE_SHARE = 0.15, 0.15
 STAINED = 0.03  # target strength above this counts as stained
 DEFAULT_STEPS = 6000
-PSNR_CAP = 60.0
+PSNR_CAP = CLEAN_CAP  # an unchanged crop's PSNR is infinite: capped as `trainer tune` caps it
 
 
 def draw_family(image: np.ndarray, rng: np.random.Generator, family: str) -> Damage:

@@ -89,8 +89,8 @@ class VCNetMethod(LearnedMethod):
         **kw: Any,
     ) -> None:
         super().__init__(*args, **kw)
-        self._verify = verify
-        self._stains = stains  # None: on when the checkpoint has a stain network  # None: the checkpoint's (on when its JSON has a fitted verifier)
+        self._verify = verify  # None: the checkpoint's (on when its JSON has a fitted verifier)
+        self._stains = stains  # None: on when the checkpoint has a stain network
         if detector not in (None, *DETECTORS):
             raise ValueError(f"detector must be one of {', '.join(DETECTORS)}, not '{detector}'")
         if fill not in (None, *FILLS):
