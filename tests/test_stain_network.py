@@ -171,3 +171,75 @@ def test_training_targets_ask_only_for_visible_stains_and_crops_hold_them():
     for seed in range(5):
         (crop,) = _crop([spot.astype(np.uint8)], 64, np.random.default_rng(seed), around=spot)
         assert crop.shape == (64, 64) and crop.any()
+
+
+def test_darkening_is_the_share_of_light_a_tint_takes():
+    """The strength target of a two-output network: for a multiplicative tint, 1 − gain wherever the photo is
+    lit (one scale for every family), 0 where nothing changed or the tint lightens."""
+    from trainer.stain import darkening
+
+    clean = _photo(3, 96, 96)
+    strength = np.zeros((96, 96), np.float32)
+    strength[20:70, 30:80] = 1.0
+    gain = 1 - 0.4 * strength[..., None]  # takes 40 % of the light inside
+    stained = np.clip(np.rint(clean * gain), 0, 255).astype(np.uint8)
+    d = darkening(clean, stained)
+    assert abs(float(np.median(d[25:65, 35:75])) - 0.4) < 0.02
+    assert float(np.abs(d[:, :25]).max()) < 0.02  # untouched: nothing taken
+    lighter = np.clip(clean.astype(np.int16) + 40, 0, 255).astype(np.uint8)
+    assert float(darkening(clean, lighter).max()) == 0.0
+
+
+def test_a_two_output_run_starts_from_a_one_output_run(photo_folder: Path, tmp_path: Path, capsys):
+    """`--outputs 2 --init-from RUN`: the new run's network starts from the old one's (only the strength head is
+    new), learns both maps, and a run of another shape is refused with one plain message."""
+    first = tmp_path / "where"
+    assert _train(first, photo_folder, "--steps", "2") == 0
+    second = tmp_path / "how-strongly"
+    assert _train(second, photo_folder, "--steps", "1", "--outputs", "2", "--init-from", str(first), "--lr", "1e-6") == 0
+    settings = json.loads((second / "run.json").read_text())
+    assert settings["config"]["outputs"] == 2 and settings["init_from"] == first.as_posix()
+    old = torch.load(first / "last.pt", weights_only=True)["network"]
+    new = torch.load(second / "last.pt", weights_only=True)["network"]
+    assert "amount.weight" in new and "amount.weight" not in old
+    assert all(torch.allclose(old[k], new[k], atol=1e-4) for k in old)  # started from it (a tiny learning rate)
+    log = json.loads((second / "log.jsonl").read_text().splitlines()[-1])
+    assert {"stain", "coffee", "clean"} <= set(log["val"])
+    capsys.readouterr()
+    other = tmp_path / "other"
+    assert _train(other, photo_folder, "--steps", "1", "--outputs", "2", "--init-from", str(first),
+                  "--widths", "4,6,8,8") != 0
+    assert "another stain network" in capsys.readouterr().err
+
+
+class _FakeStainNetwork(torch.nn.Module):
+    """Stands in for a trained two-output stain network: says a stain is where `where` is, `amount` strong."""
+
+    def __init__(self, where: np.ndarray, amount: float) -> None:
+        super().__init__()
+        self.where, self.amount = torch.from_numpy(where.astype(np.float32)), amount
+
+    def maps(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        w = self.where[None, None]
+        return w, torch.full_like(w, self.amount)
+
+
+def test_vcnet_keeps_the_strength_of_stains_the_translucent_judge_confirms(monkeypatch):
+    """A blind run's stain map is the network's strength (not its confidence) where it is sure, and only where
+    the translucent judge also sees a tint: the network marking a clean photo's own part changes nothing."""
+    from inpaint_studio.engine.methods.vcnet import STAIN_COMPONENT
+
+    clean = cv2.resize(load_rgb(SAMPLES_DIR / "chelsea.png"), (256, 256), interpolation=cv2.INTER_AREA)
+    stained = coffee(clean, np.random.default_rng(2))
+    method = create_method("vcnet", checkpoint=str(ROOT / "models" / "vcnet-small.safetensors"))
+    method.load()
+    monkeypatch.setattr(type(method), "finds_stains", property(lambda self: True))
+    method.modules[STAIN_COMPONENT] = _FakeStainNetwork(stained.strength > 0.03, 0.37)
+    s = method.stain_strength(stained.image)
+    assert set(np.unique(s)) == {0.0, np.float32(0.37)}
+    assert (s > 0).mean() > 0.9 * (stained.strength > 0.03).mean()
+    square = np.zeros((256, 256), bool)
+    square[60:140, 80:180] = True  # the cat's own face and fur, not a stain
+    method.modules[STAIN_COMPONENT] = _FakeStainNetwork(square, 0.37)
+    assert not method.stain_strength(clean).any()
+    assert np.array_equal(method.blind_input(clean, None, None), method.blind_input(clean, None, None))

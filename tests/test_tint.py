@@ -52,7 +52,10 @@ def test_fitted_gain_matches_the_hand_made_one(photo: np.ndarray) -> None:
     fit = fit_tint(_stain(photo, s, gain, np.zeros(3)), s)
     largest = max(fit.coefficients, key=lambda k: int(np.count_nonzero(fit.labels == k)))
     assert fit.accepted[largest]
-    np.testing.assert_allclose(1 + fit.coefficients[largest][:, 0], gain, atol=0.08)
+    # the coefficients apply to the map rescaled by `fit.scale`: the gain where the hand-made map is 1
+    np.testing.assert_allclose(1 + fit.scale * fit.coefficients[largest][:, 0], gain, atol=0.08)
+    half = fit_tint(_stain(photo, s, gain, np.zeros(3)), s * 0.5)  # only the map's proportions matter
+    np.testing.assert_allclose(1 + half.scale * 0.5 * half.coefficients[largest][:, 0], gain, atol=0.08)
 
 
 def test_clean_photo_and_empty_map_are_left_unchanged(photo: np.ndarray) -> None:

@@ -394,6 +394,10 @@ def _add_stain(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--widths", type=lambda s: tuple(int(v) for v in s.split(",")), default=(16, 24, 32, 48, 64, 64))
     p.add_argument("--norm", choices=("group", "none"), default="group",
                    help="group norm after each conv (learns several times faster) or none")
+    p.add_argument("--outputs", type=int, choices=(1, 2), default=1,
+                   help="2: the network also says how strongly each pixel is darkened (what the tint removal needs)")
+    p.add_argument("--init-from", type=Path,
+                   help="a new run starts from another stain run's network (a one-output run into a two-output one)")
     p.add_argument("--threshold", type=float, default=None,
                    help="map values below this are ignored (training: 0.1 for its validation; --export-into: "
                    "chosen on the seen families and clean validation crops unless given)")

@@ -6,7 +6,8 @@ then a random crop. Most carry a stain from the training families (`--families`,
 synthetic kind — and `tint`, `core.damage_families.tint_blots`: random darkening tints over blots, spots,
 streaks and rims); some are clean, some carry opaque damage of the seen kinds (a stroke is not a stain). The
 network learns *where* the stain visibly changed the photo (`stain_target`, BCE; 0 on clean and opaque
-samples). Coffee, water, foxing, fading and yellowing are never drawn: the report measures the network on them
+samples) and, with `--outputs 2`, *how strongly* (`darkening`: the share of light the stain takes, L1 where
+stained) — the tint removal inverts a tint exactly only given a map proportional to the true strength. Coffee, water, foxing, fading and yellowing are never drawn: the report measures the network on them
 as unseen damage.
 
 Validation: fixed crops of validation photos, seen and unseen families side by side: the map's mean absolute
@@ -97,9 +98,24 @@ def stain_target(clean: np.ndarray, damage: Damage) -> np.ndarray:
     return np.where((damage.mask > 0) & (change >= SEEN_CHANGE), damage.strength, 0).astype(np.float32)
 
 
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def darkening(clean: np.ndarray, damaged: np.ndarray) -> np.ndarray:
+    """The share of light a tint takes at each pixel (float32 0..1; 0 where it lightens): 1 − g for the local
+    luminance gain g = I/C, fitted by least squares over 5×5 windows (a single pixel's ratio is noise in the
+    shadows). For a multiplicative tint it is proportional to the family's strength, with one scale for every
+    family: what `core.tint` needs, and what a network can see."""
+    yc = clean.astype(np.float32) @ _LUMA / 255
+    yd = damaged.astype(np.float32) @ _LUMA / 255
+    gain = cv2.blur(yd * yc, (5, 5)) / (cv2.blur(yc * yc, (5, 5)) + 1e-4)
+    return np.clip(1 - gain, 0, 1).astype(np.float32)
+
+
 def make_sample(photo: np.ndarray, rng: np.random.Generator, families: tuple[str, ...], crop: int,
-                scale: tuple[float, float] = (0.6, 1.0)) -> tuple[np.ndarray, np.ndarray]:
-    """(damaged crop RGB uint8, target strength float32) from a photo scaled to ~PHOTO_SIDE."""
+                scale: tuple[float, float] = (0.6, 1.0)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(damaged crop RGB uint8, target strength float32, darkening float32) from a photo scaled to
+    ~PHOTO_SIDE."""
     image = _scaled(photo, max(crop, round(PHOTO_SIDE * rng.uniform(*scale))))
     u = rng.random()
     target = np.zeros(image.shape[:2], np.float32)
@@ -111,27 +127,44 @@ def make_sample(photo: np.ndarray, rng: np.random.Generator, families: tuple[str
         d = draw_family(image, rng, families[int(rng.integers(len(families)))])
         damaged = d.image
         target = stain_target(image, d)
-    damaged, target = _crop([damaged, target], crop, rng, around=target > STAINED if rng.random() < 0.8 else None)
-    return np.ascontiguousarray(damaged), np.ascontiguousarray(target)
+    dark = darkening(image, damaged) * (target > STAINED)
+    damaged, target, dark = _crop([damaged, target, dark], crop, rng,
+                                  around=target > STAINED if rng.random() < 0.8 else None)
+    return np.ascontiguousarray(damaged), np.ascontiguousarray(target), np.ascontiguousarray(dark)
 
 
 def to_tensor(images: list[np.ndarray]) -> torch.Tensor:
     return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() / 255
 
 
-def predict_strength(net: torch.nn.Module, image: np.ndarray) -> np.ndarray:
-    """The network's stain map (float32 H×W, 0..1) of one RGB uint8 image."""
+def predict_maps(net: torch.nn.Module, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The network's (where, how strongly) maps (float32 H×W, 0..1) of one RGB uint8 image; a one-output
+    network's strength is its `where`."""
     with torch.no_grad():
-        return net.strength(to_tensor([image]))[0, 0].numpy().astype(np.float32)
+        where, amount = net.maps(to_tensor([image]))
+    return where[0, 0].numpy().astype(np.float32), amount[0, 0].numpy().astype(np.float32)
 
 
-def loss_fn(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """BCE on where the stain is (stained pixels weighted ×3: they are a few percent of all). Fitting the soft
-    strength itself (BCE on soft targets plus L1) stayed a flat guess for the first thousand steps; the tint
-    removal fits each stain's own strength from the photo, so the map need only say where."""
+def predict_strength(net: torch.nn.Module, image: np.ndarray) -> np.ndarray:
+    """Where the network sees stains (float32 H×W, 0..1) in one RGB uint8 image."""
+    return predict_maps(net, image)[0]
+
+
+AMOUNT_WEIGHT = 5.0  # the darkening's L1 (~0.1 at the start) against the BCE's ~0.5
+
+
+def loss_fn(logits: torch.Tensor, target: torch.Tensor, dark: torch.Tensor | None = None) -> torch.Tensor:
+    """BCE on where the stain is (stained pixels weighted ×3: they are a few percent of all); with a second
+    output, plus the L1 of the darkening where stained. Fitting the soft strength through the *where* output
+    (BCE on soft targets plus L1) stayed a flat guess for the first thousand steps, so the strength has a head
+    of its own, started from a network that already knows where."""
     stained = (target > STAINED).float()
-    return torch.nn.functional.binary_cross_entropy_with_logits(
-        logits, stained, pos_weight=torch.tensor(3.0, device=logits.device))
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits[:, :1], stained, pos_weight=torch.tensor(3.0, device=logits.device))
+    if logits.shape[1] == 2 and dark is not None:
+        err = (torch.sigmoid(logits[:, 1:]) - dark).abs() * stained
+        loss = loss + AMOUNT_WEIGHT * err.sum() / stained.sum().clamp_min(1.0)
+    return loss
 
 
 @dataclass
@@ -161,9 +194,11 @@ def make_val(photos: list[np.ndarray], per_family: int, crop: int, seed: int = 1
     return val
 
 
-def clean_map(strength: np.ndarray, threshold: float) -> np.ndarray:
-    """The map as VCNet uses it: zero below `threshold` (the network's faint guesses)."""
-    return np.where(strength >= threshold, strength, 0).astype(np.float32)
+def clean_map(where: np.ndarray, threshold: float, amount: np.ndarray | None = None) -> np.ndarray:
+    """The map as VCNet uses it: the strength (`amount`, else `where` itself) where `where` reaches
+    `threshold`, zero elsewhere (the network's faint guesses)."""
+    value = where if amount is None else amount
+    return np.where(where >= threshold, value, 0).astype(np.float32)
 
 
 def evaluate(net: torch.nn.Module, val: ValSet, threshold: float) -> dict[str, Any]:
@@ -172,11 +207,13 @@ def evaluate(net: torch.nn.Module, val: ValSet, threshold: float) -> dict[str, A
     rows: dict[str, dict[str, list[float]]] = {}
     net.eval()
     for name, image, target, clean in zip(val.names, val.images, val.targets, val.cleans, strict=True):
-        s = clean_map(predict_strength(net, image), threshold)
+        where, amount = predict_maps(net, image)
+        s = clean_map(where, threshold, amount)
         row = rows.setdefault(name, {"mae": [], "iou": [], "marked": [], "gain": []})
         stained, found = target > STAINED, s > 0
         if stained.any():
-            row["mae"].append(float(np.abs(s - target)[stained].mean()))
+            truth = darkening(clean, image) if getattr(net, "outputs", 1) == 2 else target
+            row["mae"].append(float(np.abs(s - truth)[stained].mean()))
             row["iou"].append(float((stained & found).sum() / max(1, (stained | found).sum())))
         row["marked"].append(float(found.mean()))
         before = min(PSNR_CAP, psnr(image, clean))
@@ -192,13 +229,13 @@ def tune_threshold(net: torch.nn.Module, val: ValSet, seen: list[str],
                    thresholds: tuple[float, ...] = THRESHOLDS) -> dict[float, dict[str, Any]]:
     """Per threshold: the mean PSNR gain of the tint removal per family, and the score it is chosen by — the
     mean over the seen families and the clean crops (capped at 60 dB, so any change to a clean crop costs)."""
-    maps = [predict_strength(net, image) for image in val.images]
+    maps = [predict_maps(net, image) for image in val.images]
     table: dict[float, dict[str, Any]] = {}
     for t in thresholds:
         gains: dict[str, list[float]] = {}
-        for name, image, s, clean in zip(val.names, val.images, maps, val.cleans, strict=True):
+        for name, image, (where, amount), clean in zip(val.names, val.images, maps, val.cleans, strict=True):
             before = min(PSNR_CAP, psnr(image, clean))
-            after = min(PSNR_CAP, psnr(remove_tint(image, clean_map(s, t)), clean))
+            after = min(PSNR_CAP, psnr(remove_tint(image, clean_map(where, t, amount)), clean))
             gains.setdefault(name, []).append(after - before)
         means = {k: round(float(np.mean(v)), 3) for k, v in gains.items()}
         score = float(np.mean([means[k] for k in means if k in seen or k == "clean"]))
@@ -232,6 +269,18 @@ def load_state(run_dir: Path) -> dict[str, Any]:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+def _start_from(net: torch.nn.Module, run_dir: Path) -> None:
+    """Load another run's network into `net`; only a strength head it lacks may start new."""
+    state = load_state(run_dir)
+    try:
+        missing, unexpected = net.load_state_dict(state["network"], strict=False)
+    except RuntimeError:  # same names, other shapes
+        missing, unexpected = [""], []
+    if unexpected or any(not k.startswith("amount.") for k in missing):
+        raise InpaintStudioError(f"{run_dir} holds another stain network than this run's (widths or norm differ)")
+    print(f"started from {run_dir} (step {state['step']})", file=sys.stderr)
+
+
 def _lr(step: int, steps: int, lr: float) -> float:
     warm = min(1.0, (step + 1) / 100)
     return lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / max(1, steps)))))
@@ -251,6 +300,7 @@ def train(args: argparse.Namespace) -> int:
         if args.steps and args.steps != settings["steps"]:  # a new end: later resumes keep it
             settings["steps"] = args.steps
             atomic_write_text(settings_path, json.dumps(settings, indent=1) + "\n")
+        net = create_network(NETWORK, **settings["config"])
     else:
         if (run_dir / "last.pt").exists():
             raise InpaintStudioError(f"{run_dir} already holds a run: add --resume to continue it")
@@ -259,13 +309,19 @@ def train(args: argparse.Namespace) -> int:
         if bad:
             raise InpaintStudioError(f"the stain network trains on {', '.join(TRAIN_FAMILIES)} or seen kinds, "
                                      f"not {', '.join(bad)}")
-        settings = {"network": NETWORK, "config": {"widths": list(args.widths), "norm": args.norm}, "families": list(families),
+        config = {"widths": list(args.widths), "norm": args.norm}
+        if getattr(args, "outputs", 1) == 2:
+            config["outputs"] = 2
+        settings = {"network": NETWORK, "config": config, "families": list(families),
                     "negatives": list(NEGATIVES), "steps": args.steps or DEFAULT_STEPS, "batch": args.batch, "crop": args.crop,
                     "lr": args.lr, "threshold": args.threshold, "seed": args.seed,
                     "photos": "train split" if args.photos is None else str(args.photos)}
+        net = create_network(NETWORK, **settings["config"])
+        if getattr(args, "init_from", None) is not None:  # checked before anything is written
+            settings["init_from"] = args.init_from.as_posix()
+            _start_from(net, args.init_from)
         run_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(settings_path, json.dumps(settings, indent=1) + "\n")
-    net = create_network(NETWORK, **settings["config"])
     opt = torch.optim.Adam(net.parameters(), lr=settings["lr"])
     rng = np.random.default_rng(settings["seed"])
     step = 0
@@ -291,7 +347,8 @@ def train(args: argparse.Namespace) -> int:
                  for _ in range(settings["batch"])]
         x = to_tensor([p[0] for p in pairs])
         y = torch.from_numpy(np.stack([p[1] for p in pairs]))[:, None]
-        loss = loss_fn(net(x), y)
+        dark = torch.from_numpy(np.stack([p[2] for p in pairs]))[:, None]
+        loss = loss_fn(net(x), y, dark)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -45,9 +45,11 @@ class TintFit:
     """The fitted tint: per-region coefficients and what the guard decided."""
 
     labels: np.ndarray  # int32 H×W (full size): region of each stained pixel, 0 = none
-    coefficients: dict[int, np.ndarray] = field(default_factory=dict)  # region → 3×3 rows (a, b, e) per channel
+    # region → 3×3 rows (a, b, e) per channel, for the map times `scale`
+    coefficients: dict[int, np.ndarray] = field(default_factory=dict)
     accepted: dict[int, bool] = field(default_factory=dict)
     improvement: dict[int, float] = field(default_factory=dict)  # share of the local covariance removed
+    scale: float = 1.0  # the strength map is multiplied by this before the model applies (its top → 1)
 
 
 def _check(image: np.ndarray, strength: np.ndarray) -> None:
@@ -168,12 +170,14 @@ def fit_tint(image: np.ndarray, strength: np.ndarray) -> TintFit:
     fit = TintFit(np.zeros((h, w), np.int32))
     if not stained.any():
         return fit
+    fit.scale = 1.0 / max(float(np.percentile(s[stained], 99)), _STAINED)
+    s = s * fit.scale
     grown = cv2.dilate(stained.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     labels = _regions(grown)
     # One tint for the photo (a stain's colour is the same in every blot and spot: pooling makes the fit
     # robust where one small spot alone would drift), then each region judged on its own.
     coef, _ = _cov_fit(img, s, grown)
-    s_top = float(np.percentile(s[stained], 99))
+    s_top = 1.0  # the map's 99th percentile, by the rescaling above
     plausible = bool(
         _GAIN_RANGE[0] <= (1 + s_top * coef[:, 0]).min()
         and (1 + s_top * coef[:, 0]).max() <= _GAIN_RANGE[1]
@@ -196,7 +200,7 @@ def remove_tint(image: np.ndarray, strength: np.ndarray, fit: TintFit | None = N
     _check(image, strength)
     fit = fit if fit is not None else fit_tint(image, strength)
     out = image.copy()
-    s = np.clip(strength.astype(np.float32), 0, 1)
+    s = np.clip(strength.astype(np.float32), 0, 1) * np.float32(fit.scale)
     for k, coef in fit.coefficients.items():
         if not fit.accepted.get(k):
             continue

@@ -12,7 +12,10 @@ and in a quick comparison (sharp blots on 128² crops, 600 steps) it separated s
 
 Input: RGB in [0, 1], N×3×H×W, any size (padded to a multiple of 32 and cropped back). The network also sees
 log-RGB, where a multiplicative tint is an offset, and each pixel's log colour against its
-surroundings' mean at 4, 16 and 64 px. Output: N×1×H×W logits; `strength` = sigmoid.
+surroundings' mean at 4, 16 and 64 px. Output: N×1×H×W logits of *where* a stain is; `strength` = sigmoid.
+With `outputs=2` a second channel says *how strongly* each pixel is darkened (logits of the share of light the
+stain takes, `amount` = sigmoid): `core.tint` inverts a tint exactly only given a strength map proportional to
+the true one — a binary map (where alone) gains +2 to +3 dB on stains where the true strength gains +9 to +14.
 """
 
 from __future__ import annotations
@@ -52,10 +55,14 @@ class StainNet(nn.Module):
     """U-Net: encoder widths `widths` (one level each, the first at full size), skip connections by
     concatenation, bilinear upsampling."""
 
-    def __init__(self, widths: tuple[int, ...] = (16, 24, 32, 48, 64, 64), norm: str = "group") -> None:
+    def __init__(self, widths: tuple[int, ...] = (16, 24, 32, 48, 64, 64), norm: str = "group",
+                 outputs: int = 1) -> None:
         super().__init__()
         if norm not in ("none", "group"):
             raise ValueError(f"norm must be 'none' or 'group', not {norm!r}")
+        if outputs not in (1, 2):
+            raise ValueError(f"outputs must be 1 (where) or 2 (where and how strongly), not {outputs!r}")
+        self.outputs = outputs
         widths = tuple(int(w) for w in widths)
         self.widths = widths
         self.stem = nn.Sequential(_conv(6 + 3 * len(_SURROUND), widths[0]), _conv(widths[0], widths[0], norm=norm))
@@ -78,6 +85,12 @@ class StainNet(nn.Module):
                 nn.init.zeros_(m.bias)
         nn.init.normal_(self.head.weight, std=1e-3)
         nn.init.constant_(self.head.bias, -3.0)  # start near "no stain" (sigmoid ≈ 0.05)
+        # A head of its own (not a second channel of `head`): a network trained for `where` alone loads into
+        # a two-output one unchanged, and only this head starts new.
+        self.amount = nn.Conv2d(widths[0], 1, 3, 1, 1) if outputs == 2 else None
+        if self.amount is not None:
+            nn.init.normal_(self.amount.weight, std=1e-3)
+            nn.init.constant_(self.amount.bias, -1.4)  # a fifth of the light: a typical visible stain
 
     @property
     def multiple(self) -> int:
@@ -99,17 +112,24 @@ class StainNet(nn.Module):
             skip = skips.pop()
             y = F.interpolate(y, size=skip.shape[-2:], mode="bilinear", align_corners=False)
             y = block(torch.cat([y, skip], 1))
-        return self.head(y)[..., :h, :w]
+        out = self.head(y) if self.amount is None else torch.cat([self.head(y), self.amount(y)], 1)
+        return out[..., :h, :w]
+
+    def maps(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(where, how strongly): N×1×H×W each, 0..1. A one-output network's strength is its `where`."""
+        p = torch.sigmoid(self.forward(rgb))
+        return p[:, :1], p[:, -1:]
 
     def strength(self, rgb: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.forward(rgb))
+        """Where the stains are (0..1)."""
+        return torch.sigmoid(self.forward(rgb)[:, :1])
 
     # --- test convention (tests/test_every_network.py) ---
     def example_inputs(self, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor, ...]:
         return (torch.rand(batch, 3, h, w),)
 
     def output_shapes(self, h: int, w: int, batch: int = 1) -> list[tuple[int, ...]]:
-        return [(batch, 1, h, w)]
+        return [(batch, self.outputs, h, w)]
 
 
 @register_network
