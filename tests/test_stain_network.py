@@ -96,7 +96,7 @@ def test_stain_training_runs_resumes_and_exports(photo_folder: Path, tmp_path: P
     assert stains["steps"] == 4 and stains["threshold"] in THRESHOLDS
     table = {float(t): row for t, row in stains["threshold_table"].items()}
     assert table[stains["threshold"]]["score"] == max(row["score"] for row in table.values())
-    assert set(table[0.1]["gains"]) == {"stain", "tint", "coffee", "foxing", "water", "clean"}
+    assert set(table[THRESHOLDS[0]]["gains"]) == {"stain", "tint", "coffee", "foxing", "water", "clean"}
     assert {"coffee", "foxing", "water"} <= set(meta["blind"]["stains"]["unseen"])
     assert meta["blind"]["verifier"] == before["blind"]["verifier"]  # the rest of the blind block is kept
     card = into.with_suffix(".md").read_text()
@@ -243,3 +243,22 @@ def test_vcnet_keeps_the_strength_of_stains_the_translucent_judge_confirms(monke
     method.modules[STAIN_COMPONENT] = _FakeStainNetwork(square, 0.37)
     assert not method.stain_strength(clean).any()
     assert np.array_equal(method.blind_input(clean, None, None), method.blind_input(clean, None, None))
+
+
+def test_small_stains_can_be_kept_without_the_judge():
+    """`confirmed_stains`: a large region the judge rejects stays out whatever `small_area` says; a spot too
+    small to judge is kept only when it is under `small_area` pixels; the kept value is the strength."""
+    from inpaint_studio.core.stains import confirmed_stains
+
+    clean = cv2.resize(load_rgb(SAMPLES_DIR / "chelsea.png"), (256, 256), interpolation=cv2.INTER_AREA)
+    where = np.zeros((256, 256), np.float32)
+    where[60:140, 80:180] = 0.9  # the cat's face: not a stain
+    where[200:206, 20:26] = 0.9  # a 36-px spot
+    amount = np.full((256, 256), 0.2, np.float32)
+    judged_only = confirmed_stains(clean, where, amount, 0.5)
+    assert not judged_only.any()
+    kept = confirmed_stains(clean, where, amount, 0.5, small_area=50)
+    assert (kept > 0).sum() == 36 and kept[203, 23] == np.float32(0.2)
+    assert not confirmed_stains(clean, where, amount, 0.95, small_area=50).any()  # below the threshold
+    with pytest.raises(ValueError):
+        confirmed_stains(clean, where[:10], amount, 0.5)

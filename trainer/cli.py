@@ -403,6 +403,9 @@ def _add_stain(sub: argparse._SubParsersAction) -> None:
                    "chosen on the seen families and clean validation crops unless given)")
     p.add_argument("--force", action="store_true",
                    help="with --export-into: write the network even when no threshold helps on validation")
+    p.add_argument("--small-area", type=float, default=0,
+                   help="with --export-into: stains smaller than this (px, photo ~512 long) are kept without the "
+                   "translucent judge, which needs an interior (foxing's spots)")
     p.add_argument("--val-per-family", type=int, default=6)
     p.add_argument("--val-every", type=int, default=500)
     p.add_argument("--save-every", type=int, default=100)

@@ -40,6 +40,7 @@ from inpaint_studio.core.errors import InpaintStudioError
 from inpaint_studio.core.imageio import load_rgb
 from inpaint_studio.core.metrics import psnr
 from inpaint_studio.core.sections import replace_section
+from inpaint_studio.core.stains import confirmed_stains
 from inpaint_studio.core.tint import remove_tint
 from trainer.blind_choice import CLEAN_CAP
 
@@ -222,20 +223,21 @@ def evaluate(net: torch.nn.Module, val: ValSet, threshold: float) -> dict[str, A
     return {k: {m: round(float(np.mean(v)), 4) for m, v in r.items() if v} for k, r in rows.items()}
 
 
-THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
-def tune_threshold(net: torch.nn.Module, val: ValSet, seen: list[str],
-                   thresholds: tuple[float, ...] = THRESHOLDS) -> dict[float, dict[str, Any]]:
-    """Per threshold: the mean PSNR gain of the tint removal per family, and the score it is chosen by — the
-    mean over the seen families and the clean crops (capped at 60 dB, so any change to a clean crop costs)."""
+def tune_threshold(net: torch.nn.Module, val: ValSet, seen: list[str], thresholds: tuple[float, ...] = THRESHOLDS,
+                   small_area: int = 0) -> dict[float, dict[str, Any]]:
+    """Per threshold: the mean PSNR gain of the tint removal per family, driven by the map as VCNet uses it
+    (`core.stains.confirmed_stains`), and the score it is chosen by — the mean over the seen families and the
+    clean crops (capped at 60 dB, so any change to a clean crop costs)."""
     maps = [predict_maps(net, image) for image in val.images]
     table: dict[float, dict[str, Any]] = {}
     for t in thresholds:
         gains: dict[str, list[float]] = {}
         for name, image, (where, amount), clean in zip(val.names, val.images, maps, val.cleans, strict=True):
             before = min(PSNR_CAP, psnr(image, clean))
-            after = min(PSNR_CAP, psnr(remove_tint(image, clean_map(where, t, amount)), clean))
+            after = min(PSNR_CAP, psnr(remove_tint(image, confirmed_stains(image, where, amount, t, small_area)), clean))
             gains.setdefault(name, []).append(after - before)
         means = {k: round(float(np.mean(v)), 3) for k, v in gains.items()}
         score = float(np.mean([means[k] for k in means if k in seen or k == "clean"]))
@@ -391,7 +393,7 @@ def export(args: argparse.Namespace) -> int:
     meta = {k: v for k, v in ckpt.meta.items() if k not in ("format", "version", "method", "components", "dtype")}
     blind = dict(meta.get("blind") or {})
     blind["stains"] = {
-        "threshold": args.threshold,
+        "threshold": args.threshold, "small_area": args.small_area,
         "trained_on": settings["families"], "negatives": settings["negatives"], "steps": int(state["step"]),
         "photos": settings["photos"], "validation": json.loads(lines[-1])["val"] if lines else {},
         "unseen": [f for f in VAL_FAMILIES if f not in settings["families"]],
@@ -400,7 +402,7 @@ def export(args: argparse.Namespace) -> int:
         net = create_network(settings["network"], **settings["config"])
         net.load_state_dict(state["network"])
         val = make_val(_val_photos(args.photos), args.val_per_family, settings["crop"], seed=2)
-        table = tune_threshold(net, val, seen=settings["families"])
+        table = tune_threshold(net, val, seen=settings["families"], small_area=args.small_area)
         best = max(table, key=lambda t: table[t]["score"])
         blind["stains"]["threshold"] = best
         blind["stains"]["threshold_table"] = table
@@ -432,9 +434,11 @@ def stain_card(record: dict[str, Any], run_dir: Path) -> str:
         f"Component `stain` (`networks/stain_net.py`), {record['steps']} steps on {record['photos']}; trained on "
         f"{', '.join(record['trained_on'])} (negatives: clean crops, {', '.join(record['negatives'])}). "
         f"Never seen: {', '.join(record['unseen'])} (and fading, yellowing). Threshold "
-        f"{record['threshold']:g}, chosen on the seen families and clean crops only. Blind runs invert the tint "
-        "of what it finds (`core.tint.remove_tint`, which leaves a stain it does not trust as it is); option "
-        "`stains=false` turns it off. Resume: `python -m trainer stain --run "
+        f"{record['threshold']:g}, chosen on the seen families and clean crops only. Blind runs keep what it finds "
+        "where the translucent judge confirms a tint over the photo"
+        + (f" (or the region is under {record['small_area']:g} px)" if record.get("small_area") else "")
+        + " and invert that tint (`core.tint.remove_tint`, which leaves a stain it does not trust as it is); "
+        "option `stains=false` turns it off. Resume: `python -m trainer stain --run "
         f"{run_dir.as_posix()} --resume --steps N`.",
     ]
     table = record.get("threshold_table") or {}

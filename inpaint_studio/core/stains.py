@@ -80,3 +80,28 @@ def stain_mask(strength: np.ndarray, threshold: float = _MASK_THRESHOLD, min_are
     keep = stats[:, cv2.CC_STAT_AREA] >= min_area
     keep[0] = False
     return np.where(keep[labels], 255, 0).astype(np.uint8)
+
+
+# A learned detector's stains are kept only where the translucent judge confirms a tint over the photo (measured
+# on whole validation photos: without it, a clean photo lost up to 23 dB to a tint removed where there was none).
+def confirmed_stains(image: np.ndarray, where: np.ndarray, amount: np.ndarray, threshold: float,
+                     small_area: float = 0) -> np.ndarray:
+    """The map the tint removal uses (float32 H×W, 0..1): `amount` (how strongly each pixel is tinted) where a
+    detector's `where` (0..1) reaches `threshold` and `core.translucent.split_damage` judges the region a tint
+    over the photo rather than the photo's own brown or shaded part. Regions smaller than `small_area` pixels
+    are kept unjudged: the judge needs an interior and a ring of surroundings, which foxing's small spots
+    lack."""
+    from inpaint_studio.core.translucent import split_damage
+
+    _check(image)
+    if where.shape != image.shape[:2] or amount.shape != image.shape[:2]:
+        raise ValueError("the stain maps must be H×W arrays the size of the image")
+    found = where >= threshold
+    s = np.where(found, np.clip(amount, 0, 1), 0).astype(np.float32)
+    if not found.any():
+        return s
+    keep = split_damage(image, np.where(found, 255, 0).astype(np.uint8)).translucent > 0
+    if small_area > 0:
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(found.astype(np.uint8), connectivity=8)
+        keep |= (stats[:, cv2.CC_STAT_AREA] < small_area)[labels] & found
+    return np.where(keep, s, 0).astype(np.float32)

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from inpaint_studio.core.errors import CheckpointError, InpaintStudioError
+from inpaint_studio.core.stains import confirmed_stains
 from inpaint_studio.core.tint import remove_tint
 from inpaint_studio.core.translucent import split_damage, untint_translucent
 from inpaint_studio.core.verify import Verifier, verify_hole
@@ -166,11 +167,8 @@ class VCNetMethod(LearnedMethod):
     def stain_strength(self, image: np.ndarray, cancel: CancelFn | None = None) -> np.ndarray:
         """The stains found (float32 H×W, 0..1: how strongly each pixel is tinted; 0 elsewhere) in an RGB uint8
         photo: the stain network's map, from a copy at most STAIN_SIDE long, kept where the network is at least
-        the checkpoint's threshold sure and where the translucent judge (`core.translucent.split_damage`) also
-        sees a tint over the photo rather than the photo's own brown or shaded parts — measured on whole
-        validation photos: without the judge a clean photo lost up to 23 dB to a tint removed where there was
-        none; with it none got worse (models/blind_generalisation.md). A network with a strength output gives
-        the strength; one without gives its confidence."""
+        the checkpoint's threshold sure and the translucent judge confirms (`core.stains.confirmed_stains`). A
+        network with a strength output gives the strength; one without gives its confidence."""
         import torch
 
         self._check_image(image)
@@ -182,13 +180,16 @@ class VCNetMethod(LearnedMethod):
             where, amount = (m[0, 0].float().cpu().numpy() for m in self.modules[STAIN_COMPONENT].maps(x))
         if small.shape != image.shape:
             where, amount = (_resize(m, image.shape[:2], linear=True) for m in (where, amount))
-        s = np.where(where >= self.stain_threshold, np.clip(amount, 0.0, 1.0), 0).astype(np.float32)
-        found = s > 0
-        if not found.any():
-            return s
-        check_cancel(cancel)
-        judged = split_damage(image, np.where(found, 255, 0).astype(np.uint8)).translucent > 0
-        return np.where(judged, s, 0).astype(np.float32)
+        # the small-stain size is set at the stain network's scale (photos ~STAIN_SIDE long)
+        small_area = self.stain_small_area * (max(image.shape[:2]) / STAIN_SIDE) ** 2
+        return confirmed_stains(image, where, amount, self.stain_threshold, small_area)
+
+    @property
+    def stain_small_area(self) -> int:
+        """Stains smaller than this (px on a photo STAIN_SIDE long) are kept without the translucent judge
+        (`blind.stains.small_area`)."""
+        value = ((self.meta.get("blind") or {}).get("stains") or {}).get("small_area", 0)
+        return int(value) if isinstance(value, int | float) and value >= 0 else 0
 
     @property
     def fill(self) -> str:
