@@ -20,9 +20,11 @@ _INT_LIMIT = 2_147_483_647  # QSpinBox is int32
 
 
 def auto_text(resolved: Any = None) -> str:
-    """ "auto (0.95)" when the checkpoint's value is known, else a generic "auto"."""
+    """ "auto (0.95)" or "auto (on)" when the checkpoint's value is known, else a generic "auto"."""
     if resolved is None:
         return AUTO_TEXT
+    if isinstance(resolved, bool):  # plain words, not Python's True/False
+        return f"auto ({'on' if resolved else 'off'})"
     return f"auto ({resolved:g})" if isinstance(resolved, float) else f"auto ({resolved})"
 
 

@@ -82,6 +82,7 @@ def test_auto_entries_show_what_the_found_checkpoint_recorded(qtbot):
     assert widget(panel, "fill").currentText() == "auto (telea)"
     assert widget(panel, "threshold").text() == "auto (0.8)"
     assert widget(panel, "mask_size").text() == "auto (320)"
+    assert widget(panel, "stains").currentText() == "auto (off)"  # no stain network: plain words, not False
     assert panel.options() == {"max_side": 1024}  # shown, not passed: the checkpoint keeps deciding
 
 
