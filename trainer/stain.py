@@ -403,7 +403,8 @@ def export(args: argparse.Namespace) -> int:
         net.load_state_dict(state["network"])
         val = make_val(_val_photos(args.photos), args.val_per_family, settings["crop"], seed=2)
         table = tune_threshold(net, val, seen=settings["families"], small_area=args.small_area)
-        best = max(table, key=lambda t: table[t]["score"])
+        # ties (to 0.01 dB) go to the highest threshold: it changes the fewest photos
+        best = max(table, key=lambda t: (round(table[t]["score"], 2), t))
         blind["stains"]["threshold"] = best
         blind["stains"]["threshold_table"] = table
         for t, row in table.items():
