@@ -37,6 +37,7 @@ _WINDOW = 7  # local windows (small-copy px) in which photo and stain map must n
 _GAINS = np.linspace(-0.9, 1.5, 49)  # the grid of a (gain − 1 at s = 1)
 _MIN_REGION = 40  # small-copy pixels; smaller regions share one label
 _GAIN_RANGE = (0.25, 2.0)
+_MAX_GAIN = 0.98  # every channel loses at least this share of light at the strongest stain
 _MIN_IMPROVEMENT = 0.25  # the correction must remove at least this share of the local covariance
 
 
@@ -152,10 +153,12 @@ def _cov_removed(img: np.ndarray, s: np.ndarray, sel: np.ndarray, coef: np.ndarr
 
 
 def _stain_like(gain: np.ndarray) -> bool:
-    """A stain the model inverts reliably: it darkens (no channel brighter), blue at least as much as red —
-    coffee, tea, foxing, rust. Lightening tints (water marks, fading) fit as well on the stain's edge but not
-    across the photo's dark and light parts (measured: worse than the input), so they are left as they are."""
-    return bool(gain.max() <= 1.02 and gain[2] <= gain[0] + 0.02)
+    """A stain the model inverts reliably: it darkens every channel (a stain absorbs some light of every
+    colour), blue at least as much as green and green as red — coffee, tea, foxing, rust. Lightening tints
+    (water marks, fading) fit as well on the stain's edge but not across the photo's dark and light parts
+    (measured: worse than the input), so they are left as they are; so is a fit that leaves red untouched (on a
+    water-marked yellow photo it read the mark as a green-blue tint and cost 1.9 dB)."""
+    return bool(gain.max() <= _MAX_GAIN and gain[2] <= gain[1] + 0.02 and gain[1] <= gain[0] + 0.02)
 
 
 def fit_tint(image: np.ndarray, strength: np.ndarray) -> TintFit:
