@@ -108,6 +108,11 @@ def test_stain_training_runs_resumes_and_exports(photo_folder: Path, tmp_path: P
     off = create_method("vcnet", checkpoint=str(into.with_suffix(".safetensors")), stains=False)
     off.load()
     assert not off.finds_stains
+    # a threshold given at export is kept (the table is still measured for the card)
+    assert trainer_main([*export, "--threshold", "0.85", "--small-area", "30"]) == 0
+    stains = read_metadata(into.with_suffix(".json"))["blind"]["stains"]
+    assert stains["threshold"] == 0.85 and stains["threshold_chosen"] == "given" and stains["small_area"] == 30
+    assert stains["threshold_table"] and "given at export" in into.with_suffix(".md").read_text()
 
 
 def test_stain_training_refuses_an_unseen_family(photo_folder: Path, tmp_path: Path, capsys):

@@ -398,21 +398,23 @@ def export(args: argparse.Namespace) -> int:
         "photos": settings["photos"], "validation": json.loads(lines[-1])["val"] if lines else {},
         "unseen": [f for f in VAL_FAMILIES if f not in settings["families"]],
     }
-    if args.threshold is None:  # chosen on the seen families and clean crops only
-        net = create_network(settings["network"], **settings["config"])
-        net.load_state_dict(state["network"])
-        val = make_val(_val_photos(args.photos), args.val_per_family, settings["crop"], seed=2)
-        table = tune_threshold(net, val, seen=settings["families"], small_area=args.small_area)
-        # ties (to 0.01 dB) go to the highest threshold: it changes the fewest photos
-        best = max(table, key=lambda t: (round(table[t]["score"], 2), t))
-        blind["stains"]["threshold"] = best
-        blind["stains"]["threshold_table"] = table
-        for t, row in table.items():
-            print(f"threshold {t:.2f}: seen and clean {row['score']:+.2f} dB  " +
-                  "  ".join(f"{k} {v:+.2f}" for k, v in row["gains"].items()))
-        if table[best]["score"] <= 0 and not args.force:
-            raise InpaintStudioError("the stain network does not help yet on the seen families and clean crops "
-                                     "at any threshold: nothing written (train it longer, or --force)")
+    # The table is always measured (the card shows it); the threshold is chosen on the seen families and clean
+    # crops only, unless given (e.g. chosen on whole clean photos, which crops under-represent).
+    net = create_network(settings["network"], **settings["config"])
+    net.load_state_dict(state["network"])
+    val = make_val(_val_photos(args.photos), args.val_per_family, settings["crop"], seed=2)
+    table = tune_threshold(net, val, seen=settings["families"], small_area=args.small_area)
+    # ties (to 0.01 dB) go to the highest threshold: it changes the fewest photos
+    best = max(table, key=lambda t: (round(table[t]["score"], 2), t)) if args.threshold is None else args.threshold
+    blind["stains"]["threshold"] = best
+    blind["stains"]["threshold_chosen"] = "on the seen families and clean crops" if args.threshold is None else "given"
+    blind["stains"]["threshold_table"] = table
+    for t, row in table.items():
+        print(f"threshold {t:.2f}: seen and clean {row['score']:+.2f} dB  " +
+              "  ".join(f"{k} {v:+.2f}" for k, v in row["gains"].items()))
+    if args.threshold is None and table[best]["score"] <= 0 and not args.force:
+        raise InpaintStudioError("the stain network does not help yet on the seen families and clean crops "
+                                 "at any threshold: nothing written (train it longer, or --force)")
     meta["blind"] = blind
     path = save_checkpoint(args.export_into, "vcnet", states, components, meta, half=ckpt.meta.get("dtype") == "float16")
     card = path.with_suffix(".md")
@@ -431,11 +433,13 @@ CARD_END = "<!-- stain-network:end -->"
 def stain_card(record: dict[str, Any], run_dir: Path) -> str:
     """The card's stain-network section: what it trained on, what it never saw, and the tint removal it drives
     per family at each threshold (validation crops at ~512 px scale)."""
+    given = record.get("threshold_chosen") == "given"
+    how = "given at export" if given else "chosen on the seen families and clean crops only"
     lines = [
         f"Component `stain` (`networks/stain_net.py`), {record['steps']} steps on {record['photos']}; trained on "
         f"{', '.join(record['trained_on'])} (negatives: clean crops, {', '.join(record['negatives'])}). "
         f"Never seen: {', '.join(record['unseen'])} (and fading, yellowing). Threshold "
-        f"{record['threshold']:g}, chosen on the seen families and clean crops only. Blind runs keep what it finds "
+        f"{record['threshold']:g}, {how}. Blind runs keep what it finds "
         "where the translucent judge confirms a tint over the photo"
         + (f" (or the region is under {record['small_area']:g} px)" if record.get("small_area") else "")
         + " and invert that tint (`core.tint.remove_tint`, which leaves a stain it does not trust as it is); "
