@@ -395,6 +395,7 @@ def export(args: argparse.Namespace) -> int:
     blind["stains"] = {
         "threshold": args.threshold, "small_area": args.small_area,
         "trained_on": settings["families"], "negatives": settings["negatives"], "steps": int(state["step"]),
+        "init_from": settings.get("init_from"),
         "photos": settings["photos"], "validation": json.loads(lines[-1])["val"] if lines else {},
         "unseen": [f for f in VAL_FAMILIES if f not in settings["families"]],
     }
@@ -436,7 +437,8 @@ def stain_card(record: dict[str, Any], run_dir: Path) -> str:
     given = record.get("threshold_chosen") == "given"
     how = "given at export" if given else "chosen on the seen families and clean crops only"
     lines = [
-        f"Component `stain` (`networks/stain_net.py`), {record['steps']} steps on {record['photos']}; trained on "
+        f"Component `stain` (`networks/stain_net.py`), {record['steps']} steps on {record['photos']}"
+        + (f" (started from `{record['init_from']}`)" if record.get("init_from") else "") + "; trained on "
         f"{', '.join(record['trained_on'])} (negatives: clean crops, {', '.join(record['negatives'])}). "
         f"Never seen: {', '.join(record['unseen'])} (and fading, yellowing). Threshold "
         f"{record['threshold']:g}, {how}. Blind runs keep what it finds "
@@ -450,7 +452,7 @@ def stain_card(record: dict[str, Any], run_dir: Path) -> str:
     if table:
         families = list(next(iter(table.values()))["gains"])
         lines += ["", "PSNR gain of the tint removal (dB) on validation crops, by threshold:", "",
-                  "| threshold | " + " | ".join(f"{f} ({'seen' if f in record['trained_on'] else 'clean' if f == 'clean' else 'unseen'})"
+                  "| threshold | " + " | ".join("clean crops" if f == "clean" else f"{f} ({'seen' if f in record['trained_on'] else 'unseen'})"
                                                 for f in families) + " |",
                   "|---|" + "---|" * len(families)]
         for t, row in table.items():
