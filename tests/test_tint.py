@@ -109,3 +109,20 @@ def test_restore_with_stains_option_un_tints_a_brown_blot() -> None:
     assert psnr(untinted, photo) > max(psnr(plain, photo), psnr(stained, photo)) + 3
     with pytest.raises(ValueError, match="stains must be one of off, tint"):
         create_method("classical_restore", stains="paint")
+
+
+def test_trusted_keeps_only_the_stains_the_fit_corrects(photo: np.ndarray) -> None:
+    from inpaint_studio.core.tint import trusted
+
+    s = _blot(*photo.shape[:2])
+    stained = _stain(photo, s, np.array([0.8, 0.6, 0.35]), np.zeros(3))
+    fit = fit_tint(stained, s)
+    kept = trusted(s, fit)
+    largest = max(fit.coefficients, key=lambda k: int(np.count_nonzero(fit.labels == k)))
+    blot = fit.labels == largest
+    assert fit.accepted[largest] and np.array_equal(kept[blot], s[blot])  # the blot itself, its strength kept
+    assert np.array_equal(kept[kept > 0], s[kept > 0]) and not kept[s == 0].any()
+    # a green-blue "tint" that leaves red untouched is no stain: nothing trusted, nothing changed
+    odd = _stain(photo, s, np.array([1.0, 0.75, 0.75]), np.zeros(3))
+    assert not trusted(s, fit_tint(odd, s)).any()
+    assert np.array_equal(remove_tint(odd, s), odd)

@@ -197,6 +197,12 @@ def fit_tint(image: np.ndarray, strength: np.ndarray) -> TintFit:
     return fit
 
 
+def trusted(strength: np.ndarray, fit: TintFit) -> np.ndarray:
+    """`strength` (float32) where the fit's region is trusted, 0 elsewhere: the stains `remove_tint` corrects."""
+    keep = np.isin(fit.labels, [k for k, ok in fit.accepted.items() if ok])
+    return np.where(keep & (strength > 0), strength, 0).astype(np.float32)
+
+
 def remove_tint(image: np.ndarray, strength: np.ndarray, fit: TintFit | None = None) -> np.ndarray:
     """The photo with the tint of every trusted stain region inverted (RGB uint8); untrusted regions and
     unstained pixels stay bit-identical."""

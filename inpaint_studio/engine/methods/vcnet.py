@@ -37,7 +37,7 @@ import numpy as np
 
 from inpaint_studio.core.errors import CheckpointError, InpaintStudioError
 from inpaint_studio.core.stains import confirmed_stains
-from inpaint_studio.core.tint import remove_tint
+from inpaint_studio.core.tint import fit_tint, remove_tint, trusted
 from inpaint_studio.core.translucent import split_damage, untint_translucent
 from inpaint_studio.core.verify import Verifier, verify_hole
 from inpaint_studio.engine.base import (
@@ -167,8 +167,9 @@ class VCNetMethod(LearnedMethod):
     def stain_strength(self, image: np.ndarray, cancel: CancelFn | None = None) -> np.ndarray:
         """The stains found (float32 H×W, 0..1: how strongly each pixel is tinted; 0 elsewhere) in an RGB uint8
         photo: the stain network's map, from a copy at most STAIN_SIDE long, kept where the network is at least
-        the checkpoint's threshold sure and the translucent judge confirms (`core.stains.confirmed_stains`). A
-        network with a strength output gives the strength; one without gives its confidence."""
+        the checkpoint's threshold sure, the translucent judge confirms (`core.stains.confirmed_stains`) and
+        the tint removal trusts (`core.tint`). A network with a strength output gives the strength; one without
+        gives its confidence."""
         import torch
 
         self._check_image(image)
@@ -182,7 +183,10 @@ class VCNetMethod(LearnedMethod):
             where, amount = (_resize(m, image.shape[:2], linear=True) for m in (where, amount))
         # the small-stain size is set at the stain network's scale (photos ~STAIN_SIDE long)
         small_area = self.stain_small_area * (max(image.shape[:2]) / STAIN_SIDE) ** 2
-        return confirmed_stains(image, where, amount, self.stain_threshold, small_area)
+        s = confirmed_stains(image, where, amount, self.stain_threshold, small_area)
+        # Only what the tint removal trusts is a stain to show and correct: on a clean validation photo the
+        # judge let 10 % of the pixels through that no plausible tint explained.
+        return trusted(s, fit_tint(image, s)) if s.any() else s
 
     @property
     def stain_small_area(self) -> int:
