@@ -244,6 +244,9 @@ def test_vcnet_keeps_the_strength_of_stains_the_translucent_judge_confirms(monke
     s = method.stain_strength(stained.image)
     assert set(np.unique(s)) == {0.0, np.float32(0.37)}
     assert (s > 0).mean() > 0.9 * (stained.strength > 0.03).mean()
+    # the Auto mask shows the stains by their proportions, at full strength where strongest (0.37 reads faint)
+    shown = method.predict_mask(stained.image).translucent
+    assert shown is not None and np.allclose(shown[s > 0], 1.0)
     square = np.zeros((256, 256), bool)
     square[60:140, 80:180] = True  # the cat's own face and fur, not a stain
     method.modules[STAIN_COMPONENT] = _FakeStainNetwork(square, 0.37)

@@ -228,7 +228,10 @@ class VCNetMethod(LearnedMethod):
         translucent = split.translucent
         if self.finds_stains:
             report(progress, 0.9, "looking for stains")
-            translucent = np.maximum(translucent, self.stain_strength(image, cancel))
+            stains = self.stain_strength(image, cancel)
+            if stains.any():  # shown by its proportions (a network's 0.1–0.4 of light taken reads too faint)
+                top = float(np.percentile(stains[stains > 0], 99))
+                translucent = np.maximum(translucent, np.clip(stains / max(top, 1e-3), 0, 1))
         report(progress, 1.0, "done")
         return MaskPrediction(prob_np, opaque, self.threshold, translucent)
 
