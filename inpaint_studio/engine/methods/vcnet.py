@@ -37,7 +37,7 @@ import numpy as np
 
 from inpaint_studio.core.errors import CheckpointError, InpaintStudioError
 from inpaint_studio.core.stains import confirmed_stains
-from inpaint_studio.core.tint import fit_tint, remove_tint, trusted
+from inpaint_studio.core.tint import TintFit, fit_tint, remove_tint, trusted
 from inpaint_studio.core.translucent import split_damage, untint_translucent
 from inpaint_studio.core.verify import Verifier, verify_hole
 from inpaint_studio.engine.base import (
@@ -170,6 +170,12 @@ class VCNetMethod(LearnedMethod):
         the checkpoint's threshold sure, the translucent judge confirms (`core.stains.confirmed_stains`) and
         the tint removal trusts (`core.tint`). A network with a strength output gives the strength; one without
         gives its confidence."""
+        found, fit = self._stains_and_tint(image, cancel)
+        return trusted(found, fit) if fit is not None else found
+
+    def _stains_and_tint(self, image: np.ndarray, cancel: CancelFn | None) -> tuple[np.ndarray, TintFit | None]:
+        """The confirmed stain map and its fitted tint (None when nothing was found): one fit serves both what
+        the Auto mask shows and what Restore corrects."""
         import torch
 
         self._check_image(image)
@@ -186,7 +192,7 @@ class VCNetMethod(LearnedMethod):
         s = confirmed_stains(image, where, amount, self.stain_threshold, small_area)
         # Only what the tint removal trusts is a stain to show and correct: on a clean validation photo the
         # judge let 10 % of the pixels through that no plausible tint explained.
-        return trusted(s, fit_tint(image, s)) if s.any() else s
+        return s, (fit_tint(image, s) if s.any() else None)
 
     @property
     def stain_small_area(self) -> int:
@@ -340,9 +346,9 @@ class VCNetMethod(LearnedMethod):
         fitted tint it does not trust exactly as it was)."""
         if self.finds_stains:
             report(progress, 0.05, "looking for stains")
-            strength = self.stain_strength(image, cancel)
-            if strength.any():
-                image = remove_tint(image, strength)
+            strength, fit = self._stains_and_tint(image, cancel)
+            if fit is not None:
+                image = remove_tint(image, strength, fit)
         return untint_translucent(image, lambda img: self._find_damage(img, None, cancel)[1])
 
 
