@@ -146,11 +146,6 @@ def predict_maps(net: torch.nn.Module, image: np.ndarray) -> tuple[np.ndarray, n
     return where[0, 0].numpy().astype(np.float32), amount[0, 0].numpy().astype(np.float32)
 
 
-def predict_strength(net: torch.nn.Module, image: np.ndarray) -> np.ndarray:
-    """Where the network sees stains (float32 H×W, 0..1) in one RGB uint8 image."""
-    return predict_maps(net, image)[0]
-
-
 AMOUNT_WEIGHT = 5.0  # the darkening's L1 (~0.1 at the start) against the BCE's ~0.5
 
 
@@ -227,7 +222,7 @@ THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def tune_threshold(net: torch.nn.Module, val: ValSet, seen: list[str], thresholds: tuple[float, ...] = THRESHOLDS,
-                   small_area: int = 0) -> dict[float, dict[str, Any]]:
+                   small_area: float = 0) -> dict[float, dict[str, Any]]:
     """Per threshold: the mean PSNR gain of the tint removal per family, driven by the map as VCNet uses it
     (`core.stains.confirmed_stains`), and the score it is chosen by — the mean over the seen families and the
     clean crops (capped at 60 dB, so any change to a clean crop costs)."""

@@ -12,10 +12,10 @@ and in a quick comparison (sharp blots on 128² crops, 600 steps) it separated s
 
 Input: RGB in [0, 1], N×3×H×W, any size (padded to a multiple of 32 and cropped back). The network also sees
 log-RGB, where a multiplicative tint is an offset, and each pixel's log colour against its
-surroundings' mean at 4, 16 and 64 px. Output: N×1×H×W logits of *where* a stain is; `strength` = sigmoid.
+surroundings' mean at 4, 16 and 64 px. Output: N×1×H×W logits of *where* a stain is (`maps` gives it as 0..1).
 With `outputs=2` a second channel says *how strongly* each pixel is darkened (logits of the share of light the
 stain takes, `amount` = sigmoid): `core.tint` inverts a tint exactly only given a strength map proportional to
-the true one — a binary map (where alone) gains +2 to +3 dB on stains where the true strength gains +9 to +14.
+the true one — a binary map (where alone) gains +2 to +6 dB on stains where the true strength gains +9 to +20.
 """
 
 from __future__ import annotations
@@ -119,10 +119,6 @@ class StainNet(nn.Module):
         """(where, how strongly): N×1×H×W each, 0..1. A one-output network's strength is its `where`."""
         p = torch.sigmoid(self.forward(rgb))
         return p[:, :1], p[:, -1:]
-
-    def strength(self, rgb: torch.Tensor) -> torch.Tensor:
-        """Where the stains are (0..1)."""
-        return torch.sigmoid(self.forward(rgb)[:, :1])
 
     # --- test convention (tests/test_every_network.py) ---
     def example_inputs(self, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor, ...]:
