@@ -221,6 +221,36 @@ def test_a_two_output_run_starts_from_a_one_output_run(photo_folder: Path, tmp_p
     assert "another stain network" in capsys.readouterr().err
 
 
+def test_hard_negatives_are_clean_crops_where_another_run_found_stains(photo_folder: Path, tmp_path: Path, capsys):
+    """`--hard-negatives-from RUN`: that run's false alarms on clean training photos become clean crops (target 0)
+    centred on them; the run records where they came from, and a folder that is no run is refused plainly."""
+    from trainer.stain import HARD_SHARE, make_sample
+
+    photo = _photo(4, 200, 240)
+    photo[150:160, 200:210] = (255, 0, 255)  # a mark to find the hard region in a crop by
+    hard = np.zeros(photo.shape[:2], bool)
+    hard[150:160, 200:210] = True  # at the photo's size; make_sample rescales it with the photo
+
+    def around_the_mark(h: np.ndarray | None) -> int:
+        found = 0
+        for seed in range(60):
+            image, target, dark = make_sample(photo, np.random.default_rng(seed), ("tint",), 64, hard=h)
+            magenta = (image[..., 0] > 200) & (image[..., 1] < 60) & (image[..., 2] > 200)
+            found += int(magenta.any() and not target.any() and not dark.any())
+        return found
+
+    assert around_the_mark(hard) >= 60 * HARD_SHARE * 0.5 > around_the_mark(None)
+    first = tmp_path / "first"
+    assert _train(first, photo_folder, "--steps", "1") == 0
+    second = tmp_path / "second"
+    assert _train(second, photo_folder, "--steps", "1", "--hard-negatives-from", str(first)) == 0
+    assert json.loads((second / "run.json").read_text())["hard_negatives_from"] == first.as_posix()
+    assert "hard negatives:" in capsys.readouterr().err
+    bad = tmp_path / "bad"
+    assert _train(bad, photo_folder, "--steps", "1", "--hard-negatives-from", str(tmp_path / "nothing")) != 0
+    assert "not a stain run" in capsys.readouterr().err and not bad.exists()
+
+
 class _FakeStainNetwork(torch.nn.Module):
     """Stands in for a trained two-output stain network: says a stain is where `where` is, `amount` strong."""
 

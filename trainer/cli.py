@@ -398,6 +398,9 @@ def _add_stain(sub: argparse._SubParsersAction) -> None:
                    help="2: the network also says how strongly each pixel is darkened (what the tint removal needs)")
     p.add_argument("--init-from", type=Path,
                    help="a new run starts from another stain run's network (a one-output run into a two-output one)")
+    p.add_argument("--hard-negatives-from", type=Path,
+                   help="a new run also shows clean crops where this stain run's network finds stains on clean "
+                   "training photos (their own browns and shadows)")
     p.add_argument("--threshold", type=float, default=None,
                    help="map values below this are ignored (training: 0.1 for its validation; --export-into: "
                    "chosen on the seen families and clean validation crops unless given)")

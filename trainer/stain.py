@@ -51,6 +51,10 @@ NEGATIVES = tuple(f for f in SEEN if f != "stain")
 VAL_FAMILIES = ("stain", "tint", "coffee", "foxing", "water")
 PHOTO_SIDE = 512
 CLEAN_SHARE, NEGATIVE_SHARE = 0.15, 0.15
+# With mined hard negatives (`--hard-negatives-from`), this share of samples is a clean crop around a pixel that
+# the mining network took for a stain on a clean training photo (its own browns and shadows).
+HARD_SHARE = 0.2
+HARD_WHERE = 0.5  # the mining network's `where` at or above this on a clean photo is a hard negative
 STAINED = 0.03  # target strength above this counts as stained
 DEFAULT_STEPS = 6000
 PSNR_CAP = CLEAN_CAP  # an unchanged crop's PSNR is infinite: capped as `trainer tune` caps it
@@ -114,10 +118,16 @@ def darkening(clean: np.ndarray, damaged: np.ndarray) -> np.ndarray:
 
 
 def make_sample(photo: np.ndarray, rng: np.random.Generator, families: tuple[str, ...], crop: int,
-                scale: tuple[float, float] = (0.6, 1.0)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                scale: tuple[float, float] = (0.6, 1.0),
+                hard: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(damaged crop RGB uint8, target strength float32, darkening float32) from a photo scaled to
-    ~PHOTO_SIDE."""
+    ~PHOTO_SIDE. `hard` (bool, the photo's size): where a clean crop is a hard negative (`mine_hard`)."""
     image = _scaled(photo, max(crop, round(PHOTO_SIDE * rng.uniform(*scale))))
+    if hard is not None and hard.any() and rng.random() < HARD_SHARE:
+        hard = cv2.resize(hard.astype(np.uint8), image.shape[1::-1], interpolation=cv2.INTER_NEAREST) > 0
+        zero = np.zeros(image.shape[:2], np.float32)
+        crop_image, target, dark = _crop([image, zero, zero], crop, rng, around=hard)
+        return np.ascontiguousarray(crop_image), np.ascontiguousarray(target), np.ascontiguousarray(dark)
     u = rng.random()
     target = np.zeros(image.shape[:2], np.float32)
     if u < CLEAN_SHARE:
@@ -144,6 +154,19 @@ def predict_maps(net: torch.nn.Module, image: np.ndarray) -> tuple[np.ndarray, n
     with torch.no_grad():
         where, amount = net.maps(to_tensor([image]))
     return where[0, 0].numpy().astype(np.float32), amount[0, 0].numpy().astype(np.float32)
+
+
+def mine_hard(run_dir: Path, photos: list[np.ndarray]) -> list[np.ndarray]:
+    """Hard negatives: where another stain run's network (`run_dir`) finds a stain (`where` ≥ HARD_WHERE) on
+    each clean photo (bool maps, each photo's size). Its false alarms are the photos' own browns, shadows and
+    warm textures; shown as clean crops they teach the difference an all-random clean crop rarely shows."""
+    from inpaint_studio.networks.registry import create_network
+
+    settings = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    net = create_network(NETWORK, **settings["config"])
+    net.load_state_dict(load_state(run_dir)["network"])
+    net.eval()
+    return [predict_maps(net, photo)[0] >= HARD_WHERE for photo in photos]
 
 
 AMOUNT_WEIGHT = 5.0  # the darkening's L1 (~0.1 at the start) against the BCE's ~0.5
@@ -317,6 +340,10 @@ def train(args: argparse.Namespace) -> int:
         if getattr(args, "init_from", None) is not None:  # checked before anything is written
             settings["init_from"] = args.init_from.as_posix()
             _start_from(net, args.init_from)
+        if getattr(args, "hard_negatives_from", None) is not None:
+            if not (args.hard_negatives_from / "run.json").is_file():
+                raise InpaintStudioError(f"{args.hard_negatives_from} is not a stain run (no run.json)")
+            settings["hard_negatives_from"] = args.hard_negatives_from.as_posix()
         run_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(settings_path, json.dumps(settings, indent=1) + "\n")
     opt = torch.optim.Adam(net.parameters(), lr=settings["lr"])
@@ -332,6 +359,11 @@ def train(args: argparse.Namespace) -> int:
         print(f"resumed {run_dir} at step {step}", file=sys.stderr)
     files = photo_files(args.photos, "train")
     photos = [_scaled(load_rgb(p), PHOTO_SIDE) for p in files]
+    hard: list[np.ndarray | None] = [None] * len(photos)
+    if "hard_negatives_from" in settings:  # mined again on resume: the same network gives the same maps
+        hard = list(mine_hard(Path(settings["hard_negatives_from"]), photos))
+        print(f"hard negatives: {sum(int(h.any()) for h in hard)} of {len(photos)} photos, "
+              f"{np.mean([h.mean() for h in hard]):.2%} of their pixels", file=sys.stderr)
     val = make_val(_val_photos(args.photos), args.val_per_family, settings["crop"])
     families = tuple(settings["families"])
     log = run_dir / "log.jsonl"
@@ -340,8 +372,10 @@ def train(args: argparse.Namespace) -> int:
     while step < settings["steps"]:
         for g in opt.param_groups:
             g["lr"] = _lr(step, settings["steps"], settings["lr"])
-        pairs = [make_sample(photos[int(rng.integers(len(photos)))], rng, families, settings["crop"])
-                 for _ in range(settings["batch"])]
+        pairs = []
+        for _ in range(settings["batch"]):
+            k = int(rng.integers(len(photos)))
+            pairs.append(make_sample(photos[k], rng, families, settings["crop"], hard=hard[k]))
         x = to_tensor([p[0] for p in pairs])
         y = torch.from_numpy(np.stack([p[1] for p in pairs]))[:, None]
         dark = torch.from_numpy(np.stack([p[2] for p in pairs]))[:, None]
