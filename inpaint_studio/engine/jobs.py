@@ -47,6 +47,9 @@ class Job:
     mask: np.ndarray | None = None
     edges: np.ndarray | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    # An inpaint job's translucent damage (uint8 H×W strength, 0 = none: the Auto mask's amber part): its tint
+    # is removed where trusted before the mask is filled, so "Restore mask" treats stains as Restore does.
+    stains: np.ndarray | None = None
     cancel_event: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:

@@ -532,7 +532,8 @@ class ModelPanel(QWidget):
         if has_mask:
             self.restore_button.setText("Restore mask")
             self.restore_button.setToolTip(
-                "Fill the mask as it is now (your corrections included) with the restoration model's fill. "
+                "Fill the mask as it is now (your corrections included) with the restoration model's fill, and "
+                "remove the tint of the stains shown in amber. "
                 "Clear the mask to let the model find the damage itself (Ctrl+R)")
         else:
             self.restore_button.setText("Restore")

@@ -3,6 +3,7 @@ Restore does with it, and forgets it once the photo changes."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -70,3 +71,34 @@ def test_a_prediction_without_a_translucent_part_shows_none(window, qtbot):
         qtbot.mouseClick(win.panel.auto_mask_button, Qt.MouseButton.LeftButton)
     assert win.canvas.soft_mask is None
     assert (win.document.binary_mask() > 0)[20:40, 30:60].all()
+
+
+def test_restore_mask_removes_the_tint_of_the_amber_part_too(stain_fake, window, qtbot):
+    """After an Auto mask, "Restore mask" fills the red part and un-tints the amber part (the stains Restore
+    without a mask would un-tint): a corrected mask must not lose what the Auto mask found translucent."""
+    from tests.imagegen import textured
+
+    win = window
+    h, w = win.document.image.shape[:2]
+    clean = np.clip(cv2.resize(textured(h // 4, w // 4, 3), (w, h)).astype(np.int16) // 2 + 100, 0, 255)
+    stained = clean.astype(np.float32)
+    stained[60:100, 80:140] *= 1 + 0.6 * (np.array([0.8, 0.6, 0.35], np.float32) - 1)  # a brown tint, 0.6 strong
+    stained = np.clip(np.rint(stained), 0, 255).astype(np.uint8)
+    win.documents.replace("image", stained, "a stained photo")
+    qtbot.waitUntil(lambda: "test_stain" in win.jobs.models, timeout=30000)
+    win.panel.select_model("test_stain")
+    with qtbot.waitSignal(win.jobs.jobFinished, timeout=20000, check_params_cb=lambda rid, o: o == "applied"):
+        qtbot.mouseClick(win.panel.auto_mask_button, Qt.MouseButton.LeftButton)
+    assert win.canvas.soft_mask is not None and win.panel.restore_button.text() == "Restore mask"
+    assert "amber" in win.panel.restore_button.toolTip()
+    with qtbot.waitSignal(win.jobs.jobFinished, timeout=20000, check_params_cb=lambda rid, o: o == "applied"):
+        qtbot.mouseClick(win.panel.restore_button, Qt.MouseButton.LeftButton)
+    result = win.document.candidates[-1].image
+    inside = (slice(62, 98), slice(82, 138))  # away from the blurred edge
+    before = np.abs(stained[inside].astype(int) - clean[inside]).mean()
+    after = np.abs(result[inside].astype(int) - clean[inside]).mean()
+    assert before > 20 and after < before / 4  # the tint is gone, the photo beneath kept
+    outside = np.ones((h, w), bool)
+    outside[55:105, 75:145] = False
+    outside[20:40, 30:60] = False  # the red part (the fake fills it with itself)
+    assert np.array_equal(result[outside], stained[outside])

@@ -44,7 +44,9 @@ def model_name(job: Job) -> str:
 
 
 def running_text(job: Job) -> str:
-    verb = "Filling your mask" if job.slot == "restore" and job.kind is JobKind.INPAINT else VERBS[job.kind]
+    verb = VERBS[job.kind]
+    if job.slot == "restore" and job.kind is JobKind.INPAINT:
+        verb = "Removing the stains' tint and filling your mask" if job.stains is not None else "Filling your mask"
     if job.kind is JobKind.MEASURE_CHECKPOINT:
         return f"{verb} {model_name(job)}"
     return f"{verb} with {model_name(job)}" if job.method else verb
@@ -404,7 +406,8 @@ class JobController(QObject):
 
     def restore(self) -> int | None:
         """With a mask (say Auto mask, then corrected by hand): fill exactly that mask with the blind model's
-        fill. Without one: the model finds the damage itself."""
+        fill, after removing the tint of the stains the Auto mask showed in amber. Without one: the model finds
+        the damage itself."""
         found = self._photo_and_model("blind", self._blind_preference())
         if found is None:
             return None
@@ -412,7 +415,10 @@ class JobController(QObject):
         image = self.panel.working_image(doc).copy()
         mask = doc.binary_mask()
         if mask.any():
-            return self.submit(Job(0, "restore", JobKind.INPAINT, method, image, mask))
+            # The amber map describes the photo as it is (None once it changed), not an original or a result
+            soft = self.canvas.soft_mask
+            stains = soft.copy() if soft is not None and np.array_equal(image, doc.image) else None
+            return self.submit(Job(0, "restore", JobKind.INPAINT, method, image, mask, stains=stains))
         return self.submit(Job(0, "restore", JobKind.RESTORE, method, image))
 
     def auto_mask(self) -> int | None:
