@@ -176,7 +176,7 @@ class CanvasView(QGraphicsView):
             self._soft.setZValue(1.5)  # above a previewed result, under the mask
             self.scene().addItem(self._soft)
         self._soft.refresh(self.soft_mask)
-        self._soft.setVisible(True)
+        self._soft.setVisible(self._mask is None or self._mask.isVisible())
 
     def show_result(self, image: np.ndarray | None) -> None:
         """Preview a candidate over the photo (None hides it); the mask stays visible and editable."""
@@ -207,9 +207,12 @@ class CanvasView(QGraphicsView):
         return self._edges is not None and self._edges.isVisible()
 
     def set_mask_visible(self, on: bool) -> None:
-        """Hide the mask overlay (the mask itself is unchanged), e.g. to judge a fill."""
+        """Hide the mask overlay and the amber stains with it (the mask itself is unchanged), e.g. to judge a
+        fill: a stain's result is hidden under the amber otherwise."""
         if self._mask is not None:
             self._mask.setVisible(on)
+        if self._soft is not None:
+            self._soft.setVisible(on and self.soft_mask is not None)
 
     @property
     def mask_visible(self) -> bool:

@@ -59,6 +59,10 @@ def test_auto_mask_shows_the_translucent_part_softly(stain_fake, window, qtbot):
     words = win.statusBar().currentMessage()
     assert "never paints over" in words and "%" in words
     assert "amber" in win.panel.auto_mask_button.toolTip()
+    win.menus.mask_action.trigger()  # Ctrl+H hides the amber with the red: a stain's result is judged unveiled
+    assert not win.canvas.mask_visible and not win.canvas._soft.isVisible()
+    win.menus.mask_action.trigger()
+    assert win.canvas._soft.isVisible()
     # once the photo changes the map no longer describes it
     win.documents.replace("image", np.zeros_like(win.document.image), "test edit")
     assert win.canvas.soft_mask is None and not win.canvas._soft.isVisible()
