@@ -133,7 +133,7 @@ def test_blind_runs_remove_the_tint_of_the_stains_found(monkeypatch):
     monkeypatch.setattr(type(method), "finds_stains", property(lambda self: self._stains is not False))
     from inpaint_studio.core.tint import fit_tint
 
-    monkeypatch.setattr(type(method), "_stains_and_tint",
+    monkeypatch.setattr(type(method), "stains_and_tint",
                         lambda self, image, cancel=None: (stained.strength, fit_tint(image, stained.strength)))
     restored = method.blind_input(stained.image, None, None)
     assert psnr(restored, clean) > psnr(stained.image, clean) + 2

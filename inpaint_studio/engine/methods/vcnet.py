@@ -170,10 +170,10 @@ class VCNetMethod(LearnedMethod):
         the checkpoint's threshold sure, the translucent judge confirms (`core.stains.confirmed_stains`) and
         the tint removal trusts (`core.tint`). A network with a strength output gives the strength; one without
         gives its confidence."""
-        found, fit = self._stains_and_tint(image, cancel)
+        found, fit = self.stains_and_tint(image, cancel)
         return trusted(found, fit) if fit is not None else found
 
-    def _stains_and_tint(self, image: np.ndarray, cancel: CancelFn | None) -> tuple[np.ndarray, TintFit | None]:
+    def stains_and_tint(self, image: np.ndarray, cancel: CancelFn | None) -> tuple[np.ndarray, TintFit | None]:
         """The confirmed stain map and its fitted tint (None when nothing was found): one fit serves both what
         the Auto mask shows and what Restore corrects."""
         import torch
@@ -346,7 +346,7 @@ class VCNetMethod(LearnedMethod):
         fitted tint it does not trust exactly as it was)."""
         if self.finds_stains:
             report(progress, 0.05, "looking for stains")
-            strength, fit = self._stains_and_tint(image, cancel)
+            strength, fit = self.stains_and_tint(image, cancel)
             if fit is not None:
                 image = remove_tint(image, strength, fit)
         return untint_translucent(image, lambda img: self._find_damage(img, None, cancel)[1])
