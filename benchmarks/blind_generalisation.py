@@ -3,7 +3,7 @@
 
     .venv/bin/python benchmarks/blind_generalisation.py [--size 512] [--limit 3] [--seed 0]
         [--methods classical_restore,classical_restore:stains=tint,vcnet] [--families coffee,water]
-        [--out models/blind_generalisation.md]
+        [--split val|unseen] [--out models/blind_generalisation.md]
 
 Per method and family: input PSNR, restored PSNR, gain, mask IoU (what the method flags — its predicted mask
 and its translucent map — against the pixels the damage visibly changed), and per method the false-alarm
@@ -11,6 +11,7 @@ fraction (pixels it flags) and the restored PSNR on the clean photos. Families t
 kinds) are marked "seen", the others "unseen". Photos are grouped by source package: gcompris-qt-data (most
 of the training set) and the other packages (wallpapers: the source to hold out of training), each at most
 `--limit` photos, chosen by name; contamination-like families paste a patch of the next photo of the set.
+`--split unseen` measures the photo source held out of training instead (up to 2 × `--limit` photos).
 """
 
 from __future__ import annotations
@@ -41,8 +42,10 @@ DEFAULT_METHODS = "classical_restore,classical_restore:stains=tint,vcnet"
 CAP = CLEAN_CAP  # PSNR of an unchanged photo is infinite; averages use this cap (tune's too)
 
 
-def photo_groups(folder: Path, limit: int) -> dict[str, list[Path]]:
+def photo_groups(folder: Path, limit: int, split: str = "val") -> dict[str, list[Path]]:
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"))
+    if split == "unseen":  # one source, held out of training and of every choice: as many photos as two groups
+        return {"held-out source (unseen split)": files[: 2 * limit]}
     main = [p for p in files if p.name.startswith(MAIN_PACKAGE + "__")]
     other = [p for p in files if not p.name.startswith(MAIN_PACKAGE + "__")]
     return {f"{MAIN_PACKAGE} (val)": main[:limit], "other packages (val, wallpapers)": other[:limit]}
@@ -165,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--limit", type=int, default=3, help="photos per source-package group")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--split", choices=("val", "unseen"), default="val",
+                    help="val: two source groups; unseen: the photo source held out of training")
     ap.add_argument("--methods", default=DEFAULT_METHODS)
     ap.add_argument("--families", default=",".join(FAMILIES))
     ap.add_argument("--device", default="auto")
@@ -181,10 +186,10 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     except ImportError:
         pass
-    folder = user_cache_dir() / "photos" / "val"
+    folder = user_cache_dir() / "photos" / args.split
     if not folder.is_dir():
-        raise SystemExit(f"error: no validation photos in {folder} (python -m trainer fetch-photos)")
-    groups = photo_groups(folder, args.limit)
+        raise SystemExit(f"error: no {args.split} photos in {folder} (python -m trainer fetch-photos)")
+    groups = photo_groups(folder, args.limit, args.split)
     photos = [(g, p.name, prepare(load_rgb(p), args.size)) for g, paths in groups.items() for p in paths]
     methods = [m for m in args.methods.split(",") if m]
     result = measure(photos, methods, families, args.seed, args.device)

@@ -34,6 +34,8 @@ def test_photos_are_grouped_by_source_package(bench, tmp_path: Path) -> None:
     groups = bench.photo_groups(tmp_path, limit=1)
     assert [p.name for p in groups["gcompris-qt-data (val)"]] == ["gcompris-qt-data__a.png"]
     assert [p.name for p in groups["other packages (val, wallpapers)"]] == ["mate-backgrounds__x.png"]
+    held_out = bench.photo_groups(tmp_path, limit=1, split="unseen")  # one group, twice the photos
+    assert [p.name for p in held_out["held-out source (unseen split)"]] == ["gcompris-qt-data__a.png", "gcompris-qt-data__b.png"]
 
 
 def test_tiny_run_reports_seen_and_unseen(bench, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
