@@ -110,7 +110,7 @@ def markdown(result: dict[str, Any], settings: dict[str, Any], methods: list[str
     lines = [
         "# Blind restoration on seen and unseen damage",
         "",
-        f"Written by `benchmarks/blind_generalisation.py` on {settings['date']}: {settings['photos']} validation "
+        f"Written by `benchmarks/blind_generalisation.py` on {settings['date']}: {settings['photos']} {settings.get('split', 'validation')} "
         f"photos at {settings['size']}² ({', '.join(f'{g}: {n}' for g, n in settings['groups'].items())}), seed "
         f"{settings['seed']}, no mask given. PSNR in dB against the clean photo (an unchanged photo counts as "
         f"{CAP:.0f} dB); gain = restored − input; IoU of what the method flags (its mask and its translucent "
@@ -198,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         "size": args.size,
         "seed": args.seed,
         "photos": len(photos),
+        "split": "validation" if args.split == "val" else "held-out source (unseen split)",
         "groups": {g: len(p) for g, p in groups.items()},
         "command": "python benchmarks/blind_generalisation.py " + " ".join(argv if argv is not None else sys.argv[1:]),
     }
