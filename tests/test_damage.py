@@ -183,3 +183,19 @@ def test_wrong_mask_and_cancel(photos):
         method.inpaint(photos[0], np.zeros((5, 5), np.uint8))
     with pytest.raises(Cancelled):
         method.inpaint(photos[0], None, cancel=lambda: True)
+
+
+def test_a_line_along_the_photos_border_is_its_frame_not_damage():
+    """A found region lying along the border (a scan's frame line) is dropped; a scratch across the photo and a
+    blot that reaches the border stay, and both blind restorers use the same rule."""
+    from inpaint_studio.core.damage import without_frame_lines
+
+    mask = np.zeros((120, 160), np.uint8)
+    mask[117:120, 10:150] = 255  # the frame line at the foot
+    mask[0:120, 2] = 255  # ... and along the left side (1 px wide, 2 px in)
+    mask[60, 20:140] = 255  # a scratch across
+    mask[30:70, 130:160] = 255  # a blot reaching the right border
+    kept = without_frame_lines(mask)
+    assert not kept[117:].any() and not kept[:, 2].any()
+    assert kept[60, 20:140].all() and kept[30:70, 130:160].all()
+    assert np.array_equal(without_frame_lines(np.zeros_like(mask)), np.zeros_like(mask))

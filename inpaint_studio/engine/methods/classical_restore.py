@@ -24,7 +24,7 @@ from typing import ClassVar
 import cv2
 import numpy as np
 
-from inpaint_studio.core.damage import damage_mask, detect_damage, restore_hole
+from inpaint_studio.core.damage import damage_mask, detect_damage, restore_hole, without_frame_lines
 from inpaint_studio.core.translucent import split_damage, untint_translucent
 from inpaint_studio.engine.base import (
     CancelFn,
@@ -71,7 +71,7 @@ class ClassicalRestoreMethod(InpaintMethod):
         mask = damage_mask(probability, self.threshold, dilate=self.dilate)
         split = split_damage(image, mask)
         report(progress, 1.0, "done")
-        return MaskPrediction(probability, split.opaque, self.threshold, split.translucent)
+        return MaskPrediction(probability, without_frame_lines(split.opaque), self.threshold, split.translucent)
 
     def blind_input(self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
         """The photo with the tint of the damage judged translucent removed where trusted (`core.translucent`),

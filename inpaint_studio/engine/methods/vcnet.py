@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from inpaint_studio.core.damage import without_frame_lines
 from inpaint_studio.core.errors import CheckpointError, InpaintStudioError
 from inpaint_studio.core.stains import confirmed_stains
 from inpaint_studio.core.tint import TintFit, fit_tint, remove_tint, trusted
@@ -230,7 +231,7 @@ class VCNetMethod(LearnedMethod):
         `core.translucent`)."""
         prob_np, mask = self._find_damage(image, progress, cancel)
         split = split_damage(image, mask)
-        opaque = self._verified(image, split.opaque, prob_np, progress, cancel)
+        opaque = self._verified(image, without_frame_lines(split.opaque), prob_np, progress, cancel)
         translucent = split.translucent
         if self.finds_stains:
             report(progress, 0.9, "looking for stains")
