@@ -3,8 +3,6 @@ holds every family with its seen/unseen mark and the clean-photo false alarms.""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import cv2
@@ -14,18 +12,13 @@ from PIL import Image
 
 from inpaint_studio.core.imageio import load_rgb
 from inpaint_studio.core.paths import SAMPLES_DIR
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.benchmark_modules import benchmark_module
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("blind_generalisation", ROOT / "benchmarks" / "blind_generalisation.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["blind_generalisation"] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop("blind_generalisation", None)
+    with benchmark_module("blind_generalisation") as module:
+        yield module
 
 
 def test_photos_are_grouped_by_source_package(bench, tmp_path: Path) -> None:

@@ -3,8 +3,6 @@ damage mask, and the README section it rewrites without touching the hand-writte
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import imagegen as gen
@@ -15,18 +13,13 @@ from PIL import Image
 from inpaint_studio.core.metrics import psnr
 from inpaint_studio.engine.base import create_method
 from inpaint_studio.engine.evaluate import damaged_cases, evaluate, prepare
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.benchmark_modules import benchmark_module
 
 
 @pytest.fixture(scope="module")
 def model_table():
-    spec = importlib.util.spec_from_file_location("model_table", ROOT / "benchmarks" / "model_table.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["model_table"] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop("model_table", None)
+    with benchmark_module("model_table") as module:
+        yield module
 
 
 def _photos(folder: Path, n: int = 2) -> list[Path]:

@@ -3,8 +3,6 @@ tiny run over the shipped checkpoint prints one table row per setting."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import cv2
@@ -14,18 +12,13 @@ import pytest
 from inpaint_studio.core.imageio import load_rgb, save_image
 from inpaint_studio.core.paths import SAMPLES_DIR
 from inpaint_studio.core.tint import fit_tint
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.benchmark_modules import benchmark_module
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("stain_maps", ROOT / "benchmarks" / "stain_maps.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["stain_maps"] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop("stain_maps", None)
+    with benchmark_module("stain_maps") as module:
+        yield module
 
 
 class _Oracle:
