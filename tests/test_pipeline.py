@@ -123,3 +123,27 @@ def test_progress_of_a_blind_run_rises_from_finding_to_filling():
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert seen[0] == (0.0, "detecting damage") and 0.0 < dict((m, f) for f, m in seen)["filling"] < 1.0
+
+
+def test_stains_given_with_a_mask_are_untinted_before_the_fill_and_a_wrong_map_is_refused():
+    """`stains` (the Auto mask's amber part): its trusted tint is removed outside the hole too; the hole is
+    filled as before; a map of another size is one plain message."""
+    image, mask = _case(96, 120)
+    clean = np.clip(image.astype(np.int16) // 2 + 100, 0, 255).astype(np.uint8)  # mid-grey: a tint shows
+    strength = np.zeros(clean.shape[:2], np.float32)
+    strength[50:90, 60:110] = 0.6
+    stained = np.clip(np.rint(clean * (1 + strength[..., None] * (np.array([0.8, 0.6, 0.35]) - 1))), 0, 255)
+    stained = stained.astype(np.uint8)
+    manager = ModelManager()
+    manager.activate("telea")
+    out = manager.run(stained, mask, stains=np.rint(strength * 255).astype(np.uint8))
+    inside = (slice(52, 88), slice(62, 108))
+    before = np.abs(stained[inside].astype(int) - clean[inside]).mean()
+    assert np.abs(out[inside].astype(int) - clean[inside]).mean() < before / 4
+    plain = manager.run(stained, mask)
+    hole = mask > 127
+    assert not np.array_equal(plain[hole], stained[hole])  # the hole is filled either way
+    untouched = (strength == 0) & ~hole
+    assert np.array_equal(out[untouched], stained[untouched]) and np.array_equal(plain[~hole], stained[~hole])
+    with pytest.raises(masks.MaskError, match="stain map must be uint8 120×96"):
+        manager.run(stained, mask, stains=np.zeros((10, 10), np.uint8))

@@ -138,8 +138,10 @@ class ModelManager:
         cancel: CancelFn | None = None,
         *,
         hd_config: HDConfig | None = None,
+        stains: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Fill the hole with the active method; pixels where mask == 0 come back bit-identical.
+        """Fill the hole with the active method; pixels where mask == 0 come back bit-identical (where `stains`
+        are given, un-tinted first: `pipeline.run_fill`).
 
         The pipeline checks the inputs, thresholds the mask, short-cuts an empty one (without loading),
         applies the HD strategy (`hd_config`, else the manager's) and the method's working size, and
@@ -149,7 +151,8 @@ class ModelManager:
             if method is None:
                 raise ModelUnavailableError("no model selected")
             config = hd_config if hd_config is not None else self.hd_config
-            return run_fill(method, image, mask, edges, progress, cancel, hd_config=config, load=self.ensure_loaded)
+            return run_fill(method, image, mask, edges, progress, cancel, hd_config=config, load=self.ensure_loaded,
+                            stains=stains)
 
     def predict_mask(
         self, image: np.ndarray, progress: ProgressFn | None = None, cancel: CancelFn | None = None

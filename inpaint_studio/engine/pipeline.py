@@ -27,6 +27,7 @@ from inpaint_studio.core.hd import (
 )
 from inpaint_studio.core.masks import binary, check_fillable, check_mask
 from inpaint_studio.core.progress import CancelFn, ProgressFn, check_cancel, report, sub_progress
+from inpaint_studio.core.tint import remove_tint
 from inpaint_studio.engine.base import InpaintMethod
 
 # Share of a blind run's progress that finding the damage takes (the fill takes the rest).
@@ -49,6 +50,13 @@ def validate_edges(edges: Any, image: np.ndarray) -> np.ndarray:
     return edges
 
 
+def validate_stains(stains: Any, image: np.ndarray) -> np.ndarray:
+    if not isinstance(stains, np.ndarray) or stains.dtype != np.uint8 or stains.shape != image.shape[:2]:
+        got = f"{stains.dtype} {stains.shape}" if isinstance(stains, np.ndarray) else type(stains).__name__
+        raise MaskError(f"stain map must be uint8 {image.shape[1]}×{image.shape[0]} like the image, got {got}")
+    return stains
+
+
 def prepare_mask(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The user's mask checked against the image and thresholded by core.masks' one rule (> 127 is hole),
     so a soft mask's faint pixels are neither filled nor pasted back."""
@@ -60,16 +68,23 @@ def prepare_mask(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def run_fill(method: InpaintMethod, image: np.ndarray, mask: np.ndarray | None, edges: np.ndarray | None = None,
              progress: ProgressFn | None = None, cancel: CancelFn | None = None, *,
-             hd_config: HDConfig | None = None, load: Callable[[], object] | None = None) -> np.ndarray:
+             hd_config: HDConfig | None = None, load: Callable[[], object] | None = None,
+             stains: np.ndarray | None = None) -> np.ndarray:
     """Fill `mask`'s hole in `image` with `method` (mask None: a blind method finds the hole); pixels
-    outside the hole come back bit-identical. `load` loads the method's weights when needed (the manager's
-    fallback-aware loader; default: `method.load()`), after the checks and never for an empty mask."""
+    outside the hole come back bit-identical — except, with `stains` (uint8 H×W strength of translucent
+    damage, the Auto mask's amber part), where the tint of those stains is removed first (`core.tint`: only
+    a tint it trusts), as a blind run removes the tint of what it finds. `load` loads the method's weights when
+    needed (the manager's fallback-aware loader; default: `method.load()`), after the checks and never for an
+    empty mask."""
     image = validate_image(image)
     caps = method.capabilities
     if mask is None and not caps.blind:
         raise MaskError(f"model '{method.name}' needs a mask: paint the area to fill")
     hole = prepare_mask(image, mask) if mask is not None else None
     edges = validate_edges(edges, image) if edges is not None and caps.accepts_edges else None
+    if stains is not None and validate_stains(stains, image).any():
+        report(progress, 0.0, "removing the stains' tint")
+        image = remove_tint(image, stains.astype(np.float32) / 255)
     check_cancel(cancel)
     if hole is not None and not hole.any():
         report(progress, 1.0, "nothing to fill")

@@ -144,13 +144,8 @@ class EngineWorker(QObject):
 
     def _inpaint(self, job: Job, progress: Progress, cancel: Cancel) -> Any:
         manager = self._manager_for(job.method, job.options)
-        image = job.image
-        if job.stains is not None and job.stains.any():
-            from inpaint_studio.core.tint import remove_tint
-
-            progress(0.0, "removing the stains' tint")
-            image = remove_tint(image, job.stains.astype("float32") / 255)
-        return manager.run(image, job.mask, job.edges, progress, cancel, hd_config=self._hd_config())
+        return manager.run(job.image, job.mask, job.edges, progress, cancel, hd_config=self._hd_config(),
+                           stains=job.stains)
 
     def _restore(self, job: Job, progress: Progress, cancel: Cancel) -> Any:
         return self._manager_for(job.method, job.options).run(job.image, None, None, progress, cancel)
