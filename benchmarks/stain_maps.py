@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         state = load_state(args.stain_run)
         method.modules["stain"].load_state_dict(state["network"])
         source = f"{args.stain_run} (step {state['step']}) in {args.checkpoint}"
-    files = photo_files(args.photos, args.split) if args.photos is None else photo_files(args.photos)
+    files = photo_files(args.photos, args.split)  # a --photos folder: every photo in it
     photos = [prepare(load_rgb(f), args.size) for f in spread(files, args.limit)]
     families = tuple(f for f in args.families.split(",") if f)
     start = time.time()
