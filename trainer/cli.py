@@ -425,6 +425,45 @@ def _run_stain(args: argparse.Namespace) -> int:
         args.threshold = 0.1  # validation during training only
     return run(args)
 
+def _add_marks(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "marks",
+        help="train the marks network VCNet uses to find scratches, hairlines and dust (an hour), or put it "
+        "into a checkpoint",
+        description="Trains `networks.mark_net` on training photos damaged by the training families (default "
+        "hairline and dust; the old scratch kind and text stay unseen). --resume continues a run; --export-into "
+        "adds the run's network to a VCNet checkpoint as its `marks` component.",
+    )
+    p.add_argument("--run", type=Path, required=True, help="the run directory (e.g. models/training/marks-small)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --run")
+    p.add_argument("--export-into", type=Path, help="a VCNet checkpoint to put the run's network into")
+    p.add_argument("--photos", type=Path, help="a folder of training photos (default: the photo set's train split)")
+    p.add_argument("--families", default="hairline,dust", help="damage families to train on, comma-separated")
+    p.add_argument("--steps", type=int, default=None, help="where the run ends (default 5000; --resume: the run's)")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--crop", type=int, default=128)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--widths", type=lambda s: tuple(int(v) for v in s.split(",")), default=(16, 24, 32, 48))
+    p.add_argument("--threshold", type=float, default=None,
+                   help="the map's threshold (training: 0.5 for its validation; --export-into: what blind runs use, "
+                   "default 0.5)")
+    p.add_argument("--val-per-family", type=int, default=6)
+    p.add_argument("--val-every", type=int, default=500)
+    p.add_argument("--save-every", type=int, default=100)
+    p.add_argument("--finish", action="store_true", help="at the end keep weights only (no optimiser state)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(func=_run_marks)
+
+
+def _run_marks(args: argparse.Namespace) -> int:
+    from trainer.marks import run
+
+    if not args.export_into and args.threshold is None:
+        args.threshold = 0.5  # validation during training only
+    return run(args)
+
+
 
 def _add_recipes(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("recipes", help="list recipes, their stages and default settings")
@@ -454,6 +493,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fusion(sub)
     _add_verifier(sub)
     _add_stain(sub)
+    _add_marks(sub)
     _add_recipes(sub)
     return parser
 

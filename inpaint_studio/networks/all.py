@@ -7,6 +7,7 @@ import inpaint_studio.networks.deepfill_v2_prefill  # noqa: F401
 import inpaint_studio.networks.edgeconnect  # noqa: F401
 import inpaint_studio.networks.glcic  # noqa: F401
 import inpaint_studio.networks.hed  # noqa: F401
+import inpaint_studio.networks.mark_net  # noqa: F401
 import inpaint_studio.networks.pggan  # noqa: F401
 import inpaint_studio.networks.stain_net  # noqa: F401
 import inpaint_studio.networks.texture_fusion  # noqa: F401

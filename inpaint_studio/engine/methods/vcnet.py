@@ -62,6 +62,10 @@ STAIN_COMPONENT = "stain"
 # The stain network looks at a copy this long (px): the scale it was trained at (photos 300–512 px long);
 # stains are smooth, and the tint removal works at full size from the enlarged map.
 STAIN_SIDE = 512
+MARKS_COMPONENT = "marks"
+# The marks network (`networks.mark_net`, `python -m trainer marks`) looks at a copy this long: the scale its
+# damage was drawn at in training (photos 300–512 px long, marks 1–8 px there).
+MARKS_SIDE = 512
 FILLS = ("rin", "telea")
 
 
@@ -72,7 +76,8 @@ class VCNetMethod(LearnedMethod):
     capabilities = Capabilities(needs_mask=False, predicts_mask=True, blind=True, learned=True)
     required_components = ("mpn", "rin")
     # The stain network (`networks.stain_net`, trained by `python -m trainer stain`): finds translucent damage
-    optional_components = (*LearnedMethod.optional_components, STAIN_COMPONENT)
+    # and the marks network (`networks.mark_net`, `python -m trainer marks`): scratches, hairlines, dust
+    optional_components = (*LearnedMethod.optional_components, STAIN_COMPONENT, MARKS_COMPONENT)
     network_family = "vcnet"
     option_choices: ClassVar[dict[str, tuple[str, ...]]] = {"detector": DETECTORS, "fill": FILLS}
     option_ranges: ClassVar[dict[str, tuple[float, float]]] = {
@@ -88,11 +93,13 @@ class VCNetMethod(LearnedMethod):
         mask_size: int | None = None,
         verify: bool | None = None,
         stains: bool | None = None,
+        marks: bool | None = None,
         **kw: Any,
     ) -> None:
         super().__init__(*args, **kw)
         self._verify = verify  # None: the checkpoint's (on when its JSON has a fitted verifier)
         self._stains = stains  # None: on when the checkpoint has a stain network
+        self._marks = marks  # None: on when the checkpoint has a marks network
         if detector not in (None, *DETECTORS):
             raise ValueError(f"detector must be one of {', '.join(DETECTORS)}, not '{detector}'")
         if fill not in (None, *FILLS):
@@ -161,6 +168,42 @@ class VCNetMethod(LearnedMethod):
         return True
 
     @property
+    def marks(self) -> bool:
+        """The `marks` option, else whether the checkpoint has a marks network (read from its JSON)."""
+        if self._marks is not None:
+            return bool(self._marks)
+        return MARKS_COMPONENT in (self.meta.get("components") or {})
+
+    @property
+    def marks_threshold(self) -> float:
+        value = (self.meta.get("blind") or {}).get("marks", {}).get("threshold")
+        return float(value) if isinstance(value, int | float) and 0 < value < 1 else 0.5
+
+    def marks_map(self, image: np.ndarray, cancel: CancelFn | None = None) -> np.ndarray:
+        """Where the marks network sees a scratch, hairline or speck (float32 H×W, 0..1) in an RGB uint8 photo,
+        from a copy at most MARKS_SIDE long."""
+        self._check_image(image)
+        self.ensure_loaded()
+        if MARKS_COMPONENT not in self.modules:
+            raise InpaintStudioError(f"{self.name}: this checkpoint has no marks network; train one with "
+                                     "`python -m trainer marks` or leave the marks option on auto")
+        check_cancel(cancel)
+        return self._component_map(MARKS_COMPONENT, image, MARKS_SIDE)[0]
+
+    def _component_map(self, component: str, image: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
+        """A U-Net component's (where, how strongly) maps of `image`, from a copy at most `side` long, at the
+        image's size."""
+        import torch
+
+        small = _shrink(image, side)
+        with self.running(), torch.no_grad():
+            x = torch.from_numpy(small).permute(2, 0, 1)[None].float().div(255).to(self.device)
+            where, amount = (m[0, 0].float().cpu().numpy() for m in self.modules[component].maps(x))
+        if small.shape != image.shape:
+            where, amount = (_resize(m, image.shape[:2], linear=True) for m in (where, amount))
+        return where, amount
+
+    @property
     def stain_threshold(self) -> float:
         value = ((self.meta.get("blind") or {}).get("stains") or {}).get("threshold")
         return float(value) if isinstance(value, int | float) and 0 <= value < 1 else 0.1
@@ -177,17 +220,10 @@ class VCNetMethod(LearnedMethod):
     def stains_and_tint(self, image: np.ndarray, cancel: CancelFn | None) -> tuple[np.ndarray, TintFit | None]:
         """The confirmed stain map and its fitted tint (None when nothing was found): one fit serves both what
         the Auto mask shows and what Restore corrects."""
-        import torch
-
         self._check_image(image)
         self.ensure_loaded()
         check_cancel(cancel)
-        small = _shrink(image, STAIN_SIDE)
-        with self.running(), torch.no_grad():
-            x = torch.from_numpy(small).permute(2, 0, 1)[None].float().div(255).to(self.device)
-            where, amount = (m[0, 0].float().cpu().numpy() for m in self.modules[STAIN_COMPONENT].maps(x))
-        if small.shape != image.shape:
-            where, amount = (_resize(m, image.shape[:2], linear=True) for m in (where, amount))
+        where, amount = self._component_map(STAIN_COMPONENT, image, STAIN_SIDE)
         # the small-stain size is set at the stain network's scale (photos ~STAIN_SIDE long)
         small_area = self.stain_small_area * (max(image.shape[:2]) / STAIN_SIDE) ** 2
         s = confirmed_stains(image, where, amount, self.stain_threshold, small_area)
@@ -281,6 +317,12 @@ class VCNetMethod(LearnedMethod):
             check_cancel(cancel)
             report(progress, 0.6, "looking for scratches and strokes")
             prob_np, mask = _unite(prob_np, mask, image)
+        if self.marks:
+            check_cancel(cancel)
+            report(progress, 0.7, "looking for fine scratches and specks")
+            marks = self.marks_map(image, cancel)
+            prob_np = np.maximum(prob_np, marks)
+            mask = np.maximum(mask, np.where(marks >= self.marks_threshold, np.uint8(255), np.uint8(0)))
         return prob_np, mask
 
     def _network_input(self, image: np.ndarray) -> torch.Tensor:

@@ -1,0 +1,129 @@
+"""The marks network's path: the trainer (`python -m trainer marks`: run, resume, hold-out, export into a VCNet
+checkpoint) and VCNet's blind runs adding what it finds to the damage they repair."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from inpaint_studio.core.damage_families import hairlines
+from inpaint_studio.core.errors import InpaintStudioError
+from inpaint_studio.core.imageio import load_rgb, save_image
+from inpaint_studio.core.paths import SAMPLES_DIR
+from inpaint_studio.engine.base import create_method
+from inpaint_studio.engine.checkpoints import read_metadata
+from tests.imagegen import textured
+from trainer.cli import main as trainer_main
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = ROOT / "models" / "vcnet-small.safetensors"
+
+
+def _photo(seed: int, h: int = 160, w: int = 200) -> np.ndarray:
+    return cv2.resize(textured(40, 50, seed), (w, h), interpolation=cv2.INTER_CUBIC)
+
+
+@pytest.fixture
+def photo_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for k in range(3):
+        save_image(folder / f"p{k}.png", _photo(k))
+    return folder
+
+
+def _train(run: Path, photos: Path, *extra: str) -> int:
+    return trainer_main(["marks", "--run", str(run), "--photos", str(photos), "--batch", "2", "--crop", "64",
+                         "--widths", "4,6,8", "--val-per-family", "1", "--val-every", "2", "--save-every", "2",
+                         *extra])
+
+
+def test_marks_training_runs_resumes_and_exports(photo_folder: Path, tmp_path: Path, capsys):
+    run = tmp_path / "run"
+    assert _train(run, photo_folder, "--steps", "2") == 0
+    settings = json.loads((run / "run.json").read_text())
+    assert settings["families"] == ["hairline", "dust"] and settings["config"] == {"widths": [4, 6, 8]}
+    first = torch.load(run / "last.pt", weights_only=True)
+    assert first["step"] == 2 and "optimizer" in first
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert set(log[-1]["val"]) == {"hairline", "dust", "scratch", "text", "clean"}  # seen and unseen side by side
+
+    assert _train(run, photo_folder, "--steps", "2") != 0  # a second start on the same run is refused
+    assert "--resume" in capsys.readouterr().err
+    assert _train(run, photo_folder, "--resume", "--steps", "4", "--finish") == 0
+    last = torch.load(run / "last.pt", weights_only=True)
+    assert last["step"] == 4 and "optimizer" not in last
+    assert json.loads((run / "run.json").read_text())["steps"] == 4
+    assert not torch.equal(last["network"]["head.weight"], first["network"]["head.weight"])
+
+    into = tmp_path / "vcnet-small"
+    for suffix in (".safetensors", ".json", ".md"):
+        shutil.copy(ROOT / "models" / f"vcnet-small{suffix}", into.with_suffix(suffix))
+    before = read_metadata(into.with_suffix(".json"))
+    assert trainer_main(["marks", "--run", str(run), "--export-into", str(into), "--threshold", "0.7"]) == 0
+    meta = read_metadata(into.with_suffix(".json"))
+    assert meta["components"]["marks"] == {"network": "mark_unet", "config": {"widths": [4, 6, 8]}}
+    marks = meta["blind"]["marks"]
+    assert marks["threshold"] == 0.7 and marks["steps"] == 4 and {"scratch", "text"} <= set(marks["unseen"])
+    assert meta["blind"]["verifier"] == before["blind"]["verifier"]  # the rest of the blind block is kept
+    assert {c for c in meta["components"] if c != "marks"} == set(before["components"])
+    card = into.with_suffix(".md").read_text()
+    assert "## Marks network" in card and "| scratch | unseen |" in card
+    method = create_method("vcnet", checkpoint=str(into.with_suffix(".safetensors")))
+    assert method.resolved_options(["marks"]) == {"marks": True} and not method.loaded
+    method.load()
+    found = method.marks_map(_photo(5))
+    assert found.shape == (160, 200) and found.dtype == np.float32 and 0 <= found.min() <= found.max() <= 1
+
+
+def test_marks_training_refuses_an_unknown_family(photo_folder: Path, tmp_path: Path, capsys):
+    assert _train(tmp_path / "run", photo_folder, "--steps", "1", "--families", "hairline,lint") != 0
+    err = capsys.readouterr().err
+    assert "lint" in err and err.count("\n") == 1
+    assert not (tmp_path / "run").exists()  # nothing written
+
+
+def test_training_samples_are_crops_whose_target_is_the_visible_damage():
+    from trainer.marks import make_samples
+
+    photo = _photo(3, 320, 400)
+    marked = 0
+    for seed in range(12):
+        for crop, target in make_samples(photo, np.random.default_rng(seed), ("hairline",), 64):
+            assert crop.shape == (64, 64, 3) and target.shape == (64, 64) and set(np.unique(target)) <= {0.0, 1.0}
+            marked += int(target.any())
+    assert marked >= 12  # most crops of a damaged photo hold part of a mark
+
+
+def test_blind_runs_repair_what_the_marks_network_finds(monkeypatch):
+    """What the marks network finds joins the damage a blind run repairs (here the true map of hairlines stands
+    in for the network); with `marks=false` those hairlines are left."""
+    clean = cv2.resize(load_rgb(SAMPLES_DIR / "chelsea.png"), (256, 256), interpolation=cv2.INTER_AREA)
+    damaged = hairlines(clean, np.random.default_rng(4))
+    truth = damaged.mask > 0
+    monkeypatch.setattr(type(create_method("vcnet")), "marks_map",
+                        lambda self, image, cancel=None: truth.astype(np.float32))
+    on = create_method("vcnet", checkpoint=str(SHIPPED), marks=True, verify=False)
+    off = create_method("vcnet", checkpoint=str(SHIPPED), marks=False, verify=False)
+    found_on, found_off = (m.predict_mask(damaged.image).mask > 0 for m in (on, off))
+    assert found_on[truth].mean() > 0.95 > found_off[truth].mean() + 0.2
+    assert not (found_off & ~found_on).any()  # adds to what the other detectors find, takes nothing away
+
+
+def test_asking_for_marks_without_a_marks_network_says_so(tmp_path: Path):
+    from inpaint_studio.engine.checkpoints import load_checkpoint, save_checkpoint
+
+    ckpt = load_checkpoint(SHIPPED)
+    keep = ("mpn", "rin")
+    meta = {k: v for k, v in ckpt.meta.items() if k not in ("format", "version", "method", "components", "dtype")}
+    path = save_checkpoint(tmp_path / "plain", "vcnet", {c: ckpt.state_dict(c) for c in keep},
+                           {c: ckpt.components[c] for c in keep}, meta)
+    with pytest.raises(InpaintStudioError, match="no marks network"):
+        create_method("vcnet", checkpoint=str(path), marks=True, stains=False).predict_mask(_photo(1))
+    assert not create_method("vcnet", checkpoint=str(path)).marks  # auto: off without one

@@ -1,0 +1,269 @@
+"""`python -m trainer marks`: train the marks network (`networks.mark_net`) that finds thin opaque marks —
+scratches, hairlines, dust — for VCNet's blind runs, resume it, and put it into a VCNet checkpoint as its `marks`
+component.
+
+Samples: a training photo scaled to ~512 px (×0.6–1.0), damaged whole by a training family (`--families`, default
+`hairline` and `dust`: so each family keeps its size at 512²), then `CROPS_PER_PHOTO` random crops, most holding
+a mark. Some photos stay clean and some carry a stain (the seen `stain` kind: a tint over the photo is not a
+mark to paint over). The target is where the damage visibly changed the photo (`Damage.mask`); BCE, marked
+pixels weighted ×3 (they are a few percent of a crop).
+
+Held out by default: the old `scratch` kind (`core.synthesis`, another generator of 1–3 px film scratches) and
+`text`; validation crops of validation photos report seen and unseen families side by side (IoU and recall at the
+run's threshold, the share of a clean crop marked).
+
+The run directory keeps `last.pt` (network, optimiser, step, numpy generator; loaded with `weights_only=True`),
+`log.jsonl` and `run.json`. Finished runs keep weights only (`--finish`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from inpaint_studio.core.atomic import atomic_write_text
+from inpaint_studio.core.damage_families import check_families, draw_damage
+from inpaint_studio.core.errors import InpaintStudioError
+from inpaint_studio.core.imageio import load_rgb
+from inpaint_studio.core.sections import replace_section
+from trainer.stain import (
+    PHOTO_SIDE,
+    _crop,
+    _lr,
+    _scaled,
+    _state,
+    _val_photos,
+    load_state,
+    save_state,
+    to_tensor,
+)
+
+NETWORK = "mark_unet"
+TRAIN_FAMILIES = ("hairline", "dust")
+VAL_FAMILIES = ("hairline", "dust", "scratch", "text")
+NEGATIVES = ("stain",)  # a tint over the photo is not a mark to paint over
+CLEAN_SHARE, NEGATIVE_SHARE = 0.15, 0.1
+CROPS_PER_PHOTO = 4
+DEFAULT_STEPS = 5000
+COMPONENT = "marks"
+
+
+def make_samples(photo: np.ndarray, rng: np.random.Generator, families: tuple[str, ...], crop: int,
+                 count: int = CROPS_PER_PHOTO) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`count` (damaged crop RGB uint8, target float32 0/1) pairs from one photo scaled to ~PHOTO_SIDE and damaged
+    whole."""
+    image = _scaled(photo, max(crop, round(PHOTO_SIDE * rng.uniform(0.6, 1.0))))
+    u = rng.random()
+    target = np.zeros(image.shape[:2], np.float32)
+    if u < CLEAN_SHARE:
+        damaged = image
+    elif u < CLEAN_SHARE + NEGATIVE_SHARE:
+        damaged = draw_damage(image, rng, NEGATIVES[int(rng.integers(len(NEGATIVES)))]).image
+    else:
+        d = draw_damage(image, rng, families[int(rng.integers(len(families)))])
+        damaged, target = d.image, (d.mask > 0).astype(np.float32)
+    out = []
+    for _ in range(count):
+        around = target > 0 if target.any() and rng.random() < 0.8 else None
+        c_img, c_tgt = _crop([damaged, target], crop, rng, around=around)
+        out.append((np.ascontiguousarray(c_img), np.ascontiguousarray(c_tgt)))
+    return out
+
+
+def loss_fn(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, target, pos_weight=torch.tensor(3.0, device=logits.device))
+
+
+def predict(net: torch.nn.Module, image: np.ndarray) -> np.ndarray:
+    """Where the network sees a mark (float32 H×W, 0..1) in one RGB uint8 image."""
+    with torch.no_grad():
+        return torch.sigmoid(net(to_tensor([image])))[0, 0].numpy().astype(np.float32)
+
+
+def make_val(photos: list[np.ndarray], per_family: int, crop: int, seed: int = 1) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Fixed (family or "clean", crop, target) triples from validation photos."""
+    val = []
+    for fi, family in enumerate((*VAL_FAMILIES, "clean")):
+        for k in range(per_family):
+            rng = np.random.default_rng([seed, fi, k])
+            image = _scaled(photos[(fi * per_family + k) % len(photos)], PHOTO_SIDE)
+            if family == "clean":
+                damaged, target = image, np.zeros(image.shape[:2], np.float32)
+            else:
+                d = draw_damage(image, rng, family)
+                damaged, target = d.image, (d.mask > 0).astype(np.float32)
+            c_img, c_tgt = _crop([damaged, target], crop, rng, around=target > 0 if target.any() else None)
+            val.append((family, np.ascontiguousarray(c_img), np.ascontiguousarray(c_tgt)))
+    return val
+
+
+def evaluate(net: torch.nn.Module, val: list[tuple[str, np.ndarray, np.ndarray]], threshold: float) -> dict[str, Any]:
+    """Per family: IoU and recall at `threshold`, and the share of each crop marked."""
+    rows: dict[str, dict[str, list[float]]] = {}
+    net.eval()
+    for name, image, target in val:
+        found, truth = predict(net, image) >= threshold, target > 0
+        row = rows.setdefault(name, {"iou": [], "recall": [], "marked": []})
+        if truth.any():
+            row["iou"].append(float((found & truth).sum() / max(1, (found | truth).sum())))
+            row["recall"].append(float(found[truth].mean()))
+        row["marked"].append(float(found.mean()))
+    net.train()
+    return {k: {m: round(float(np.mean(v)), 4) for m, v in r.items() if v} for k, r in rows.items()}
+
+
+def train(args: argparse.Namespace) -> int:
+    from inpaint_studio.networks.registry import create_network
+    from trainer.data import photo_files
+
+    torch.set_num_threads(max(1, args.threads))
+    run_dir: Path = args.run
+    settings_path = run_dir / "run.json"
+    if args.resume:
+        if not settings_path.is_file():
+            raise InpaintStudioError(f"{run_dir} is not a marks run (no run.json)")
+        settings = json.loads(settings_path.read_text(encoding="utf-8"))
+        if args.steps and args.steps != settings["steps"]:  # a new end: later resumes keep it
+            settings["steps"] = args.steps
+            atomic_write_text(settings_path, json.dumps(settings, indent=1) + "\n")
+    else:
+        if (run_dir / "last.pt").exists():
+            raise InpaintStudioError(f"{run_dir} already holds a run: add --resume to continue it")
+        try:
+            families = tuple(check_families(f for f in args.families.split(",") if f))
+        except ValueError as exc:
+            raise InpaintStudioError(str(exc)) from None
+        if not families:
+            raise InpaintStudioError("--families: name at least one damage family to train on")
+        settings = {"network": NETWORK, "config": {"widths": list(args.widths)}, "families": list(families),
+                    "negatives": list(NEGATIVES), "steps": args.steps or DEFAULT_STEPS, "batch": args.batch,
+                    "crop": args.crop, "lr": args.lr, "threshold": args.threshold, "seed": args.seed,
+                    "photos": "train split" if args.photos is None else str(args.photos)}
+    net = create_network(NETWORK, **settings["config"])
+    files = photo_files(args.photos, "train")  # checked before anything is written
+    if not args.resume:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(settings_path, json.dumps(settings, indent=1) + "\n")
+    opt = torch.optim.Adam(net.parameters(), lr=settings["lr"])
+    rng = np.random.default_rng(settings["seed"])
+    step = 0
+    if args.resume:
+        state = load_state(run_dir)
+        net.load_state_dict(state["network"])
+        if "optimizer" in state:
+            opt.load_state_dict(state["optimizer"])
+        rng.bit_generator.state = json.loads(state["rng"])
+        step = int(state["step"])
+        print(f"resumed {run_dir} at step {step}", file=sys.stderr)
+    photos = [_scaled(load_rgb(p), PHOTO_SIDE) for p in files]
+    val = make_val(_val_photos(args.photos), args.val_per_family, settings["crop"])
+    families = tuple(settings["families"])
+    per_photo = min(CROPS_PER_PHOTO, settings["batch"])
+    log = run_dir / "log.jsonl"
+    start = time.time()
+    net.train()
+    while step < settings["steps"]:
+        for g in opt.param_groups:
+            g["lr"] = _lr(step, settings["steps"], settings["lr"])
+        pairs: list[tuple[np.ndarray, np.ndarray]] = []
+        while len(pairs) < settings["batch"]:
+            pairs += make_samples(photos[int(rng.integers(len(photos)))], rng, families, settings["crop"], per_photo)
+        pairs = pairs[: settings["batch"]]
+        x = to_tensor([p[0] for p in pairs])
+        y = torch.from_numpy(np.stack([p[1] for p in pairs]))[:, None]
+        loss = loss_fn(net(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        if step % 20 == 0:
+            print(f"\rstep {step}/{settings['steps']} loss {loss.item():.4f} ({time.time() - start:.0f} s)",
+                  end="", file=sys.stderr, flush=True)
+        last = step == settings["steps"]
+        if step % args.save_every == 0 or last:
+            save_state(run_dir, _state(net, opt, step, rng))
+        if step % args.val_every == 0 or last:
+            metrics = evaluate(net, val, settings["threshold"])
+            with log.open("a", encoding="utf-8") as f:
+                f.write(json.dumps({"step": step, "loss": round(loss.item(), 5), "val": metrics}) + "\n")
+            print(f"\nstep {step}: " + "  ".join(f"{k} iou {v.get('iou', 0):.2f} recall {v.get('recall', 0):.2f} "
+                                                  f"marked {v['marked']:.3f}" for k, v in metrics.items()),
+                  file=sys.stderr)
+    if args.finish:  # weights only: a finished run's state stays small in git
+        save_state(run_dir, _state(net, None, step, rng))
+    return 0
+
+
+CARD_BEGIN = "<!-- marks-network:begin (written by python -m trainer marks --export-into) -->"
+CARD_END = "<!-- marks-network:end -->"
+
+
+def export(args: argparse.Namespace) -> int:
+    """Put the run's network into a VCNet checkpoint as its `marks` component, with the run's settings, the
+    threshold and its last validation in the JSON's `blind.marks`."""
+    from inpaint_studio.engine.checkpoints import load_checkpoint, save_checkpoint
+
+    run_dir: Path = args.run
+    if not (run_dir / "run.json").is_file():
+        raise InpaintStudioError(f"{run_dir} is not a marks run (no run.json)")
+    settings = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    state = load_state(run_dir)
+    log = run_dir / "log.jsonl"
+    lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+    ckpt = load_checkpoint(args.export_into)
+    if ckpt.method != "vcnet":
+        raise InpaintStudioError(f"{args.export_into} is a {ckpt.method} checkpoint, not VCNet's")
+    states = {c: ckpt.state_dict(c) for c in ckpt.components if c != COMPONENT}
+    states[COMPONENT] = state["network"]
+    components = {c: dict(spec) for c, spec in ckpt.components.items() if c != COMPONENT}
+    components[COMPONENT] = {"network": settings["network"], "config": settings["config"]}
+    meta = {k: v for k, v in ckpt.meta.items() if k not in ("format", "version", "method", "components", "dtype")}
+    blind = dict(meta.get("blind") or {})
+    blind["marks"] = {
+        "threshold": args.threshold if args.threshold is not None else 0.5,
+        "trained_on": settings["families"], "negatives": settings["negatives"], "steps": int(state["step"]),
+        "photos": settings["photos"], "validation": json.loads(lines[-1])["val"] if lines else {},
+        "unseen": [f for f in VAL_FAMILIES if f not in settings["families"]],
+    }
+    meta["blind"] = blind
+    path = save_checkpoint(args.export_into, "vcnet", states, components, meta, half=ckpt.meta.get("dtype") == "float16")
+    card = path.with_suffix(".md")
+    if card.is_file():
+        text = replace_section(card.read_text(encoding="utf-8"), CARD_BEGIN, CARD_END,
+                               marks_card(blind["marks"], run_dir), heading="## Marks network")
+        atomic_write_text(card, text)
+    print(f"marks network ({int(state['step'])} steps, threshold {blind['marks']['threshold']:g}) written into {path}")
+    return 0
+
+
+def marks_card(record: dict[str, Any], run_dir: Path) -> str:
+    """The card's marks-network section: what it trained on, what it never saw, its last validation."""
+    lines = [
+        f"Component `{COMPONENT}` (`networks/mark_net.py`), {record['steps']} steps on {record['photos']}; trained "
+        f"on {', '.join(record['trained_on'])} (negatives: clean photos, {', '.join(record['negatives'])}). Never "
+        f"seen: {', '.join(record['unseen'])} (and every other family). Threshold {record['threshold']:g}. Blind "
+        "runs add what it finds to the mask network's and the classical detector's damage before the second look "
+        "(`core.verify`); option `marks=false` turns it off. Resume: `python -m trainer marks --run "
+        f"{run_dir.as_posix()} --resume --steps N`.",
+    ]
+    val = record.get("validation") or {}
+    if val:
+        lines += ["", "Validation crops (validation photos, ~512 px scale) at the run's own threshold:", "",
+                  "| family | seen | IoU | recall | share of the crop marked |", "|---|---|---|---|---|"]
+        for name, row in val.items():
+            seen = "clean photos" if name == "clean" else ("seen" if name in record["trained_on"] else "unseen")
+            lines.append(f"| {name} | {seen} | {row.get('iou', 0):.2f} | {row.get('recall', 0):.2f} | "
+                         f"{row['marked']:.3f} |")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    return export(args) if args.export_into else train(args)
