@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -38,10 +37,12 @@ from trainer.stain import (
     _crop,
     _lr,
     _scaled,
-    _state,
     _val_photos,
+    after_step,
+    finish,
     load_state,
-    save_state,
+    restore_state,
+    resume_settings,
     to_tensor,
 )
 
@@ -128,12 +129,7 @@ def train(args: argparse.Namespace) -> int:
     run_dir: Path = args.run
     settings_path = run_dir / "run.json"
     if args.resume:
-        if not settings_path.is_file():
-            raise InpaintStudioError(f"{run_dir} is not a marks run (no run.json)")
-        settings = json.loads(settings_path.read_text(encoding="utf-8"))
-        if args.steps and args.steps != settings["steps"]:  # a new end: later resumes keep it
-            settings["steps"] = args.steps
-            atomic_write_text(settings_path, json.dumps(settings, indent=1) + "\n")
+        settings = resume_settings(run_dir, args.steps, "marks")
     else:
         if (run_dir / "last.pt").exists():
             raise InpaintStudioError(f"{run_dir} already holds a run: add --resume to continue it")
@@ -156,18 +152,11 @@ def train(args: argparse.Namespace) -> int:
     rng = np.random.default_rng(settings["seed"])
     step = 0
     if args.resume:
-        state = load_state(run_dir)
-        net.load_state_dict(state["network"])
-        if "optimizer" in state:
-            opt.load_state_dict(state["optimizer"])
-        rng.bit_generator.state = json.loads(state["rng"])
-        step = int(state["step"])
-        print(f"resumed {run_dir} at step {step}", file=sys.stderr)
+        step = restore_state(run_dir, net, opt, rng)
     photos = [_scaled(load_rgb(p), PHOTO_SIDE) for p in files]
     val = make_val(_val_photos(args.photos), args.val_per_family, settings["crop"])
     families = tuple(settings["families"])
     per_photo = min(CROPS_PER_PHOTO, settings["batch"])
-    log = run_dir / "log.jsonl"
     start = time.time()
     net.train()
     while step < settings["steps"]:
@@ -184,21 +173,11 @@ def train(args: argparse.Namespace) -> int:
         loss.backward()
         opt.step()
         step += 1
-        if step % 20 == 0:
-            print(f"\rstep {step}/{settings['steps']} loss {loss.item():.4f} ({time.time() - start:.0f} s)",
-                  end="", file=sys.stderr, flush=True)
-        last = step == settings["steps"]
-        if step % args.save_every == 0 or last:
-            save_state(run_dir, _state(net, opt, step, rng))
-        if step % args.val_every == 0 or last:
-            metrics = evaluate(net, val, settings["threshold"])
-            with log.open("a", encoding="utf-8") as f:
-                f.write(json.dumps({"step": step, "loss": round(loss.item(), 5), "val": metrics}) + "\n")
-            print(f"\nstep {step}: " + "  ".join(f"{k} iou {v.get('iou', 0):.2f} recall {v.get('recall', 0):.2f} "
-                                                  f"marked {v['marked']:.3f}" for k, v in metrics.items()),
-                  file=sys.stderr)
-    if args.finish:  # weights only: a finished run's state stays small in git
-        save_state(run_dir, _state(net, None, step, rng))
+        after_step(run_dir, args, net, opt, rng, step, settings["steps"], loss.item(), start,
+                   lambda: evaluate(net, val, settings["threshold"]),
+                   lambda metrics: "  ".join(f"{k} iou {v.get('iou', 0):.2f} recall {v.get('recall', 0):.2f} "
+                                             f"marked {v['marked']:.3f}" for k, v in metrics.items()))
+    finish(run_dir, args, net, step, rng)
     return 0
 
 
@@ -231,6 +210,7 @@ def export(args: argparse.Namespace) -> int:
         "threshold": args.threshold if args.threshold is not None else 0.5,
         "trained_on": settings["families"], "negatives": settings["negatives"], "steps": int(state["step"]),
         "photos": settings["photos"], "validation": json.loads(lines[-1])["val"] if lines else {},
+        "validation_threshold": settings["threshold"],
         "unseen": [f for f in VAL_FAMILIES if f not in settings["families"]],
     }
     meta["blind"] = blind
@@ -256,7 +236,9 @@ def marks_card(record: dict[str, Any], run_dir: Path) -> str:
     ]
     val = record.get("validation") or {}
     if val:
-        lines += ["", "Validation crops (validation photos, ~512 px scale) at the run's own threshold:", "",
+        at = record.get("validation_threshold")
+        lines += ["", "The run's last validation: crops of validation photos (~512 px scale)"
+                  + (f", the map at {at:g}:" if at is not None else ":"), "",
                   "| family | seen | IoU | recall | share of the crop marked |", "|---|---|---|---|---|"]
         for name, row in val.items():
             seen = "clean photos" if name == "clean" else ("seen" if name in record["trained_on"] else "unseen")

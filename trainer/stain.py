@@ -26,6 +26,7 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -289,6 +290,52 @@ def load_state(run_dir: Path) -> dict[str, Any]:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+def resume_settings(run_dir: Path, steps: int | None, what: str) -> dict[str, Any]:
+    """A run's settings for `--resume`; a new end `steps` is written back, so later resumes keep it."""
+    settings_path = run_dir / "run.json"
+    if not settings_path.is_file():
+        raise InpaintStudioError(f"{run_dir} is not a {what} run (no run.json)")
+    settings = json.loads(settings_path.read_text(encoding="utf-8"))
+    if steps and steps != settings["steps"]:
+        settings["steps"] = steps
+        atomic_write_text(settings_path, json.dumps(settings, indent=1) + "\n")
+    return settings
+
+
+def restore_state(run_dir: Path, net: torch.nn.Module, opt: torch.optim.Optimizer, rng: np.random.Generator) -> int:
+    """Load the run's last state into `net`, `opt` (when it kept one) and `rng`; returns its step."""
+    state = load_state(run_dir)
+    net.load_state_dict(state["network"])
+    if "optimizer" in state:
+        opt.load_state_dict(state["optimizer"])
+    rng.bit_generator.state = json.loads(state["rng"])
+    step = int(state["step"])
+    print(f"resumed {run_dir} at step {step}", file=sys.stderr)
+    return step
+
+
+def after_step(run_dir: Path, args: argparse.Namespace, net: torch.nn.Module, opt: torch.optim.Optimizer,
+               rng: np.random.Generator, step: int, steps: int, loss: float, started: float,
+               validate: Callable[[], dict[str, Any]], describe: Callable[[dict[str, Any]], str]) -> None:
+    """Progress, the periodic save and the periodic validation (appended to log.jsonl) of a training loop."""
+    if step % 20 == 0:
+        print(f"\rstep {step}/{steps} loss {loss:.4f} ({time.time() - started:.0f} s)", end="", file=sys.stderr, flush=True)
+    last = step == steps
+    if step % args.save_every == 0 or last:
+        save_state(run_dir, _state(net, opt, step, rng))
+    if step % args.val_every == 0 or last:
+        metrics = validate()
+        with (run_dir / "log.jsonl").open("a", encoding="utf-8") as f:
+            f.write(json.dumps({"step": step, "loss": round(loss, 5), "val": metrics}) + "\n")
+        print(f"\nstep {step}: {describe(metrics)}", file=sys.stderr)
+
+
+def finish(run_dir: Path, args: argparse.Namespace, net: torch.nn.Module, step: int, rng: np.random.Generator) -> None:
+    """With `--finish`, keep weights only (no optimiser state): a finished run's state stays small in git."""
+    if args.finish:
+        save_state(run_dir, _state(net, None, step, rng))
+
+
 def _start_from(net: torch.nn.Module, run_dir: Path) -> None:
     """Load another run's network into `net`; only a strength head it lacks may start new."""
     state = load_state(run_dir)
@@ -314,12 +361,7 @@ def train(args: argparse.Namespace) -> int:
     run_dir: Path = args.run
     settings_path = run_dir / "run.json"
     if args.resume:
-        if not settings_path.is_file():
-            raise InpaintStudioError(f"{run_dir} is not a stain run (no run.json)")
-        settings = json.loads(settings_path.read_text(encoding="utf-8"))
-        if args.steps and args.steps != settings["steps"]:  # a new end: later resumes keep it
-            settings["steps"] = args.steps
-            atomic_write_text(settings_path, json.dumps(settings, indent=1) + "\n")
+        settings = resume_settings(run_dir, args.steps, "stain")
         net = create_network(NETWORK, **settings["config"])
     else:
         if (run_dir / "last.pt").exists():
@@ -350,13 +392,7 @@ def train(args: argparse.Namespace) -> int:
     rng = np.random.default_rng(settings["seed"])
     step = 0
     if args.resume:
-        state = load_state(run_dir)
-        net.load_state_dict(state["network"])
-        if "optimizer" in state:
-            opt.load_state_dict(state["optimizer"])
-        rng.bit_generator.state = json.loads(state["rng"])
-        step = int(state["step"])
-        print(f"resumed {run_dir} at step {step}", file=sys.stderr)
+        step = restore_state(run_dir, net, opt, rng)
     files = photo_files(args.photos, "train")
     photos = [_scaled(load_rgb(p), PHOTO_SIDE) for p in files]
     hard: list[np.ndarray | None] = [None] * len(photos)
@@ -366,7 +402,6 @@ def train(args: argparse.Namespace) -> int:
               f"{np.mean([h.mean() for h in hard]):.2%} of their pixels", file=sys.stderr)
     val = make_val(_val_photos(args.photos), args.val_per_family, settings["crop"])
     families = tuple(settings["families"])
-    log = run_dir / "log.jsonl"
     start = time.time()
     net.train()
     while step < settings["steps"]:
@@ -384,21 +419,11 @@ def train(args: argparse.Namespace) -> int:
         loss.backward()
         opt.step()
         step += 1
-        if step % 20 == 0:
-            print(f"\rstep {step}/{settings['steps']} loss {loss.item():.4f} ({time.time() - start:.0f} s)",
-                  end="", file=sys.stderr, flush=True)
-        last = step == settings["steps"]
-        if step % args.save_every == 0 or last:
-            save_state(run_dir, _state(net, opt, step, rng))
-        if step % args.val_every == 0 or last:
-            metrics = evaluate(net, val, settings["threshold"])
-            with log.open("a", encoding="utf-8") as f:
-                f.write(json.dumps({"step": step, "loss": round(loss.item(), 5), "val": metrics}) + "\n")
-            print(f"\nstep {step}: " + "  ".join(f"{k} gain {v['gain']:+.2f} iou {v.get('iou', 0):.2f} "
-                                                  f"marked {v['marked']:.3f}" for k, v in metrics.items()),
-                  file=sys.stderr)
-    if args.finish:  # weights only: a finished run's state stays small in git
-        save_state(run_dir, _state(net, None, step, rng))
+        after_step(run_dir, args, net, opt, rng, step, settings["steps"], loss.item(), start,
+                   lambda: evaluate(net, val, settings["threshold"]),
+                   lambda metrics: "  ".join(f"{k} gain {v['gain']:+.2f} iou {v.get('iou', 0):.2f} "
+                                             f"marked {v['marked']:.3f}" for k, v in metrics.items()))
+    finish(run_dir, args, net, step, rng)
     return 0
 
 
