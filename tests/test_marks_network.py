@@ -127,3 +127,41 @@ def test_asking_for_marks_without_a_marks_network_says_so(tmp_path: Path):
     with pytest.raises(InpaintStudioError, match="no marks network"):
         create_method("vcnet", checkpoint=str(path), marks=True, stains=False).predict_mask(_photo(1))
     assert not create_method("vcnet", checkpoint=str(path)).marks  # auto: off without one
+
+
+def test_a_run_can_start_from_another_and_show_tints_as_negatives(photo_folder: Path, tmp_path: Path, capsys):
+    first = tmp_path / "first"
+    assert _train(first, photo_folder, "--steps", "2") == 0
+    second = tmp_path / "second"
+    assert _train(second, photo_folder, "--steps", "1", "--init-from", str(first), "--negatives", "stain,tint") == 0
+    settings = json.loads((second / "run.json").read_text())
+    assert settings["negatives"] == ["stain", "tint"] and settings["init_from"] == first.as_posix()
+    # a wrong negative or a run of other widths: one plain message, nothing written
+    assert _train(tmp_path / "bad", photo_folder, "--steps", "1", "--negatives", "stain,lint") != 0
+    assert "lint" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+    other = ["marks", "--run", str(tmp_path / "wide"), "--photos", str(photo_folder), "--batch", "2", "--crop", "64",
+             "--widths", "4,6,10", "--steps", "1", "--init-from", str(first)]
+    assert trainer_main(other) != 0
+    assert "widths differ" in capsys.readouterr().err and not (tmp_path / "wide").exists()
+
+
+def test_negative_samples_carry_the_chosen_negatives_and_an_empty_target(monkeypatch):
+    import trainer.marks as marks
+
+    drawn: list[str] = []
+    real = marks.draw_family
+
+    def recording(image, rng, family):
+        drawn.append(family)
+        return real(image, rng, family)
+
+    monkeypatch.setattr(marks, "draw_family", recording)
+    photo = _photo(2, 320, 400)
+    empty = 0
+    for seed in range(60):
+        before = len(drawn)
+        for _crop, target in marks.make_samples(photo, np.random.default_rng(seed), ("hairline",), 64, 1, ("tint",)):
+            if len(drawn) > before:  # a negative was drawn: nothing to find in it
+                assert not target.any()
+                empty += 1
+    assert set(drawn) == {"tint"} and empty >= 2

@@ -439,6 +439,9 @@ def _add_marks(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--export-into", type=Path, help="a VCNet checkpoint to put the run's network into")
     p.add_argument("--photos", type=Path, help="a folder of training photos (default: the photo set's train split)")
     p.add_argument("--families", default="hairline,dust", help="damage families to train on, comma-separated")
+    p.add_argument("--negatives", default="stain",
+                   help="families shown as 'no mark' (seen kinds, or tint: the stain network's blots and spot fields)")
+    p.add_argument("--init-from", type=Path, help="a new run starts from another marks run's network")
     p.add_argument("--steps", type=int, default=None, help="where the run ends (default 5000; --resume: the run's)")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--crop", type=int, default=128)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from trainer.stain import (
     _scaled,
     _val_photos,
     after_step,
+    draw_family,
     finish,
     load_state,
     restore_state,
@@ -50,6 +52,9 @@ NETWORK = "mark_unet"
 TRAIN_FAMILIES = ("hairline", "dust")
 VAL_FAMILIES = ("hairline", "dust", "scratch", "text")
 NEGATIVES = ("stain",)  # a tint over the photo is not a mark to paint over
+# `--negatives` may also name `tint` (the stain network's own family: random tints over blots and spot fields,
+# which look like specks but are stains), keeping foxing itself unseen.
+EXTRA_NEGATIVES = ("tint",)
 CLEAN_SHARE, NEGATIVE_SHARE = 0.15, 0.1
 CROPS_PER_PHOTO = 4
 DEFAULT_STEPS = 5000
@@ -57,7 +62,8 @@ COMPONENT = "marks"
 
 
 def make_samples(photo: np.ndarray, rng: np.random.Generator, families: tuple[str, ...], crop: int,
-                 count: int = CROPS_PER_PHOTO) -> list[tuple[np.ndarray, np.ndarray]]:
+                 count: int = CROPS_PER_PHOTO,
+                 negatives: tuple[str, ...] = NEGATIVES) -> list[tuple[np.ndarray, np.ndarray]]:
     """`count` (damaged crop RGB uint8, target float32 0/1) pairs from one photo scaled to ~PHOTO_SIDE and damaged
     whole."""
     image = _scaled(photo, max(crop, round(PHOTO_SIDE * rng.uniform(0.6, 1.0))))
@@ -66,7 +72,7 @@ def make_samples(photo: np.ndarray, rng: np.random.Generator, families: tuple[st
     if u < CLEAN_SHARE:
         damaged = image
     elif u < CLEAN_SHARE + NEGATIVE_SHARE:
-        damaged = draw_damage(image, rng, NEGATIVES[int(rng.integers(len(NEGATIVES)))]).image
+        damaged = draw_family(image, rng, negatives[int(rng.integers(len(negatives)))]).image
     else:
         d = draw_damage(image, rng, families[int(rng.integers(len(families)))])
         damaged, target = d.image, (d.mask > 0).astype(np.float32)
@@ -139,12 +145,20 @@ def train(args: argparse.Namespace) -> int:
             raise InpaintStudioError(str(exc)) from None
         if not families:
             raise InpaintStudioError("--families: name at least one damage family to train on")
+        negatives = tuple(f for f in args.negatives.split(",") if f)
+        try:
+            check_families(f for f in negatives if f not in EXTRA_NEGATIVES)
+        except ValueError as exc:
+            raise InpaintStudioError(f"--negatives: {exc}") from None
         settings = {"network": NETWORK, "config": {"widths": list(args.widths)}, "families": list(families),
-                    "negatives": list(NEGATIVES), "steps": args.steps or DEFAULT_STEPS, "batch": args.batch,
+                    "negatives": list(negatives), "steps": args.steps or DEFAULT_STEPS, "batch": args.batch,
                     "crop": args.crop, "lr": args.lr, "threshold": args.threshold, "seed": args.seed,
                     "photos": "train split" if args.photos is None else str(args.photos)}
     net = create_network(NETWORK, **settings["config"])
     files = photo_files(args.photos, "train")  # checked before anything is written
+    if not args.resume and args.init_from is not None:
+        _start_from(net, args.init_from)
+        settings["init_from"] = args.init_from.as_posix()
     if not args.resume:
         run_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(settings_path, json.dumps(settings, indent=1) + "\n")
@@ -155,7 +169,7 @@ def train(args: argparse.Namespace) -> int:
         step = restore_state(run_dir, net, opt, rng)
     photos = [_scaled(load_rgb(p), PHOTO_SIDE) for p in files]
     val = make_val(_val_photos(args.photos), args.val_per_family, settings["crop"])
-    families = tuple(settings["families"])
+    families, negatives = tuple(settings["families"]), tuple(settings["negatives"])
     per_photo = min(CROPS_PER_PHOTO, settings["batch"])
     start = time.time()
     net.train()
@@ -164,7 +178,8 @@ def train(args: argparse.Namespace) -> int:
             g["lr"] = _lr(step, settings["steps"], settings["lr"])
         pairs: list[tuple[np.ndarray, np.ndarray]] = []
         while len(pairs) < settings["batch"]:
-            pairs += make_samples(photos[int(rng.integers(len(photos)))], rng, families, settings["crop"], per_photo)
+            pairs += make_samples(photos[int(rng.integers(len(photos)))], rng, families, settings["crop"], per_photo,
+                                  negatives)
         pairs = pairs[: settings["batch"]]
         x = to_tensor([p[0] for p in pairs])
         y = torch.from_numpy(np.stack([p[1] for p in pairs]))[:, None]
@@ -179,6 +194,15 @@ def train(args: argparse.Namespace) -> int:
                                              f"marked {v['marked']:.3f}" for k, v in metrics.items()))
     finish(run_dir, args, net, step, rng)
     return 0
+
+
+def _start_from(net: torch.nn.Module, run_dir: Path) -> None:
+    """Load another marks run's network into `net` (same widths), checked before anything is written."""
+    try:
+        net.load_state_dict(load_state(run_dir)["network"])
+    except RuntimeError:
+        raise InpaintStudioError(f"{run_dir} holds another marks network than this run's (widths differ)") from None
+    print(f"started from {run_dir}", file=sys.stderr)
 
 
 CARD_BEGIN = "<!-- marks-network:begin (written by python -m trainer marks --export-into) -->"
