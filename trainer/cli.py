@@ -373,6 +373,31 @@ def _run_verifier(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _add_run_options(p: argparse.ArgumentParser, name: str) -> None:
+    """Where a stain or marks run lives, where its network goes, and its photos."""
+    p.add_argument("--run", type=Path, required=True, help=f"the run directory (e.g. models/training/{name}-small)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --run")
+    p.add_argument("--export-into", type=Path, help="a VCNet checkpoint to put the run's network into")
+    p.add_argument("--photos", type=Path, help="a folder of training photos (default: the photo set's train split)")
+
+
+def _add_shape_options(p: argparse.ArgumentParser, steps: int, crop: int, widths: tuple[int, ...]) -> None:
+    p.add_argument("--steps", type=int, default=None, help=f"where the run ends (default {steps}; --resume: the run's)")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--crop", type=int, default=crop)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--widths", type=lambda s: tuple(int(v) for v in s.split(",")), default=widths)
+
+
+def _add_loop_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--val-per-family", type=int, default=6)
+    p.add_argument("--val-every", type=int, default=500)
+    p.add_argument("--save-every", type=int, default=100)
+    p.add_argument("--finish", action="store_true", help="at the end keep weights only (no optimiser state)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+
+
 def _add_stain(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "stain",
@@ -382,16 +407,9 @@ def _add_stain(sub: argparse._SubParsersAction) -> None:
         "fading and yellowing stay unseen. --resume continues a run; --export-into adds the run's network to a "
         "VCNet checkpoint as its `stain` component.",
     )
-    p.add_argument("--run", type=Path, required=True, help="the run directory (e.g. models/training/stain-small)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --run")
-    p.add_argument("--export-into", type=Path, help="a VCNet checkpoint to put the run's network into")
-    p.add_argument("--photos", type=Path, help="a folder of training photos (default: the photo set's train split)")
+    _add_run_options(p, "stain")
     p.add_argument("--families", default="stain,tint", help="stain families to train on (stain, tint, or seen kinds)")
-    p.add_argument("--steps", type=int, default=None, help="where the run ends (default 6000; --resume: the run's)")
-    p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--crop", type=int, default=192)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--widths", type=lambda s: tuple(int(v) for v in s.split(",")), default=(16, 24, 32, 48, 64, 64))
+    _add_shape_options(p, steps=6000, crop=192, widths=(16, 24, 32, 48, 64, 64))
     p.add_argument("--norm", choices=("group", "none"), default="group",
                    help="group norm after each conv (learns several times faster) or none")
     p.add_argument("--outputs", type=int, choices=(1, 2), default=1,
@@ -409,12 +427,7 @@ def _add_stain(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--small-area", type=float, default=0,
                    help="with --export-into: stains smaller than this (px, photo ~512 long) are kept without the "
                    "translucent judge, which needs an interior (foxing's spots)")
-    p.add_argument("--val-per-family", type=int, default=6)
-    p.add_argument("--val-every", type=int, default=500)
-    p.add_argument("--save-every", type=int, default=100)
-    p.add_argument("--finish", action="store_true", help="at the end keep weights only (no optimiser state)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1)
+    _add_loop_options(p)
     p.set_defaults(func=_run_stain)
 
 
@@ -425,6 +438,7 @@ def _run_stain(args: argparse.Namespace) -> int:
         args.threshold = 0.1  # validation during training only
     return run(args)
 
+
 def _add_marks(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "marks",
@@ -434,28 +448,16 @@ def _add_marks(sub: argparse._SubParsersAction) -> None:
         "hairline and dust; the old scratch kind and text stay unseen). --resume continues a run; --export-into "
         "adds the run's network to a VCNet checkpoint as its `marks` component.",
     )
-    p.add_argument("--run", type=Path, required=True, help="the run directory (e.g. models/training/marks-small)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --run")
-    p.add_argument("--export-into", type=Path, help="a VCNet checkpoint to put the run's network into")
-    p.add_argument("--photos", type=Path, help="a folder of training photos (default: the photo set's train split)")
+    _add_run_options(p, "marks")
     p.add_argument("--families", default="hairline,dust", help="damage families to train on, comma-separated")
     p.add_argument("--negatives", default="stain",
                    help="families shown as 'no mark' (seen kinds, or tint: the stain network's blots and spot fields)")
     p.add_argument("--init-from", type=Path, help="a new run starts from another marks run's network")
-    p.add_argument("--steps", type=int, default=None, help="where the run ends (default 5000; --resume: the run's)")
-    p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--crop", type=int, default=128)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--widths", type=lambda s: tuple(int(v) for v in s.split(",")), default=(16, 24, 32, 48))
+    _add_shape_options(p, steps=5000, crop=128, widths=(16, 24, 32, 48))
     p.add_argument("--threshold", type=float, default=None,
                    help="the map's threshold (training: 0.5 for its validation; --export-into: what blind runs use, "
                    "default 0.5)")
-    p.add_argument("--val-per-family", type=int, default=6)
-    p.add_argument("--val-every", type=int, default=500)
-    p.add_argument("--save-every", type=int, default=100)
-    p.add_argument("--finish", action="store_true", help="at the end keep weights only (no optimiser state)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1)
+    _add_loop_options(p)
     p.set_defaults(func=_run_marks)
 
 
