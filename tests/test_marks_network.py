@@ -66,6 +66,9 @@ def test_marks_training_runs_resumes_and_exports(photo_folder: Path, tmp_path: P
     for suffix in (".safetensors", ".json", ".md"):
         shutil.copy(ROOT / "models" / f"vcnet-small{suffix}", into.with_suffix(suffix))
     before = read_metadata(into.with_suffix(".json"))
+    # a threshold no map can use: one plain message, the checkpoint untouched
+    assert trainer_main(["marks", "--run", str(run), "--export-into", str(into), "--threshold", "1.5"]) != 0
+    assert "between 0 and 1" in capsys.readouterr().err and read_metadata(into.with_suffix(".json")) == before
     assert trainer_main(["marks", "--run", str(run), "--export-into", str(into), "--threshold", "0.7"]) == 0
     meta = read_metadata(into.with_suffix(".json"))
     assert meta["components"]["marks"] == {"network": "mark_unet", "config": {"widths": [4, 6, 8]}}
@@ -139,6 +142,8 @@ def test_a_run_can_start_from_another_and_show_tints_as_negatives(photo_folder: 
     # a wrong negative or a run of other widths: one plain message, nothing written
     assert _train(tmp_path / "bad", photo_folder, "--steps", "1", "--negatives", "stain,lint") != 0
     assert "lint" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+    assert _train(tmp_path / "bad", photo_folder, "--steps", "1", "--negatives", ",") != 0
+    assert "--negatives" in capsys.readouterr().err and not (tmp_path / "bad").exists()
     other = ["marks", "--run", str(tmp_path / "wide"), "--photos", str(photo_folder), "--batch", "2", "--crop", "64",
              "--widths", "4,6,10", "--steps", "1", "--init-from", str(first)]
     assert trainer_main(other) != 0

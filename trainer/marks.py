@@ -49,7 +49,6 @@ from trainer.stain import (
 )
 
 NETWORK = "mark_unet"
-TRAIN_FAMILIES = ("hairline", "dust")
 VAL_FAMILIES = ("hairline", "dust", "scratch", "text")
 NEGATIVES = ("stain",)  # a tint over the photo is not a mark to paint over
 # `--negatives` may also name `tint` (the stain network's own family: random tints over blots and spot fields,
@@ -146,6 +145,8 @@ def train(args: argparse.Namespace) -> int:
         if not families:
             raise InpaintStudioError("--families: name at least one damage family to train on")
         negatives = tuple(f for f in args.negatives.split(",") if f)
+        if not negatives:
+            raise InpaintStudioError("--negatives: name at least one family to show as 'no mark'")
         try:
             check_families(f for f in negatives if f not in EXTRA_NEGATIVES)
         except ValueError as exc:
@@ -215,6 +216,9 @@ def export(args: argparse.Namespace) -> int:
     from inpaint_studio.engine.checkpoints import load_checkpoint, save_checkpoint
 
     run_dir: Path = args.run
+    threshold = 0.5 if args.threshold is None else float(args.threshold)
+    if not 0 < threshold < 1:
+        raise InpaintStudioError(f"--threshold must be between 0 and 1, not {args.threshold}")
     if not (run_dir / "run.json").is_file():
         raise InpaintStudioError(f"{run_dir} is not a marks run (no run.json)")
     settings = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
@@ -231,7 +235,7 @@ def export(args: argparse.Namespace) -> int:
     meta = {k: v for k, v in ckpt.meta.items() if k not in ("format", "version", "method", "components", "dtype")}
     blind = dict(meta.get("blind") or {})
     blind["marks"] = {
-        "threshold": args.threshold if args.threshold is not None else 0.5,
+        "threshold": threshold,
         "trained_on": settings["families"], "negatives": settings["negatives"], "steps": int(state["step"]),
         "photos": settings["photos"], "validation": json.loads(lines[-1])["val"] if lines else {},
         "validation_threshold": settings["threshold"],

@@ -176,7 +176,7 @@ class VCNetMethod(LearnedMethod):
 
     @property
     def marks_threshold(self) -> float:
-        value = (self.meta.get("blind") or {}).get("marks", {}).get("threshold")
+        value = ((self.meta.get("blind") or {}).get("marks") or {}).get("threshold")
         return float(value) if isinstance(value, int | float) and 0 < value < 1 else 0.5
 
     def marks_map(self, image: np.ndarray, cancel: CancelFn | None = None) -> np.ndarray:
