@@ -170,3 +170,36 @@ def test_negative_samples_carry_the_chosen_negatives_and_an_empty_target(monkeyp
                 assert not target.any()
                 empty += 1
     assert set(drawn) == {"tint"} and empty >= 2
+
+
+def test_hard_negatives_are_clean_crops_around_what_the_mining_network_marked():
+    import trainer.marks as marks
+
+    photo = _photo(3, 320, 400)
+    photo[20:26, 330:390] = (255, 0, 0)  # a red bar the "mining network" took for a mark
+    hard = np.zeros(photo.shape[:2], bool)
+    hard[20:26, 330:390] = True
+    red_hard = red_plain = 0
+    for seed in range(100):
+        with_hard = marks.make_samples(photo, np.random.default_rng(seed), ("hairline",), 64, 2, hard=hard)
+        plain = marks.make_samples(photo, np.random.default_rng(seed), ("hairline",), 64, 2)
+        for (crop, target), (crop_plain, _) in zip(with_hard, plain, strict=True):
+            is_red = bool(((crop[..., 0] > 200) & (crop[..., 1] < 60)).any())
+            if is_red and not target.any():
+                red_hard += 1
+            red_plain += bool(((crop_plain[..., 0] > 200) & (crop_plain[..., 1] < 60)).any())
+    # about HARD_SHARE of the photos give clean crops holding the hard pixels; random crops rarely do
+    assert red_hard >= 20 and 2 * red_plain < red_hard
+
+
+def test_a_run_can_mine_hard_negatives_from_another(photo_folder: Path, tmp_path: Path, capsys):
+    first = tmp_path / "first"
+    assert _train(first, photo_folder, "--steps", "2") == 0
+    second = tmp_path / "second"
+    assert _train(second, photo_folder, "--steps", "2", "--hard-negatives-from", str(first)) == 0
+    assert json.loads((second / "run.json").read_text())["hard_negatives_from"] == first.as_posix()
+    assert "hard negatives:" in capsys.readouterr().err
+    assert _train(second, photo_folder, "--resume", "--steps", "3") == 0  # mined again on resume
+    assert "hard negatives:" in capsys.readouterr().err
+    assert _train(tmp_path / "bad", photo_folder, "--steps", "1", "--hard-negatives-from", str(photo_folder)) != 0
+    assert "not a marks run" in capsys.readouterr().err and not (tmp_path / "bad").exists()

@@ -6,7 +6,8 @@ Samples: a training photo scaled to ~512 px (×0.6–1.0), damaged whole by a tr
 `hairline` and `dust`: so each family keeps its size at 512²), then `CROPS_PER_PHOTO` random crops, most holding
 a mark. Some photos stay clean and some carry a stain (the seen `stain` kind: a tint over the photo is not a
 mark to paint over). The target is where the damage visibly changed the photo (`Damage.mask`); BCE, marked
-pixels weighted ×3 (they are a few percent of a crop).
+pixels weighted ×3 (they are a few percent of a crop). With `--hard-negatives-from RUN`, a fifth of the photos
+instead give clean crops around what RUN's network marks on that clean photo (mined at the start and on resume).
 
 Held out by default: the old `scratch` kind (`core.synthesis`, another generator of 1–3 px film scratches) and
 `text`; validation crops of validation photos report seen and unseen families side by side (IoU and recall at the
@@ -25,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import torch
 
@@ -55,6 +57,10 @@ NEGATIVES = ("stain",)  # a tint over the photo is not a mark to paint over
 # which look like specks but are stains), keeping foxing itself unseen.
 EXTRA_NEGATIVES = ("tint",)
 CLEAN_SHARE, NEGATIVE_SHARE = 0.15, 0.1
+# With mined hard negatives (`--hard-negatives-from`), this share of photos gives clean crops around pixels that
+# the mining run's network took for a mark on a clean training photo (wires, twigs, specular dots, fine text).
+HARD_SHARE = 0.2
+HARD_WHERE = 0.5  # the mining network's map at or above this on a clean photo is a hard negative
 CROPS_PER_PHOTO = 4
 DEFAULT_STEPS = 5000
 COMPONENT = "marks"
@@ -62,10 +68,17 @@ COMPONENT = "marks"
 
 def make_samples(photo: np.ndarray, rng: np.random.Generator, families: tuple[str, ...], crop: int,
                  count: int = CROPS_PER_PHOTO,
-                 negatives: tuple[str, ...] = NEGATIVES) -> list[tuple[np.ndarray, np.ndarray]]:
+                 negatives: tuple[str, ...] = NEGATIVES,
+                 hard: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """`count` (damaged crop RGB uint8, target float32 0/1) pairs from one photo scaled to ~PHOTO_SIDE and damaged
-    whole."""
+    whole. `hard` (bool, the photo's size): where a clean crop is a hard negative (`mine_hard`)."""
     image = _scaled(photo, max(crop, round(PHOTO_SIDE * rng.uniform(0.6, 1.0))))
+    if hard is not None and hard.any() and rng.random() < HARD_SHARE:
+        # INTER_AREA, not nearest: a one-pixel line of hard pixels must survive the downscale
+        hard = cv2.resize(hard.astype(np.float32), image.shape[1::-1], interpolation=cv2.INTER_AREA) > 0
+        zero = np.zeros(image.shape[:2], np.float32)
+        crops = [_crop([image, zero], crop, rng, around=hard) for _ in range(count)]
+        return [(np.ascontiguousarray(c), np.ascontiguousarray(t)) for c, t in crops]
     u = rng.random()
     target = np.zeros(image.shape[:2], np.float32)
     if u < CLEAN_SHARE:
@@ -81,6 +94,21 @@ def make_samples(photo: np.ndarray, rng: np.random.Generator, families: tuple[st
         c_img, c_tgt = _crop([damaged, target], crop, rng, around=around)
         out.append((np.ascontiguousarray(c_img), np.ascontiguousarray(c_tgt)))
     return out
+
+
+def mine_hard(run_dir: Path, photos: list[np.ndarray]) -> list[np.ndarray]:
+    """Hard negatives: where another marks run's network (`run_dir`) sees a mark (≥ HARD_WHERE) on each clean
+    photo (bool maps, each photo's size): the photos' own thin lines and specks, which a random clean crop rarely
+    centres on."""
+    from inpaint_studio.networks.registry import create_network
+
+    if not (run_dir / "run.json").is_file():
+        raise InpaintStudioError(f"{run_dir} is not a marks run (no run.json)")
+    settings = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    net = create_network(NETWORK, **settings["config"])
+    net.load_state_dict(load_state(run_dir)["network"])
+    net.eval()
+    return [predict(net, photo) >= HARD_WHERE for photo in photos]
 
 
 def loss_fn(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -160,6 +188,10 @@ def train(args: argparse.Namespace) -> int:
     if not args.resume and args.init_from is not None:
         _start_from(net, args.init_from)
         settings["init_from"] = args.init_from.as_posix()
+    if not args.resume and getattr(args, "hard_negatives_from", None) is not None:
+        if not (args.hard_negatives_from / "run.json").is_file():
+            raise InpaintStudioError(f"{args.hard_negatives_from} is not a marks run (no run.json)")
+        settings["hard_negatives_from"] = args.hard_negatives_from.as_posix()
     if not args.resume:
         run_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(settings_path, json.dumps(settings, indent=1) + "\n")
@@ -169,6 +201,11 @@ def train(args: argparse.Namespace) -> int:
     if args.resume:
         step = restore_state(run_dir, net, opt, rng)
     photos = [_scaled(load_rgb(p), PHOTO_SIDE) for p in files]
+    hard: list[np.ndarray | None] = [None] * len(photos)
+    if "hard_negatives_from" in settings:  # mined again on resume: the same network gives the same maps
+        hard = list(mine_hard(Path(settings["hard_negatives_from"]), photos))
+        print(f"hard negatives: {sum(int(h.any()) for h in hard)} of {len(photos)} photos, "
+              f"{np.mean([h.mean() for h in hard]):.2%} of their pixels", file=sys.stderr)
     val = make_val(_val_photos(args.photos), args.val_per_family, settings["crop"])
     families, negatives = tuple(settings["families"]), tuple(settings["negatives"])
     per_photo = min(CROPS_PER_PHOTO, settings["batch"])
@@ -179,8 +216,8 @@ def train(args: argparse.Namespace) -> int:
             g["lr"] = _lr(step, settings["steps"], settings["lr"])
         pairs: list[tuple[np.ndarray, np.ndarray]] = []
         while len(pairs) < settings["batch"]:
-            pairs += make_samples(photos[int(rng.integers(len(photos)))], rng, families, settings["crop"], per_photo,
-                                  negatives)
+            k = int(rng.integers(len(photos)))
+            pairs += make_samples(photos[k], rng, families, settings["crop"], per_photo, negatives, hard[k])
         pairs = pairs[: settings["batch"]]
         x = to_tensor([p[0] for p in pairs])
         y = torch.from_numpy(np.stack([p[1] for p in pairs]))[:, None]
