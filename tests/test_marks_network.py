@@ -203,3 +203,15 @@ def test_a_run_can_mine_hard_negatives_from_another(photo_folder: Path, tmp_path
     assert "hard negatives:" in capsys.readouterr().err
     assert _train(tmp_path / "bad", photo_folder, "--steps", "1", "--hard-negatives-from", str(photo_folder)) != 0
     assert "not a marks run" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+
+
+def test_favour_busy_draws_detailed_photos_more_often(photo_folder: Path, tmp_path: Path):
+    from trainer.marks import photo_weights
+
+    flat = np.full((128, 128, 3), 120, np.uint8)
+    busy = np.random.default_rng(0).integers(0, 256, (128, 128, 3), dtype=np.uint8)
+    weights = photo_weights([flat, busy, flat])
+    assert weights.sum() == pytest.approx(1) and weights[1] > 4 * weights[0] and weights[0] == weights[2] > 0
+    run = tmp_path / "busy"
+    assert _train(run, photo_folder, "--steps", "1", "--favour-busy") == 0
+    assert json.loads((run / "run.json").read_text())["favour_busy"] is True

@@ -456,6 +456,9 @@ def _add_marks(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--hard-negatives-from", type=Path,
                    help="a new run also shows clean crops where this marks run's network finds marks on clean "
                    "training photos (their own wires, twigs and specks)")
+    p.add_argument("--favour-busy", action="store_true",
+                   help="a new run draws photos in proportion to their fine detail: marks on fur, foliage and "
+                   "patterned cloth are the hardest to see")
     _add_shape_options(p, steps=5000, crop=128, widths=(16, 24, 32, 48))
     p.add_argument("--threshold", type=float, default=None,
                    help="the map's threshold (training: 0.5 for its validation; --export-into: what blind runs use, "
