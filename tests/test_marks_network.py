@@ -204,6 +204,13 @@ def test_a_run_can_mine_hard_negatives_from_another(photo_folder: Path, tmp_path
     assert _train(tmp_path / "bad", photo_folder, "--steps", "1", "--hard-negatives-from", str(photo_folder)) != 0
     assert "not a marks run" in capsys.readouterr().err and not (tmp_path / "bad").exists()
 
+    into = tmp_path / "vcnet-small"
+    for suffix in (".safetensors", ".json", ".md"):
+        shutil.copy(ROOT / "models" / f"vcnet-small{suffix}", into.with_suffix(suffix))
+    assert trainer_main(["marks", "--run", str(second), "--export-into", str(into)]) == 0
+    assert read_metadata(into.with_suffix(".json"))["blind"]["marks"]["hard_negatives_from"] == first.as_posix()
+    assert f"hard negatives: clean crops where `{first.as_posix()}` saw marks" in into.with_suffix(".md").read_text()
+
 
 def test_favour_busy_draws_detailed_photos_more_often(photo_folder: Path, tmp_path: Path):
     from trainer.marks import photo_weights

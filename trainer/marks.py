@@ -300,6 +300,9 @@ def export(args: argparse.Namespace) -> int:
         "validation_threshold": settings["threshold"],
         "unseen": [f for f in VAL_FAMILIES if f not in settings["families"]],
     }
+    for key in ("init_from", "hard_negatives_from", "favour_busy"):  # how the run was made, when it says
+        if key in settings:
+            blind["marks"][key] = settings[key]
     meta["blind"] = blind
     path = save_checkpoint(args.export_into, "vcnet", states, components, meta, half=ckpt.meta.get("dtype") == "float16")
     card = path.with_suffix(".md")
@@ -315,7 +318,13 @@ def marks_card(record: dict[str, Any], run_dir: Path) -> str:
     """The card's marks-network section: what it trained on, what it never saw, its last validation."""
     lines = [
         f"Component `{COMPONENT}` (`networks/mark_net.py`), {record['steps']} steps on {record['photos']}; trained "
-        f"on {', '.join(record['trained_on'])} (negatives: clean photos, {', '.join(record['negatives'])}). Never "
+        f"on {', '.join(record['trained_on'])} (negatives: clean photos, {', '.join(record['negatives'])}"
+        + (f"; hard negatives: clean crops where `{record['hard_negatives_from']}` saw marks on training photos"
+           if record.get("hard_negatives_from") else "")
+        + ("; busy photos drawn more often" if record.get("favour_busy") else "")
+        + ")"
+        + (f", started from `{record['init_from']}`" if record.get("init_from") else "")
+        + ". Never "
         f"seen: {', '.join(record['unseen'])} (and every other family). Threshold {record['threshold']:g}. Blind "
         "runs add what it finds to the mask network's and the classical detector's damage before the second look "
         "(`core.verify`); option `marks=false` turns it off. Resume: `python -m trainer marks --run "
