@@ -207,9 +207,14 @@ def test_a_run_can_mine_hard_negatives_from_another(photo_folder: Path, tmp_path
     into = tmp_path / "vcnet-small"
     for suffix in (".safetensors", ".json", ".md"):
         shutil.copy(ROOT / "models" / f"vcnet-small{suffix}", into.with_suffix(suffix))
-    assert trainer_main(["marks", "--run", str(second), "--export-into", str(into)]) == 0
-    assert read_metadata(into.with_suffix(".json"))["blind"]["marks"]["hard_negatives_from"] == first.as_posix()
-    assert f"hard negatives: clean crops where `{first.as_posix()}` saw marks" in into.with_suffix(".md").read_text()
+    assert trainer_main(["marks", "--run", str(second), "--export-into", str(into), "--unverified"]) == 0
+    record = read_metadata(into.with_suffix(".json"))["blind"]["marks"]
+    assert record["hard_negatives_from"] == first.as_posix() and record["verified"] is False
+    card = into.with_suffix(".md").read_text()
+    assert f"hard negatives: clean crops where `{first.as_posix()}` saw marks" in card
+    assert "fitted without it) judges only theirs" in card
+    assert create_method("vcnet", checkpoint=str(into.with_suffix(".safetensors"))).resolved_options(
+        ["marks_verified"]) == {"marks_verified": False}
 
 
 def test_favour_busy_draws_detailed_photos_more_often(photo_folder: Path, tmp_path: Path):
@@ -222,3 +227,46 @@ def test_favour_busy_draws_detailed_photos_more_often(photo_folder: Path, tmp_pa
     run = tmp_path / "busy"
     assert _train(run, photo_folder, "--steps", "1", "--favour-busy") == 0
     assert json.loads((run / "run.json").read_text())["favour_busy"] is True
+
+
+def test_unverified_marks_outlast_the_second_look_and_the_rest_keeps_it(monkeypatch):
+    """With `blind.marks.verified` false (the shipped choice), what the marks network finds is repaired even where
+    the verifier would drop it, while the other detectors' finds are still judged; with it true, the verifier's
+    word is final."""
+    import inpaint_studio.engine.methods.vcnet as vcnet_module
+
+    clean = cv2.resize(load_rgb(SAMPLES_DIR / "chelsea.png"), (256, 256), interpolation=cv2.INTER_AREA)
+    damaged = hairlines(clean, np.random.default_rng(4))
+    truth = damaged.mask > 0
+    cls = type(create_method("vcnet"))
+    monkeypatch.setattr(cls, "marks_map", lambda self, image, cancel=None: truth.astype(np.float32))
+    judged: list[np.ndarray] = []
+
+    def drop_everything(self, image, opaque, probability, progress, cancel):
+        judged.append(opaque.copy())
+        return np.zeros_like(opaque)
+
+    monkeypatch.setattr(cls, "_verified", drop_everything)
+    method = create_method("vcnet", checkpoint=str(SHIPPED), marks=True)
+    method.load()
+    assert method.marks_verified is False  # what the shipped checkpoint records
+    found = method.predict_mask(damaged.image).mask > 0
+    assert found[truth].mean() > 0.95 and not (found & ~truth).any()  # kept as found; nothing else passed
+    assert judged[-1][truth].mean() > 0.95  # the verifier judged the regions whole, marks included
+    monkeypatch.setattr(vcnet_module.VCNetMethod, "marks_verified", property(lambda self: True))
+    assert not method.predict_mask(damaged.image).mask.any()  # verified: its word is final
+
+
+def test_the_verifier_is_fitted_without_marks_that_skip_it(photo_folder: Path, tmp_path: Path):
+    into = tmp_path / "vcnet-small"
+    for suffix in (".safetensors", ".json", ".md"):
+        shutil.copy(SHIPPED.with_suffix(suffix), into.with_suffix(suffix))
+    args = ["verifier", "--checkpoint", str(into.with_suffix(".safetensors")), "--photos", str(photo_folder),
+            "--limit", "2", "--size", "96", "--families", "scratch"]
+    assert trainer_main(args) == 0
+    assert read_metadata(into.with_suffix(".json"))["blind"]["verifier"]["fit"]["marks_network"] == "off"
+    meta = read_metadata(into.with_suffix(".json"))
+    meta["blind"]["marks"]["verified"] = True
+    into.with_suffix(".json").write_text(json.dumps(meta))
+    assert trainer_main(args) == 0
+    assert read_metadata(into.with_suffix(".json"))["blind"]["verifier"]["fit"]["marks_network"] == "on"

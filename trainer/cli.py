@@ -456,6 +456,9 @@ def _add_marks(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--hard-negatives-from", type=Path,
                    help="a new run also shows clean crops where this marks run's network finds marks on clean "
                    "training photos (their own wires, twigs and specks)")
+    p.add_argument("--unverified", action="store_true",
+                   help="with --export-into: blind runs keep what the network finds whatever the second look says, "
+                   "which is then fitted on the other detectors' finds (refit it: python -m trainer verifier)")
     p.add_argument("--favour-busy", action="store_true",
                    help="a new run draws photos in proportion to their fine detail: marks on fur, foliage and "
                    "patterned cloth are the hardest to see")

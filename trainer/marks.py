@@ -299,6 +299,7 @@ def export(args: argparse.Namespace) -> int:
         "photos": settings["photos"], "validation": json.loads(lines[-1])["val"] if lines else {},
         "validation_threshold": settings["threshold"],
         "unseen": [f for f in VAL_FAMILIES if f not in settings["families"]],
+        "verified": not args.unverified,
     }
     for key in ("init_from", "hard_negatives_from", "favour_busy"):  # how the run was made, when it says
         if key in settings:
@@ -326,8 +327,10 @@ def marks_card(record: dict[str, Any], run_dir: Path) -> str:
         + (f", started from `{record['init_from']}`" if record.get("init_from") else "")
         + ". Never "
         f"seen: {', '.join(record['unseen'])} (and every other family). Threshold {record['threshold']:g}. Blind "
-        "runs add what it finds to the mask network's and the classical detector's damage before the second look "
-        "(`core.verify`); option `marks=false` turns it off. Resume: `python -m trainer marks --run "
+        "runs add what it finds to the mask network's and the classical detector's damage"
+        + (" before the second look (`core.verify`)" if record.get("verified", True) else
+           "; the second look (`core.verify`, fitted without it) judges only theirs: what it finds is kept")
+        + "; option `marks=false` turns it off. Resume: `python -m trainer marks --run "
         f"{run_dir.as_posix()} --resume --steps N`.",
     ]
     val = record.get("validation") or {}

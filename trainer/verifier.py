@@ -138,6 +138,9 @@ def run(args: argparse.Namespace) -> int:
     files = files[:: max(1, len(files) // args.limit)][: args.limit]  # spread over the set, by name
     method = create_method("vcnet", checkpoint=args.checkpoint, verify=False)
     method.load()
+    if method.marks and not method.marks_verified:  # its finds never reach the verifier: fitted without them
+        method = create_method("vcnet", checkpoint=args.checkpoint, verify=False, marks=False)
+        method.load()
     photos = [(p.name, prepare(load_rgb(p), args.size)) for p in files]
 
     def progress(done: int, seconds: float) -> None:
@@ -155,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
     record = {**verifier.to_dict(), "fit": {
         "photos": f"{len(photos)} photos of {'the train split' if args.photos is None else args.photos.name}",
         "size": args.size, "seed": args.seed, "families": [*families, CLEAN], "regions": len(regions.delta_sse),
+        "marks_network": "on" if method.marks else "off",
         "rule": "the threshold with the highest mean PSNR gain over the families and clean photos",
         "table": [{**row, "families": {k: round(v, 3) for k, v in row["families"].items()},
                    "mean": round(row["mean"], 3)} for row in table],

@@ -175,6 +175,15 @@ class VCNetMethod(LearnedMethod):
         return MARKS_COMPONENT in (self.meta.get("components") or {})
 
     @property
+    def marks_verified(self) -> bool:
+        """Whether the marks network's finds go through the second look (`core.verify`) like the other
+        detectors' (the checkpoint's `blind.marks.verified`, default yes). No: its finds are kept whatever the
+        verifier, fitted without them, says — a verifier refitted on thin marks learned to pass the mask
+        network's false blobs too (measured in models/blind_generalisation.md)."""
+        value = ((self.meta.get("blind") or {}).get("marks") or {}).get("verified")
+        return value if isinstance(value, bool) else True
+
+    @property
     def marks_threshold(self) -> float:
         value = ((self.meta.get("blind") or {}).get("marks") or {}).get("threshold")
         return float(value) if isinstance(value, int | float) and 0 < value < 1 else 0.5
@@ -265,9 +274,15 @@ class VCNetMethod(LearnedMethod):
     ) -> MaskPrediction:
         """The damage found, split into opaque (the mask) and translucent (a soft map: a tint over the photo,
         `core.translucent`)."""
-        prob_np, mask = self._find_damage(image, progress, cancel)
+        prob_np, mask, marks = self._find_damage(image, progress, cancel)
         split = split_damage(image, mask)
-        opaque = self._verified(image, without_frame_lines(split.opaque), prob_np, progress, cancel)
+        opaque = without_frame_lines(split.opaque)
+        kept = self._verified(image, opaque, prob_np, progress, cancel)
+        if marks is not None and not self.marks_verified:
+            # the regions are judged whole (a stroke cut where a mark crosses it reads as thin fragments, which
+            # the verifier drops); the marks found come back whatever it said
+            kept = np.maximum(kept, np.where(marks > 0, opaque, np.uint8(0)))
+        opaque = kept
         translucent = split.translucent
         if self.finds_stains:
             report(progress, 0.9, "looking for stains")
@@ -296,8 +311,9 @@ class VCNetMethod(LearnedMethod):
 
     def _find_damage(
         self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(probability, binary mask) of all damage, opaque and translucent alike."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(probability, binary mask) of all damage, opaque and translucent alike, and the marks network's
+        share of the mask (None when it is off)."""
         self._check_image(image)
         report(progress, 0.0, f"loading {self.name}")
         self.ensure_loaded()
@@ -320,10 +336,11 @@ class VCNetMethod(LearnedMethod):
         if self.marks:
             check_cancel(cancel)
             report(progress, 0.7, "looking for fine scratches and specks")
-            marks = self.marks_map(image, cancel)
-            prob_np = np.maximum(prob_np, marks)
-            mask = np.maximum(mask, np.where(marks >= self.marks_threshold, np.uint8(255), np.uint8(0)))
-        return prob_np, mask
+            found = self.marks_map(image, cancel)
+            prob_np = np.maximum(prob_np, found)
+            marks = np.where(found >= self.marks_threshold, np.uint8(255), np.uint8(0))
+            return prob_np, np.maximum(mask, marks), marks
+        return prob_np, mask, None
 
     def _network_input(self, image: np.ndarray) -> torch.Tensor:
         from inpaint_studio.networks.vcnet import to_network_range
