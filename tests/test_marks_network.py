@@ -212,7 +212,7 @@ def test_a_run_can_mine_hard_negatives_from_another(photo_folder: Path, tmp_path
     assert record["hard_negatives_from"] == first.as_posix() and record["verified"] is False
     card = into.with_suffix(".md").read_text()
     assert f"hard negatives: clean crops where `{first.as_posix()}` saw marks" in card
-    assert "fitted without it) judges only theirs" in card
+    assert "fitted without it) cannot take back what it finds" in card
     assert create_method("vcnet", checkpoint=str(into.with_suffix(".safetensors"))).resolved_options(
         ["marks_verified"]) == {"marks_verified": False}
 

@@ -329,7 +329,7 @@ def marks_card(record: dict[str, Any], run_dir: Path) -> str:
         f"seen: {', '.join(record['unseen'])} (and every other family). Threshold {record['threshold']:g}. Blind "
         "runs add what it finds to the mask network's and the classical detector's damage"
         + (" before the second look (`core.verify`)" if record.get("verified", True) else
-           "; the second look (`core.verify`, fitted without it) judges only theirs: what it finds is kept")
+           "; the second look (`core.verify`, fitted without it) cannot take back what it finds")
         + "; option `marks=false` turns it off. Resume: `python -m trainer marks --run "
         f"{run_dir.as_posix()} --resume --steps N`.",
     ]

@@ -136,11 +136,11 @@ def run(args: argparse.Namespace) -> int:
         raise InpaintStudioError(str(exc)) from None
     files = photo_files(args.photos, "train")
     files = files[:: max(1, len(files) // args.limit)][: args.limit]  # spread over the set, by name
-    method = create_method("vcnet", checkpoint=args.checkpoint, verify=False)
+    auto = create_method("vcnet", checkpoint=args.checkpoint).resolved_options(["marks", "marks_verified"])
+    # marks the verifier cannot take back are left out of its fit (read from the JSON, before loading)
+    skip_marks = bool(auto.get("marks")) and not auto.get("marks_verified", True)
+    method = create_method("vcnet", checkpoint=args.checkpoint, verify=False, **({"marks": False} if skip_marks else {}))
     method.load()
-    if method.marks and not method.marks_verified:  # its finds never reach the verifier: fitted without them
-        method = create_method("vcnet", checkpoint=args.checkpoint, verify=False, marks=False)
-        method.load()
     photos = [(p.name, prepare(load_rgb(p), args.size)) for p in files]
 
     def progress(done: int, seconds: float) -> None:
