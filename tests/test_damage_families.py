@@ -88,3 +88,27 @@ def test_unknown_or_all_held_out_is_refused(photo: np.ndarray) -> None:
         draw_damage(photo, np.random.default_rng(0), "nope")
     with pytest.raises(ValueError, match="RGB uint8"):
         draw_damage(photo[..., 0], np.random.default_rng(0), "coffee")
+
+
+def test_spill_is_a_heavy_brown_tint(photo: np.ndarray) -> None:
+    """Heavy spills darken every channel, blue most, and far more than a coffee blot does."""
+    from inpaint_studio.core.metrics import psnr
+
+    spills = [draw_damage(photo, np.random.default_rng(k), "spill") for k in range(4)]
+    coffees = [draw_damage(photo, np.random.default_rng(k), "coffee") for k in range(4)]
+    for d in spills:
+        inside = d.strength > 0.3
+        kept = d.image.astype(float)[inside].mean(0) / photo.astype(float)[inside].mean(0)  # light left
+        assert (kept < 1).all() and kept[2] < kept[1] < kept[0]
+    assert np.mean([psnr(d.image, photo) for d in spills]) < np.mean([psnr(d.image, photo) for d in coffees]) - 3
+
+
+def test_lift_blots_fade_and_stay_out_of_the_report(photo: np.ndarray) -> None:
+    """The stain network's fading variety lightens and greys what it covers, and is no report family (water and
+    fading stay unseen)."""
+    from inpaint_studio.core.damage_families import lift_blots
+
+    d = lift_blots(photo, np.random.default_rng(5))
+    inside = d.strength > 0.3
+    assert inside.any() and d.family == "lift" and "lift" not in FAMILIES
+    assert d.image.astype(float)[inside].mean() > photo.astype(float)[inside].mean() + 5

@@ -67,7 +67,7 @@ def test_stain_training_runs_resumes_and_exports(photo_folder: Path, tmp_path: P
     first = torch.load(run / "last.pt", weights_only=True)
     assert first["step"] == 2 and "optimizer" in first
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
-    assert set(log[-1]["val"]) == {"stain", "tint", "coffee", "foxing", "water", "clean"}
+    assert set(log[-1]["val"]) == {"stain", "tint", "coffee", "foxing", "water", "spill", "clean"}
 
     # a second start on the same folder is refused; --resume continues from step 2 and --finish drops the optimiser
     assert _train(run, photo_folder, "--steps", "2") != 0
@@ -97,7 +97,7 @@ def test_stain_training_runs_resumes_and_exports(photo_folder: Path, tmp_path: P
     table = {float(t): row for t, row in stains["threshold_table"].items()}
     best = max(round(row["score"], 2) for row in table.values())
     assert stains["threshold"] == max(t for t, row in table.items() if round(row["score"], 2) == best)  # ties: highest
-    assert set(table[THRESHOLDS[0]]["gains"]) == {"stain", "tint", "coffee", "foxing", "water", "clean"}
+    assert set(table[THRESHOLDS[0]]["gains"]) == {"stain", "tint", "coffee", "foxing", "water", "spill", "clean"}
     assert {"coffee", "foxing", "water"} <= set(meta["blind"]["stains"]["unseen"])
     assert meta["blind"]["verifier"] == before["blind"]["verifier"]  # the rest of the blind block is kept
     card = into.with_suffix(".md").read_text()
@@ -234,9 +234,9 @@ def test_hard_negatives_are_clean_crops_where_another_run_found_stains(photo_fol
     def around_the_mark(h: np.ndarray | None) -> int:
         found = 0
         for seed in range(60):
-            image, target, dark = make_sample(photo, np.random.default_rng(seed), ("tint",), 64, hard=h)
+            image, target, dark, goal = make_sample(photo, np.random.default_rng(seed), ("tint",), 64, hard=h)
             magenta = (image[..., 0] > 200) & (image[..., 1] < 60) & (image[..., 2] > 200)
-            found += int(magenta.any() and not target.any() and not dark.any())
+            found += int(magenta.any() and not target.any() and not dark.any() and np.array_equal(goal, image))
         return found
 
     assert around_the_mark(hard) >= 60 * HARD_SHARE * 0.5 > around_the_mark(None)
@@ -304,3 +304,133 @@ def test_small_stains_can_be_kept_without_the_judge():
     assert not confirmed_stains(clean, where, amount, 0.95, small_area=50).any()  # below the threshold
     with pytest.raises(ValueError):
         confirmed_stains(clean, where[:10], amount, 0.5)
+
+
+def test_the_correction_goal_is_the_clean_photo_except_under_opaque_damage():
+    """A five-output network is asked to give the clean photo back where a stain (or nothing) is, and to leave
+    opaque damage as it is (no tint correction undoes a stroke)."""
+    from trainer.stain import CLEAN_SHARE, NEGATIVE_SHARE, make_sample
+
+    photo = _photo(6, 200, 240)
+    kinds = set()
+    for seed in range(40):
+        image, target, dark, goal = make_sample(photo, np.random.default_rng(seed), ("tint", "lift"), 64)
+        assert goal.shape == image.shape and goal.dtype == np.uint8
+        if target.any():  # stained: the goal is the photo without the stain
+            kinds.add("stained")
+            assert not np.array_equal(goal, image)
+        elif not np.array_equal(goal, image):
+            raise AssertionError("an unstained sample (clean or opaque damage) asks for a change")
+    assert "stained" in kinds
+    assert CLEAN_SHARE + NEGATIVE_SHARE < 0.5
+
+
+def test_a_five_output_network_starts_unchanged_and_learns_to_undo_a_tint():
+    """The correction head starts at exactly the photo (so a finding network loads into it unchanged) and, trained
+    on the restored photo's error, learns to take a known brown tint off a hand-made case."""
+    from inpaint_studio.networks.stain_net import StainNet
+    from trainer.stain import loss_fn, to_tensor
+
+    torch.manual_seed(0)
+    net = StainNet(widths=(8, 8, 8), outputs=5)
+    clean = _photo(7, 64, 64)
+    strength = np.zeros((64, 64), np.float32)
+    cv2.circle(strength, (32, 32), 18, 1.0, -1)
+    strength = cv2.GaussianBlur(strength, (0, 0), 2) * 0.6
+    gain = 1 - strength[..., None] * np.array([0.2, 0.5, 0.8], np.float32)
+    stained = np.clip(clean * gain, 0, 255).astype(np.uint8)
+    x, goal = to_tensor([stained]), to_tensor([clean])
+    with torch.no_grad():
+        assert torch.equal(net.corrected(x)[0], x)
+    before = psnr(stained, clean)
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    target = torch.from_numpy((strength > 0.03).astype(np.float32))[None, None]
+    for _ in range(150):
+        loss = loss_fn(net(x), target, torch.zeros_like(target), x, goal)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        restored = (net.corrected(x)[0][0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    assert psnr(restored, clean) > before + 6
+
+
+class _FakeCorrectingNetwork(torch.nn.Module):
+    """Stands in for a five-output stain network: a fixed per-channel log gain inside `where`, `faint` outside."""
+
+    def __init__(self, where: np.ndarray, log_gain: tuple[float, float, float], faint: float = 0.0) -> None:
+        super().__init__()
+        self.where = torch.from_numpy(where.astype(np.float32))
+        self.log_gain, self.faint = torch.tensor(log_gain), faint
+        self.correction = torch.nn.Identity()  # what VCNet looks for: a correction head
+
+    def forward(self, rgb: torch.Tensor) -> torch.Tensor:
+        w = torch.nn.functional.interpolate(self.where[None, None], size=rgb.shape[-2:], mode="nearest")
+        gain = w * self.log_gain[None, :, None, None] + (1 - w) * self.faint
+        return torch.cat([w * 8 - 4, w, gain], 1)
+
+
+def test_vcnet_restores_with_a_correcting_stain_network(monkeypatch):
+    """With a five-output stain network a blind run applies its correction (not `core.tint`'s fit), faint
+    corrections under the dead zone leave pixels bit-identical, the Auto mask shows where it changes the photo,
+    and a person's amber map limits where "Restore mask" applies it."""
+    from inpaint_studio.engine.methods.vcnet import STAIN_COMPONENT
+
+    clean = cv2.resize(load_rgb(SAMPLES_DIR / "chelsea.png"), (256, 256), interpolation=cv2.INTER_AREA)
+    where = np.zeros((256, 256), bool)
+    where[40:120, 60:200] = True
+    darkening = np.array([0.85, 0.6, 0.4], np.float32)
+    stained = clean.copy()
+    stained[where] = np.clip(clean[where] * darkening, 0, 255).astype(np.uint8)
+    method = create_method("vcnet", checkpoint=str(ROOT / "models" / "vcnet-small.safetensors"))
+    method.load()
+    monkeypatch.setattr(type(method), "finds_stains", property(lambda self: True))
+    method.modules[STAIN_COMPONENT] = _FakeCorrectingNetwork(where, tuple(-np.log(darkening)), faint=0.004)
+    assert method.corrects_stains
+    change = method.stain_change(stained)
+    assert not change[~where].any()  # 0.4 % of a grey level: under the dead zone, untouched
+    restored = method.blind_input(stained, None, None)
+    assert np.array_equal(restored[~where], stained[~where])
+    assert psnr(restored, clean) > psnr(stained, clean) + 15
+    shown = method.predict_mask(stained).translucent
+    assert shown is not None and (shown[where] > 0).mean() > 0.9 and not shown[~where].any()
+    amber = np.zeros((256, 256), np.uint8)
+    amber[40:120, 60:130] = 255  # the person kept only the left part of the stain
+    partly = method.remove_stains(stained, amber)
+    assert np.array_equal(partly[:, 130:], stained[:, 130:])
+    assert np.abs(partly[40:120, 60:130].astype(int) - clean[40:120, 60:130]).mean() < 3
+
+
+def test_a_correcting_run_exports_its_measured_correction(photo_folder: Path, tmp_path: Path, capsys):
+    """`--outputs 5`: the run trains the correction head too (from a finding run); its export records the
+    correction's gain per family (seen and unseen marked) instead of a threshold table, refuses a correction that
+    does not help unless forced, and VCNet then restores with it."""
+    first = tmp_path / "where"
+    assert _train(first, photo_folder, "--steps", "2", "--outputs", "2") == 0
+    run = tmp_path / "correct"
+    assert _train(run, photo_folder, "--steps", "2", "--outputs", "5", "--init-from", str(first),
+                  "--families", "stain,tint,lift", "--lr", "1e-9") == 0  # the correction stays ~0: helps nowhere
+    network = torch.load(run / "last.pt", weights_only=True)["network"]
+    assert "correction.weight" in network
+    log = json.loads((run / "log.jsonl").read_text().splitlines()[-1])
+    assert "corrected" in log["val"]["spill"]
+    into = tmp_path / "vcnet-small"
+    for suffix in (".safetensors", ".json", ".md"):
+        shutil.copy(ROOT / "models" / f"vcnet-small{suffix}", into.with_suffix(suffix))
+    before = read_metadata(into.with_suffix(".json"))
+    export = ["stain", "--run", str(run), "--export-into", str(into), "--photos", str(photo_folder),
+              "--val-per-family", "1"]
+    assert trainer_main(export) != 0
+    assert "nothing written" in capsys.readouterr().err
+    assert read_metadata(into.with_suffix(".json")) == before
+    assert trainer_main([*export, "--force"]) == 0
+    stains = read_metadata(into.with_suffix(".json"))["blind"]["stains"]
+    assert set(stains["correction"]["gains"]) == {"stain", "tint", "coffee", "foxing", "water", "spill", "clean"}
+    assert set(stains["unseen"]) == {"coffee", "foxing", "water", "spill"}
+    card = into.with_suffix(".md").read_text()
+    assert "PSNR gain of its correction" in card and "spill (unseen)" in card and "lift" in card
+    method = create_method("vcnet", checkpoint=str(into.with_suffix(".safetensors")))
+    method.load()
+    assert method.corrects_stains
+    photo = _photo(5)
+    assert method.blind_input(photo, None, None).shape == photo.shape

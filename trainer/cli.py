@@ -408,12 +408,13 @@ def _add_stain(sub: argparse._SubParsersAction) -> None:
         "VCNet checkpoint as its `stain` component.",
     )
     _add_run_options(p, "stain")
-    p.add_argument("--families", default="stain,tint", help="stain families to train on (stain, tint, or seen kinds)")
+    p.add_argument("--families", default="stain,tint", help="stain families to train on (stain, tint, lift, or seen kinds)")
     _add_shape_options(p, steps=6000, crop=192, widths=(16, 24, 32, 48, 64, 64))
     p.add_argument("--norm", choices=("group", "none"), default="group",
                    help="group norm after each conv (learns several times faster) or none")
-    p.add_argument("--outputs", type=int, choices=(1, 2), default=1,
-                   help="2: the network also says how strongly each pixel is darkened (what the tint removal needs)")
+    p.add_argument("--outputs", type=int, choices=(1, 2, 5), default=1,
+                   help="2: the network also says how strongly each pixel is darkened (what the tint removal needs); "
+                   "5: and undoes the tint itself (a smooth per-channel gain, trained on the restored photo)")
     p.add_argument("--init-from", type=Path,
                    help="a new run starts from another stain run's network (a one-output run into a two-output one)")
     p.add_argument("--hard-negatives-from", type=Path,

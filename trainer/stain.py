@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from inpaint_studio.core.atomic import atomic_write, atomic_write_text
-from inpaint_studio.core.damage_families import SEEN, Damage, draw_damage, tint_blots
+from inpaint_studio.core.damage_families import SEEN, Damage, draw_damage, lift_blots, tint_blots
 from inpaint_studio.core.errors import InpaintStudioError
 from inpaint_studio.core.imageio import load_rgb
 from inpaint_studio.core.metrics import psnr
@@ -46,10 +46,10 @@ from inpaint_studio.core.tint import remove_tint
 from trainer.blind_choice import CLEAN_CAP
 
 NETWORK = "stain_unet"
-TRAIN_FAMILIES = ("stain", "tint")
+TRAIN_FAMILIES = ("stain", "tint", "lift")
 # Opaque damage shown as negatives: the seen opaque kinds only (the unseen ones stay unseen).
 NEGATIVES = tuple(f for f in SEEN if f != "stain")
-VAL_FAMILIES = ("stain", "tint", "coffee", "foxing", "water")
+VAL_FAMILIES = ("stain", "tint", "coffee", "foxing", "water", "spill")
 PHOTO_SIDE = 512
 CLEAN_SHARE, NEGATIVE_SHARE = 0.15, 0.15
 # With mined hard negatives (`--hard-negatives-from`), this share of samples is a clean crop around a pixel that
@@ -62,8 +62,10 @@ PSNR_CAP = CLEAN_CAP  # an unchanged crop's PSNR is infinite: capped as `trainer
 
 
 def draw_family(image: np.ndarray, rng: np.random.Generator, family: str) -> Damage:
-    """`draw_damage`, plus the stain network's own `tint` training family."""
-    return tint_blots(image, rng) if family == "tint" else draw_damage(image, rng, family)
+    """`draw_damage`, plus the stain network's own training families `tint` (darkening) and `lift` (fading)."""
+    if family == "tint":
+        return tint_blots(image, rng)
+    return lift_blots(image, rng) if family == "lift" else draw_damage(image, rng, family)
 
 
 def _scaled(image: np.ndarray, side: int) -> np.ndarray:
@@ -120,29 +122,33 @@ def darkening(clean: np.ndarray, damaged: np.ndarray) -> np.ndarray:
 
 def make_sample(photo: np.ndarray, rng: np.random.Generator, families: tuple[str, ...], crop: int,
                 scale: tuple[float, float] = (0.6, 1.0),
-                hard: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(damaged crop RGB uint8, target strength float32, darkening float32) from a photo scaled to
-    ~PHOTO_SIDE. `hard` (bool, the photo's size): where a clean crop is a hard negative (`mine_hard`)."""
+                hard: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(damaged crop RGB uint8, target strength float32, darkening float32, goal RGB uint8) from a photo
+    scaled to ~PHOTO_SIDE. The goal is what the correction head should give: the clean photo, except under
+    opaque damage, which no tint correction can undo (the damaged crop itself: leave it). `hard` (bool, the
+    photo's size): where a clean crop is a hard negative (`mine_hard`)."""
     image = _scaled(photo, max(crop, round(PHOTO_SIDE * rng.uniform(*scale))))
     if hard is not None and hard.any() and rng.random() < HARD_SHARE:
         hard = cv2.resize(hard.astype(np.uint8), image.shape[1::-1], interpolation=cv2.INTER_NEAREST) > 0
         zero = np.zeros(image.shape[:2], np.float32)
         crop_image, target, dark = _crop([image, zero, zero], crop, rng, around=hard)
-        return np.ascontiguousarray(crop_image), np.ascontiguousarray(target), np.ascontiguousarray(dark)
+        crop_image = np.ascontiguousarray(crop_image)
+        return crop_image, np.ascontiguousarray(target), np.ascontiguousarray(dark), crop_image
     u = rng.random()
     target = np.zeros(image.shape[:2], np.float32)
+    goal = image
     if u < CLEAN_SHARE:
         damaged = image
     elif u < CLEAN_SHARE + NEGATIVE_SHARE:
-        damaged = draw_family(image, rng, NEGATIVES[int(rng.integers(len(NEGATIVES)))]).image
+        damaged = goal = draw_family(image, rng, NEGATIVES[int(rng.integers(len(NEGATIVES)))]).image
     else:
         d = draw_family(image, rng, families[int(rng.integers(len(families)))])
         damaged = d.image
         target = stain_target(image, d)
     dark = darkening(image, damaged) * (target > STAINED)
-    damaged, target, dark = _crop([damaged, target, dark], crop, rng,
-                                  around=target > STAINED if rng.random() < 0.8 else None)
-    return np.ascontiguousarray(damaged), np.ascontiguousarray(target), np.ascontiguousarray(dark)
+    damaged, target, dark, goal = _crop([damaged, target, dark, goal], crop, rng,
+                                        around=target > STAINED if rng.random() < 0.8 else None)
+    return tuple(np.ascontiguousarray(a) for a in (damaged, target, dark, goal))  # type: ignore[return-value]
 
 
 def to_tensor(images: list[np.ndarray]) -> torch.Tensor:
@@ -155,6 +161,13 @@ def predict_maps(net: torch.nn.Module, image: np.ndarray) -> tuple[np.ndarray, n
     with torch.no_grad():
         where, amount = net.maps(to_tensor([image]))
     return where[0, 0].numpy().astype(np.float32), amount[0, 0].numpy().astype(np.float32)
+
+
+def predict_corrected(net: torch.nn.Module, image: np.ndarray) -> np.ndarray:
+    """The photo (RGB uint8) as a five-output network's correction head restores it."""
+    with torch.no_grad():
+        restored, _ = net.corrected(to_tensor([image]))
+    return np.clip(np.rint(restored[0].permute(1, 2, 0).numpy() * 255), 0, 255).astype(np.uint8)
 
 
 def mine_hard(run_dir: Path, photos: list[np.ndarray]) -> list[np.ndarray]:
@@ -171,9 +184,13 @@ def mine_hard(run_dir: Path, photos: list[np.ndarray]) -> list[np.ndarray]:
 
 
 AMOUNT_WEIGHT = 5.0  # the darkening's L1 (~0.1 at the start) against the BCE's ~0.5
+# The correction's L1 over the whole crop (0..1 units; a stained crop starts near 0.02–0.05, a clean one at 0)
+# against the BCE's ~0.1–0.5 once the network finds stains.
+CORRECTION_WEIGHT = 20.0
 
 
-def loss_fn(logits: torch.Tensor, target: torch.Tensor, dark: torch.Tensor | None = None) -> torch.Tensor:
+def loss_fn(logits: torch.Tensor, target: torch.Tensor, dark: torch.Tensor | None = None,
+            image: torch.Tensor | None = None, goal: torch.Tensor | None = None) -> torch.Tensor:
     """BCE on where the stain is (stained pixels weighted ×3: they are a few percent of all); with a second
     output, plus the L1 of the darkening where stained. Fitting the soft strength through the *where* output
     (BCE on soft targets plus L1) stayed a flat guess for the first thousand steps, so the strength has a head
@@ -181,9 +198,12 @@ def loss_fn(logits: torch.Tensor, target: torch.Tensor, dark: torch.Tensor | Non
     stained = (target > STAINED).float()
     loss = torch.nn.functional.binary_cross_entropy_with_logits(
         logits[:, :1], stained, pos_weight=torch.tensor(3.0, device=logits.device))
-    if logits.shape[1] == 2 and dark is not None:
-        err = (torch.sigmoid(logits[:, 1:]) - dark).abs() * stained
+    if logits.shape[1] >= 2 and dark is not None:
+        err = (torch.sigmoid(logits[:, 1:2]) - dark).abs() * stained
         loss = loss + AMOUNT_WEIGHT * err.sum() / stained.sum().clamp_min(1.0)
+    if logits.shape[1] == 5 and image is not None and goal is not None:
+        restored = (image * torch.exp(logits[:, 2:5])).clamp(0, 1)
+        loss = loss + CORRECTION_WEIGHT * (restored - goal).abs().mean()
     return loss
 
 
@@ -229,7 +249,7 @@ def evaluate(net: torch.nn.Module, val: ValSet, threshold: float) -> dict[str, A
     for name, image, target, clean in zip(val.names, val.images, val.targets, val.cleans, strict=True):
         where, amount = predict_maps(net, image)
         s = clean_map(where, threshold, amount)
-        row = rows.setdefault(name, {"mae": [], "iou": [], "marked": [], "gain": []})
+        row = rows.setdefault(name, {"mae": [], "iou": [], "marked": [], "gain": [], "corrected": []})
         stained, found = target > STAINED, s > 0
         if stained.any():
             truth = darkening(clean, image) if getattr(net, "outputs", 1) == 2 else target
@@ -238,6 +258,8 @@ def evaluate(net: torch.nn.Module, val: ValSet, threshold: float) -> dict[str, A
         row["marked"].append(float(found.mean()))
         before = min(PSNR_CAP, psnr(image, clean))
         row["gain"].append(min(PSNR_CAP, psnr(remove_tint(image, s), clean)) - before)
+        if getattr(net, "correction", None) is not None:
+            row["corrected"].append(min(PSNR_CAP, psnr(predict_corrected(net, image), clean)) - before)
     net.train()
     return {k: {m: round(float(np.mean(v)), 4) for m, v in r.items() if v} for k, r in rows.items()}
 
@@ -337,13 +359,13 @@ def finish(run_dir: Path, args: argparse.Namespace, net: torch.nn.Module, step: 
 
 
 def _start_from(net: torch.nn.Module, run_dir: Path) -> None:
-    """Load another run's network into `net`; only a strength head it lacks may start new."""
+    """Load another run's network into `net`; only a strength or correction head it lacks may start new."""
     state = load_state(run_dir)
     try:
         missing, unexpected = net.load_state_dict(state["network"], strict=False)
     except RuntimeError:  # same names, other shapes
         missing, unexpected = [""], []
-    if unexpected or any(not k.startswith("amount.") for k in missing):
+    if unexpected or any(not k.startswith(("amount.", "correction.")) for k in missing):
         raise InpaintStudioError(f"{run_dir} holds another stain network than this run's (widths or norm differ)")
     print(f"started from {run_dir} (step {state['step']})", file=sys.stderr)
 
@@ -372,8 +394,8 @@ def train(args: argparse.Namespace) -> int:
             raise InpaintStudioError(f"the stain network trains on {', '.join(TRAIN_FAMILIES)} or seen kinds, "
                                      f"not {', '.join(bad)}")
         config = {"widths": list(args.widths), "norm": args.norm}
-        if getattr(args, "outputs", 1) == 2:
-            config["outputs"] = 2
+        if getattr(args, "outputs", 1) != 1:
+            config["outputs"] = int(args.outputs)
         settings = {"network": NETWORK, "config": config, "families": list(families),
                     "negatives": list(NEGATIVES), "steps": args.steps or DEFAULT_STEPS, "batch": args.batch, "crop": args.crop,
                     "lr": args.lr, "threshold": args.threshold, "seed": args.seed,
@@ -414,7 +436,8 @@ def train(args: argparse.Namespace) -> int:
         x = to_tensor([p[0] for p in pairs])
         y = torch.from_numpy(np.stack([p[1] for p in pairs]))[:, None]
         dark = torch.from_numpy(np.stack([p[2] for p in pairs]))[:, None]
-        loss = loss_fn(net(x), y, dark)
+        goal = to_tensor([p[3] for p in pairs])
+        loss = loss_fn(net(x), y, dark, x, goal)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -422,7 +445,9 @@ def train(args: argparse.Namespace) -> int:
         after_step(run_dir, args, net, opt, rng, step, settings["steps"], loss.item(), start,
                    lambda: evaluate(net, val, settings["threshold"]),
                    lambda metrics: "  ".join(f"{k} gain {v['gain']:+.2f} iou {v.get('iou', 0):.2f} "
-                                             f"marked {v['marked']:.3f}" for k, v in metrics.items()))
+                                             f"marked {v['marked']:.3f}"
+                                             + (f" corrected {v['corrected']:+.2f}" if "corrected" in v else "")
+                                             for k, v in metrics.items()))
     finish(run_dir, args, net, step, rng)
     return 0
 
@@ -458,6 +483,8 @@ def export(args: argparse.Namespace) -> int:
     net = create_network(settings["network"], **settings["config"])
     net.load_state_dict(state["network"])
     val = make_val(_val_photos(args.photos), args.val_per_family, settings["crop"], seed=2)
+    if getattr(net, "correction", None) is not None:
+        return _export_correction(args, run_dir, net, val, settings, blind, meta, states, components, ckpt)
     table = tune_threshold(net, val, seen=settings["families"], small_area=args.small_area)
     # ties (to 0.01 dB) go to the highest threshold: it changes the fewest photos
     best = max(table, key=lambda t: (round(table[t]["score"], 2), t)) if args.threshold is None else args.threshold
@@ -481,6 +508,35 @@ def export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_correction(args: argparse.Namespace, run_dir: Path, net: torch.nn.Module, val: ValSet,
+                       settings: dict[str, Any], blind: dict[str, Any], meta: dict[str, Any],
+                       states: dict[str, Any], components: dict[str, Any], ckpt: Any) -> int:
+    """Export a correcting (five-output) network: blind runs apply its correction, so what is measured and
+    recorded is the correction's gain per family on validation crops (no threshold to choose); refused
+    unless it helps on the seen families and clean crops together."""
+    from inpaint_studio.engine.checkpoints import save_checkpoint
+
+    metrics = evaluate(net, val, settings["threshold"])
+    gains = {k: round(float(v["corrected"]), 3) for k, v in metrics.items()}
+    seen = [k for k in gains if k in settings["families"] or k == "clean"]
+    score = float(np.mean([gains[k] for k in seen]))
+    print("correction on validation crops: " + "  ".join(f"{k} {v:+.2f}" for k, v in gains.items()))
+    if score <= 0 and not args.force:
+        raise InpaintStudioError("the stain network's correction does not help yet on the seen families and clean "
+                                 "crops: nothing written (train it longer, or --force)")
+    blind["stains"]["correction"] = {"gains": gains, "score": round(score, 3)}
+    blind["stains"]["threshold_chosen"] = "unused: the network corrects the stains itself"
+    meta["blind"] = blind
+    path = save_checkpoint(args.export_into, "vcnet", states, components, meta, half=ckpt.meta.get("dtype") == "float16")
+    card = path.with_suffix(".md")
+    if card.is_file():
+        text = replace_section(card.read_text(encoding="utf-8"), CARD_BEGIN, CARD_END,
+                               stain_card(blind["stains"], run_dir), heading="## Stain network")
+        atomic_write_text(card, text)
+    print(f"stain network ({int(blind['stains']['steps'])} steps, correcting) written into {path}")
+    return 0
+
+
 CARD_BEGIN = "<!-- stain-network:begin (written by python -m trainer stain --export-into) -->"
 CARD_END = "<!-- stain-network:end -->"
 
@@ -488,6 +544,24 @@ CARD_END = "<!-- stain-network:end -->"
 def stain_card(record: dict[str, Any], run_dir: Path) -> str:
     """The card's stain-network section: what it trained on, what it never saw, and the tint removal it drives
     per family at each threshold (validation crops at ~512 px scale)."""
+    correction = record.get("correction")
+    if correction:
+        gains = correction["gains"]
+        return "\n".join([
+            f"Component `stain` (`networks/stain_net.py`, five outputs), {record['steps']} steps on {record['photos']}"
+            + (f" (started from `{record['init_from']}`)" if record.get("init_from") else "") + "; trained on "
+            f"{', '.join(record['trained_on'])} (negatives: clean crops, {', '.join(record['negatives'])}: asked to "
+            "leave them as they are). Never seen: "
+            f"{', '.join(record['unseen'])} (and fading, yellowing). Blind runs apply its correction: a smooth "
+            "per-channel gain it predicts, left out wherever it changes a pixel by less than 2 grey levels "
+            "(`core.tint`'s fitted model is not used); option `stains=false` turns it off. Resume: "
+            f"`python -m trainer stain --run {run_dir.as_posix()} --resume --steps N`.",
+            "", "PSNR gain of its correction (dB) on validation crops:", "",
+            "| " + " | ".join("clean crops" if f == "clean" else f"{f} ({'seen' if f in record['trained_on'] else 'unseen'})"
+                              for f in gains) + " |",
+            "|" + "---|" * len(gains),
+            "| " + " | ".join(f"{v:+.2f}" for v in gains.values()) + " |",
+        ])
     given = record.get("threshold_chosen") == "given"
     how = "given at export" if given else "chosen on the seen families and clean crops only"
     lines = [

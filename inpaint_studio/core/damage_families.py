@@ -359,6 +359,38 @@ def coffee(image: np.ndarray, rng: np.random.Generator, source: np.ndarray | Non
     return _translucent(image, _tinted(image, colour, np.zeros(3), strength), strength, "coffee")
 
 
+def spill(image: np.ndarray, rng: np.random.Generator, source: np.ndarray | None = None) -> Damage:
+    """Heavy spills: 1–2 large dark coffee, tea or rust blots (radius 40–160 px at 512²), each a union of
+    overlapping discs with splashes around it, the body taking 35–80 % of the light (blue most), darker
+    towards a tide line 3–10 px wide where the liquid dried — a different generator from `coffee`, and strong
+    enough to read as a blot from across the room."""
+    h, w = image.shape[:2]
+    s = _scale(h, w)
+    strength = np.zeros((h, w), np.float32)
+    for _ in range(int(rng.integers(1, 3))):
+        radius = rng.uniform(40, 160) * s
+        cx, cy = rng.uniform(0.15, 0.85) * w, rng.uniform(0.15, 0.85) * h
+        inside = np.zeros((h, w), np.uint8)
+        for _ in range(int(rng.integers(3, 9))):  # overlapping discs make the outline
+            r = radius * rng.uniform(0.35, 0.8)
+            a, dist = rng.uniform(0, 2 * np.pi), radius * rng.uniform(0, 0.5)
+            cv2.circle(inside, (round(cx + dist * np.cos(a)), round(cy + dist * np.sin(a))), max(1, round(r)), 1, -1)
+        for _ in range(int(rng.integers(0, 8))):  # splashes thrown outwards
+            a, dist = rng.uniform(0, 2 * np.pi), radius * rng.uniform(1.0, 1.8)
+            cv2.circle(inside, (round(cx + dist * np.cos(a)), round(cy + dist * np.sin(a))),
+                       max(1, round(rng.uniform(2, 9) * s)), 1, -1)
+        depth = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
+        rim_width = rng.uniform(3, 10) * s
+        body = rng.uniform(0.35, 0.8) * (0.8 + 0.2 * _smooth_noise(h, w, rng, radius * 0.4))
+        rim = np.exp(-(depth / rim_width) ** 2) * rng.uniform(0.15, 0.35)
+        part = np.where(inside > 0, np.clip(body + rim, 0, 1), 0).astype(np.float32)
+        strength = np.maximum(strength, part)
+    strength = cv2.GaussianBlur(strength, (0, 0), rng.uniform(0.6, 2.0) * s)
+    red = rng.uniform(0.55, 0.8)
+    colour = np.array([red, red * rng.uniform(0.55, 0.8), red * rng.uniform(0.15, 0.4)], np.float32)
+    return _translucent(image, _tinted(image, colour, np.zeros(3), strength), strength, "spill")
+
+
 def water(image: np.ndarray, rng: np.random.Generator, source: np.ndarray | None = None) -> Damage:
     """Water marks: 1–2 large ragged areas (radius 50–180 px at 512²) where the print faded — lighter, less
     saturated — with a light (sometimes faintly brown) rim at the edge the water dried along."""
@@ -447,13 +479,10 @@ def yellowing(image: np.ndarray, rng: np.random.Generator, source: np.ndarray | 
     return _translucent(image, out, field, "yellowing")
 
 
-def tint_blots(image: np.ndarray, rng: np.random.Generator, source: np.ndarray | None = None) -> Damage:
-    """Training variety for the stain network (not one of the report's families, so that coffee, water and
-    foxing stay unseen by it): one darkening tint — mostly warm (brown, orange, yellow, rust), sometimes any
-    hue — over 1–4 parts drawn from ragged blots (radius 6–160 px at 512²), fields of small spots (radius
-    1–8 px), elongated streaks and bare rims; each with its own strength (0.15–0.75), unevenness, edge softness
-    (sharp to 15 px) and sometimes a darker or lighter rim of 1–8 px."""
-    h, w = image.shape[:2]
+def _tint_field(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    """The training tints' strength (float32 0..1): 1–4 parts drawn from ragged blots (radius 6–160 px at
+    512²), fields of small spots (radius 1–8 px), elongated streaks and bare rims; each with its own strength
+    (0.15–0.75), unevenness, edge softness (sharp to 15 px) and sometimes a darker or lighter rim of 1–8 px."""
     s = _scale(h, w)
     strength = np.zeros((h, w), np.float32)
     for _ in range(int(rng.integers(1, 5))):
@@ -487,7 +516,17 @@ def tint_blots(image: np.ndarray, rng: np.random.Generator, source: np.ndarray |
                 part = rim if kind == "rim" else part + rng.uniform(-0.3, 0.6) * rim
             part = np.clip(part, 0, 1.2) * level
         strength = np.maximum(strength, part.astype(np.float32))
-    strength = np.clip(strength, 0, 1)
+    return np.clip(strength, 0, 1)
+
+
+def tint_blots(image: np.ndarray, rng: np.random.Generator, source: np.ndarray | None = None) -> Damage:
+    """Training variety for the stain network (not one of the report's families, so that coffee, water and
+    foxing stay unseen by it): one darkening tint — mostly warm (brown, orange, yellow, rust), sometimes any
+    hue — over 1–4 parts drawn from ragged blots (radius 6–160 px at 512²), fields of small spots (radius
+    1–8 px), elongated streaks and bare rims; each with its own strength (0.15–0.75), unevenness, edge softness
+    (sharp to 15 px) and sometimes a darker or lighter rim of 1–8 px."""
+    h, w = image.shape[:2]
+    strength = _tint_field(h, w, rng)
     colour = np.ones(3, np.float32)
     while colour.min() > 0.65:  # a tint that shows: some channel loses a third of its light at full strength
         if rng.random() < 0.85:  # warm: red absorbed least, blue most
@@ -498,6 +537,21 @@ def tint_blots(image: np.ndarray, rng: np.random.Generator, source: np.ndarray |
             colour = rng.uniform(0.3, 0.95, 3).astype(np.float32)
     offset = rng.uniform(-10, 10, 3).astype(np.float32) if rng.random() < 0.3 else np.zeros(3, np.float32)
     return _translucent(image, _tinted(image, colour, offset, strength), strength, "tint")
+
+
+def lift_blots(image: np.ndarray, rng: np.random.Generator, source: np.ndarray | None = None) -> Damage:
+    """Training variety for the stain network's correction (not a report family: water and fading stay unseen):
+    the training tints' blots, spots, streaks and rims, but lightening — the print faded towards a paper colour
+    (10–45 %) and lost some of its colour (0–70 %)."""
+    h, w = image.shape[:2]
+    strength = _tint_field(h, w, rng)
+    f = image.astype(np.float32)
+    grey = f @ np.array([0.299, 0.587, 0.114], np.float32)
+    k = strength[..., None]
+    paper = np.array([255, rng.uniform(235, 255), rng.uniform(210, 255)], np.float32)
+    out = f + k * rng.uniform(0, 0.7) * (grey[..., None] - f)
+    out = out + k * rng.uniform(0.1, 0.45) * (paper - out)
+    return _translucent(image, _to_uint8(out), strength, "lift")
 
 
 # --- the old core.synthesis kinds, as families ------------------------------------------------------------
@@ -531,6 +585,7 @@ _ALL = (
     Family("foxing", "stain", True, False, False, foxing, "many small rust-brown spots"),
     Family("fading", "stain", True, False, False, fading, "contrast loss towards the paper colour"),
     Family("yellowing", "stain", True, False, False, yellowing, "a yellow cast over part of the photo"),
+    Family("spill", "stain", True, False, False, spill, "heavy dark coffee or rust spills with splashes"),
 )
 FAMILIES: dict[str, Family] = {f.name: f for f in _ALL}
 SEEN = tuple(f.name for f in _ALL if f.seen)

@@ -118,6 +118,14 @@ class InpaintMethod(ABC):
         corrects the whole photo first, such as un-tinting stains, returns the corrected copy)."""
         return image
 
+    def remove_stains(self, image: np.ndarray, stains: np.ndarray) -> np.ndarray:
+        """`image` with the tint of the stains in `stains` (uint8 H×W strength, the Auto mask's amber part as
+        the person left it) removed: by default the tint fitted to that map (`core.tint`: only one it
+        trusts); a method with its own stain correction applies it where the map is."""
+        from inpaint_studio.core.tint import remove_tint
+
+        return remove_tint(image, stains.astype(np.float32) / 255)
+
     def blind_hole(self, image: np.ndarray, progress: ProgressFn | None, cancel: CancelFn | None) -> np.ndarray:
         """Blind methods: the hole to fill in `image` (uint8 H×W, 255 = hole), found without a user mask.
         The pipeline may hand a shrunk copy of the photo and enlarge the hole found."""

@@ -27,7 +27,6 @@ from inpaint_studio.core.hd import (
 )
 from inpaint_studio.core.masks import binary, check_fillable, check_mask
 from inpaint_studio.core.progress import CancelFn, ProgressFn, check_cancel, report, sub_progress
-from inpaint_studio.core.tint import remove_tint
 from inpaint_studio.engine.base import InpaintMethod
 
 # Share of a blind run's progress that finding the damage takes (the fill takes the rest).
@@ -84,7 +83,7 @@ def run_fill(method: InpaintMethod, image: np.ndarray, mask: np.ndarray | None, 
     edges = validate_edges(edges, image) if edges is not None and caps.accepts_edges else None
     if stains is not None and validate_stains(stains, image).any():
         report(progress, 0.0, "removing the stains' tint")
-        image = remove_tint(image, stains.astype(np.float32) / 255)
+        image = method.remove_stains(image, stains)
     check_cancel(cancel)
     if hole is not None and not hole.any():
         report(progress, 1.0, "nothing to fill")

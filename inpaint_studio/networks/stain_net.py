@@ -16,6 +16,12 @@ surroundings' mean at 4, 16 and 64 px. Output: N×1×H×W logits of *where* a st
 With `outputs=2` a second channel says *how strongly* each pixel is darkened (logits of the share of light the
 stain takes, `amount` = sigmoid): `core.tint` inverts a tint exactly only given a strength map proportional to
 the true one — a binary map (where alone) gains +2 to +6 dB on stains where the true strength gains +9 to +20.
+With `outputs=5` three more channels undo the tint themselves: a per-channel log gain m (the photo times
+exp(m) is the restored photo), averaged over 4×4 cells and enlarged, so it can change a smooth colour cast but
+not draw detail. Trained on the restored photo's error directly, it learns where to leave a photo alone (clean
+and opaque-damage crops ask for m = 0) and how strongly to correct, without a fitted tint model between the
+map and the result; `core.tint`'s fit and guards refused most heavy stains the map had found (measured in
+models/blind_generalisation.md).
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from torch import nn
 from inpaint_studio.networks.registry import register_network
 
 _MULTIPLE = 32
+OUTPUTS = (1, 2, 5)  # where; where and how strongly; both and the correction's 3 log gains
+_CELL = 4  # px: the correction is constant over cells this wide before bilinear enlargement (a smooth cast)
 
 
 # Each pixel's log colour against the mean around it at these scales (px): a tint is an offset in log colour,
@@ -60,8 +68,9 @@ class StainNet(nn.Module):
         super().__init__()
         if norm not in ("none", "group"):
             raise ValueError(f"norm must be 'none' or 'group', not {norm!r}")
-        if outputs not in (1, 2):
-            raise ValueError(f"outputs must be 1 (where) or 2 (where and how strongly), not {outputs!r}")
+        if outputs not in OUTPUTS:
+            raise ValueError(f"outputs must be 1 (where), 2 (where and how strongly) or 5 (and the correction), "
+                             f"not {outputs!r}")
         self.outputs = outputs
         widths = tuple(int(w) for w in widths)
         self.widths = widths
@@ -87,10 +96,16 @@ class StainNet(nn.Module):
         nn.init.constant_(self.head.bias, -3.0)  # start near "no stain" (sigmoid ≈ 0.05)
         # A head of its own (not a second channel of `head`): a network trained for `where` alone loads into
         # a two-output one unchanged, and only this head starts new.
-        self.amount = nn.Conv2d(widths[0], 1, 3, 1, 1) if outputs == 2 else None
+        self.amount = nn.Conv2d(widths[0], 1, 3, 1, 1) if outputs >= 2 else None
         if self.amount is not None:
             nn.init.normal_(self.amount.weight, std=1e-3)
             nn.init.constant_(self.amount.bias, -1.4)  # a fifth of the light: a typical visible stain
+        # The correction starts at exactly zero (the photo unchanged), so a network that already finds stains
+        # loads unchanged and only learns when to change a photo.
+        self.correction = nn.Conv2d(widths[0], 3, 3, 1, 1) if outputs == 5 else None
+        if self.correction is not None:
+            nn.init.zeros_(self.correction.weight)
+            nn.init.zeros_(self.correction.bias)
 
     @property
     def multiple(self) -> int:
@@ -112,13 +127,25 @@ class StainNet(nn.Module):
             skip = skips.pop()
             y = F.interpolate(y, size=skip.shape[-2:], mode="bilinear", align_corners=False)
             y = block(torch.cat([y, skip], 1))
-        out = self.head(y) if self.amount is None else torch.cat([self.head(y), self.amount(y)], 1)
-        return out[..., :h, :w]
+        heads = [self.head(y)] + ([self.amount(y)] if self.amount is not None else [])
+        if self.correction is not None:
+            gain = self.correction(y)
+            cells = F.avg_pool2d(gain, _CELL, _CELL, ceil_mode=True, count_include_pad=False)
+            heads.append(F.interpolate(cells, size=gain.shape[-2:], mode="bilinear", align_corners=False))
+        return torch.cat(heads, 1)[..., :h, :w]
 
     def maps(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(where, how strongly): N×1×H×W each, 0..1. A one-output network's strength is its `where`."""
-        p = torch.sigmoid(self.forward(rgb))
+        p = torch.sigmoid(self.forward(rgb)[:, :2])
         return p[:, :1], p[:, -1:]
+
+    def corrected(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(restored RGB in [0, 1], where): the photo with the tint the correction head sees undone (a
+        five-output network only)."""
+        if self.correction is None:
+            raise ValueError("this stain network has no correction head (outputs=5)")
+        out = self.forward(rgb)
+        return (rgb * torch.exp(out[:, 2:5])).clamp(0, 1), torch.sigmoid(out[:, :1])
 
     # --- test convention (tests/test_every_network.py) ---
     def example_inputs(self, h: int, w: int, batch: int = 1) -> tuple[torch.Tensor, ...]:

@@ -33,10 +33,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import cv2
 import numpy as np
 
 from inpaint_studio.core.damage import without_frame_lines
 from inpaint_studio.core.errors import CheckpointError, InpaintStudioError
+from inpaint_studio.core.mark_sides import marks_off_edges
 from inpaint_studio.core.stains import confirmed_stains
 from inpaint_studio.core.tint import TintFit, fit_tint, remove_tint, trusted
 from inpaint_studio.core.translucent import split_damage, untint_translucent
@@ -62,6 +64,9 @@ STAIN_COMPONENT = "stain"
 # The stain network looks at a copy this long (px): the scale it was trained at (photos 300–512 px long);
 # stains are smooth, and the tint removal works at full size from the enlarged map.
 STAIN_SIDE = 512
+# A stain correction that changes no channel of a pixel by this many grey levels is left out there: the network's
+# faint guesses on clean photos stay off them (a clean photo comes back bit-identical).
+STAIN_DEAD_ZONE = 2.0
 MARKS_COMPONENT = "marks"
 # The marks network (`networks.mark_net`, `python -m trainer marks`) looks at a copy this long: the scale its
 # damage was drawn at in training (photos 300–512 px long, marks 1–8 px there).
@@ -188,6 +193,13 @@ class VCNetMethod(LearnedMethod):
         value = ((self.meta.get("blind") or {}).get("marks") or {}).get("threshold")
         return float(value) if isinstance(value, int | float) and 0 < value < 1 else 0.5
 
+    @property
+    def marks_side_limit(self) -> float | None:
+        """Found marks whose two sides differ by more than this (grey levels) are the photo's own rims and are
+        dropped (`core.mark_sides`; the checkpoint's `blind.marks.side_limit`, none: all kept)."""
+        value = ((self.meta.get("blind") or {}).get("marks") or {}).get("side_limit")
+        return float(value) if isinstance(value, int | float) and value > 0 else None
+
     def marks_map(self, image: np.ndarray, cancel: CancelFn | None = None) -> np.ndarray:
         """Where the marks network sees a scratch, hairline or speck (float32 H×W, 0..1) in an RGB uint8 photo,
         from a copy at most MARKS_SIDE long."""
@@ -223,6 +235,8 @@ class VCNetMethod(LearnedMethod):
         the checkpoint's threshold sure, the translucent judge confirms (`core.stains.confirmed_stains`) and
         the tint removal trusts (`core.tint`). A network with a strength output gives the strength; one without
         gives its confidence."""
+        if self.corrects_stains:  # how much its correction changes each pixel (its largest channel), 0..1
+            return np.abs(self.stain_change(image, cancel)).max(axis=-1) / 255
         found, fit = self.stains_and_tint(image, cancel)
         return trusted(found, fit) if fit is not None else found
 
@@ -239,6 +253,40 @@ class VCNetMethod(LearnedMethod):
         # Only what the tint removal trusts is a stain to show and correct: on a clean validation photo the
         # judge let 10 % of the pixels through that no plausible tint explained.
         return s, (fit_tint(image, s) if s.any() else None)
+
+    @property
+    def corrects_stains(self) -> bool:
+        """Whether the stain network undoes the tint itself (a five-output network, `networks.stain_net`):
+        then its correction, not `core.tint`'s fit, restores stains."""
+        return self.finds_stains and getattr(self.modules[STAIN_COMPONENT], "correction", None) is not None
+
+    def stain_change(self, image: np.ndarray, cancel: CancelFn | None = None) -> np.ndarray:
+        """How the stain network's correction changes each pixel (float32 H×W×3, grey levels), computed on a copy
+        at most STAIN_SIDE long (the correction is a smooth gain, enlarged to the photo's size); zero wherever
+        it changes no channel by STAIN_DEAD_ZONE, so a photo it finds clean comes back bit-identical."""
+        import torch
+
+        self._check_image(image)
+        self.ensure_loaded()
+        check_cancel(cancel)
+        small = _shrink(image, STAIN_SIDE)
+        with self.running(), torch.no_grad():
+            x = torch.from_numpy(small).permute(2, 0, 1)[None].float().div(255).to(self.device)
+            log_gain = self.modules[STAIN_COMPONENT](x)[0, 2:5].float().cpu().numpy().transpose(1, 2, 0)
+        if small.shape != image.shape:
+            log_gain = cv2.resize(log_gain, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
+        f = image.astype(np.float32)
+        change = np.clip(f * np.exp(log_gain), 0, 255) - f
+        visible = np.abs(change).max(axis=-1) >= STAIN_DEAD_ZONE
+        return np.where(visible[..., None], change, 0).astype(np.float32)
+
+    def remove_stains(self, image: np.ndarray, stains: np.ndarray) -> np.ndarray:
+        """With a correcting stain network, its correction wherever the person's amber map is; else the
+        fitted tint (the base method)."""
+        if not self.corrects_stains:
+            return super().remove_stains(image, stains)
+        change = np.where((stains > 0)[..., None], self.stain_change(image), 0)
+        return np.clip(np.rint(image.astype(np.float32) + change), 0, 255).astype(np.uint8)
 
     @property
     def stain_small_area(self) -> int:
@@ -339,6 +387,8 @@ class VCNetMethod(LearnedMethod):
             found = self.marks_map(image, cancel)
             prob_np = np.maximum(prob_np, found)
             marks = np.where(found >= self.marks_threshold, np.uint8(255), np.uint8(0))
+            if self.marks_side_limit is not None:
+                marks = marks_off_edges(image, marks, self.marks_side_limit)
             return prob_np, np.maximum(mask, marks), marks
         return prob_np, mask, None
 
@@ -404,7 +454,10 @@ class VCNetMethod(LearnedMethod):
         (`core.translucent.untint_translucent`: a stain is never painted over); first, with a stain network,
         the tint of the stains it finds is inverted (`core.tint.remove_tint`, which leaves any stain whose
         fitted tint it does not trust exactly as it was)."""
-        if self.finds_stains:
+        if self.corrects_stains:
+            report(progress, 0.05, "looking for stains")
+            image = np.clip(np.rint(image.astype(np.float32) + self.stain_change(image, cancel)), 0, 255).astype(np.uint8)
+        elif self.finds_stains:
             report(progress, 0.05, "looking for stains")
             strength, fit = self.stains_and_tint(image, cancel)
             if fit is not None:
