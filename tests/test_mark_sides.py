@@ -50,3 +50,12 @@ def test_no_marks_no_change() -> None:
     marks = np.zeros(img.shape[:2], np.uint8)
     cv2.line(marks, (5, 5), (60, 60), 255, 2)
     assert np.array_equal(marks_off_edges(img, marks, 40), marks)
+
+
+def test_specks_are_not_judged_as_lines() -> None:
+    img = _photo()
+    img[58:62, 78:82] = 240  # a dust speck right on the edge
+    marks = np.zeros(img.shape[:2], np.uint8)
+    marks[58:62, 78:82] = 255
+    assert not marks_off_edges(img, marks, 40).any()  # judged as a line: its sides differ
+    assert np.array_equal(marks_off_edges(img, marks, 40, min_area=40), marks)  # 16 px: a speck, kept

@@ -434,3 +434,32 @@ def test_a_correcting_run_exports_its_measured_correction(photo_folder: Path, tm
     assert method.corrects_stains
     photo = _photo(5)
     assert method.blind_input(photo, None, None).shape == photo.shape
+
+
+def test_faint_corrections_are_dropped_by_region(monkeypatch):
+    """`blind.stains.min_change`: a region the correction changes only faintly (the network's guess at a clean
+    photo's own colour) is left bit-identical; a region it changes clearly is corrected."""
+    from inpaint_studio.engine.methods.vcnet import STAIN_COMPONENT
+
+    clean = cv2.resize(load_rgb(SAMPLES_DIR / "chelsea.png"), (256, 256), interpolation=cv2.INTER_AREA)
+    method = create_method("vcnet", checkpoint=str(ROOT / "models" / "vcnet-small.safetensors"))
+    method.load()
+    monkeypatch.setattr(type(method), "finds_stains", property(lambda self: True))
+    strong = np.zeros((256, 256), bool)
+    strong[20:100, 20:100] = True
+    faint = np.zeros((256, 256), bool)
+    faint[150:230, 150:230] = True
+
+    class TwoRegions(_FakeCorrectingNetwork):
+        def forward(self, rgb: torch.Tensor) -> torch.Tensor:
+            out = super().forward(rgb)
+            f = torch.from_numpy(faint.astype(np.float32))[None, None]
+            out[:, 2:5] = out[:, 2:5] + f * 0.04  # ~4 % brighter: visible, but faint
+            return out
+
+    method.modules[STAIN_COMPONENT] = TwoRegions(strong, (0.4, 0.6, 0.9))
+    change = method.stain_change(clean)
+    assert np.abs(change[faint]).max() >= 2  # above the dead zone on its own
+    monkeypatch.setitem(method.meta["blind"].setdefault("stains", {}), "min_change", 20)
+    change = method.stain_change(clean)
+    assert not change[faint].any() and (np.abs(change[strong]).max(-1) > 20).mean() > 0.8

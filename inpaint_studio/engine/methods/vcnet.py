@@ -71,6 +71,9 @@ MARKS_COMPONENT = "marks"
 # The marks network (`networks.mark_net`, `python -m trainer marks`) looks at a copy this long: the scale its
 # damage was drawn at in training (photos 300–512 px long, marks 1–8 px there).
 MARKS_SIDE = 512
+# Found marks of at least this many pixels (on a photo MARKS_SIDE long) are lines whose sides can be compared
+# (`core.mark_sides`); smaller ones are specks, kept whatever their surroundings.
+MARKS_LINE_AREA = 40
 FILLS = ("rin", "telea")
 
 
@@ -277,8 +280,17 @@ class VCNetMethod(LearnedMethod):
             log_gain = cv2.resize(log_gain, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
         f = image.astype(np.float32)
         change = np.clip(f * np.exp(log_gain), 0, 255) - f
-        visible = np.abs(change).max(axis=-1) >= STAIN_DEAD_ZONE
+        size = np.abs(change).max(axis=-1)
+        visible = _strong_regions(size >= STAIN_DEAD_ZONE, size, self.stain_min_change)
         return np.where(visible[..., None], change, 0).astype(np.float32)
+
+    @property
+    def stain_min_change(self) -> float:
+        """A region the correction changes is kept only where its 90th-percentile change reaches this (grey
+        levels; `blind.stains.min_change`): a stain changes its photo clearly, the network's guesses on a clean
+        photo's own colours are faint and wide."""
+        value = ((self.meta.get("blind") or {}).get("stains") or {}).get("min_change", 0)
+        return float(value) if isinstance(value, int | float) and value > 0 else 0.0
 
     def remove_stains(self, image: np.ndarray, stains: np.ndarray) -> np.ndarray:
         """With a correcting stain network, its correction wherever the person's amber map is; else the
@@ -387,8 +399,9 @@ class VCNetMethod(LearnedMethod):
             found = self.marks_map(image, cancel)
             prob_np = np.maximum(prob_np, found)
             marks = np.where(found >= self.marks_threshold, np.uint8(255), np.uint8(0))
-            if self.marks_side_limit is not None:
-                marks = marks_off_edges(image, marks, self.marks_side_limit)
+            if self.marks_side_limit is not None:  # lines only: the speck size is set at the network's scale
+                min_area = MARKS_LINE_AREA * (max(image.shape[:2]) / MARKS_SIDE) ** 2
+                marks = marks_off_edges(image, marks, self.marks_side_limit, min_area)
             return prob_np, np.maximum(mask, marks), marks
         return prob_np, mask, None
 
@@ -463,6 +476,20 @@ class VCNetMethod(LearnedMethod):
             if fit is not None:
                 image = remove_tint(image, strength, fit)
         return untint_translucent(image, lambda img: self._find_damage(img, None, cancel)[1])
+
+
+def _strong_regions(found: np.ndarray, size: np.ndarray, least: float) -> np.ndarray:
+    """`found` (bool) without its connected regions whose 90th-percentile `size` is under `least`."""
+    if least <= 0 or not found.any():
+        return found
+    count, labels = cv2.connectedComponents(found.astype(np.uint8), connectivity=8)
+    order = np.argsort(labels[found], kind="stable")
+    values = size[found][order]
+    starts = np.searchsorted(labels[found][order], np.arange(1, count))
+    keep = np.zeros(count, bool)
+    for k, part in zip(range(1, count), np.split(values, starts[1:]), strict=True):
+        keep[k] = float(np.percentile(part, 90)) >= least
+    return keep[labels] & found
 
 
 def _unite(prob: np.ndarray, mask: np.ndarray, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
