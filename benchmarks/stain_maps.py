@@ -8,7 +8,9 @@ on whole photos, for several thresholds and small-stain areas — the settings a
 Per setting and family: the mean PSNR gain over the damaged photo (worst photo in brackets) and on how many
 photos anything changed ("hit"); for the clean photos (capped at 60 dB, so any change costs) how many changed.
 `--stain-run` measures another stain run's network inside the same checkpoint (its own threshold and small
-area are what the table varies). Photos: `--limit` spread evenly over the photo set's `--split` (`unseen`: the
+area are what the table varies). A correcting (five-output) network restores by its own correction: the table
+then varies `--min-changes` (`blind.stains.min_change`: the least 90th-percentile change, in grey levels, a
+corrected region must show) and ignores the thresholds and small areas. Photos: `--limit` spread evenly over the photo set's `--split` (`unseen`: the
 photo source held out of training), or every photo of `--photos`. Each family's damage is drawn with the same
 seed per photo, so settings and runs compare photo for photo.
 """
@@ -56,10 +58,28 @@ def measure(method, photos: list[np.ndarray], families: tuple[str, ...], thresho
     return out
 
 
-def table(results: dict[tuple[float, float, str], list[tuple[float, bool]]], families: tuple[str, ...]) -> str:
+def measure_correction(method, photos: list[np.ndarray], families: tuple[str, ...],
+                       min_changes: list[float]) -> dict[tuple[float, float, str], list[tuple[float, bool]]]:
+    """For a correcting stain network: (min change, 0, family or "clean") → per photo (PSNR gain, changed?)."""
+    stains = method.meta.setdefault("blind", {}).setdefault("stains", {})
+    out: dict[tuple[float, float, str], list[tuple[float, bool]]] = {}
+    for family in ("clean", *families):
+        for i, clean in enumerate(photos):
+            image = clean if family == "clean" else draw_family(clean, np.random.default_rng([7, i]), family).image
+            before = min(CLEAN_CAP, psnr(image, clean))
+            for least in min_changes:
+                stains["min_change"] = least
+                restored = np.clip(np.rint(image + method.stain_change(image)), 0, 255).astype(np.uint8)
+                gain = min(CLEAN_CAP, psnr(restored, clean)) - before
+                out.setdefault((least, 0.0, family), []).append((gain, bool((restored != image).any())))
+    return out
+
+
+def table(results: dict[tuple[float, float, str], list[tuple[float, bool]]], families: tuple[str, ...],
+          setting: str = "threshold | small area (px)") -> str:
     settings = sorted({(t, a) for t, a, _ in results})
     n = len(next(iter(results.values())))
-    lines = [f"| threshold | small area (px) | clean photos changed (of {n}) | "
+    lines = [f"| {setting} | clean photos changed (of {n}) | "
              + " | ".join(f"{f}: gain (worst), hit" for f in families) + " |",
              "|---|---|---|" + "---|" * len(families)]
     for t, a in settings:
@@ -89,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--thresholds", default="0.7,0.8,0.9")
     p.add_argument("--small-areas", default="0,400")
+    p.add_argument("--min-changes", default="0,12,16,20,24", help="a correcting network: the region rule's values")
     p.add_argument("--families", default=",".join(DEFAULT_FAMILIES))
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
@@ -107,12 +128,17 @@ def main(argv: list[str] | None = None) -> int:
     photos = [prepare(load_rgb(f), args.size) for f in spread(files, args.limit)]
     families = tuple(f for f in args.families.split(",") if f)
     start = time.time()
-    results = measure(method, photos, families, [float(v) for v in args.thresholds.split(",")],
-                      [float(v) for v in args.small_areas.split(",")])
+    if method.corrects_stains:
+        results = measure_correction(method, photos, families, [float(v) for v in args.min_changes.split(",")])
+        text = table(results, families, "min change (grey levels) | —")
+    else:
+        results = measure(method, photos, families, [float(v) for v in args.thresholds.split(",")],
+                          [float(v) for v in args.small_areas.split(",")])
+        text = table(results, families)
     where = f"--photos {args.photos}" if args.photos else f"{args.split} split"
     print(f"Stain map alone: {source}; {len(photos)} photos of the {where} at {args.size}², "
           f"{time.time() - start:.0f} s\n")
-    print(table(results, families))
+    print(text)
     return 0
 
 

@@ -55,3 +55,31 @@ def test_a_tiny_run_over_the_shipped_checkpoint(bench, tmp_path: Path, capsys) -
                        "--families", "coffee"]) == 0
     out = capsys.readouterr().out
     assert "1 photos of the --photos" in out and out.count("| 0.9 |") == 2
+
+
+class _Correcting:
+    """A correcting stain network's method: takes the darkening it knows off, in full when it is at least
+    `min_change` grey levels (its 90th percentile here: the whole blot's)."""
+
+    corrects_stains = True
+
+    def __init__(self, clean: np.ndarray) -> None:
+        self.clean, self.meta = clean, {}
+
+    def stain_change(self, image):
+        change = self.clean.astype(np.float32) - image.astype(np.float32)
+        size = np.abs(change).max(-1)
+        least = self.meta["blind"]["stains"]["min_change"]
+        if not size.any() or np.percentile(size[size > 0], 90) < least:
+            return np.zeros_like(change)
+        return change
+
+
+def test_a_correcting_network_varies_its_region_rule(bench) -> None:
+    clean = cv2.resize(load_rgb(SAMPLES_DIR / "chelsea.png"), (192, 192), interpolation=cv2.INTER_AREA)
+    results = bench.measure_correction(_Correcting(clean), [clean], ("coffee",), [0, 500])
+    assert results[(0, 0.0, "clean")] == [(0.0, False)]
+    gain, changed = results[(0, 0.0, "coffee")][0]
+    assert changed and gain > 10  # the blot taken off exactly
+    assert results[(500, 0.0, "coffee")] == [(0.0, False)]  # the rule reached the method
+    assert "| min change (grey levels) | — |" in bench.table(results, ("coffee",), "min change (grey levels) | —")
