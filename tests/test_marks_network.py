@@ -215,6 +215,16 @@ def test_a_run_can_mine_hard_negatives_from_another(photo_folder: Path, tmp_path
     assert "fitted without it) cannot take back what it finds" in card
     assert create_method("vcnet", checkpoint=str(into.with_suffix(".safetensors"))).resolved_options(
         ["marks_verified"]) == {"marks_verified": False}
+    # --side-limit: the rim rule travels in the checkpoint and the card says so; a limit of 0 is refused
+    export = ["marks", "--run", str(second), "--export-into", str(into), "--unverified"]
+    assert trainer_main([*export, "--side-limit", "0"]) != 0
+    assert "--side-limit" in capsys.readouterr().err
+    assert trainer_main([*export, "--side-limit", "45"]) == 0
+    assert read_metadata(into.with_suffix(".json"))["blind"]["marks"]["side_limit"] == 45
+    assert "differ by more than 45 grey levels" in into.with_suffix(".md").read_text()
+    method = create_method("vcnet", checkpoint=str(into.with_suffix(".safetensors")))
+    method.load()
+    assert method.marks_side_limit == 45
 
 
 def test_favour_busy_draws_detailed_photos_more_often(photo_folder: Path, tmp_path: Path):

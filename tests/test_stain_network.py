@@ -423,15 +423,19 @@ def test_a_correcting_run_exports_its_measured_correction(photo_folder: Path, tm
     assert trainer_main(export) != 0
     assert "nothing written" in capsys.readouterr().err
     assert read_metadata(into.with_suffix(".json")) == before
-    assert trainer_main([*export, "--force"]) == 0
+    assert trainer_main([*export, "--force", "--min-change", "-1"]) != 0
+    assert "--min-change" in capsys.readouterr().err
+    assert trainer_main([*export, "--force", "--min-change", "16"]) == 0
     stains = read_metadata(into.with_suffix(".json"))["blind"]["stains"]
+    assert stains["min_change"] == 16
     assert set(stains["correction"]["gains"]) == {"stain", "tint", "coffee", "foxing", "water", "spill", "clean"}
     assert set(stains["unseen"]) == {"coffee", "foxing", "water", "spill"}
     card = into.with_suffix(".md").read_text()
     assert "PSNR gain of its correction" in card and "spill (unseen)" in card and "lift" in card
+    assert "under 16" in card
     method = create_method("vcnet", checkpoint=str(into.with_suffix(".safetensors")))
     method.load()
-    assert method.corrects_stains
+    assert method.corrects_stains and method.stain_min_change == 16
     photo = _photo(5)
     assert method.blind_input(photo, None, None).shape == photo.shape
 

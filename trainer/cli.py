@@ -412,6 +412,9 @@ def _add_stain(sub: argparse._SubParsersAction) -> None:
     _add_shape_options(p, steps=6000, crop=192, widths=(16, 24, 32, 48, 64, 64))
     p.add_argument("--norm", choices=("group", "none"), default="group",
                    help="group norm after each conv (learns several times faster) or none")
+    p.add_argument("--min-change", type=float, default=None,
+                   help="with --export-into, a correcting (five-output) network: a corrected region is kept only "
+                   "where its 90th-percentile change reaches this many grey levels (default: every region)")
     p.add_argument("--outputs", type=int, choices=(1, 2, 5), default=1,
                    help="2: the network also says how strongly each pixel is darkened (what the tint removal needs); "
                    "5: and undoes the tint itself (a smooth per-channel gain, trained on the restored photo)")
@@ -463,6 +466,9 @@ def _add_marks(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--favour-busy", action="store_true",
                    help="a new run draws photos in proportion to their fine detail: marks on fur, foliage and "
                    "patterned cloth are the hardest to see")
+    p.add_argument("--side-limit", type=float, default=None,
+                   help="with --export-into: found lines whose two sides differ by more than this many grey levels "
+                   "along most of their length are the photo's own rims and are left alone (core.mark_sides)")
     _add_shape_options(p, steps=5000, crop=128, widths=(16, 24, 32, 48))
     p.add_argument("--threshold", type=float, default=None,
                    help="the map's threshold (training: 0.5 for its validation; --export-into: what blind runs use, "

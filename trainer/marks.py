@@ -301,6 +301,10 @@ def export(args: argparse.Namespace) -> int:
         "unseen": [f for f in VAL_FAMILIES if f not in settings["families"]],
         "verified": not args.unverified,
     }
+    if getattr(args, "side_limit", None) is not None:
+        if args.side_limit <= 0:
+            raise InpaintStudioError(f"--side-limit must be above 0 grey levels, not {args.side_limit:g}")
+        blind["marks"]["side_limit"] = float(args.side_limit)
     for key in ("init_from", "hard_negatives_from", "favour_busy"):  # how the run was made, when it says
         if key in settings:
             blind["marks"][key] = settings[key]
@@ -330,6 +334,8 @@ def marks_card(record: dict[str, Any], run_dir: Path) -> str:
         "runs add what it finds to the mask network's and the classical detector's damage"
         + (" before the second look (`core.verify`)" if record.get("verified", True) else
            "; the second look (`core.verify`, fitted without it) cannot take back what it finds")
+        + (f"; a found line whose two sides differ by more than {record['side_limit']:g} grey levels along most of "
+           "its length is the photo's own rim and is left alone (`core.mark_sides`)" if record.get("side_limit") else "")
         + "; option `marks=false` turns it off. Resume: `python -m trainer marks --run "
         f"{run_dir.as_posix()} --resume --steps N`.",
     ]

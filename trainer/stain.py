@@ -525,6 +525,10 @@ def _export_correction(args: argparse.Namespace, run_dir: Path, net: torch.nn.Mo
         raise InpaintStudioError("the stain network's correction does not help yet on the seen families and clean "
                                  "crops: nothing written (train it longer, or --force)")
     blind["stains"]["correction"] = {"gains": gains, "score": round(score, 3)}
+    if getattr(args, "min_change", None) is not None:
+        if args.min_change < 0:
+            raise InpaintStudioError(f"--min-change must be 0 or more grey levels, not {args.min_change:g}")
+        blind["stains"]["min_change"] = float(args.min_change)
     blind["stains"]["threshold_chosen"] = "unused: the network corrects the stains itself"
     meta["blind"] = blind
     path = save_checkpoint(args.export_into, "vcnet", states, components, meta, half=ckpt.meta.get("dtype") == "float16")
@@ -553,8 +557,10 @@ def stain_card(record: dict[str, Any], run_dir: Path) -> str:
             f"{', '.join(record['trained_on'])} (negatives: clean crops, {', '.join(record['negatives'])}: asked to "
             "leave them as they are). Never seen: "
             f"{', '.join(record['unseen'])} (and fading, yellowing). Blind runs apply its correction: a smooth "
-            "per-channel gain it predicts, left out wherever it changes a pixel by less than 2 grey levels "
-            "(`core.tint`'s fitted model is not used); option `stains=false` turns it off. Resume: "
+            "per-channel gain it predicts, left out wherever it changes a pixel by less than 2 grey levels"
+            + (f" or in a region whose 90th-percentile change is under {record['min_change']:g}"
+               if record.get("min_change") else "")
+            + " (`core.tint`'s fitted model is not used); option `stains=false` turns it off. Resume: "
             f"`python -m trainer stain --run {run_dir.as_posix()} --resume --steps N`.",
             "", "PSNR gain of its correction (dB) on validation crops:", "",
             "| " + " | ".join("clean crops" if f == "clean" else f"{f} ({'seen' if f in record['trained_on'] else 'unseen'})"
