@@ -425,45 +425,97 @@ def test_a_correcting_run_exports_its_measured_correction(photo_folder: Path, tm
     assert read_metadata(into.with_suffix(".json")) == before
     assert trainer_main([*export, "--force", "--min-change", "-1"]) != 0
     assert "--min-change" in capsys.readouterr().err
-    assert trainer_main([*export, "--force", "--min-change", "16"]) == 0
+    assert trainer_main([*export, "--force", "--min-change", "16", "--only-darkening"]) == 0
     stains = read_metadata(into.with_suffix(".json"))["blind"]["stains"]
-    assert stains["min_change"] == 16
+    assert stains["min_change"] == 16 and stains["only_darkening"] is True
     assert set(stains["correction"]["gains"]) == {"stain", "tint", "coffee", "foxing", "water", "spill", "clean"}
     assert set(stains["unseen"]) == {"coffee", "foxing", "water", "spill"}
     card = into.with_suffix(".md").read_text()
     assert "PSNR gain of its correction" in card and "spill (unseen)" in card and "lift" in card
-    assert "under 16" in card
+    assert "under 16" in card and "only stains that darken are undone" in card
     method = create_method("vcnet", checkpoint=str(into.with_suffix(".safetensors")))
     method.load()
-    assert method.corrects_stains and method.stain_min_change == 16
+    assert method.corrects_stains and method.stain_min_change == 16 and method.stain_only_darkening
     photo = _photo(5)
     assert method.blind_input(photo, None, None).shape == photo.shape
 
 
-def test_faint_corrections_are_dropped_by_region(monkeypatch):
-    """`blind.stains.min_change`: a region the correction changes only faintly (the network's guess at a clean
-    photo's own colour) is left bit-identical; a region it changes clearly is corrected."""
+def _two_stains(clean: np.ndarray, a: np.ndarray, b: np.ndarray, gain_a: np.ndarray, gain_b: np.ndarray) -> np.ndarray:
+    out = clean.astype(np.float32)
+    out[a] *= gain_a
+    out[b] *= gain_b
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+class _Undoes(_FakeCorrectingNetwork):
+    """Undoes two known per-channel gains exactly: `gain_a` inside `a`, `gain_b` inside `b`."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, gain_a: np.ndarray, gain_b: np.ndarray) -> None:
+        super().__init__(a, tuple(-np.log(gain_a)))
+        self.b, self.log_b = torch.from_numpy(b.astype(np.float32)), torch.from_numpy(-np.log(gain_b).astype(np.float32))
+
+    def forward(self, rgb: torch.Tensor) -> torch.Tensor:
+        out = super().forward(rgb)
+        b = torch.nn.functional.interpolate(self.b[None, None], size=rgb.shape[-2:], mode="nearest")
+        out[:, 2:5] = out[:, 2:5] + b * self.log_b[None, :, None, None]
+        return out
+
+
+def _regions() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    clean = cv2.resize(load_rgb(SAMPLES_DIR / "chelsea.png"), (256, 256), interpolation=cv2.INTER_AREA)
+    a = np.zeros((256, 256), bool)
+    a[20:100, 20:100] = True
+    b = np.zeros((256, 256), bool)
+    b[150:230, 150:230] = True
+    return clean, a, b
+
+
+def _correcting_method(monkeypatch, network: torch.nn.Module):
     from inpaint_studio.engine.methods.vcnet import STAIN_COMPONENT
 
-    clean = cv2.resize(load_rgb(SAMPLES_DIR / "chelsea.png"), (256, 256), interpolation=cv2.INTER_AREA)
     method = create_method("vcnet", checkpoint=str(ROOT / "models" / "vcnet-small.safetensors"))
     method.load()
     monkeypatch.setattr(type(method), "finds_stains", property(lambda self: True))
-    strong = np.zeros((256, 256), bool)
-    strong[20:100, 20:100] = True
-    faint = np.zeros((256, 256), bool)
-    faint[150:230, 150:230] = True
+    method.modules[STAIN_COMPONENT] = network
+    return method
 
-    class TwoRegions(_FakeCorrectingNetwork):
-        def forward(self, rgb: torch.Tensor) -> torch.Tensor:
-            out = super().forward(rgb)
-            f = torch.from_numpy(faint.astype(np.float32))[None, None]
-            out[:, 2:5] = out[:, 2:5] + f * 0.04  # ~4 % brighter: visible, but faint
-            return out
 
-    method.modules[STAIN_COMPONENT] = TwoRegions(strong, (0.4, 0.6, 0.9))
-    change = method.stain_change(clean)
-    assert np.abs(change[faint]).max() >= 2  # above the dead zone on its own
+def test_faint_corrections_are_dropped_by_region(monkeypatch):
+    """`blind.stains.min_change`: a region the correction changes only faintly is left bit-identical; a region it
+    changes clearly is corrected."""
+    clean, strong, faint = _regions()
+    gain_strong, gain_faint = np.array([0.8, 0.6, 0.4], np.float32), np.full(3, 0.93, np.float32)
+    stained = _two_stains(clean, strong, faint, gain_strong, gain_faint)
+    method = _correcting_method(monkeypatch, _Undoes(strong, faint, gain_strong, gain_faint))
+    change = method.stain_change(stained)
+    assert np.abs(change[faint]).max() >= 2  # corrected by default: above the dead zone on its own
     monkeypatch.setitem(method.meta["blind"].setdefault("stains", {}), "min_change", 20)
-    change = method.stain_change(clean)
+    change = method.stain_change(stained)
     assert not change[faint].any() and (np.abs(change[strong]).max(-1) > 20).mean() > 0.8
+
+
+def test_only_darkening_stains_are_undone_when_the_checkpoint_says_so(monkeypatch):
+    """`blind.stains.only_darkening`: a region the correction darkens (a washed-out mark) is left as it is; a
+    region it lightens (a stain taken off) is still corrected."""
+    clean, dark, light = _regions()
+    gain_dark, gain_light = np.array([0.8, 0.6, 0.4], np.float32), np.full(3, 1.3, np.float32)
+    damaged = _two_stains(clean, dark, light, gain_dark, gain_light)
+    method = _correcting_method(monkeypatch, _Undoes(dark, light, gain_dark, gain_light))
+    assert np.abs(method.stain_change(damaged)[light]).max() > 20  # both corrected by default
+    monkeypatch.setitem(method.meta["blind"].setdefault("stains", {}), "only_darkening", True)
+    change = method.stain_change(damaged)
+    assert not change[light].any() and (change[dark].max(-1) > 10).mean() > 0.8
+
+
+def test_a_correction_that_overshoots_its_surroundings_is_dropped(monkeypatch):
+    """A region the correction moves away from what its surroundings suggest (here: a clean part of the photo
+    lightened, as the network once lightened a faint water mark into a pale disc) is left as it is, while the
+    stain it takes off elsewhere in the same photo is corrected."""
+    clean, stain, none = _regions()
+    gain = np.array([0.8, 0.6, 0.4], np.float32)
+    stained = _two_stains(clean, stain, none, gain, np.ones(3, np.float32))
+    method = _correcting_method(monkeypatch, _Undoes(stain, none, gain, np.full(3, 0.7, np.float32)))
+    change = method.stain_change(stained)
+    assert not change[none].any()
+    restored = np.clip(np.rint(stained + change), 0, 255).astype(np.uint8)
+    assert psnr(restored, clean) > psnr(stained, clean) + 10

@@ -281,8 +281,17 @@ class VCNetMethod(LearnedMethod):
         f = image.astype(np.float32)
         change = np.clip(f * np.exp(log_gain), 0, 255) - f
         size = np.abs(change).max(axis=-1)
-        visible = _strong_regions(size >= STAIN_DEAD_ZONE, size, self.stain_min_change)
+        lift = change @ np.array([0.299, 0.587, 0.114], np.float32) if self.stain_only_darkening else None
+        visible = _strong_regions(size >= STAIN_DEAD_ZONE, size, self.stain_min_change, lift)
+        visible = _blending_regions(image, change, visible)
         return np.where(visible[..., None], change, 0).astype(np.float32)
+
+    @property
+    def stain_only_darkening(self) -> bool:
+        """Only stains that darken the photo are undone (`blind.stains.only_darkening`): a region the correction
+        darkens on average is left as it is. A gain cannot restore the colour a water mark washed out, and
+        darkening what it took for one cost a held-out photo 5 dB (models/blind_generalisation.md)."""
+        return bool(((self.meta.get("blind") or {}).get("stains") or {}).get("only_darkening", False))
 
     @property
     def stain_min_change(self) -> float:
@@ -478,17 +487,51 @@ class VCNetMethod(LearnedMethod):
         return untint_translucent(image, lambda img: self._find_damage(img, None, cancel)[1])
 
 
-def _strong_regions(found: np.ndarray, size: np.ndarray, least: float) -> np.ndarray:
-    """`found` (bool) without its connected regions whose 90th-percentile `size` is under `least`."""
-    if least <= 0 or not found.any():
+_BLEND_SIDE = 128  # px: the guard compares large-scale colour only
+
+
+def _blending_regions(image: np.ndarray, change: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """`found` (bool) without the regions whose correction moves them away from what their surroundings suggest
+    (a fill of the region from around it, on a small blurred copy): a stain taken off brings its region back
+    towards its surroundings; a correction that overshoots (a faint water mark with a brownish rim read as a
+    brown blot and lightened into a pale blue disc on a held-out photo's sky) leaves it further away."""
+    if not found.any():
+        return found
+    h, w = found.shape
+    f = min(1.0, _BLEND_SIDE / max(h, w))
+    size = (max(8, round(w * f)), max(8, round(h * f)))
+    small = cv2.GaussianBlur(cv2.resize(image, size, interpolation=cv2.INTER_AREA), (0, 0), 1.0).astype(np.float32)
+    fixed = cv2.GaussianBlur(cv2.resize(np.clip(image + change, 0, 255).astype(np.uint8), size,
+                                        interpolation=cv2.INTER_AREA), (0, 0), 1.0).astype(np.float32)
+    region = cv2.resize(found.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+    region = cv2.dilate(region, np.ones((3, 3), np.uint8))
+    if region.all():
+        return found
+    around = cv2.inpaint(np.clip(small, 0, 255).astype(np.uint8), region * 255, 5, cv2.INPAINT_TELEA).astype(np.float32)
+    count, labels = cv2.connectedComponents(region, connectivity=8)
+    away_before = np.abs(small - around).mean(-1)
+    away_after = np.abs(fixed - around).mean(-1)
+    keep = np.zeros(count, bool)
+    for k in range(1, count):
+        sel = labels == k
+        keep[k] = float(away_after[sel].mean()) < float(away_before[sel].mean())
+    full = cv2.resize(labels.astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST).astype(np.int32)
+    return found & keep[full]
+
+
+def _strong_regions(found: np.ndarray, size: np.ndarray, least: float, lift: np.ndarray | None = None) -> np.ndarray:
+    """`found` (bool) without its connected regions whose 90th-percentile `size` is under `least` or, given
+    `lift` (the correction's change of luminance), that it darkens on average."""
+    if (least <= 0 and lift is None) or not found.any():
         return found
     count, labels = cv2.connectedComponents(found.astype(np.uint8), connectivity=8)
     order = np.argsort(labels[found], kind="stable")
     values = size[found][order]
     starts = np.searchsorted(labels[found][order], np.arange(1, count))
     keep = np.zeros(count, bool)
-    for k, part in zip(range(1, count), np.split(values, starts[1:]), strict=True):
-        keep[k] = float(np.percentile(part, 90)) >= least
+    lifts = np.split(lift[found][order], starts[1:]) if lift is not None else [None] * (count - 1)
+    for k, part, up in zip(range(1, count), np.split(values, starts[1:]), lifts, strict=True):
+        keep[k] = float(np.percentile(part, 90)) >= least and (up is None or float(up.mean()) > 0)
     return keep[labels] & found
 
 
