@@ -564,9 +564,11 @@ def stain_card(record: dict[str, Any], run_dir: Path) -> str:
                if record.get("min_change") else "")
             + ("; a region it would darken is left as it is (only stains that darken are undone)"
                if record.get("only_darkening") else "")
+            + ", or in a region it would move away from what its surroundings suggest (an overshoot)"
             + " (`core.tint`'s fitted model is not used); option `stains=false` turns it off. Resume: "
             f"`python -m trainer stain --run {run_dir.as_posix()} --resume --steps N`.",
-            "", "PSNR gain of its correction (dB) on validation crops:", "",
+            "", "PSNR gain of its correction (dB) on validation crops (the raw correction, before the dead zone "
+            "and the region rules):", "",
             "| " + " | ".join("clean crops" if f == "clean" else f"{f} ({'seen' if f in record['trained_on'] else 'unseen'})"
                               for f in gains) + " |",
             "|" + "---|" * len(gains),
