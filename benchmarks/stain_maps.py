@@ -39,22 +39,28 @@ def spread(files: list[Path], limit: int) -> list[Path]:
     return files[:: max(1, len(files) // limit)][:limit] if limit else files
 
 
+def _cases(photos: list[np.ndarray], families: tuple[str, ...]):
+    """(family or "clean", damaged photo, clean photo, its PSNR capped at CLEAN_CAP): each family drawn with the
+    same seed per photo, so settings and runs compare photo for photo."""
+    for family in ("clean", *families):
+        for i, clean in enumerate(photos):
+            image = clean if family == "clean" else draw_family(clean, np.random.default_rng([7, i]), family).image
+            yield family, image, clean, min(CLEAN_CAP, psnr(image, clean))
+
+
 def measure(method, photos: list[np.ndarray], families: tuple[str, ...], thresholds: list[float],
             small_areas: list[float]) -> dict[tuple[float, float, str], list[tuple[float, bool]]]:
     """(threshold, small area, family or "clean") → per photo (PSNR gain capped at CLEAN_CAP, changed?)."""
     stains = method.meta.setdefault("blind", {}).setdefault("stains", {})
     out: dict[tuple[float, float, str], list[tuple[float, bool]]] = {}
-    for family in ("clean", *families):
-        for i, clean in enumerate(photos):
-            image = clean if family == "clean" else draw_family(clean, np.random.default_rng([7, i]), family).image
-            before = min(CLEAN_CAP, psnr(image, clean))
-            for t in thresholds:
-                for area in small_areas:
-                    stains["threshold"], stains["small_area"] = t, area
-                    found, fit = method.stains_and_tint(image, None)
-                    restored = image if fit is None else remove_tint(image, found, fit)
-                    gain = min(CLEAN_CAP, psnr(restored, clean)) - before
-                    out.setdefault((t, area, family), []).append((gain, bool((restored != image).any())))
+    for family, image, clean, before in _cases(photos, families):
+        for t in thresholds:
+            for area in small_areas:
+                stains["threshold"], stains["small_area"] = t, area
+                found, fit = method.stains_and_tint(image, None)
+                restored = image if fit is None else remove_tint(image, found, fit)
+                gain = min(CLEAN_CAP, psnr(restored, clean)) - before
+                out.setdefault((t, area, family), []).append((gain, bool((restored != image).any())))
     return out
 
 
@@ -63,15 +69,12 @@ def measure_correction(method, photos: list[np.ndarray], families: tuple[str, ..
     """For a correcting stain network: (min change, 0, family or "clean") → per photo (PSNR gain, changed?)."""
     stains = method.meta.setdefault("blind", {}).setdefault("stains", {})
     out: dict[tuple[float, float, str], list[tuple[float, bool]]] = {}
-    for family in ("clean", *families):
-        for i, clean in enumerate(photos):
-            image = clean if family == "clean" else draw_family(clean, np.random.default_rng([7, i]), family).image
-            before = min(CLEAN_CAP, psnr(image, clean))
-            for least in min_changes:
-                stains["min_change"] = least
-                restored = np.clip(np.rint(image + method.stain_change(image)), 0, 255).astype(np.uint8)
-                gain = min(CLEAN_CAP, psnr(restored, clean)) - before
-                out.setdefault((least, 0.0, family), []).append((gain, bool((restored != image).any())))
+    for family, image, clean, before in _cases(photos, families):
+        for least in min_changes:
+            stains["min_change"] = least
+            restored = np.clip(np.rint(image + method.stain_change(image)), 0, 255).astype(np.uint8)
+            gain = min(CLEAN_CAP, psnr(restored, clean)) - before
+            out.setdefault((least, 0.0, family), []).append((gain, bool((restored != image).any())))
     return out
 
 

@@ -59,6 +59,14 @@ def _train(run: Path, photos: Path, *extra: str) -> int:
                          *extra])
 
 
+def _shipped_copy_and_export(tmp_path: Path, run: Path, photos: Path) -> tuple[Path, list[str]]:
+    """A copy of the shipped VCNet checkpoint (and its card) and the command that exports `run` into it."""
+    into = tmp_path / "vcnet-small"
+    for suffix in (".safetensors", ".json", ".md"):
+        shutil.copy(ROOT / "models" / f"vcnet-small{suffix}", into.with_suffix(suffix))
+    return into, ["stain", "--run", str(run), "--export-into", str(into), "--photos", str(photos), "--val-per-family", "1"]
+
+
 def test_stain_training_runs_resumes_and_exports(photo_folder: Path, tmp_path: Path, capsys):
     run = tmp_path / "run"
     assert _train(run, photo_folder, "--steps", "2") == 0
@@ -80,12 +88,8 @@ def test_stain_training_runs_resumes_and_exports(photo_folder: Path, tmp_path: P
     assert torch.load(run / "last.pt", weights_only=True)["step"] == 4
     assert not torch.equal(last["network"]["head.weight"], first["network"]["head.weight"])
 
-    into = tmp_path / "vcnet-small"
-    for suffix in (".safetensors", ".json", ".md"):
-        shutil.copy(ROOT / "models" / f"vcnet-small{suffix}", into.with_suffix(suffix))
+    into, export = _shipped_copy_and_export(tmp_path, run, photo_folder)
     before = read_metadata(into.with_suffix(".json"))
-    export = ["stain", "--run", str(run), "--export-into", str(into), "--photos", str(photo_folder),
-              "--val-per-family", "1"]
     assert trainer_main(export) != 0  # four steps help nowhere: nothing is written without --force
     assert "nothing written" in capsys.readouterr().err
     assert read_metadata(into.with_suffix(".json")) == before
@@ -414,12 +418,8 @@ def test_a_correcting_run_exports_its_measured_correction(photo_folder: Path, tm
     assert "correction.weight" in network
     log = json.loads((run / "log.jsonl").read_text().splitlines()[-1])
     assert "corrected" in log["val"]["spill"]
-    into = tmp_path / "vcnet-small"
-    for suffix in (".safetensors", ".json", ".md"):
-        shutil.copy(ROOT / "models" / f"vcnet-small{suffix}", into.with_suffix(suffix))
+    into, export = _shipped_copy_and_export(tmp_path, run, photo_folder)
     before = read_metadata(into.with_suffix(".json"))
-    export = ["stain", "--run", str(run), "--export-into", str(into), "--photos", str(photo_folder),
-              "--val-per-family", "1"]
     assert trainer_main(export) != 0
     assert "nothing written" in capsys.readouterr().err
     assert read_metadata(into.with_suffix(".json")) == before

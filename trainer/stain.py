@@ -455,7 +455,7 @@ def train(args: argparse.Namespace) -> int:
 def export(args: argparse.Namespace) -> int:
     """Put the run's network into a VCNet checkpoint as its `stain` component, with the run's settings and last
     validation in the JSON's `blind.stains`."""
-    from inpaint_studio.engine.checkpoints import load_checkpoint, save_checkpoint
+    from inpaint_studio.engine.checkpoints import load_checkpoint
     from inpaint_studio.networks.registry import create_network
 
     run_dir: Path = args.run
@@ -497,6 +497,16 @@ def export(args: argparse.Namespace) -> int:
     if args.threshold is None and table[best]["score"] <= 0 and not args.force:
         raise InpaintStudioError("the stain network does not help yet on the seen families and clean crops "
                                  "at any threshold: nothing written (train it longer, or --force)")
+    path = _write_checkpoint(args, run_dir, blind, meta, states, components, ckpt)
+    print(f"stain network ({int(state['step'])} steps) written into {path}")
+    return 0
+
+
+def _write_checkpoint(args: argparse.Namespace, run_dir: Path, blind: dict[str, Any], meta: dict[str, Any],
+                      states: dict[str, Any], components: dict[str, Any], ckpt: Any) -> Path:
+    """Save the checkpoint with its new `blind` block and rewrite its card's stain-network section."""
+    from inpaint_studio.engine.checkpoints import save_checkpoint
+
     meta["blind"] = blind
     path = save_checkpoint(args.export_into, "vcnet", states, components, meta, half=ckpt.meta.get("dtype") == "float16")
     card = path.with_suffix(".md")
@@ -504,8 +514,7 @@ def export(args: argparse.Namespace) -> int:
         text = replace_section(card.read_text(encoding="utf-8"), CARD_BEGIN, CARD_END, stain_card(blind["stains"], run_dir),
                                heading="## Stain network")
         atomic_write_text(card, text)
-    print(f"stain network ({int(state['step'])} steps) written into {path}")
-    return 0
+    return path
 
 
 def _export_correction(args: argparse.Namespace, run_dir: Path, net: torch.nn.Module, val: ValSet,
@@ -514,8 +523,6 @@ def _export_correction(args: argparse.Namespace, run_dir: Path, net: torch.nn.Mo
     """Export a correcting (five-output) network: blind runs apply its correction, so what is measured and
     recorded is the correction's gain per family on validation crops (no threshold to choose); refused
     unless it helps on the seen families and clean crops together."""
-    from inpaint_studio.engine.checkpoints import save_checkpoint
-
     metrics = evaluate(net, val, settings["threshold"])
     gains = {k: round(float(v["corrected"]), 3) for k, v in metrics.items()}
     seen = [k for k in gains if k in settings["families"] or k == "clean"]
@@ -532,13 +539,7 @@ def _export_correction(args: argparse.Namespace, run_dir: Path, net: torch.nn.Mo
     if getattr(args, "only_darkening", False):
         blind["stains"]["only_darkening"] = True
     blind["stains"]["threshold_chosen"] = "unused: the network corrects the stains itself"
-    meta["blind"] = blind
-    path = save_checkpoint(args.export_into, "vcnet", states, components, meta, half=ckpt.meta.get("dtype") == "float16")
-    card = path.with_suffix(".md")
-    if card.is_file():
-        text = replace_section(card.read_text(encoding="utf-8"), CARD_BEGIN, CARD_END,
-                               stain_card(blind["stains"], run_dir), heading="## Stain network")
-        atomic_write_text(card, text)
+    path = _write_checkpoint(args, run_dir, blind, meta, states, components, ckpt)
     print(f"stain network ({int(blind['stains']['steps'])} steps, correcting) written into {path}")
     return 0
 
