@@ -222,3 +222,16 @@ def test_region_boxes_8_connected_sorted_and_filtered():
 def test_hole_ratio():
     assert hole_ratio(gen.box_mask(10, 10, 0, 0, 5, 4)) == pytest.approx(0.2)
     assert hole_ratio(np.zeros((3, 3), np.uint8)) == 0.0
+
+
+def test_region_statistic_per_labelled_region():
+    from inpaint_studio.core.masks import region_statistic
+
+    labels = np.array([[1, 1, 0, 2], [1, 0, 0, 2], [0, 0, 3, 3]], np.int32)
+    values = np.array([[1.0, 3.0, 99.0, -4.0], [8.0, 99.0, 99.0, -2.0], [99.0, 99.0, 5.0, 5.0]])
+    assert region_statistic(labels, 5, values, "mean").tolist() == [4.0, -3.0, 5.0, 0.0]  # region 4: empty
+    assert region_statistic(labels, 5, values, "max").tolist() == [8.0, -2.0, 5.0, 0.0]
+    assert region_statistic(labels, 5, values, 50).tolist() == [3.0, -3.0, 5.0, 0.0]
+    assert region_statistic(labels, 5, values, 100).tolist() == [8.0, -2.0, 5.0, 0.0]
+    with pytest.raises(ValueError, match="percentile"):
+        region_statistic(labels, 5, values, 120)

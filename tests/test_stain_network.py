@@ -425,17 +425,17 @@ def test_a_correcting_run_exports_its_measured_correction(photo_folder: Path, tm
     assert read_metadata(into.with_suffix(".json")) == before
     assert trainer_main([*export, "--force", "--min-change", "-1"]) != 0
     assert "--min-change" in capsys.readouterr().err
-    assert trainer_main([*export, "--force", "--min-change", "16", "--only-darkening"]) == 0
+    assert trainer_main([*export, "--force", "--min-change", "16"]) == 0
     stains = read_metadata(into.with_suffix(".json"))["blind"]["stains"]
-    assert stains["min_change"] == 16 and stains["only_darkening"] is True
+    assert stains["min_change"] == 16
     assert set(stains["correction"]["gains"]) == {"stain", "tint", "coffee", "foxing", "water", "spill", "clean"}
     assert set(stains["unseen"]) == {"coffee", "foxing", "water", "spill"}
     card = into.with_suffix(".md").read_text()
     assert "PSNR gain of its correction" in card and "spill (unseen)" in card and "lift" in card
-    assert "under 16" in card and "only stains that darken are undone" in card
+    assert "under 16" in card
     method = create_method("vcnet", checkpoint=str(into.with_suffix(".safetensors")))
     method.load()
-    assert method.corrects_stains and method.stain_min_change == 16 and method.stain_only_darkening
+    assert method.corrects_stains and method.stain_min_change == 16
     photo = _photo(5)
     assert method.blind_input(photo, None, None).shape == photo.shape
 
@@ -492,19 +492,6 @@ def test_faint_corrections_are_dropped_by_region(monkeypatch):
     monkeypatch.setitem(method.meta["blind"].setdefault("stains", {}), "min_change", 20)
     change = method.stain_change(stained)
     assert not change[faint].any() and (np.abs(change[strong]).max(-1) > 20).mean() > 0.8
-
-
-def test_only_darkening_stains_are_undone_when_the_checkpoint_says_so(monkeypatch):
-    """`blind.stains.only_darkening`: a region the correction darkens (a washed-out mark) is left as it is; a
-    region it lightens (a stain taken off) is still corrected."""
-    clean, dark, light = _regions()
-    gain_dark, gain_light = np.array([0.8, 0.6, 0.4], np.float32), np.full(3, 1.3, np.float32)
-    damaged = _two_stains(clean, dark, light, gain_dark, gain_light)
-    method = _correcting_method(monkeypatch, _Undoes(dark, light, gain_dark, gain_light))
-    assert np.abs(method.stain_change(damaged)[light]).max() > 20  # both corrected by default
-    monkeypatch.setitem(method.meta["blind"].setdefault("stains", {}), "only_darkening", True)
-    change = method.stain_change(damaged)
-    assert not change[light].any() and (change[dark].max(-1) > 10).mean() > 0.8
 
 
 def test_a_correction_that_overshoots_its_surroundings_is_dropped(monkeypatch):

@@ -415,9 +415,6 @@ def _add_stain(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--min-change", type=float, default=None,
                    help="with --export-into, a correcting (five-output) network: a corrected region is kept only "
                    "where its 90th-percentile change reaches this many grey levels (default: every region)")
-    p.add_argument("--only-darkening", action="store_true",
-                   help="with --export-into, a correcting network: undo only stains that darken the photo (a region "
-                   "the correction would darken is left as it is)")
     p.add_argument("--outputs", type=int, choices=(1, 2, 5), default=1,
                    help="2: the network also says how strongly each pixel is darkened (what the tint removal needs); "
                    "5: and undoes the tint itself (a smooth per-channel gain, trained on the restored photo)")

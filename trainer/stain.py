@@ -536,8 +536,6 @@ def _export_correction(args: argparse.Namespace, run_dir: Path, net: torch.nn.Mo
         if args.min_change < 0:
             raise InpaintStudioError(f"--min-change must be 0 or more grey levels, not {args.min_change:g}")
         blind["stains"]["min_change"] = float(args.min_change)
-    if getattr(args, "only_darkening", False):
-        blind["stains"]["only_darkening"] = True
     blind["stains"]["threshold_chosen"] = "unused: the network corrects the stains itself"
     path = _write_checkpoint(args, run_dir, blind, meta, states, components, ckpt)
     print(f"stain network ({int(blind['stains']['steps'])} steps, correcting) written into {path}")
@@ -563,8 +561,6 @@ def stain_card(record: dict[str, Any], run_dir: Path) -> str:
             "per-channel gain it predicts, left out wherever it changes a pixel by less than 2 grey levels"
             + (f" or in a region whose 90th-percentile change is under {record['min_change']:g}"
                if record.get("min_change") else "")
-            + ("; a region it would darken is left as it is (only stains that darken are undone)"
-               if record.get("only_darkening") else "")
             + ", or in a region it would move away from what its surroundings suggest (an overshoot)"
             + " (`core.tint`'s fitted model is not used); option `stains=false` turns it off. Resume: "
             f"`python -m trainer stain --run {run_dir.as_posix()} --resume --steps N`.",

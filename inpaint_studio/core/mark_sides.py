@@ -18,6 +18,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from inpaint_studio.core.masks import region_statistic
+
 _DIRECTIONS = ((0, 1), (1, 0), (1, 1), (1, -1))  # (dy, dx) of a normal to try
 _REACH = 8  # px: marks wider than about twice this have no measured normal (and are no hairline)
 _GAP = 2  # px sampled beyond the mark's end: clear of its anti-aliased rim
@@ -74,10 +76,5 @@ def marks_off_edges(image: np.ndarray, marks: np.ndarray, limit: float, min_area
     difference = side_difference(image, found)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(found.astype(np.uint8), connectivity=8)
     keep = stats[:, cv2.CC_STAT_AREA] < min_area
-    order = np.argsort(labels[found], kind="stable")
-    sorted_labels = labels[found][order]
-    sorted_diff = difference[found][order]
-    starts = np.searchsorted(sorted_labels, np.arange(1, count))
-    for k, part in zip(range(1, count), np.split(sorted_diff, starts[1:]), strict=True):
-        keep[k] |= float(np.median(part)) <= limit
+    keep[1:] |= region_statistic(labels, count, difference, 50) <= limit
     return np.where(keep[labels] & found, marks, np.uint8(0)).astype(np.uint8)

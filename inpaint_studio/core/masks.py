@@ -299,3 +299,27 @@ def hole_ratio(mask: np.ndarray) -> float:
     """Fraction of pixels that are holes (0.0 for an empty array)."""
     mask = np.asarray(mask)
     return float(np.count_nonzero(mask > 127)) / mask.size if mask.size else 0.0
+
+
+def region_statistic(labels: np.ndarray, count: int, values: np.ndarray, reduce: str | float) -> np.ndarray:
+    """One statistic of `values` (H×W) over each labelled region 1 … count − 1 of `labels` (int H×W, 0 = none,
+    as `cv2.connectedComponents` gives): "mean", "max", or a percentile (0–100; 50 = the median). Float64,
+    row k − 1 for region k; 0 for a region with no pixels."""
+    index = labels.ravel()
+    inside = index > 0
+    k, v = index[inside], values.ravel()[inside].astype(np.float64)
+    sizes = np.bincount(k, minlength=count)[1:]
+    if reduce == "mean":
+        return np.bincount(k, weights=v, minlength=count)[1:] / np.maximum(sizes, 1)
+    if reduce == "max":
+        out = np.full(count, -np.inf)
+        np.maximum.at(out, k, v)
+        return np.where(sizes > 0, out[1:], 0.0)
+    if isinstance(reduce, str) or not 0 <= reduce <= 100:
+        raise ValueError(f"reduce must be 'mean', 'max' or a percentile 0–100, not {reduce!r}")
+    order = np.lexsort((v, k))  # by region, then value
+    k_sorted, v_sorted = k[order], v[order]
+    starts = np.searchsorted(k_sorted, np.arange(1, count))
+    ends = np.searchsorted(k_sorted, np.arange(1, count), side="right")
+    return np.array([float(np.percentile(v_sorted[s:e], reduce)) if e > s else 0.0
+                     for s, e in zip(starts, ends, strict=True)])

@@ -23,6 +23,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from inpaint_studio.core.masks import region_statistic
+
 FEATURES = (
     "log_area",  # log(1 + pixels)
     "log_thickness",  # log(1 + the largest distance from the region's edge)
@@ -49,22 +51,8 @@ def region_features(image: np.ndarray, hole: np.ndarray, probability: np.ndarray
     count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     if count <= 1:
         return RegionFeatures(labels, np.zeros((0, len(FEATURES))))
-    index = labels.ravel()
-    inside = index > 0
-
     def per_region(values: np.ndarray, reduce: str) -> np.ndarray:
-        v, k = values.ravel()[inside], index[inside]
-        if reduce == "mean":
-            return np.bincount(k, weights=v, minlength=count)[1:] / np.maximum(stats[1:, cv2.CC_STAT_AREA], 1)
-        if reduce == "max":
-            out = np.zeros(count)
-            np.maximum.at(out, k, v)
-            return out[1:]
-        order = np.lexsort((v, k))  # median: sort by region, then value
-        k_sorted, v_sorted = k[order], v[order]
-        starts = np.searchsorted(k_sorted, np.arange(1, count))
-        ends = np.searchsorted(k_sorted, np.arange(1, count), side="right")
-        return np.array([float(np.median(v_sorted[s:e])) if e > s else 0.0 for s, e in zip(starts, ends, strict=True)])
+        return region_statistic(labels, count, values, 50 if reduce == "median" else reduce)
 
     area = stats[1:, cv2.CC_STAT_AREA].astype(np.float64)
     thickness = per_region(cv2.distanceTransform(binary, cv2.DIST_L2, 3), "max")

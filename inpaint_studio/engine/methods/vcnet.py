@@ -39,6 +39,7 @@ import numpy as np
 from inpaint_studio.core.damage import without_frame_lines
 from inpaint_studio.core.errors import CheckpointError, InpaintStudioError
 from inpaint_studio.core.mark_sides import marks_off_edges
+from inpaint_studio.core.masks import region_statistic
 from inpaint_studio.core.stains import confirmed_stains
 from inpaint_studio.core.tint import TintFit, fit_tint, remove_tint, trusted
 from inpaint_studio.core.translucent import split_damage, untint_translucent
@@ -281,17 +282,9 @@ class VCNetMethod(LearnedMethod):
         f = image.astype(np.float32)
         change = np.clip(f * np.exp(log_gain), 0, 255) - f
         size = np.abs(change).max(axis=-1)
-        lift = change @ np.array([0.299, 0.587, 0.114], np.float32) if self.stain_only_darkening else None
-        visible = _strong_regions(size >= STAIN_DEAD_ZONE, size, self.stain_min_change, lift)
+        visible = _strong_regions(size >= STAIN_DEAD_ZONE, size, self.stain_min_change)
         visible = _blending_regions(image, change, visible)
         return np.where(visible[..., None], change, 0).astype(np.float32)
-
-    @property
-    def stain_only_darkening(self) -> bool:
-        """Only stains that darken the photo are undone (`blind.stains.only_darkening`): a region the correction
-        darkens on average is left as it is. A gain cannot restore the colour a water mark washed out, and
-        darkening what it took for one cost a held-out photo 5 dB (models/blind_generalisation.md)."""
-        return bool(((self.meta.get("blind") or {}).get("stains") or {}).get("only_darkening", False))
 
     @property
     def stain_min_change(self) -> float:
@@ -475,7 +468,8 @@ class VCNetMethod(LearnedMethod):
         """The photo with the tint of the damage judged translucent removed where that is trusted
         (`core.translucent.untint_translucent`: a stain is never painted over); first, with a stain network,
         the tint of the stains it finds is inverted (`core.tint.remove_tint`, which leaves any stain whose
-        fitted tint it does not trust exactly as it was)."""
+        fitted tint it does not trust exactly as it was) or, with a correcting one, its own correction applied
+        (`stain_change`)."""
         if self.corrects_stains:
             report(progress, 0.05, "looking for stains")
             image = np.clip(np.rint(image.astype(np.float32) + self.stain_change(image, cancel)), 0, 255).astype(np.uint8)
@@ -509,29 +503,19 @@ def _blending_regions(image: np.ndarray, change: np.ndarray, found: np.ndarray) 
         return found
     around = cv2.inpaint(np.clip(small, 0, 255).astype(np.uint8), region * 255, 5, cv2.INPAINT_TELEA).astype(np.float32)
     count, labels = cv2.connectedComponents(region, connectivity=8)
-    away_before = np.abs(small - around).mean(-1)
-    away_after = np.abs(fixed - around).mean(-1)
-    keep = np.zeros(count, bool)
-    for k in range(1, count):
-        sel = labels == k
-        keep[k] = float(away_after[sel].mean()) < float(away_before[sel].mean())
+    away_before = region_statistic(labels, count, np.abs(small - around).mean(-1), "mean")
+    away_after = region_statistic(labels, count, np.abs(fixed - around).mean(-1), "mean")
+    keep = np.concatenate([[False], away_after < away_before])
     full = cv2.resize(labels.astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST).astype(np.int32)
     return found & keep[full]
 
 
-def _strong_regions(found: np.ndarray, size: np.ndarray, least: float, lift: np.ndarray | None = None) -> np.ndarray:
-    """`found` (bool) without its connected regions whose 90th-percentile `size` is under `least` or, given
-    `lift` (the correction's change of luminance), that it darkens on average."""
-    if (least <= 0 and lift is None) or not found.any():
+def _strong_regions(found: np.ndarray, size: np.ndarray, least: float) -> np.ndarray:
+    """`found` (bool) without its connected regions whose 90th-percentile `size` is under `least`."""
+    if least <= 0 or not found.any():
         return found
     count, labels = cv2.connectedComponents(found.astype(np.uint8), connectivity=8)
-    order = np.argsort(labels[found], kind="stable")
-    values = size[found][order]
-    starts = np.searchsorted(labels[found][order], np.arange(1, count))
-    keep = np.zeros(count, bool)
-    lifts = np.split(lift[found][order], starts[1:]) if lift is not None else [None] * (count - 1)
-    for k, part, up in zip(range(1, count), np.split(values, starts[1:]), lifts, strict=True):
-        keep[k] = float(np.percentile(part, 90)) >= least and (up is None or float(up.mean()) > 0)
+    keep = np.concatenate([[False], region_statistic(labels, count, size, 90) >= least])
     return keep[labels] & found
 
 
