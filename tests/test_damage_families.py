@@ -112,3 +112,34 @@ def test_lift_blots_fade_and_stay_out_of_the_report(photo: np.ndarray) -> None:
     inside = d.strength > 0.3
     assert inside.any() and d.family == "lift" and "lift" not in FAMILIES
     assert d.image.astype(float)[inside].mean() > photo.astype(float)[inside].mean() + 5
+
+
+def test_speck_tints_are_many_small_warm_darkening_dots_and_stay_out_of_the_report(photo: np.ndarray) -> None:
+    """The stain network's speck variety: many separate small dots, each darkening blue most and red least, and
+    no report family (foxing stays unseen)."""
+    import cv2
+
+    from inpaint_studio.core.damage_families import speck_tints
+
+    for seed in range(3):
+        d = speck_tints(photo, np.random.default_rng(seed))
+        assert d.family == "specks" and "specks" not in FAMILIES and d.translucent
+        dots = (d.strength > 0.1).astype(np.uint8)
+        count, _labels, stats, _ = cv2.connectedComponentsWithStats(dots, connectivity=8)
+        assert count - 1 >= 5 and np.median(stats[1:, cv2.CC_STAT_AREA]) < 0.002 * dots.size
+        inside = d.strength > 0.3
+        kept = d.image.astype(float)[inside].mean(0) / np.maximum(photo.astype(float)[inside].mean(0), 1)
+        assert (kept < 1).all() and kept[2] < kept[1] < kept[0]
+
+
+def test_worn_prints_are_the_issues_heavier_scratch_case(photo: np.ndarray) -> None:
+    """`worn`: ink, white or grey scratches and blotches that take a 512² photo to ~25 dB (the issue's scratch
+    target starts there), a scratch-group family no network trained on."""
+    from inpaint_studio.core.metrics import psnr
+
+    assert FAMILIES["worn"].group == "scratch" and not FAMILIES["worn"].seen
+    big = cv2.resize(photo, (512, 512), interpolation=cv2.INTER_LINEAR)
+    draws = [draw_damage(big, np.random.default_rng(k), "worn") for k in range(4)]
+    assert 20 < np.mean([psnr(d.image, big) for d in draws]) < 30
+    for d in draws:
+        assert 0.01 < np.count_nonzero(d.mask) / d.mask.size < 0.2 and not d.translucent

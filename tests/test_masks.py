@@ -235,3 +235,21 @@ def test_region_statistic_per_labelled_region():
     assert region_statistic(labels, 5, values, 100).tolist() == [8.0, -2.0, 5.0, 0.0]
     with pytest.raises(ValueError, match="percentile"):
         region_statistic(labels, 5, values, 120)
+
+
+def test_fill_holes_fills_enclosed_pockets_up_to_a_size():
+    """A ring found around a flat blot (a detector sees its edge, not its flat inside) closes over its inside;
+    with a size cap, a large enclosed area (two crossing scratches and a third) stays known."""
+    from inpaint_studio.core.masks import fill_holes
+
+    mask = np.zeros((120, 160), np.uint8)
+    cv2.circle(mask, (30, 30), 6, 255, 2)  # small ring: pocket ~50 px
+    cv2.rectangle(mask, (60, 20), (150, 110), 255, 2)  # large frame: pocket ~7 600 px
+    cv2.circle(mask, (20, 100), 8, 255, 2)
+    mask[:, 0:3] = 0  # ... and a ring cut open by the border encloses nothing
+    cv2.circle(mask, (0, 60), 8, 255, 2)
+    capped = fill_holes(mask, max_area=400)
+    assert capped[30, 30] == 255 and capped[100, 20] == 255 and capped[60, 100] == 0 and capped[60, 1] == 0
+    assert fill_holes(mask)[60, 100] == 255
+    assert not (mask.astype(bool) & ~capped.astype(bool)).any()  # filling never removes
+    assert set(np.unique(capped)) <= {0, 255}

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from inpaint_studio.core.imageio import load_image
-from inpaint_studio.core.masks import grow_mask
+from inpaint_studio.core.masks import fill_holes, grow_mask
 from inpaint_studio.core.metrics import iou
-from inpaint_studio.core.selection import Prompt, fill_holes, magic_wand, select_object, snap_to_edges
+from inpaint_studio.core.selection import Prompt, magic_wand, select_object, snap_to_edges
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "selection"

@@ -318,12 +318,12 @@ def test_the_correction_goal_is_the_clean_photo_except_under_opaque_damage():
     photo = _photo(6, 200, 240)
     kinds = set()
     for seed in range(40):
-        image, target, dark, goal = make_sample(photo, np.random.default_rng(seed), ("tint", "lift"), 64)
+        image, target, dark, goal = make_sample(photo, np.random.default_rng(seed), ("tint", "lift", "specks"), 64)
         assert goal.shape == image.shape and goal.dtype == np.uint8
         if target.any():  # stained: the goal is the photo without the stain
             kinds.add("stained")
             assert not np.array_equal(goal, image)
-        elif not np.array_equal(goal, image):
+        elif np.abs(goal.astype(int) - image).max() > 8:  # a crop of a stain's faint tail alone asks for a little
             raise AssertionError("an unstained sample (clean or opaque damage) asks for a change")
     assert "stained" in kinds
     assert CLEAN_SHARE + NEGATIVE_SHARE < 0.5

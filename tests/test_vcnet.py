@@ -286,3 +286,26 @@ def test_a_checkpoint_that_chose_telea_fills_given_masks_with_telea_too():
     assert not rin_calls.args
     VCNetMethod.from_modules(nets, meta={"blind": {"fill": "telea"}}, fill="rin").inpaint(img, mask)
     assert rin_calls.args  # the option still reaches the network
+
+
+def test_a_blot_found_only_at_its_edge_is_taken_whole_but_a_lines_band_is_not():
+    """The mask network is unsure inside a flat blot (it sees the edge): a found arc on a small compact region
+    of likely damage brings the whole blot; the likely band along a found line stays out (a wider band blurred
+    hairlines)."""
+    import cv2
+
+    from inpaint_studio.engine.methods.vcnet import _whole_blots
+
+    prob = np.zeros((512, 512), np.float32)
+    mask = np.zeros((512, 512), np.uint8)
+    cv2.circle(prob, (50, 50), 8, 0.89, -1)  # a blot, sure only of its edge
+    cv2.ellipse(mask, (50, 50), (8, 8), 0, 120, 300, 255, 2)  # an open arc: encloses nothing
+    cv2.line(prob, (100, 150), (190, 150), 0.7, 7)  # a line's likely band ...
+    cv2.line(mask, (100, 150), (190, 150), 255, 2)  # ... around the line found
+    cv2.circle(prob, (150, 50), 8, 0.89, -1)  # a blot nothing found touches
+    out = _whole_blots(mask, prob)
+    assert out[50, 50] == 255
+    assert (out[(prob > 0) & (np.arange(512)[None, :] < 80)] == 255).all()  # the whole first blot
+    assert out[147, 150] == 0 and out[150, 150] == 255  # the band stays out, the line stays in
+    assert out[50, 150] == 0  # an untouched blot is not damage found
+    assert not ((mask > 0) & (out == 0)).any()

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from inpaint_studio.core.atomic import atomic_write, atomic_write_text
-from inpaint_studio.core.damage_families import SEEN, Damage, draw_damage, lift_blots, tint_blots
+from inpaint_studio.core.damage_families import SEEN, Damage, draw_damage, lift_blots, speck_tints, tint_blots
 from inpaint_studio.core.errors import InpaintStudioError
 from inpaint_studio.core.imageio import load_rgb
 from inpaint_studio.core.metrics import psnr
@@ -46,7 +46,7 @@ from inpaint_studio.core.tint import remove_tint
 from trainer.blind_choice import CLEAN_CAP
 
 NETWORK = "stain_unet"
-TRAIN_FAMILIES = ("stain", "tint", "lift")
+TRAIN_FAMILIES = ("stain", "tint", "lift", "specks")
 # Opaque damage shown as negatives: the seen opaque kinds only (the unseen ones stay unseen).
 NEGATIVES = tuple(f for f in SEEN if f != "stain")
 VAL_FAMILIES = ("stain", "tint", "coffee", "foxing", "water", "spill")
@@ -62,10 +62,10 @@ PSNR_CAP = CLEAN_CAP  # an unchanged crop's PSNR is infinite: capped as `trainer
 
 
 def draw_family(image: np.ndarray, rng: np.random.Generator, family: str) -> Damage:
-    """`draw_damage`, plus the stain network's own training families `tint` (darkening) and `lift` (fading)."""
-    if family == "tint":
-        return tint_blots(image, rng)
-    return lift_blots(image, rng) if family == "lift" else draw_damage(image, rng, family)
+    """`draw_damage`, plus the stain network's own training families `tint` (darkening), `lift` (fading) and
+    `specks` (many small tinted dots)."""
+    own = {"tint": tint_blots, "lift": lift_blots, "specks": speck_tints}
+    return own[family](image, rng) if family in own else draw_damage(image, rng, family)
 
 
 def _scaled(image: np.ndarray, side: int) -> np.ndarray:

@@ -175,6 +175,44 @@ def dust(image: np.ndarray, rng: np.random.Generator, source: np.ndarray | None 
     return Damage(out8, np.where(alpha * 255 > VISIBLE * 2, _visible(grained, out8), 0).astype(np.uint8), "dust")
 
 
+def worn(image: np.ndarray, rng: np.random.Generator, source: np.ndarray | None = None) -> Damage:
+    """A worn, handled print — the issue's heavier scratch case (input ~25 dB at 512²): 4–12 scratches 2–5 px
+    wide, straight or gently curved, each ink (dark blue or black), white or grey, anti-aliased with uneven
+    pressure, and 4–16 small opaque blotches (radius 2–7 px) of the same inks — a different generator from
+    `hairlines`, `dust` and the old `scratch`, so it can be held out of everything."""
+    h, w = image.shape[:2]
+    s = _scale(h, w)
+    inks = [np.array([25, 30, 70], np.float32), np.array([15, 15, 18], np.float32),
+            np.array([245, 245, 240], np.float32), np.array([128, 128, 128], np.float32)]
+
+    def ink() -> np.ndarray:
+        return inks[int(rng.integers(len(inks)))] + rng.normal(0, 12, 3).astype(np.float32)
+
+    out = image.copy()
+    for _ in range(int(rng.integers(4, 13))):
+        length = rng.uniform(0.1, 0.7) * math.hypot(h, w)
+        start = np.array([rng.uniform(0, w), rng.uniform(0, h)])
+        theta = rng.uniform(0, 2 * math.pi)
+        t = np.linspace(0, 1, 24)[:, None]
+        sag = rng.normal(0, 0.05 * length) * np.sin(np.pi * t) * np.array([[-math.sin(theta), math.cos(theta)]])
+        path = start + t * length * np.array([math.cos(theta), math.sin(theta)]) + sag
+        alpha = _thin_alpha(h, w, [path], rng.uniform(2, 5) * s)
+        alpha *= rng.uniform(0.8, 1.0) * (0.75 + 0.25 * _smooth_noise(h, w, rng, 30 * s))
+        layer = np.empty_like(image)
+        layer[:] = _to_uint8(ink())
+        out = _blend(out, layer, alpha)
+    blots = np.zeros((h * _SUPER, w * _SUPER), np.uint8)
+    colour = ink()
+    for _ in range(int(rng.integers(4, 17))):
+        c = (round(rng.uniform(0, w) * _SUPER), round(rng.uniform(0, h) * _SUPER))
+        axes = (max(1, round(rng.uniform(2, 7) * s * _SUPER)), max(1, round(rng.uniform(2, 7) * s * _SUPER)))
+        cv2.ellipse(blots, c, axes, rng.uniform(0, 180), 0, 360, 255, -1)
+    layer = np.empty_like(image)
+    layer[:] = _to_uint8(colour)
+    out = _blend(out, layer, cv2.resize(blots, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0)
+    return Damage(out, _visible(image, out), "worn")
+
+
 # --- contamination and overlays ----------------------------------------------------------------------------
 
 
@@ -554,6 +592,36 @@ def lift_blots(image: np.ndarray, rng: np.random.Generator, source: np.ndarray |
     return _translucent(image, _to_uint8(out), strength, "lift")
 
 
+def speck_tints(image: np.ndarray, rng: np.random.Generator, source: np.ndarray | None = None) -> Damage:
+    """Training variety for the stain network (not a report family: foxing stays unseen): many small darkening
+    specks — 10–400 soft round or oval dots (radius 0.7–10 px at 512²), scattered or in 1–4 clouds, sharp or
+    blurred, each its own strength (0.2–0.9) — of one warm tint with a little colour drift from speck to speck."""
+    h, w = image.shape[:2]
+    s = _scale(h, w)
+    strength = np.zeros((h, w), np.float32)
+    clouds = [(rng.uniform(0, w), rng.uniform(0, h), rng.uniform(10, 150) * s) for _ in range(int(rng.integers(1, 5)))]
+    scattered = rng.uniform(0, 1)
+    blur = rng.uniform(0.3, 2.5) * s
+    r_low, r_high = sorted(rng.uniform(0.7, 10, 2))
+    for _ in range(int(rng.integers(10, 400))):
+        if rng.random() < scattered:
+            x, y = rng.uniform(0, w), rng.uniform(0, h)
+        else:
+            cx, cy, spread = clouds[int(rng.integers(len(clouds)))]
+            x, y = cx + rng.normal(0, spread), cy + rng.normal(0, spread)
+        r = max(0.6, rng.uniform(r_low, r_high) * s)
+        axes = (max(1, round(r * 4 * rng.uniform(0.6, 1.4))), max(1, round(r * 4 * rng.uniform(0.6, 1.4))))
+        cv2.ellipse(strength, (round(x * 4), round(y * 4)), axes, float(rng.uniform(0, 180)), 0, 360,
+                    float(rng.uniform(0.2, 0.9)), -1, cv2.LINE_AA, shift=2)
+    strength = np.clip(cv2.GaussianBlur(strength, (0, 0), max(0.4, blur)) * rng.uniform(1.0, 1.6), 0, 1)
+    r = rng.uniform(0.5, 0.9)
+    g = r * rng.uniform(0.45, 0.9)
+    colour = np.array([r, g, g * rng.uniform(0.2, 0.8)], np.float32)
+    drift = 1 + 0.15 * (np.stack([_smooth_noise(h, w, rng, 40 * s) for _ in range(3)], -1) - 0.5)
+    gain = np.clip(colour * drift, 0.05, 1).astype(np.float32)
+    return _translucent(image, _tinted(image, gain, np.zeros(3), strength), strength, "specks")
+
+
 # --- the old core.synthesis kinds, as families ------------------------------------------------------------
 
 
@@ -586,6 +654,7 @@ _ALL = (
     Family("fading", "stain", True, False, False, fading, "contrast loss towards the paper colour"),
     Family("yellowing", "stain", True, False, False, yellowing, "a yellow cast over part of the photo"),
     Family("spill", "stain", True, False, False, spill, "heavy dark coffee or rust spills with splashes"),
+    Family("worn", "scratch", False, False, False, worn, "many 2–5 px ink, white or grey scratches and blotches"),
 )
 FAMILIES: dict[str, Family] = {f.name: f for f in _ALL}
 SEEN = tuple(f.name for f in _ALL if f.seen)

@@ -295,6 +295,22 @@ def region_boxes(mask: np.ndarray, min_area: int = 1) -> list[Box]:
     return sorted(boxes, key=lambda b: (b.y0, b.x0, b.y1, b.x1))
 
 
+def fill_holes(mask: np.ndarray, max_area: int | None = None) -> np.ndarray:
+    """The mask (uint8 255/0) with what it encloses made hole too: every known pocket that no path of known
+    pixels (4-connected) joins to the border — all of them, or only those of at most `max_area` pixels."""
+    hole = np.asarray(mask) > 127
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((~hole).astype(np.uint8), connectivity=4)
+    if count <= 1:
+        return np.where(hole, HOLE, KNOWN).astype(np.uint8)
+    x, y, w, h = (stats[:, i] for i in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
+    rows, cols = hole.shape
+    enclosed = (x > 0) & (y > 0) & (x + w < cols) & (y + h < rows)
+    if max_area is not None:
+        enclosed &= stats[:, cv2.CC_STAT_AREA] <= max_area
+    enclosed[0] = False  # label 0 is the hole itself
+    return np.where(hole | enclosed[labels], HOLE, KNOWN).astype(np.uint8)
+
+
 def hole_ratio(mask: np.ndarray) -> float:
     """Fraction of pixels that are holes (0.0 for an empty array)."""
     mask = np.asarray(mask)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from inpaint_studio.core.masks import grow_mask, is_hole, shrink_mask
+from inpaint_studio.core.masks import fill_holes, grow_mask, is_hole, shrink_mask
 
 Point = tuple[float, float]  # (x, y) in image pixels
 Rect = tuple[float, float, float, float]  # (x0, y0, x1, y1) in image pixels, any corner order
@@ -139,14 +139,6 @@ def _grabcut(image: np.ndarray, labels: np.ndarray, work_side: int, iterations: 
     cut = fill_holes(cut)
     out[ys, xs] = _keep_touching(cut, lab == cv2.GC_FGD) if (lab == cv2.GC_FGD).any() else cut
     return out
-
-
-def fill_holes(mask: np.ndarray) -> np.ndarray:
-    """Select what the selection encloses: a removed object leaves no islands of itself behind."""
-    sel = is_hole(mask).astype(np.uint8)
-    padded = np.pad(1 - sel, 1, constant_values=1)  # a frame of background reaches every border pixel
-    cv2.floodFill(padded, None, (0, 0), 2, flags=4)
-    return np.where(padded[1:-1, 1:-1] == 2, 0, SELECTED).astype(np.uint8)
 
 
 def _keep_touching(cut: np.ndarray, seeds: np.ndarray) -> np.ndarray:
