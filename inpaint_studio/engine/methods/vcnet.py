@@ -80,7 +80,8 @@ MARKS_LINE_AREA = 40
 # centre in place (ink blotches of 4–14 px on held-out photos).
 POCKET_AREA = 400
 BLOT_PROBABILITY = 0.7
-BLOT_WIDTH = 5  # px at 512: narrower is a line's band, not a blot
+BLOT_WIDTH = 5  # px at 512: narrower is a line's band, not a blot ...
+BLOT_MIN_WIDTH = 5  # ... and so is anything under 5 px of the photo itself (a line's band is that wide at any scale)
 FILLS = ("rin", "telea")
 
 
@@ -529,7 +530,7 @@ def _whole_blots(mask: np.ndarray, probability: np.ndarray) -> np.ndarray:
                                                                connectivity=8)
     w, h, size = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
     blot = ((size <= area) & (size >= 0.5 * w * h) & (np.maximum(w, h) <= 3 * np.minimum(w, h))
-            & (np.minimum(w, h) >= BLOT_WIDTH * scale))
+            & (np.minimum(w, h) >= max(BLOT_WIDTH * scale, BLOT_MIN_WIDTH)))
     touched = np.zeros(count, bool)
     touched[np.unique(labels[mask > 0])] = True
     blot &= touched
