@@ -75,13 +75,13 @@ MARKS_SIDE = 512
 # Found marks of at least this many pixels (on a photo MARKS_SIDE long) are lines whose sides can be compared
 # (`core.mark_sides`); smaller ones are specks, kept whatever their surroundings.
 MARKS_LINE_AREA = 40
-# Known pockets the found damage encloses, up to this many pixels (on a photo 512 px long), are damage too: a
-# detector sees a flat blot's edge, not its flat inside, and a fill of the ring alone left the blot's dark
-# centre in place (ink blotches of 4–14 px on held-out photos).
+# A flat blot is found only at its edge (the networks are unsure inside it), and a fill of that ring left the blot's
+# dark centre in place (ink blotches of 4–14 px on held-out photos): a small compact region of likely damage that
+# what was found touches is taken whole. Sizes are px on a photo 512 px long; a blot is also at least BLOT_WIDTH px
+# wide on a smaller photo (narrower is a line's band at any scale).
 POCKET_AREA = 400
 BLOT_PROBABILITY = 0.7
-BLOT_WIDTH = 5  # px at 512: narrower is a line's band, not a blot ...
-BLOT_MIN_WIDTH = 5  # ... and so is anything under 5 px of the photo itself (a line's band is that wide at any scale)
+BLOT_WIDTH = 5
 FILLS = ("rin", "telea")
 
 
@@ -520,17 +520,17 @@ def _blending_regions(image: np.ndarray, change: np.ndarray, found: np.ndarray) 
 
 
 def _whole_blots(mask: np.ndarray, probability: np.ndarray) -> np.ndarray:
-    """`mask` with every small compact blot it touches taken whole: a region of probability at least
-    BLOT_PROBABILITY, up to POCKET_AREA px (at a 512-px scale), at least BLOT_WIDTH wide, filling at least half
-    its box and at most 3 times as long as wide (a line's band is not a blot: growing lines that way blurred hairlines), and whatever
-    known pockets the result encloses up to POCKET_AREA."""
+    """`mask` with every small compact blot it touches taken whole — a region of probability at least
+    BLOT_PROBABILITY, up to POCKET_AREA px, at least BLOT_WIDTH wide, filling at least half its box and at most 3
+    times as long as wide (a line's band is no blot: growing lines into it blurred hairlines) — and the known
+    pockets the result encloses up to POCKET_AREA."""
     scale = max(mask.shape[:2]) / 512
     area = round(POCKET_AREA * scale**2)
     count, labels, stats, _ = cv2.connectedComponentsWithStats((probability >= BLOT_PROBABILITY).astype(np.uint8),
                                                                connectivity=8)
     w, h, size = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
     blot = ((size <= area) & (size >= 0.5 * w * h) & (np.maximum(w, h) <= 3 * np.minimum(w, h))
-            & (np.minimum(w, h) >= max(BLOT_WIDTH * scale, BLOT_MIN_WIDTH)))
+            & (np.minimum(w, h) >= BLOT_WIDTH * max(scale, 1.0)))
     touched = np.zeros(count, bool)
     touched[np.unique(labels[mask > 0])] = True
     blot &= touched
